@@ -1,0 +1,1 @@
+"""Qt-free analysis core: frames, sources, masking, classifier, flags, pipeline, store."""

@@ -1,0 +1,85 @@
+"""Immutable records that flow from the pipeline to flags, sessions, reports and the GUI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True, slots=True)
+class WbcCandidate:
+    """One connected component of the WBC mask."""
+
+    area: int
+    bbox: tuple[int, int, int, int]  # x, y, width, height
+    centroid: tuple[float, float]  # x, y
+
+
+@dataclass(frozen=True, slots=True)
+class MaskResult:
+    """Output of the LAB K-means masking of one field."""
+
+    mask: np.ndarray  # uint8 (H, W), 0 or 255
+    masked: np.ndarray  # uint8 BGR (H, W, 3): the field with non-WBC pixels set to 0
+    candidates: tuple[WbcCandidate, ...]
+    centers: np.ndarray  # float64 (k,), sorted a-channel cluster centres
+    inertia: float
+
+    @property
+    def wbc_count(self) -> int:
+        return len(self.candidates)
+
+    @property
+    def coverage(self) -> float:
+        """Fraction of the field's pixels inside the mask."""
+        return float(np.count_nonzero(self.mask)) / max(1, self.mask.size)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldResult:
+    """What the pipeline concluded about one frame.
+
+    ``probabilities`` is None when the frame was not classified (no model, not assessable,
+    or skipped because inference was busy). ``p_all`` = 1 - P(benign).
+    """
+
+    frame_id: int
+    timestamp: float
+    source: str
+    name: str
+    wbc_count: int
+    mask_coverage: float
+    assessable: bool
+    reasons: tuple[str, ...] = ()
+    classes: tuple[str, ...] = ()
+    probabilities: tuple[float, ...] | None = None
+    label: str | None = None
+    p_all: float | None = None
+    flagged: bool = False
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    frame_index: int | None = None
+    path: str | None = None
+
+    @property
+    def classified(self) -> bool:
+        return self.probabilities is not None
+
+    def probability_map(self) -> dict[str, float] | None:
+        if self.probabilities is None:
+            return None
+        return dict(zip(self.classes, self.probabilities))
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """One suspicious dwell: raised once when P(ALL) stayed above threshold long enough."""
+
+    source: str
+    start_frame: int
+    end_frame: int
+    start_index: int | None
+    end_index: int | None
+    label: str
+    p_all: float
+    result: FieldResult
