@@ -1,0 +1,102 @@
+"""Flag policy: one flag per still dwell whose P(ALL) stays above threshold, with hysteresis."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from .results import FieldResult, Flag
+
+
+@dataclass(frozen=True)
+class FlagPolicy:
+    """When a field is flagged.
+
+    A dwell is flagged once P(ALL) ≥ ``threshold`` on ``consecutive`` classified, assessable
+    frames in a row while the stage is still (when ``require_still``). The streak restarts
+    only when P(ALL) falls below ``threshold - release`` (hysteresis), so a value hovering at
+    the threshold neither flickers nor raises twice; a new flag needs a new dwell.
+    """
+
+    threshold: float = 0.5
+    consecutive: int = 3
+    release: float = 0.1
+    require_still: bool = True
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.threshold <= 1.0:
+            raise ValueError(f"threshold must be within 0..1, got {self.threshold}")
+        if self.consecutive < 1:
+            raise ValueError(f"consecutive must be at least 1, got {self.consecutive}")
+        if not 0.0 <= self.release <= self.threshold:
+            raise ValueError(f"release must be within 0..threshold, got {self.release}")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "FlagPolicy":
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+class FlagTracker:
+    """Feeds classified results through a FlagPolicy; not thread-safe (one per stream)."""
+
+    def __init__(self, policy: FlagPolicy | None = None) -> None:
+        self.policy = policy or FlagPolicy()
+        self.flags: list[Flag] = []
+        self._streak: list[FieldResult] = []
+        self._raised = False
+        self._above = False
+
+    def new_dwell(self) -> None:
+        """The stage moved: the next still field may be flagged again."""
+        self._streak.clear()
+        self._raised = False
+        self._above = False
+
+    def update(self, result: FieldResult, moving: bool = False) -> Flag | None:
+        """Account for one result; return the new Flag when this result raises one."""
+        if moving:
+            self.new_dwell()
+            return None
+        if not (result.classified and result.assessable) or result.p_all is None:
+            return None
+        policy = self.policy
+        if result.p_all >= policy.threshold:
+            self._above = True
+        elif result.p_all < policy.threshold - policy.release:
+            self._above = False
+        if not self._above:
+            self._streak.clear()
+            return None
+        if self._raised:
+            self._extend(result)
+            return None
+        self._streak.append(result)
+        if len(self._streak) < policy.consecutive:
+            return None
+        self._raised = True
+        first = self._streak[0]
+        flag = Flag(
+            source=result.source,
+            start_frame=first.frame_id,
+            end_frame=result.frame_id,
+            start_index=first.frame_index,
+            end_index=result.frame_index,
+            label=result.label or "",
+            p_all=result.p_all,
+            result=result,
+        )
+        self.flags.append(flag)
+        return flag
+
+    def _extend(self, result: FieldResult) -> None:
+        """Keep the open flag's end (and its strongest result) up to date during its dwell."""
+        last = self.flags[-1]
+        best = result if (result.p_all or 0.0) > last.p_all else last.result
+        self.flags[-1] = dataclasses.replace(
+            last, end_frame=result.frame_id, end_index=result.frame_index,
+            p_all=best.p_all or last.p_all, label=best.label or last.label, result=best,
+        )

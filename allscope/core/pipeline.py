@@ -1,0 +1,274 @@
+"""The live pipeline: source thread → latest-frame box → masking → async inference → flags.
+
+No queue here is unbounded: the box holds one frame, the classifier a fixed number of
+requests, and a frame that finds no free request is shown and masked but not classified.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .classifier import Classifier, prepare_field
+from .flags import FlagPolicy, FlagTracker
+from .frames import Frame, FrameSource
+from .live import LatestFrame, RateMeter, Samples, notify_all
+from .masking import LiveMasker
+from .motion import MotionDetector
+from .results import FieldResult, Flag, MaskResult
+
+log = logging.getLogger(__name__)
+
+Gate = Callable[[Frame, MaskResult, bool], tuple[bool, tuple[str, ...]]]
+NO_CELLS = "no cells in view"
+
+
+def cells_present_gate(frame: Frame, mask: MaskResult, moving: bool) -> tuple[bool, tuple[str, ...]]:
+    """The minimal quality gate: a field without white cells cannot be assessed."""
+    return (True, ()) if mask.wbc_count > 0 else (False, (NO_CELLS,))
+
+
+@dataclass(frozen=True)
+class PipelineStats:
+    captured: int
+    processed: int
+    classified: int
+    dropped: int
+    capture_fps: float
+    processed_fps: float
+    classified_per_s: float
+    infer_ms: float
+    latency_p50_ms: float
+    latency_p95_ms: float
+
+
+@dataclass(frozen=True)
+class LiveSnapshot:
+    """What the display needs: the newest masked frame and the newest classification."""
+
+    frame: Frame
+    mask: MaskResult
+    result: FieldResult
+    last_classified: FieldResult | None
+    moving: bool
+
+
+def base_result(frame: Frame, mask: MaskResult, assessable: bool, reasons: tuple[str, ...],
+                timings: dict[str, float]) -> FieldResult:
+    return FieldResult(
+        frame_id=frame.id, timestamp=frame.timestamp, source=frame.source, name=frame.name,
+        wbc_count=mask.wbc_count, mask_coverage=mask.coverage, assessable=assessable,
+        reasons=reasons, timings_ms=timings, frame_index=frame.frame_index, path=frame.path,
+    )
+
+
+def classified_result(result: FieldResult, classifier: Classifier, probabilities: np.ndarray,
+                      infer_ms: float) -> FieldResult:
+    classes = classifier.classes
+    return dataclasses.replace(
+        result,
+        classes=classes,
+        probabilities=tuple(float(p) for p in probabilities),
+        label=classes[int(np.argmax(probabilities))],
+        p_all=classifier.p_all(probabilities),
+        timings_ms={**result.timings_ms, "infer": infer_ms},
+    )
+
+
+class Pipeline:
+    """Runs a source through masking, classification and the flag policy on two threads."""
+
+    def __init__(
+        self,
+        source: FrameSource,
+        classifier: Classifier | None = None,
+        policy: FlagPolicy | None = None,
+        *,
+        gate: Gate = cells_present_gate,
+        moving_classify_every: int = 3,
+    ) -> None:
+        self.source = source
+        self.classifier = classifier
+        self.gate = gate
+        self.moving_classify_every = max(1, moving_classify_every)
+        self._tracker = FlagTracker(policy or FlagPolicy(
+            threshold=classifier.package.threshold if classifier else 0.5))
+        self._masker = LiveMasker()
+        self._motion = MotionDetector()
+        self._box: LatestFrame[Frame] = LatestFrame()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+        self._snapshot: LiveSnapshot | None = None
+        self._last_classified: FieldResult | None = None
+        self._result_listeners: list[Callable[[FieldResult], None]] = []
+        self._flag_listeners: list[Callable[[Flag, Frame, MaskResult], None]] = []
+        self._status_listeners: list[Callable[[str, str], None]] = []
+        self._counts = {"captured": 0, "processed": 0, "classified": 0}
+        self._capture_rate, self._process_rate, self._classify_rate = RateMeter(), RateMeter(), RateMeter()
+        self._infer_ms, self._latency_ms = Samples(), Samples()
+        self._moving_frames = 0
+
+    # listeners ---------------------------------------------------------------------------
+    def add_result_listener(self, callback: Callable[[FieldResult], None]) -> None:
+        self._result_listeners.append(callback)
+
+    def add_flag_listener(self, callback: Callable[[Flag, Frame, MaskResult], None]) -> None:
+        self._flag_listeners.append(callback)
+
+    def add_status_listener(self, callback: Callable[[str, str], None]) -> None:
+        self._status_listeners.append(callback)
+
+    def set_policy(self, policy: FlagPolicy) -> None:
+        with self._lock:
+            self._tracker.policy = policy
+
+    @property
+    def policy(self) -> FlagPolicy:
+        return self._tracker.policy
+
+    @property
+    def flags(self) -> list[Flag]:
+        with self._lock:
+            return list(self._tracker.flags)
+
+    # lifecycle ---------------------------------------------------------------------------
+    def start(self) -> None:
+        if self._threads:
+            raise RuntimeError("pipeline already started")
+        self._threads = [
+            threading.Thread(target=self._capture_loop, name="allscope-capture", daemon=True),
+            threading.Thread(target=self._process_loop, name="allscope-process", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self, timeout: float = 3.0) -> None:
+        """Stop both threads and wait for in-flight inference; nothing runs afterwards."""
+        self._stop.set()
+        self.source.stop()
+        self._box.close()
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        if self.classifier is not None:
+            self.classifier.wait()
+        self.source.close()
+        alive = [t.name for t in self._threads if t.is_alive()]
+        if alive:
+            log.warning("threads still running after stop(): %s", alive)
+
+    @property
+    def running(self) -> bool:
+        return any(t.is_alive() for t in self._threads)
+
+    def threads(self) -> list[threading.Thread]:
+        return list(self._threads)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for a finite source to be exhausted and processed; True when it was."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        if self.classifier is not None and not self.running:
+            self.classifier.wait()
+        return not self.running
+
+    # views -------------------------------------------------------------------------------
+    def latest(self) -> LiveSnapshot | None:
+        return self._snapshot
+
+    def stats(self) -> PipelineStats:
+        return PipelineStats(
+            captured=self._counts["captured"],
+            processed=self._counts["processed"],
+            classified=self._counts["classified"],
+            dropped=self._box.dropped,
+            capture_fps=self._capture_rate.rate(),
+            processed_fps=self._process_rate.rate(),
+            classified_per_s=self._classify_rate.rate(),
+            infer_ms=self._infer_ms.percentile(50),
+            latency_p50_ms=self._latency_ms.percentile(50),
+            latency_p95_ms=self._latency_ms.percentile(95),
+        )
+
+    # threads -----------------------------------------------------------------------------
+    def _status(self, level: str, message: str) -> None:
+        notify_all(self._status_listeners, level, message)
+
+    def _capture_loop(self) -> None:
+        try:
+            for frame in self.source.frames():
+                if self._stop.is_set():
+                    break
+                self._counts["captured"] += 1
+                self._capture_rate.tick()
+                self._box.put(frame)
+        except Exception as exc:  # noqa: BLE001 - reported to the user, not raised into a thread
+            log.exception("source failed")
+            self._status("error", f"{self.source.describe()}: {exc}")
+        finally:
+            self._box.close()
+
+    def _process_loop(self) -> None:
+        while not self._stop.is_set():
+            frame = self._box.take(timeout=0.2)
+            if frame is None:
+                if self._box.closed:
+                    return
+                continue
+            try:
+                self._process(frame)
+            except Exception as exc:  # noqa: BLE001 - one bad frame must not end the stream
+                log.exception("processing frame %s failed", frame.id)
+                self._status("error", f"frame {frame.id} could not be processed: {exc}")
+
+    def _process(self, frame: Frame) -> None:
+        t0 = time.perf_counter()
+        mask = self._masker(frame.image)
+        t1 = time.perf_counter()
+        moving = self._motion(frame.image)
+        assessable, reasons = self.gate(frame, mask, moving)
+        timings = {"mask": (t1 - t0) * 1e3, "gate": (time.perf_counter() - t1) * 1e3}
+        result = base_result(frame, mask, assessable, reasons, timings)
+        self._moving_frames = self._moving_frames + 1 if moving else 0
+        submitted = False
+        if self.classifier is not None and assessable and self._moving_frames % self.moving_classify_every == 0:
+            t2 = time.perf_counter()
+            field = prepare_field(frame.image, mask, self.classifier.spec)
+            result = dataclasses.replace(result, timings_ms={**timings, "preprocess": (time.perf_counter() - t2) * 1e3})
+            data = (frame, mask, result, moving, time.perf_counter())
+            submitted = self.classifier.try_submit(field, data, self._on_inferred)
+        self._counts["processed"] += 1
+        self._process_rate.tick()
+        self._snapshot = LiveSnapshot(frame, mask, result, self._last_classified, moving)
+        if not submitted:
+            with self._lock:
+                self._tracker.update(result, moving)
+            self._latency_ms.add((time.monotonic() - frame.timestamp) * 1e3)
+            notify_all(self._result_listeners, result)
+
+    def _on_inferred(self, probabilities: np.ndarray, data: tuple) -> None:
+        frame, mask, result, moving, started = data
+        if self._stop.is_set() and not self._threads[1].is_alive():
+            return
+        infer_ms = (time.perf_counter() - started) * 1e3
+        result = classified_result(result, self.classifier, probabilities, infer_ms)
+        with self._lock:
+            flag = self._tracker.update(result, moving)
+            if flag is not None:
+                result = dataclasses.replace(result, flagged=True)
+            self._last_classified = result
+            self._counts["classified"] += 1
+        self._classify_rate.tick()
+        self._infer_ms.add(infer_ms)
+        self._latency_ms.add((time.monotonic() - frame.timestamp) * 1e3)
+        notify_all(self._result_listeners, result)
+        if flag is not None:
+            notify_all(self._flag_listeners, flag, frame, mask)
