@@ -177,6 +177,11 @@ class Classifier:
             self._queue.start_async({0: np.ascontiguousarray(field_bgr[np.newaxis])}, (callback, userdata))
         return True
 
+    def submit(self, field_bgr: np.ndarray, userdata: Any, callback: ResultCallback) -> None:
+        """Like ``try_submit`` but waits for a free request: for batch work, never for live."""
+        with self._submit_lock:
+            self._queue.start_async({0: np.ascontiguousarray(field_bgr[np.newaxis])}, (callback, userdata))
+
     def _on_done(self, request: ov.InferRequest, userdata: tuple[ResultCallback, Any]) -> None:
         callback, data = userdata
         callback(self._to_probabilities(request.get_output_tensor(0).data)[0], data)

@@ -58,7 +58,7 @@ class FlagTracker:
 
     def update(self, result: FieldResult, moving: bool = False) -> Flag | None:
         """Account for one result; return the new Flag when this result raises one."""
-        if moving:
+        if moving and self.policy.require_still:
             self.new_dwell()
             return None
         if not (result.classified and result.assessable) or result.p_all is None:

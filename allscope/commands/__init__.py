@@ -1,0 +1,1 @@
+"""Sub-commands of the ``allscope`` command line."""

@@ -1,0 +1,194 @@
+"""``allscope analyze``: batch analysis of images, folders and videos into JSON, CSV and masks."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import time
+from pathlib import Path
+
+import cv2
+
+from .. import __version__
+from ..core.batch import BatchAnalyzer, BatchReport
+from ..core.classifier import Classifier
+from ..core.frames import Frame, SourceError
+from ..core.model_package import DEFAULT_MODEL_DIR, ModelPackageError
+from ..core.results import FieldResult, Flag, MaskResult
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders (recursive) or video files")
+    parser.add_argument("--model", type=Path, help=f"model package directory (default: {DEFAULT_MODEL_DIR})")
+    parser.add_argument("--no-model", action="store_true", help="masks and WBC counts only")
+    parser.add_argument("--json", type=Path, help="write per-field results and flags as JSON")
+    parser.add_argument("--csv", type=Path, help="write per-field results as CSV")
+    parser.add_argument("--masks", type=Path, help="write one 8-bit PNG mask (0/255) per field into this folder")
+    parser.add_argument("--threshold", type=float, help="P(ALL) flag threshold (default: the model's)")
+    parser.add_argument("--pdf", type=Path, help="write a PDF report of the flagged fields")
+    parser.add_argument("--patient", default="", help="patient or sample ID for the report")
+    parser.add_argument("--slide", default="", help="slide ID for the report")
+    parser.add_argument("--operator", default="", help="operator name for the report")
+    parser.add_argument("--lab", default="", help="laboratory name for the report header")
+
+
+def load_classifier(model: Path | None, no_model: bool, mode: str = "throughput") -> Classifier | None:
+    """The requested or default model; None (with one message) when there is none."""
+    if no_model:
+        return None
+    path = model or DEFAULT_MODEL_DIR
+    if model is None and not (path / "model.json").is_file():
+        print(f"No model package at {path}: writing masks and WBC counts only (no classification).",
+              file=sys.stderr)
+        return None
+    return Classifier(path, mode=mode)
+
+
+class MaskWriter:
+    """Writes ``<stem>.png`` (images) or ``<stem>_<frame>.png`` (video frames); never overwrites
+    a mask written earlier in the same run (a repeated name gets ``-2``, ``-3``...)."""
+
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
+        self._used: set[str] = set()
+
+    def __call__(self, frame: Frame, mask: MaskResult) -> None:
+        stem = frame.name or f"frame_{frame.id}"
+        name, n = stem, 1
+        while name in self._used:
+            n += 1
+            name = f"{stem}-{n}"
+        self._used.add(name)
+        path = self.folder / f"{name}.png"
+        if not cv2.imwrite(str(path), mask.mask):
+            raise OSError(f"{path}: could not write the mask file.")
+
+
+def field_record(result: FieldResult) -> dict:
+    probabilities = result.probability_map()
+    return {
+        "source": result.path or result.source,
+        "frame": result.frame_index,
+        "status": "ok",
+        "error": None,
+        "assessable": result.assessable,
+        "reasons": list(result.reasons),
+        "wbc_count": result.wbc_count,
+        "probabilities": probabilities,
+        "label": result.label,
+        "p_all": result.p_all,
+        "flagged": result.flagged,
+    }
+
+
+def flag_record(flag: Flag) -> dict:
+    return {
+        "source": flag.result.path or flag.source,
+        "start_frame": flag.start_index,
+        "end_frame": flag.end_index,
+        "label": flag.label,
+        "p_all": flag.p_all,
+    }
+
+
+def report_json(report: BatchReport, classifier: Classifier | None) -> dict:
+    model = None
+    if classifier is not None:
+        package = classifier.package
+        model = {"name": package.name, "version": package.version, "sha256": package.sha256}
+    fields = [field_record(r) for r in report.results]
+    fields += [
+        {"source": e.source, "frame": e.frame, "status": "error", "error": e.error, "assessable": False,
+         "reasons": [], "wbc_count": None, "probabilities": None, "label": None, "p_all": None, "flagged": False}
+        for e in report.errors
+    ]
+    return {
+        "allscope_version": __version__,
+        "model": model,
+        "threshold": None if classifier is None else report_threshold(report, classifier),
+        "fields": fields,
+        "flags": [flag_record(f) for f in report.flags],
+    }
+
+
+def report_threshold(report: BatchReport, classifier: Classifier) -> float:
+    return report.threshold if report.threshold is not None else classifier.package.threshold
+
+
+def write_csv(path: Path, records: list[dict], classes: tuple[str, ...]) -> None:
+    columns = ["source", "frame", "status", "error", "assessable", "reasons", "wbc_count", "label", "p_all", "flagged"]
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(columns + [f"p_{c}" for c in classes])
+        for record in records:
+            probabilities = record["probabilities"] or {}
+            row = [record[c] if c != "reasons" else "; ".join(record[c]) for c in columns]
+            writer.writerow(row + [probabilities.get(c, "") for c in classes])
+
+
+class ProgressBar:
+    """A one-line progress display on a terminal; silent otherwise."""
+
+    def __init__(self, stream=sys.stderr) -> None:
+        self.stream = stream
+        self.enabled = stream.isatty()
+        self.started = time.monotonic()
+        self._last = 0.0
+
+    def __call__(self, done: int, total: int | None) -> None:
+        now = time.monotonic()
+        if not self.enabled or now - self._last < 0.1:
+            return
+        self._last = now
+        rate = done / max(now - self.started, 1e-9)
+        self.stream.write(f"\ranalysed {done} fields ({rate:.0f}/s)")
+        self.stream.flush()
+
+    def close(self, done: int) -> None:
+        if self.enabled:
+            self.stream.write(f"\ranalysed {done} fields in {time.monotonic() - self.started:.1f} s\n")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        classifier = load_classifier(args.model, args.no_model)
+    except ModelPackageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    policy = None
+    if args.threshold is not None:
+        from ..core.flags import FlagPolicy
+        policy = FlagPolicy(threshold=args.threshold)
+    analyzer = BatchAnalyzer(classifier, policy, MaskWriter(args.masks) if args.masks else None,
+                             keep_flagged_frames=args.pdf is not None)
+    bar = ProgressBar()
+    try:
+        report = analyzer.run(args.inputs, bar)
+    except SourceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    bar.close(report.analysed)
+    report.threshold = analyzer.policy.threshold
+    document = report_json(report, classifier)
+    if args.json:
+        args.json.write_text(json.dumps(document, indent=1, ensure_ascii=False), encoding="utf-8")
+    if args.csv:
+        write_csv(args.csv, document["fields"], classifier.classes if classifier else ())
+    for error in report.errors:
+        print(f"skipped {error.source}: {error.error}", file=sys.stderr)
+    if args.pdf:
+        write_pdf(args, report, classifier)
+    print(f"{report.analysed} fields analysed, {len(report.errors)} unreadable, {len(report.flags)} flagged.",
+          file=sys.stderr)
+    return 0 if report.analysed else 1
+
+
+def write_pdf(args: argparse.Namespace, report: BatchReport, classifier: Classifier | None) -> None:
+    from ..core.sessions_cli import write_batch_report
+
+    info = {"patient_id": args.patient, "slide_id": args.slide, "operator": args.operator, "lab_name": args.lab,
+            "source": ", ".join(map(str, args.inputs))}
+    write_batch_report(report, classifier, args.pdf, info)

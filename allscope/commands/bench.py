@@ -1,0 +1,165 @@
+"""``allscope bench``: per-stage timings at three frame sizes and a live-pipeline run.
+
+Everything is timed in this one process, side by side, and reported as medians and p95.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..core.classifier import Classifier, prepare_field
+from ..core.masking import lab_kmeans_mask
+from ..core.model_package import DEFAULT_MODEL_DIR, InputSpec, write_package
+
+SIZES = ((224, 224), (640, 480), (1920, 1080))
+SHARED_WEIGHTS = Path(__file__).resolve().parents[2].parent / "shared" / "weights"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print one JSON document instead of a table")
+    parser.add_argument("--model", type=Path, help="model package to time (default: the shipped one)")
+    parser.add_argument("--repeats", type=int, default=50, help="repeats per stage and size")
+    parser.add_argument("--live-frames", type=int, default=10000, help="frames for the live run (0 skips it)")
+    parser.add_argument("--no-reference", action="store_true", help="skip the slow reference mask pipeline")
+
+
+def stats(samples_ms: list[float]) -> dict:
+    values = np.asarray(samples_ms)
+    return {"median_ms": round(float(np.median(values)), 3), "p95_ms": round(float(np.percentile(values, 95)), 3)}
+
+
+def timed(fn, repeats: int) -> list[float]:
+    fn()  # warm-up
+    samples = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t0) * 1e3)
+    return samples
+
+
+def bench_model(path: Path | None) -> tuple[Classifier, str]:
+    """The package to time: given, shipped, or the ImageNet MobileNetV2 from ../shared as a stand-in."""
+    if path is not None or (DEFAULT_MODEL_DIR / "model.json").is_file():
+        classifier = Classifier(path or DEFAULT_MODEL_DIR)
+        return classifier, classifier.package.describe()
+    tflite = SHARED_WEIGHTS / "tf2_mobilenet_v2_1.0_224_ptq.tflite"
+    if not tflite.is_file():
+        from ..testing import write_tiny_package
+        package = write_tiny_package(tempfile.mkdtemp(prefix="allscope-bench-"))
+        return Classifier(package), "tiny test model (no trained model and no ../shared weights)"
+    import openvino as ov
+    meta = {"name": "mobilenetv2-imagenet", "version": "tflite", "architecture": "MobileNetV2 (ImageNet, int8 TFLite)",
+            "classes": [f"class {i}" for i in range(1001)], "benign_class": "class 0",
+            "input": InputSpec(color_order="RGB", layout="NHWC", std=(1.0, 1.0, 1.0)), "output": "probabilities"}
+    package = write_package(tempfile.mkdtemp(prefix="allscope-bench-"), ov.Core().read_model(str(tflite)), meta)
+    return Classifier(package), "ImageNet MobileNetV2 int8 TFLite (timing stand-in; no trained model)"
+
+
+def stage_timings(classifier: Classifier, repeats: int, reference: bool) -> dict:
+    from ..core.sources.demo import render_field
+
+    out: dict = {"decode": {}, "mask": {}, "preprocess": {}, "infer": {}, "total": {}}
+    if reference:
+        out["reference_mask"] = {}
+    for width, height in SIZES:
+        key = f"{width}x{height}"
+        bgr = render_field(width, height, seed=7, n_wbc=max(1, width * height // 200_000))[0]
+        jpeg = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, 92])[1]
+        decode = timed(lambda: cv2.imdecode(jpeg, cv2.IMREAD_COLOR), repeats)
+        mask = timed(lambda: lab_kmeans_mask(bgr), repeats)
+        result = lab_kmeans_mask(bgr)
+        pre = timed(lambda: prepare_field(bgr, result, classifier.spec), repeats)
+        tensor = prepare_field(bgr, result, classifier.spec)
+        infer = timed(lambda: classifier.predict(tensor), repeats)
+        total = [sum(parts) for parts in zip(decode, mask, pre, infer)]
+        for name, samples in (("decode", decode), ("mask", mask), ("preprocess", pre), ("infer", infer), ("total", total)):
+            out[name][key] = stats(samples)
+        if reference:
+            from ..core.reference_mask import reference_mask
+            ref_repeats = max(3, repeats // 10) if width > 1000 else max(5, repeats // 5)
+            out["reference_mask"][key] = stats(timed(lambda: reference_mask(bgr), ref_repeats))
+            out["reference_mask"][key]["ratio"] = round(
+                out["reference_mask"][key]["median_ms"] / max(out["mask"][key]["median_ms"], 1e-6), 1)
+    return out
+
+
+def rss_mb() -> float:
+    try:
+        with open("/proc/self/statm") as handle:
+            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except OSError:
+        import resource
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def live_run(classifier: Classifier, frames: int) -> dict:
+    """The live pipeline on a paced 1920×1080 30 fps synthetic slide for ``frames`` frames."""
+    from ..core.pipeline import Pipeline
+    from ..core.sources.demo import DemoSlideSource
+
+    source = DemoSlideSource(width=1920, height=1080, fps=30, seed=0)
+    pipeline = Pipeline(source, classifier)
+    rss_start = rss_mb()
+    started = time.monotonic()
+    pipeline.start()
+    while pipeline.stats().captured < frames and pipeline.running:
+        time.sleep(0.05)
+    elapsed = time.monotonic() - started
+    st = pipeline.stats()
+    pipeline.stop()
+    return {
+        "frames": st.captured, "seconds": round(elapsed, 1),
+        "fps": round(st.processed / elapsed, 2),
+        "capture_fps": round(st.captured / elapsed, 2),
+        "classified_per_s": round(st.classified / elapsed, 2),
+        "latency_p50_ms": round(st.latency_p50_ms, 1), "latency_p95_ms": round(st.latency_p95_ms, 1),
+        "dropped": st.dropped, "rss_start_mb": round(rss_start, 1), "rss_end_mb": round(rss_mb(), 1),
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    classifier, described = bench_model(args.model)
+    reference = not args.no_reference
+    if reference:
+        try:
+            import sklearn, scipy, skimage  # noqa: F401, E401
+        except ImportError:
+            print("reference mask pipeline skipped: install the test extra (pip install -e '.[test]')",
+                  file=sys.stderr)
+            reference = False
+    cv2.setNumThreads(1)
+    document = {"model": described, "cpu": cpu_name(), **stage_timings(classifier, args.repeats, reference)}
+    cv2.setNumThreads(-1)
+    if args.live_frames:
+        document["live"] = live_run(Classifier(classifier.package), args.live_frames)
+    if args.json:
+        print(json.dumps(document))
+    else:
+        print_table(document)
+    return 0
+
+
+def cpu_name() -> str:
+    import openvino as ov
+    return ov.Core().get_property("CPU", "FULL_DEVICE_NAME")
+
+
+def print_table(document: dict) -> None:
+    print(f"model: {document['model']}\ncpu: {document['cpu']}")
+    stages = [s for s in ("decode", "mask", "reference_mask", "preprocess", "infer", "total") if s in document]
+    print(f"{'stage':<16}" + "".join(f"{f'{w}x{h}':>22}" for w, h in SIZES))
+    for stage in stages:
+        cells = [document[stage][f"{w}x{h}"] for w, h in SIZES]
+        print(f"{stage:<16}" + "".join(f"{c['median_ms']:>10.2f} (p95 {c['p95_ms']:>6.2f})" for c in cells))
+    if "live" in document:
+        print("live:", json.dumps(document["live"]))

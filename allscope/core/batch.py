@@ -1,0 +1,147 @@
+"""Batch analysis of image files, folders and videos: the engine behind ``allscope analyze``."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .classifier import Classifier, prepare_field
+from .flags import FlagPolicy, FlagTracker
+from .frames import Frame, SourceError
+from .masking import LiveMasker, lab_kmeans_mask
+from .motion import MotionDetector
+from .pipeline import base_result, cells_present_gate, classified_result
+from .results import FieldResult, Flag, MaskResult
+from .sources import ImageSource, VideoSource, is_video_path
+
+MaskSink = Callable[[Frame, MaskResult], None]
+Progress = Callable[[int, int | None], None]
+
+
+@dataclass
+class FieldError:
+    source: str
+    frame: int | None
+    error: str
+
+
+@dataclass
+class BatchReport:
+    """Every field's result in input order, the flags raised, and the inputs that failed."""
+
+    results: list[FieldResult] = field(default_factory=list)
+    errors: list[FieldError] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
+    flagged_frames: dict[int, tuple[Frame, MaskResult]] = field(default_factory=dict)
+    threshold: float | None = None
+
+    @property
+    def analysed(self) -> int:
+        return len(self.results)
+
+
+def expand_inputs(inputs: Sequence[str | Path]) -> list[tuple[str, Path]]:
+    """(kind, path) per input in order: "video" for video files, "images" for files and folders."""
+    expanded = []
+    for item in inputs:
+        path = Path(item)
+        if not path.exists():
+            raise SourceError(f"{path}: no such file or folder.")
+        expanded.append(("video" if path.is_file() and is_video_path(path) else "images", path))
+    return expanded
+
+
+class BatchAnalyzer:
+    """Masks every field, classifies it asynchronously (throughput mode), then applies flags.
+
+    Images are independent fields: each is its own dwell, flagged when P(ALL) reaches the
+    threshold. Video frames are a stream: flags follow the policy over still dwells.
+    """
+
+    def __init__(self, classifier: Classifier | None, policy: FlagPolicy | None = None,
+                 mask_sink: MaskSink | None = None, keep_flagged_frames: bool = False) -> None:
+        self.classifier = classifier
+        threshold = classifier.package.threshold if classifier else 0.5
+        self.policy = policy or FlagPolicy(threshold=threshold)
+        self.mask_sink = mask_sink
+        self.keep_flagged_frames = keep_flagged_frames
+
+    def run(self, inputs: Sequence[str | Path], progress: Progress | None = None) -> BatchReport:
+        report = BatchReport()
+        slots: list[FieldResult | None] = []
+        moving: list[bool] = []
+        frames: dict[int, tuple[Frame, MaskResult]] = {}
+        lock = threading.Lock()
+
+        def on_inferred(probabilities: np.ndarray, data: tuple[int, FieldResult]) -> None:
+            index, result = data
+            classified = classified_result(result, self.classifier, probabilities, 0.0)
+            with lock:
+                slots[index] = classified
+                if classified.p_all < self.policy.threshold:
+                    frames.pop(index, None)  # only fields that can be flagged are kept
+
+        for frame, is_moving, mask in self._fields(inputs, report):
+            assessable, reasons = cells_present_gate(frame, mask, is_moving)
+            result = base_result(frame, mask, assessable, reasons, {})
+            with lock:
+                slots.append(result)
+                index = len(slots) - 1
+            moving.append(is_moving)
+            if self.keep_flagged_frames and assessable and self.classifier is not None:
+                with lock:
+                    frames[index] = (frame, mask)
+            if self.mask_sink is not None:
+                self.mask_sink(frame, mask)
+            if self.classifier is not None and assessable:
+                tensor = prepare_field(frame.image, mask, self.classifier.spec)
+                self.classifier.submit(tensor, (index, result), on_inferred)
+            if progress is not None:
+                progress(len(slots), None)
+        if self.classifier is not None:
+            self.classifier.wait()
+        report.results = [r for r in slots if r is not None]
+        self._flag(report, moving, frames)
+        return report
+
+    def _fields(self, inputs: Sequence[str | Path], report: BatchReport) -> Iterator[tuple[Frame, bool, MaskResult]]:
+        def on_error(path: str, message: str) -> None:
+            report.errors.append(FieldError(str(path), None, message))
+
+        for kind, path in expand_inputs(inputs):
+            if kind == "images":
+                source = ImageSource([path], recursive=True, on_error=on_error)
+                for frame in source.frames():
+                    yield frame, False, lab_kmeans_mask(frame.image)
+                continue
+            masker, motion = LiveMasker(), MotionDetector()
+            try:
+                with VideoSource(path, paced=False) as source:
+                    for frame in source.frames():
+                        yield frame, motion(frame.image), masker(frame.image)
+            except SourceError as exc:
+                report.errors.append(FieldError(str(path), None, str(exc)))
+
+    def _flag(self, report: BatchReport, moving: list[bool],
+              frames: dict[int, tuple[Frame, MaskResult]]) -> None:
+        """Run the flag policy over results in input order: one tracker per video, one per image."""
+        trackers: dict[str, FlagTracker] = {}
+        raised: list[tuple[FlagTracker, int, int]] = []  # tracker, its flag's position, result index
+        for index, result in enumerate(report.results):
+            if result.frame_index is None:
+                tracker = FlagTracker(dataclasses.replace(self.policy, consecutive=1))
+            else:
+                tracker = trackers.setdefault(result.path or result.source, FlagTracker(self.policy))
+            if tracker.update(result, moving[index]) is not None:
+                report.results[index] = dataclasses.replace(result, flagged=True)
+                raised.append((tracker, len(tracker.flags) - 1, index))
+        for tracker, position, index in raised:
+            flag = tracker.flags[position]  # its final extent, after the dwell ended
+            if index in frames:
+                report.flagged_frames[len(report.flags)] = frames[index]
+            report.flags.append(flag)
