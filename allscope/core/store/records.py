@@ -1,0 +1,146 @@
+"""What the session store hands out: plain, immutable records (no database handles inside)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+from allscope.core.results import FieldResult, Flag
+
+DECISIONS = ("accept", "dismiss")
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """What the user and the app state about one slide examination, fixed at its start."""
+
+    patient_id: str = ""
+    slide_id: str = ""
+    operator: str = ""
+    lab_name: str = ""
+    notes: str = ""
+    source: str = ""
+    camera_settings: dict = field(default_factory=dict)
+    model_name: str = ""
+    model_version: str = ""
+    model_sha256: str = ""
+    app_version: str = ""
+    threshold: float | None = None
+    flag_policy: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    id: int
+    name: str | None
+    info: SessionInfo
+    started_at: float
+    ended_at: float | None
+    field_count: int = 0
+
+    @property
+    def finished(self) -> bool:
+        return self.ended_at is not None
+
+    @property
+    def display_name(self) -> str:
+        """The user's name for the session, else "patient / slide", else "Session N"."""
+        if self.name:
+            return self.name
+        parts = [p for p in (self.info.patient_id, self.info.slide_id) if p]
+        return " / ".join(parts) if parts else f"Session {self.id}"
+
+
+@dataclass(frozen=True)
+class ReviewRecord:
+    id: int
+    field_id: int
+    decision: str | None  # "accept", "dismiss" or None (comment only / decision withdrawn)
+    comment: str
+    reviewer: str
+    created_at: float
+
+
+@dataclass(frozen=True)
+class FieldRecord:
+    """One saved field: lossless image and mask files, the result, and its current review."""
+
+    id: int
+    session_id: int
+    kind: str  # "flag" or "manual"
+    created_at: float
+    image_path: Path
+    image_sha256: str
+    mask_path: Path
+    mask_sha256: str
+    width: int
+    height: int
+    result: FieldResult
+    flag: Flag | None = None
+    review: ReviewRecord | None = None
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """Aggregate figures of a session, as shown in the report's summary."""
+
+    session_id: int
+    started_at: float
+    ended_at: float | None
+    analysed: int
+    assessable: int
+    classified: int
+    flagged_results: int
+    flagged_fields: int
+    captured_fields: int
+    class_counts: dict[str, int]
+    threshold: float | None
+
+    @property
+    def duration_s(self) -> float | None:
+        return None if self.ended_at is None else max(0.0, self.ended_at - self.started_at)
+
+
+def result_to_json(result: FieldResult) -> str:
+    data = {f.name: getattr(result, f.name) for f in fields(FieldResult)}
+    return json.dumps(data, ensure_ascii=False)
+
+
+def result_from_json(text: str) -> FieldResult:
+    data = json.loads(text)
+    known = {f.name for f in fields(FieldResult)}
+    data = {k: v for k, v in data.items() if k in known}
+    for key in ("reasons", "classes"):
+        data[key] = tuple(data.get(key) or ())
+    if data.get("probabilities") is not None:
+        data["probabilities"] = tuple(data["probabilities"])
+    return FieldResult(**data)
+
+
+def flag_to_json(flag: Flag | None) -> str | None:
+    if flag is None:
+        return None
+    data = {f.name: getattr(flag, f.name) for f in fields(Flag) if f.name != "result"}
+    return json.dumps(data, ensure_ascii=False)
+
+
+def flag_from_json(text: str | None, result: FieldResult) -> Flag | None:
+    if not text:
+        return None
+    return Flag(result=result, **json.loads(text))
+
+
+def info_to_row(info: SessionInfo) -> dict:
+    row = asdict(info)
+    row["camera_settings"] = json.dumps(info.camera_settings, ensure_ascii=False, default=str)
+    row["flag_policy"] = json.dumps(info.flag_policy, ensure_ascii=False, default=str)
+    return row
+
+
+def info_from_row(row: dict) -> SessionInfo:
+    names = {f.name for f in fields(SessionInfo)}
+    data = {k: row[k] for k in names if k in row.keys()}
+    data["camera_settings"] = json.loads(data.get("camera_settings") or "{}")
+    data["flag_policy"] = json.loads(data.get("flag_policy") or "{}")
+    return SessionInfo(**data)

@@ -1,0 +1,184 @@
+"""Rows and files behind SessionStore: saved field images, per-frame results, summaries.
+
+Functions here take an open connection and run inside the store's lock; they hold the SQL so
+that ``store.py`` reads as the public API.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from allscope.core.results import FieldResult, Flag
+from allscope.core.store import records as rec
+from allscope.core.store.files import FileWriter, atomic_write
+
+INSERT_RESULT = (
+    "INSERT INTO results (session_id, recorded_at, frame_id, timestamp, source, name, frame_index, "
+    "wbc_count, mask_coverage, assessable, reasons, classes, probabilities, label, p_all, flagged) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+@dataclass(frozen=True)
+class SavedImages:
+    """The two files of a field, already durable on disk."""
+
+    image: Path
+    image_sha256: str
+    mask: Path
+    mask_sha256: str
+    width: int
+    height: int
+
+    def remove(self) -> None:
+        self.image.unlink(missing_ok=True)
+        self.mask.unlink(missing_ok=True)
+
+
+def write_images(folder: Path, frame_bgr: np.ndarray, mask: np.ndarray, writer: FileWriter | None) -> SavedImages:
+    """Encode the field and its mask as PNG and write both atomically (image first)."""
+    frame_bgr, mask = _checked(frame_bgr, mask)
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"field-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(4)}"
+    image_png = _png(frame_bgr)
+    mask_png = _png(mask)
+    image = atomic_write(folder / f"{stem}.png", image_png, overwrite=False, writer=writer)
+    try:
+        mask_path = atomic_write(folder / f"{stem}-mask.png", mask_png, overwrite=False, writer=writer)
+    except BaseException:
+        image.unlink(missing_ok=True)
+        raise
+    height, width = frame_bgr.shape[:2]
+    return SavedImages(image, _sha(image_png), mask_path, _sha(mask_png), width, height)
+
+
+def _checked(frame: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
+        raise ValueError("A field image must be a uint8 BGR array of shape (H, W, 3).")
+    mask = np.asarray(mask)
+    if mask.shape != frame.shape[:2]:
+        raise ValueError(f"The mask's shape {mask.shape} differs from the field's {frame.shape[:2]}.")
+    if mask.dtype != np.uint8:
+        mask = np.where(mask > 0, 255, 0).astype(np.uint8)
+    return np.ascontiguousarray(frame), np.ascontiguousarray(mask)
+
+
+def _png(image: np.ndarray) -> bytes:
+    ok, buffer = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    if not ok:
+        raise ValueError("The field image could not be encoded as PNG.")
+    return buffer.tobytes()
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def insert(
+    conn: sqlite3.Connection,
+    session_id: int,
+    kind: str,
+    saved: SavedImages,
+    result: FieldResult,
+    flag: Flag | None,
+    root: Path,
+) -> rec.FieldRecord:
+    created = time.time()
+    cur = conn.execute(
+        "INSERT INTO fields (session_id, kind, created_at, image_file, image_sha256, mask_file, "
+        "mask_sha256, width, height, result, flag) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            session_id, kind, created,
+            saved.image.relative_to(root).as_posix(), saved.image_sha256,
+            saved.mask.relative_to(root).as_posix(), saved.mask_sha256,
+            saved.width, saved.height, rec.result_to_json(result), rec.flag_to_json(flag),
+        ),
+    )  # autocommit: committed when execute returns
+    return rec.FieldRecord(
+        int(cur.lastrowid), session_id, kind, created, saved.image, saved.image_sha256,
+        saved.mask, saved.mask_sha256, saved.width, saved.height, result, flag,
+    )
+
+
+_SELECT_FIELDS = (
+    "SELECT f.*, r.id AS r_id, r.decision AS r_decision, r.comment AS r_comment, "
+    "r.reviewer AS r_reviewer, r.created_at AS r_created_at FROM fields f "
+    "LEFT JOIN reviews r ON r.id = (SELECT max(id) FROM reviews WHERE field_id = f.id) "
+)
+
+
+def select(conn: sqlite3.Connection, root: Path, where: str, params: tuple) -> list[rec.FieldRecord]:
+    rows = conn.execute(_SELECT_FIELDS + f"WHERE {where} ORDER BY f.id", params).fetchall()
+    return [_field_from_row(row, root) for row in rows]
+
+
+def _field_from_row(row: sqlite3.Row, root: Path) -> rec.FieldRecord:
+    result = rec.result_from_json(row["result"])
+    review = None
+    if row["r_id"] is not None:
+        review = rec.ReviewRecord(
+            row["r_id"], row["id"], row["r_decision"], row["r_comment"], row["r_reviewer"], row["r_created_at"]
+        )
+    return rec.FieldRecord(
+        row["id"], row["session_id"], row["kind"], row["created_at"],
+        root / row["image_file"], row["image_sha256"], root / row["mask_file"], row["mask_sha256"],
+        row["width"], row["height"], result, rec.flag_from_json(row["flag"], result), review,
+    )
+
+
+def review_from_row(row: sqlite3.Row) -> rec.ReviewRecord:
+    return rec.ReviewRecord(row["id"], row["field_id"], row["decision"], row["comment"], row["reviewer"], row["created_at"])
+
+
+def result_row(session_id: int, r: FieldResult) -> tuple:
+    probabilities = None if r.probabilities is None else json.dumps([round(float(p), 6) for p in r.probabilities])
+    return (
+        session_id, time.time(), int(r.frame_id), float(r.timestamp), r.source, r.name, r.frame_index,
+        int(r.wbc_count), float(r.mask_coverage), int(bool(r.assessable)),
+        json.dumps(list(r.reasons), ensure_ascii=False), json.dumps(list(r.classes), ensure_ascii=False),
+        probabilities, r.label, None if r.p_all is None else float(r.p_all), int(bool(r.flagged)),
+    )
+
+
+def select_results(conn: sqlite3.Connection, session_id: int) -> list[dict]:
+    rows = conn.execute("SELECT * FROM results WHERE session_id = ? ORDER BY id", (session_id,)).fetchall()
+    out = []
+    for row in rows:
+        item = {k: row[k] for k in row.keys() if k != "id"}
+        item["assessable"] = bool(item["assessable"])
+        item["flagged"] = bool(item["flagged"])
+        for key in ("reasons", "classes"):
+            item[key] = json.loads(item[key])
+        item["probabilities"] = None if item["probabilities"] is None else json.loads(item["probabilities"])
+        out.append(item)
+    return out
+
+
+def summarise(conn: sqlite3.Connection, session: rec.SessionRecord) -> rec.SessionSummary:
+    sid = session.id
+    analysed, assessable, classified, flagged = conn.execute(
+        "SELECT count(*), coalesce(sum(assessable), 0), count(probabilities), coalesce(sum(flagged), 0) "
+        "FROM results WHERE session_id = ?",
+        (sid,),
+    ).fetchone()
+    counts = dict(conn.execute(
+        "SELECT label, count(*) FROM results WHERE session_id = ? AND label IS NOT NULL "
+        "AND probabilities IS NOT NULL GROUP BY label ORDER BY label",
+        (sid,),
+    ).fetchall())
+    kinds = dict(conn.execute("SELECT kind, count(*) FROM fields WHERE session_id = ? GROUP BY kind", (sid,)).fetchall())
+    return rec.SessionSummary(
+        session_id=sid, started_at=session.started_at, ended_at=session.ended_at,
+        analysed=analysed, assessable=assessable, classified=classified, flagged_results=flagged,
+        flagged_fields=kinds.get("flag", 0), captured_fields=kinds.get("manual", 0),
+        class_counts=counts, threshold=session.info.threshold,
+    )

@@ -1,0 +1,155 @@
+"""The session database schema, versioned with ``PRAGMA user_version`` and ordered migrations.
+
+A migration is ``(version, sql)``; opening a store applies, in order and each in its own
+transaction, every migration whose version is above the file's ``user_version``. A file whose
+version is above :data:`SCHEMA_VERSION` was written by a newer allscope and is left untouched.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from allscope.core.store.errors import StoreError
+
+_V1 = """
+CREATE TABLE sessions (
+    id INTEGER PRIMARY KEY,
+    name TEXT,
+    patient_id TEXT NOT NULL DEFAULT '',
+    slide_id TEXT NOT NULL DEFAULT '',
+    operator TEXT NOT NULL DEFAULT '',
+    lab_name TEXT NOT NULL DEFAULT '',
+    notes TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL DEFAULT '',
+    camera_settings TEXT NOT NULL DEFAULT '{}',
+    model_name TEXT NOT NULL DEFAULT '',
+    model_version TEXT NOT NULL DEFAULT '',
+    model_sha256 TEXT NOT NULL DEFAULT '',
+    app_version TEXT NOT NULL DEFAULT '',
+    threshold REAL,
+    flag_policy TEXT NOT NULL DEFAULT '{}',
+    started_at REAL NOT NULL,
+    ended_at REAL
+);
+CREATE INDEX sessions_patient ON sessions(patient_id);
+CREATE INDEX sessions_slide ON sessions(slide_id);
+
+-- Every flagged or hand-captured field, with its lossless image and mask on disk.
+CREATE TABLE fields (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    kind TEXT NOT NULL CHECK (kind IN ('flag', 'manual')),
+    created_at REAL NOT NULL,
+    image_file TEXT NOT NULL,
+    image_sha256 TEXT NOT NULL,
+    mask_file TEXT NOT NULL,
+    mask_sha256 TEXT NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    result TEXT NOT NULL,
+    flag TEXT
+);
+CREATE INDEX fields_session ON fields(session_id);
+
+-- Compact per-frame results (every classified field) for the CSV/JSON export and the summary.
+CREATE TABLE results (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    recorded_at REAL NOT NULL,
+    frame_id INTEGER NOT NULL,
+    timestamp REAL NOT NULL,
+    source TEXT NOT NULL,
+    name TEXT NOT NULL,
+    frame_index INTEGER,
+    wbc_count INTEGER NOT NULL,
+    mask_coverage REAL NOT NULL,
+    assessable INTEGER NOT NULL,
+    reasons TEXT NOT NULL,
+    classes TEXT NOT NULL,
+    probabilities TEXT,
+    label TEXT,
+    p_all REAL,
+    flagged INTEGER NOT NULL
+);
+CREATE INDEX results_session ON results(session_id);
+
+-- Sessions removed by the user; their reviews may be deleted only after a row lands here.
+CREATE TABLE deleted_sessions (
+    session_id INTEGER PRIMARY KEY,
+    deleted_at REAL NOT NULL
+);
+
+-- Append-only audit trail: the newest row of a field is its current review state.
+CREATE TABLE reviews (
+    id INTEGER PRIMARY KEY,
+    field_id INTEGER NOT NULL REFERENCES fields(id),
+    session_id INTEGER NOT NULL,
+    decision TEXT CHECK (decision IN ('accept', 'dismiss')),
+    comment TEXT NOT NULL DEFAULT '',
+    reviewer TEXT NOT NULL DEFAULT '',
+    created_at REAL NOT NULL
+);
+CREATE INDEX reviews_field ON reviews(field_id);
+
+CREATE TRIGGER reviews_are_append_only_update BEFORE UPDATE ON reviews
+BEGIN
+    SELECT RAISE(ABORT, 'reviews are an append-only audit trail: add a new review instead');
+END;
+CREATE TRIGGER reviews_are_append_only_delete BEFORE DELETE ON reviews
+WHEN OLD.session_id NOT IN (SELECT session_id FROM deleted_sessions)
+BEGIN
+    SELECT RAISE(ABORT, 'reviews are an append-only audit trail: they go only with their session');
+END;
+"""
+
+#: Ordered (version, SQL) pairs; append new ones, never edit a released one.
+MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1),)
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection, migrations: tuple[tuple[int, str], ...] = MIGRATIONS) -> int:
+    """Bring the database up to the last migration's version; return the version reached.
+
+    ``conn`` must be in autocommit mode (``isolation_level=None``): each step runs in its own
+    explicit transaction together with its ``user_version`` bump, so a crash mid-migration
+    leaves the previous version intact.
+    """
+    newest = migrations[-1][0]
+    current = schema_version(conn)
+    if current > newest:
+        raise StoreError(
+            f"The session store was created by a newer allscope (schema version {current}; "
+            f"this allscope reads up to {newest}); update allscope to open it. "
+            "Nothing was changed in the store."
+        )
+    for version, sql in migrations:
+        if version <= current:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _statements(sql):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {int(version)}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        current = version
+    return current
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a script into statements (executescript would commit our transaction)."""
+    code = "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--"))
+    statements, buffer = [], ""
+    for piece in code.split(";"):
+        buffer += piece + ";"
+        if sqlite3.complete_statement(buffer):  # False inside a trigger body or a string
+            if buffer.strip(" \n;"):
+                statements.append(buffer.strip())
+            buffer = ""
+    return statements

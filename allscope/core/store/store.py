@@ -1,0 +1,285 @@
+"""SessionStore: sessions, saved fields, per-frame results and reviews, crash-safe.
+
+Layout under ``root``: ``sessions.db`` (SQLite, WAL) and one ``session-NNNNNN/`` folder per
+session holding each saved field as a lossless PNG plus its mask PNG.
+
+Durability contract: :meth:`SessionStore.add_field` returns only after both image files are
+on disk (fsynced) and the row is committed, so a field shown after it returned survives a
+kill or power cut. Per-frame results (:meth:`record_result`) are batched; up to one batch
+(about a second) may be lost on a crash, which costs no saved field.
+
+Thread-safe: one lock serialises database access, so a pipeline thread, the GUI thread and an
+export worker may share one store.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from allscope.core.results import FieldResult, Flag, MaskResult
+from allscope.core.store import saved
+from allscope.core.store import records as rec
+from allscope.core.store.database import DB_NAME, open_database, quarantine
+from allscope.core.store.errors import StoreError
+from allscope.core.store.files import FileWriter, fsync_dir
+
+_RESULT_BATCH = 64
+_RESULT_MAX_AGE_S = 1.0
+
+
+def default_root() -> Path:
+    """``$ALLSCOPE_DATA_DIR/sessions``, else the platform's user data dir + ``/sessions``."""
+    env = os.environ.get("ALLSCOPE_DATA_DIR")
+    if env:
+        return Path(env).expanduser() / "sessions"
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("allscope", appauthor=False)) / "sessions"
+
+
+class SessionStore:
+    """The on-disk record of every session. See the module docstring for the guarantees."""
+
+    def __init__(self, root: Path | str | None = None, *, file_writer: FileWriter | None = None) -> None:
+        self.root = Path(root) if root is not None else default_root()
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"Could not create the session folder {self.root}: {exc.strerror}.") from exc
+        self.db_path = self.root / DB_NAME
+        self._conn = open_database(self.db_path)
+        self._writer = file_writer
+        self._lock = threading.RLock()
+        self._pending: list[tuple] = []
+        self._last_flush = time.monotonic()
+
+    @staticmethod
+    def quarantine(root: Path | str | None = None) -> Path:
+        """Move a damaged ``sessions.db`` aside (kept for recovery); return where it went."""
+        root = Path(root) if root is not None else default_root()
+        return quarantine(root / DB_NAME)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is None:
+                return
+            self.flush()
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> SessionStore:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- sessions -----------------------------------------------------------------------
+
+    def create_session(self, info: rec.SessionInfo, started_at: float | None = None) -> int:
+        row = rec.info_to_row(info)
+        row["started_at"] = time.time() if started_at is None else started_at
+        columns = ", ".join(row)
+        marks = ", ".join(f":{k}" for k in row)
+        with self._lock:
+            cur = self._db.execute(f"INSERT INTO sessions ({columns}) VALUES ({marks})", row)
+            session_id = int(cur.lastrowid)
+        self.session_dir(session_id).mkdir(parents=True, exist_ok=True)
+        fsync_dir(self.root)
+        return session_id
+
+    def end_session(self, session_id: int, ended_at: float | None = None) -> None:
+        with self._lock:
+            self.flush()
+            self._execute_one(
+                "UPDATE sessions SET ended_at = ? WHERE id = ?",
+                (time.time() if ended_at is None else ended_at, session_id),
+                session_id,
+            )
+
+    def rename_session(self, session_id: int, name: str) -> None:
+        with self._lock:
+            self._execute_one("UPDATE sessions SET name = ? WHERE id = ?", (name.strip() or None, session_id), session_id)
+
+    def get_session(self, session_id: int) -> rec.SessionRecord:
+        rows = self._sessions("WHERE s.id = ?", (session_id,))
+        if not rows:
+            raise StoreError(f"There is no session {session_id} in {self.root}.")
+        return rows[0]
+
+    def list_sessions(self, search: str | None = None) -> list[rec.SessionRecord]:
+        """All sessions, newest first; ``search`` matches part of the patient ID, slide ID or name."""
+        if not search or not search.strip():
+            return self._sessions("", ())
+        like = "%" + search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where = "WHERE s.patient_id LIKE ? ESCAPE '\\' OR s.slide_id LIKE ? ESCAPE '\\' OR s.name LIKE ? ESCAPE '\\'"
+        return self._sessions(where, (like, like, like))
+
+    def unfinished_sessions(self) -> list[rec.SessionRecord]:
+        """Sessions never ended (the app was closed or killed): offer to resume them."""
+        return self._sessions("WHERE s.ended_at IS NULL", ())
+
+    def delete_session(self, session_id: int) -> None:
+        """Remove a session's rows (reviews included) and its image folder. Not undoable."""
+        self.get_session(session_id)
+        with self._lock:
+            self.flush()
+            with self._transaction():
+                self._db.execute("INSERT OR REPLACE INTO deleted_sessions VALUES (?, ?)", (session_id, time.time()))
+                for table in ("reviews", "fields", "results"):
+                    self._db.execute(f"DELETE FROM {table} WHERE session_id = ?", (session_id,))
+                self._db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+        folder = self.session_dir(session_id)
+        shutil.rmtree(folder, ignore_errors=True)
+        if folder.exists():
+            raise StoreError(f"Session {session_id} was deleted, but its folder {folder} could not be removed.")
+
+    def session_dir(self, session_id: int) -> Path:
+        return self.root / f"session-{session_id:06d}"
+
+    def summary(self, session_id: int) -> rec.SessionSummary:
+        session = self.get_session(session_id)
+        with self._lock:
+            self.flush()
+            return saved.summarise(self._db, session)
+
+    # --- fields and results ---------------------------------------------------------------
+
+    def add_field(
+        self,
+        session_id: int,
+        kind: str,
+        frame_bgr: np.ndarray,
+        mask: np.ndarray | MaskResult,
+        result: FieldResult,
+        flag: Flag | None = None,
+    ) -> rec.FieldRecord:
+        """Save a field losslessly with its mask and result; return once it is durable."""
+        if kind not in ("flag", "manual"):
+            raise ValueError(f"Field kind must be 'flag' or 'manual', not {kind!r}.")
+        self.get_session(session_id)
+        mask = mask.mask if isinstance(mask, MaskResult) else mask
+        files = saved.write_images(self.session_dir(session_id), frame_bgr, mask, self._writer)
+        try:
+            with self._lock:
+                self.flush()
+                return saved.insert(self._db, session_id, kind, files, result, flag, self.root)
+        except BaseException:
+            files.remove()
+            raise
+
+    def fields(self, session_id: int) -> list[rec.FieldRecord]:
+        """Saved fields of a session in capture order, each with its latest review."""
+        with self._lock:
+            return saved.select(self._db, self.root, "f.session_id = ?", (session_id,))
+
+    def get_field(self, field_id: int) -> rec.FieldRecord:
+        with self._lock:
+            found = saved.select(self._db, self.root, "f.id = ?", (field_id,))
+        if not found:
+            raise StoreError(f"There is no saved field {field_id}.")
+        return found[0]
+
+    def record_result(self, session_id: int, result: FieldResult) -> None:
+        """Queue one per-frame result for the session's statistics and export (batched)."""
+        with self._lock:
+            self._pending.append(saved.result_row(session_id, result))
+            due = time.monotonic() - self._last_flush > _RESULT_MAX_AGE_S
+            if len(self._pending) >= _RESULT_BATCH or due:
+                self.flush()
+
+    def record_results(self, session_id: int, results: Iterable[FieldResult]) -> None:
+        with self._lock:
+            self._pending.extend(saved.result_row(session_id, r) for r in results)
+            self.flush()
+
+    def results(self, session_id: int) -> list[dict]:
+        """Every recorded per-frame result of a session, in recording order, as plain dicts."""
+        with self._lock:
+            self.flush()
+            return saved.select_results(self._db, session_id)
+
+    def flush(self) -> None:
+        """Commit queued per-frame results now."""
+        with self._lock:
+            self._last_flush = time.monotonic()
+            if not self._pending:
+                return
+            rows, self._pending = self._pending, []
+            with self._transaction():
+                self._db.executemany(saved.INSERT_RESULT, rows)
+
+    # --- reviews ----------------------------------------------------------------------------
+
+    def review(self, field_id: int, decision: str | None, comment: str = "", reviewer: str = "") -> rec.ReviewRecord:
+        """Append a review (the field's new current state); earlier reviews are kept as history."""
+        if decision not in (*rec.DECISIONS, None):
+            raise ValueError(f"A review decision is 'accept', 'dismiss' or None, not {decision!r}.")
+        field = self.get_field(field_id)
+        now = time.time()
+        with self._lock:
+            cur = self._db.execute(
+                "INSERT INTO reviews (field_id, session_id, decision, comment, reviewer, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (field_id, field.session_id, decision, comment or "", reviewer or "", now),
+            )
+        return rec.ReviewRecord(int(cur.lastrowid), field_id, decision, comment or "", reviewer or "", now)
+
+    def reviews(self, field_id: int) -> list[rec.ReviewRecord]:
+        """The audit trail of a field, oldest first."""
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM reviews WHERE field_id = ? ORDER BY id", (field_id,)).fetchall()
+        return [saved.review_from_row(r) for r in rows]
+
+    def integrity_check(self) -> list[str]:
+        """SQLite's full integrity check; ``["ok"]`` when sound."""
+        with self._lock:
+            return [row[0] for row in self._db.execute("PRAGMA integrity_check").fetchall()]
+
+    # --- internals --------------------------------------------------------------------------
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreError("The session store is closed.")
+        return self._conn
+
+    def _transaction(self):
+        return _Transaction(self._db)
+
+    def _execute_one(self, sql: str, params: tuple, session_id: int) -> None:
+        if self._db.execute(sql, params).rowcount != 1:
+            raise StoreError(f"There is no session {session_id} in {self.root}.")
+
+    def _sessions(self, where: str, params: tuple) -> list[rec.SessionRecord]:
+        sql = (
+            "SELECT s.*, (SELECT count(*) FROM fields f WHERE f.session_id = s.id) AS field_count "
+            f"FROM sessions s {where} ORDER BY s.started_at DESC, s.id DESC"
+        )
+        with self._lock:
+            rows = self._db.execute(sql, params).fetchall()
+        return [
+            rec.SessionRecord(r["id"], r["name"], rec.info_from_row(dict(r)), r["started_at"], r["ended_at"], r["field_count"])
+            for r in rows
+        ]
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self._conn.execute("BEGIN IMMEDIATE")
+        return self._conn
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self._conn.execute("COMMIT" if exc_type is None else "ROLLBACK")

@@ -1,0 +1,187 @@
+"""SessionStore on a real SQLite file: sessions, saved fields, results and the review trail."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+
+import cv2
+import numpy as np
+import pytest
+from store_helpers import field_image, field_result, flag_for, session_info
+
+from allscope.core.store import SessionStore, StoreError, default_root
+
+
+@pytest.fixture
+def store(tmp_path):
+    with SessionStore(tmp_path / "store") as s:
+        yield s
+
+
+def test_root_defaults_to_allscope_data_dir_env(monkeypatch, tmp_path):
+    monkeypatch.setenv("ALLSCOPE_DATA_DIR", str(tmp_path / "data"))
+    assert default_root() == tmp_path / "data" / "sessions"
+
+
+def test_database_is_in_wal_mode(store):
+    assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_session_metadata_round_trips(store):
+    info = session_info(patient_id="بیمار ۴۲", notes="Zoë's slide", camera_settings={"gain": 3})
+    sid = store.create_session(info, started_at=1000.0)
+    record = store.get_session(sid)
+    assert record.info == info
+    assert record.started_at == 1000.0
+    assert record.ended_at is None
+
+
+def test_unfinished_sessions_lists_only_sessions_not_ended(store):
+    open_id = store.create_session(session_info(slide_id="open"))
+    done_id = store.create_session(session_info(slide_id="done"))
+    store.end_session(done_id, ended_at=2000.0)
+    assert [s.id for s in store.unfinished_sessions()] == [open_id]
+    assert store.get_session(done_id).ended_at == 2000.0
+
+
+def test_list_sessions_searches_patient_and_slide_ids(store):
+    a = store.create_session(session_info(patient_id="P-100", slide_id="X1"))
+    b = store.create_session(session_info(patient_id="P-200", slide_id="X2"))
+    assert [s.id for s in store.list_sessions("P-1")] == [a]
+    assert [s.id for s in store.list_sessions("x2")] == [b]
+    assert {s.id for s in store.list_sessions(None)} == {a, b}
+
+
+def test_search_treats_percent_as_a_literal_character(store):
+    store.create_session(session_info(patient_id="P-100"))
+    assert store.list_sessions("%") == []
+
+
+def test_rename_session_changes_display_name(store):
+    sid = store.create_session(session_info(patient_id="P1", slide_id="S1"))
+    assert store.get_session(sid).display_name == "P1 / S1"
+    store.rename_session(sid, "Morning smear")
+    assert store.get_session(sid).display_name == "Morning smear"
+
+
+def test_unknown_session_raises_a_clear_error(store):
+    with pytest.raises(StoreError, match="no session 99"):
+        store.get_session(99)
+
+
+def test_add_field_writes_lossless_image_and_mask_with_their_hashes(store):
+    sid = store.create_session(session_info())
+    image, mask = field_image(3)
+    record = store.add_field(sid, "flag", image, mask, field_result(7), flag_for(field_result(7)))
+    assert np.array_equal(cv2.imread(str(record.image_path), cv2.IMREAD_UNCHANGED), image)
+    assert np.array_equal(cv2.imread(str(record.mask_path), cv2.IMREAD_UNCHANGED), mask)
+    assert hashlib.sha256(record.image_path.read_bytes()).hexdigest() == record.image_sha256
+    assert hashlib.sha256(record.mask_path.read_bytes()).hexdigest() == record.mask_sha256
+    assert (record.width, record.height) == (128, 96)
+
+
+def test_saved_field_reads_back_with_result_and_flag(store):
+    sid = store.create_session(session_info())
+    result = field_result(7, p_all=0.83)
+    store.add_field(sid, "flag", *field_image(), result, flag_for(result))
+    [saved] = store.fields(sid)
+    assert saved.result == result
+    assert saved.flag.end_frame == 11
+    assert saved.flag.result == result
+
+
+def test_add_field_rejects_a_mask_of_another_size(store):
+    sid = store.create_session(session_info())
+    image, _ = field_image()
+    with pytest.raises(ValueError, match="mask's shape"):
+        store.add_field(sid, "manual", image, np.zeros((10, 10), np.uint8), field_result())
+
+
+def test_add_field_rejects_unknown_kind(store):
+    sid = store.create_session(session_info())
+    with pytest.raises(ValueError, match="'flag' or 'manual'"):
+        store.add_field(sid, "auto", *field_image(), field_result())
+
+
+def test_summary_counts_results_and_fields(store):
+    sid = store.create_session(session_info(threshold=0.7), started_at=10.0)
+    store.record_results(sid, [
+        field_result(1, 0.9, "Pre-B"), field_result(2, 0.2, "Benign"), field_result(3, 0.95, "Pre-B"),
+        field_result(4, assessable=False),
+    ])
+    store.add_field(sid, "flag", *field_image(), field_result(1))
+    store.add_field(sid, "manual", *field_image(), field_result(2))
+    store.end_session(sid, ended_at=70.0)
+    summary = store.summary(sid)
+    assert (summary.analysed, summary.assessable, summary.classified) == (4, 3, 3)
+    assert summary.class_counts == {"Benign": 1, "Pre-B": 2}
+    assert (summary.flagged_fields, summary.captured_fields) == (1, 1)
+    assert summary.duration_s == 60.0
+    assert summary.threshold == 0.7
+
+
+def test_record_result_batches_are_visible_after_flush(store):
+    sid = store.create_session(session_info())
+    for i in range(10):
+        store.record_result(sid, field_result(i))
+    rows = store.results(sid)
+    assert [r["frame_id"] for r in rows] == list(range(10))
+    assert rows[0]["probabilities"] == pytest.approx(list(field_result(0).probabilities))
+
+
+def test_latest_review_is_the_fields_current_state(store):
+    sid = store.create_session(session_info())
+    field = store.add_field(sid, "flag", *field_image(), field_result())
+    store.review(field.id, "accept", "blasts present", "Dr A")
+    store.review(field.id, "dismiss", "stain artefact", "Dr B")
+    assert store.get_field(field.id).review.decision == "dismiss"
+    assert [(r.decision, r.reviewer) for r in store.reviews(field.id)] == [("accept", "Dr A"), ("dismiss", "Dr B")]
+
+
+def test_review_rejects_unknown_decision(store):
+    sid = store.create_session(session_info())
+    field = store.add_field(sid, "flag", *field_image(), field_result())
+    with pytest.raises(ValueError, match="'accept', 'dismiss' or None"):
+        store.review(field.id, "maybe", "", "Dr A")
+
+
+@pytest.mark.parametrize("sql", ["UPDATE reviews SET comment = 'edited'", "DELETE FROM reviews"])
+def test_reviews_cannot_be_changed_or_removed(store, sql):
+    sid = store.create_session(session_info())
+    field = store.add_field(sid, "flag", *field_image(), field_result())
+    store.review(field.id, "accept", "original", "Dr A")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        store._db.execute(sql)
+    assert store.reviews(field.id)[0].comment == "original"
+
+
+def test_very_long_comment_is_stored_in_full(store):
+    sid = store.create_session(session_info())
+    field = store.add_field(sid, "flag", *field_image(), field_result())
+    comment = "ابتدا " + "x" * 100_000
+    store.review(field.id, None, comment, "Dr A")
+    assert store.get_field(field.id).review.comment == comment
+
+
+def test_delete_session_removes_rows_reviews_and_files(store):
+    keep = store.create_session(session_info(slide_id="keep"))
+    gone = store.create_session(session_info(slide_id="gone"))
+    kept_field = store.add_field(keep, "flag", *field_image(), field_result())
+    field = store.add_field(gone, "flag", *field_image(), field_result())
+    store.review(field.id, "accept", "", "Dr A")
+    store.delete_session(gone)
+    assert [s.id for s in store.list_sessions()] == [keep]
+    assert not store.session_dir(gone).exists()
+    assert store._db.execute("SELECT count(*) FROM reviews").fetchone()[0] == 0
+    assert kept_field.image_path.is_file()
+
+
+def test_store_reopens_with_everything_saved(tmp_path):
+    with SessionStore(tmp_path) as store:
+        sid = store.create_session(session_info())
+        field = store.add_field(sid, "flag", *field_image(), field_result())
+        store.record_result(sid, field_result(5))  # queued, flushed by close()
+    with SessionStore(tmp_path) as store:
+        assert store.get_field(field.id).image_sha256 == field.image_sha256
+        assert len(store.results(sid)) == 1
