@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .classifier import Classifier, prepare_field
+from .classifier import Classifier, Prediction, prepare_field
 from .flags import FlagPolicy, FlagTracker
 from .frames import Frame, SourceError
 from .masking import LiveMasker, lab_kmeans_mask
@@ -78,9 +78,9 @@ class BatchAnalyzer:
         frames: dict[int, tuple[Frame, MaskResult]] = {}
         lock = threading.Lock()
 
-        def on_inferred(probabilities: np.ndarray, data: tuple[int, FieldResult]) -> None:
+        def on_inferred(prediction: Prediction, data: tuple[int, FieldResult]) -> None:
             index, result = data
-            classified = classified_result(result, self.classifier, probabilities, 0.0)
+            classified = classified_result(result, self.classifier, prediction, 0.0)
             with lock:
                 slots[index] = classified
                 if classified.p_all < self.policy.threshold:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass, field
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,19 @@ from openvino.preprocess import ColorFormat, PrePostProcessor
 from .model_package import InputSpec, ModelPackage, ModelPackageError, load_package
 from .results import MaskResult
 
-ResultCallback = Callable[[np.ndarray, Any], None]
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One inference: calibrated probabilities, the raw scores of output 0, and any further
+    outputs of the IR by name (e.g. penultimate features or the last feature map)."""
+
+    probabilities: np.ndarray
+    scores: np.ndarray
+    outputs: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+ResultCallback = Callable[[Prediction, Any], None]
 
 
 def square_crop(image: np.ndarray) -> np.ndarray:
@@ -57,7 +70,8 @@ def _with_preprocessing(model: ov.Model, spec: InputSpec) -> ov.Model:
             steps.mean(list(map(float, spec.mean)))
         if any(s != 1.0 for s in spec.std):
             steps.scale(list(map(float, spec.std)))
-    ppp.output(0).tensor().set_element_type(ov.Type.f32)
+    for index in range(len(model.outputs)):
+        ppp.output(index).tensor().set_element_type(ov.Type.f32)
     return ppp.build()
 
 
@@ -168,7 +182,7 @@ class Classifier:
         """Start an asynchronous inference if a request is free; never blocks.
 
         ``field_bgr`` must already be the prepared model input (``prepare_field``).
-        ``callback(probabilities, userdata)`` runs on an OpenVINO thread.
+        ``callback(prediction, userdata)`` runs on an OpenVINO thread.
         Returns False (and does nothing) when every request is busy.
         """
         with self._submit_lock:
@@ -182,9 +196,24 @@ class Classifier:
         with self._submit_lock:
             self._queue.start_async({0: np.ascontiguousarray(field_bgr[np.newaxis])}, (callback, userdata))
 
+    def _prediction(self, request: ov.InferRequest) -> Prediction:
+        scores = np.array(request.get_output_tensor(0).data, dtype=np.float64).reshape(-1)
+        extras = {
+            output.get_any_name(): np.array(request.get_output_tensor(i).data)
+            for i, output in enumerate(self.compiled.outputs) if i > 0
+        }
+        return Prediction(self._to_probabilities(scores)[0], scores, extras)
+
+    def predict_detailed(self, field_bgr: np.ndarray) -> Prediction:
+        """Like ``predict`` but with the raw scores and every further output of the model."""
+        tensor = self._input(field_bgr)
+        with self._sync_lock:
+            self._sync_request.infer({0: tensor})
+            return self._prediction(self._sync_request)
+
     def _on_done(self, request: ov.InferRequest, userdata: tuple[ResultCallback, Any]) -> None:
         callback, data = userdata
-        callback(self._to_probabilities(request.get_output_tensor(0).data)[0], data)
+        callback(self._prediction(request), data)
 
     def wait(self) -> None:
         """Block until every asynchronous request has finished."""

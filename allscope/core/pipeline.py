@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .classifier import Classifier, prepare_field
+from .classifier import Classifier, Prediction, prepare_field
 from .flags import FlagPolicy, FlagTracker
 from .frames import Frame, FrameSource
 from .live import LatestFrame, RateMeter, Samples, notify_all
@@ -68,9 +68,10 @@ def base_result(frame: Frame, mask: MaskResult, assessable: bool, reasons: tuple
     )
 
 
-def classified_result(result: FieldResult, classifier: Classifier, probabilities: np.ndarray,
+def classified_result(result: FieldResult, classifier: Classifier, prediction: Prediction,
                       infer_ms: float) -> FieldResult:
     classes = classifier.classes
+    probabilities = prediction.probabilities
     return dataclasses.replace(
         result,
         classes=classes,
@@ -254,12 +255,12 @@ class Pipeline:
             self._latency_ms.add((time.monotonic() - frame.timestamp) * 1e3)
             notify_all(self._result_listeners, result)
 
-    def _on_inferred(self, probabilities: np.ndarray, data: tuple) -> None:
+    def _on_inferred(self, prediction: Prediction, data: tuple) -> None:
         frame, mask, result, moving, started = data
         if self._stop.is_set() and not self._threads[1].is_alive():
             return
         infer_ms = (time.perf_counter() - started) * 1e3
-        result = classified_result(result, self.classifier, probabilities, infer_ms)
+        result = classified_result(result, self.classifier, prediction, infer_ms)
         with self._lock:
             flag = self._tracker.update(result, moving)
             if flag is not None:

@@ -60,6 +60,8 @@ class FieldResult:
     timings_ms: dict[str, float] = field(default_factory=dict)
     frame_index: int | None = None
     path: str | None = None
+    ood_score: float | None = None  # how unlike the training data the field is; higher = stranger
+    moving: bool = False
 
     @property
     def classified(self) -> bool:

@@ -56,7 +56,7 @@ def test_async_result_equals_sync(package):
     assert classifier.try_submit(field, "tag", lambda p, tag: got.append((p, tag)))
     classifier.wait()
     assert got[0][1] == "tag"
-    np.testing.assert_allclose(got[0][0], classifier.predict(field), atol=1e-6)
+    np.testing.assert_allclose(got[0][0].probabilities, classifier.predict(field), atol=1e-6)
 
 
 def test_try_submit_refuses_instead_of_blocking_when_requests_are_busy(package):
