@@ -93,8 +93,10 @@ class Pipeline:
         *,
         gate: Gate = cells_present_gate,
         moving_classify_every: int = 3,
+        normalizer: Callable[[np.ndarray], np.ndarray] | None = None,
     ) -> None:
         self.source = source
+        self.normalizer = normalizer
         self.classifier = classifier
         self.gate = gate
         self.moving_classify_every = max(1, moving_classify_every)
@@ -232,18 +234,21 @@ class Pipeline:
 
     def _process(self, frame: Frame) -> None:
         t0 = time.perf_counter()
-        mask = self._masker(frame.image)
+        if self.normalizer is not None:
+            frame = dataclasses.replace(frame, image=self.normalizer(frame.image))
         t1 = time.perf_counter()
+        mask = self._masker(frame.image)
+        t2 = time.perf_counter()
         moving = self._motion(frame.image)
         assessable, reasons = self.gate(frame, mask, moving)
-        timings = {"mask": (t1 - t0) * 1e3, "gate": (time.perf_counter() - t1) * 1e3}
-        result = base_result(frame, mask, assessable, reasons, timings)
+        timings = {"normalize": (t1 - t0) * 1e3, "mask": (t2 - t1) * 1e3, "gate": (time.perf_counter() - t2) * 1e3}
+        result = dataclasses.replace(base_result(frame, mask, assessable, reasons, timings), moving=moving)
         self._moving_frames = self._moving_frames + 1 if moving else 0
         submitted = False
         if self.classifier is not None and assessable and self._moving_frames % self.moving_classify_every == 0:
-            t2 = time.perf_counter()
+            t3 = time.perf_counter()
             field = prepare_field(frame.image, mask, self.classifier.spec)
-            result = dataclasses.replace(result, timings_ms={**timings, "preprocess": (time.perf_counter() - t2) * 1e3})
+            result = dataclasses.replace(result, timings_ms={**timings, "preprocess": (time.perf_counter() - t3) * 1e3})
             data = (frame, mask, result, moving, time.perf_counter())
             submitted = self.classifier.try_submit(field, data, self._on_inferred)
         self._counts["processed"] += 1
