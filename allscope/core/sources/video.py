@@ -1,0 +1,114 @@
+"""Video files (mp4, avi, anything OpenCV's FFmpeg backend reads) as a frame source.
+
+Unpaced, frames come as fast as they decode (batch analysis); paced, they come at the file's
+frame rate like a live camera (demonstrations, the live pipeline on a recording).
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import threading
+
+import cv2
+import numpy as np
+
+from ..frames import Frame, FrameSource, SourceError
+from .images import to_bgr8
+from .pacing import Pacer
+
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".wmv", ".mpg", ".mpeg")
+
+
+def open_video(path: Path) -> cv2.VideoCapture:
+    """An opened capture that has a first frame; SourceError names the file and the problem."""
+    if not path.is_file():
+        raise SourceError(f"{path}: video file not found")
+    if path.stat().st_size == 0:
+        raise SourceError(f"{path}: empty file (0 bytes)")
+    cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+    if not cap.isOpened() or not cap.grab():
+        cap.release()
+        raise SourceError(f"{path}: not a readable video (unknown format, unsupported codec "
+                          "or damaged file); convert it to MP4 (H.264) or MJPG AVI")
+    cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+    return cap
+
+
+class VideoSource(FrameSource):
+    """Every frame of a video file; ``paced`` plays at the file's fps, ``loop`` restarts it."""
+
+    def __init__(self, path: str | Path, paced: bool = False, loop: bool = False) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self._cap = open_video(self.path)
+        fps = self._cap.get(cv2.CAP_PROP_FPS)
+        self.fps = fps if fps and 1.0 <= fps <= 1000.0 else 30.0  # some files report 0 or junk
+        self.frame_count = max(0, int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT)))
+        self.paced, self.loop = paced, loop
+        self._ids = itertools.count()
+        self._lock = threading.Lock()
+        self._reading = self._closed = False
+        w, h = int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        self._description = f"video {self.path.name} ({w}x{h}, {self.fps:g} fps)"
+
+    @property
+    def live(self) -> bool:
+        return self.paced
+
+    def describe(self) -> str:
+        return self._description
+
+    def frames(self) -> Iterator[Frame]:
+        with self._lock:
+            if self._cap is None or self._reading:
+                return
+            self._reading = True
+        try:
+            yield from self._read(self._cap)
+        finally:
+            with self._lock:
+                self._reading = False
+                if self._closed:
+                    self._release()
+
+    def _read(self, cap: cv2.VideoCapture) -> Iterator[Frame]:
+        pacer = Pacer(self.fps, self._stop) if self.paced else None
+        index = 0
+        while not self.stopped:
+            ok, image = cap.read()
+            if not ok:
+                if not self.loop or index == 0 or not cap.set(cv2.CAP_PROP_POS_FRAMES, 0):
+                    return
+                index = 0
+                continue
+            if pacer is not None and not pacer.wait():
+                return
+            if self.stopped:
+                return
+            yield Frame(next(self._ids), time.monotonic(), _bgr(image), self._description,
+                        name=f"{self.path.stem}_{index}", path=str(self.path), frame_index=index)
+            index += 1
+
+    def close(self) -> None:
+        """Stop and release the file; a reader still inside frames() releases it on exit."""
+        super().close()
+        with self._lock:
+            self._closed = True
+            if not self._reading:
+                self._release()
+
+    def _release(self) -> None:
+        if self._cap is not None:
+            self._cap.release()
+            self._cap = None
+
+
+def _bgr(image: np.ndarray) -> np.ndarray:
+    """Frames as C-contiguous 3-channel BGR, whatever the decoder delivered."""
+    if image.ndim == 2 or image.shape[2] != 3:
+        return to_bgr8(image)
+    return image if image.flags.c_contiguous else image.copy()
