@@ -1,0 +1,199 @@
+"""The flag gallery: thumbnails of flagged and hand-captured fields, shown only once stored.
+
+The gallery never holds a field the store has not acknowledged: the capture writer
+(``capture.FieldWriter``) calls ``FieldStore.add_field``, which writes the field durably and
+returns a ``GalleryRecord``; only then does the record reach ``GalleryModel``. The sessions
+store plugs in behind the ``FieldStore`` protocol; ``MemoryFieldStore`` keeps fields in memory
+for runs without a session (and for tests).
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+import cv2
+import numpy as np
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt
+from PySide6.QtGui import QColor, QImage, QPixmap
+from PySide6.QtWidgets import QListView
+
+from allscope.core.results import FieldResult, Flag, MaskResult
+
+DECISIONS = ("accepted", "dismissed")
+THUMB_WIDTH = 160
+RecordRole = Qt.ItemDataRole.UserRole + 1
+
+
+@dataclass(frozen=True)
+class GalleryRecord:
+    """One stored field as the gallery knows it."""
+
+    id: int | str
+    kind: str  # "flag" or "manual"
+    thumbnail: np.ndarray  # small BGR image with outlines
+    result: FieldResult
+    decision: str | None = None  # None (not reviewed), "accepted" or "dismissed"
+    comment: str = ""
+    captured_at: float = 0.0  # time.time()
+
+
+class FieldStore(Protocol):
+    """What the gallery needs from a store. ``add_field`` returns only once the field is durable."""
+
+    def add_field(self, kind: str, frame_bgr: np.ndarray, mask: MaskResult | None,
+                  result: FieldResult, flag: Flag | None) -> GalleryRecord: ...
+
+    def review(self, field_id: int | str, decision: str | None, comment: str) -> GalleryRecord: ...
+
+    def full_image(self, field_id: int | str) -> np.ndarray: ...
+
+    def mask(self, field_id: int | str) -> np.ndarray | None: ...
+
+
+class StoreFullError(RuntimeError):
+    """The in-memory store holds its maximum; the message says what to do."""
+
+
+def make_thumbnail(frame_bgr: np.ndarray, mask: np.ndarray | None, width: int = THUMB_WIDTH) -> np.ndarray:
+    """A small copy of the field with the WBC outlines, for the gallery."""
+    height = max(1, round(frame_bgr.shape[0] * width / frame_bgr.shape[1]))
+    thumb = cv2.resize(frame_bgr, (width, height), interpolation=cv2.INTER_AREA)
+    if mask is not None and mask.any():
+        small = cv2.resize(mask, (width, height), interpolation=cv2.INTER_NEAREST)
+        contours, _ = cv2.findContours(small, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        cv2.drawContours(thumb, contours, -1, (255, 255, 0), 1)
+    return np.ascontiguousarray(thumb)
+
+
+class MemoryFieldStore:
+    """Keeps up to ``max_fields`` fields in memory; thread-safe. Nothing is written to disk."""
+
+    def __init__(self, max_fields: int = 300) -> None:
+        self.max_fields = max_fields
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._records: dict[int, GalleryRecord] = {}
+        self._images: dict[int, tuple[np.ndarray, np.ndarray | None]] = {}
+
+    def add_field(self, kind, frame_bgr, mask, result, flag) -> GalleryRecord:
+        mask_array = None if mask is None else mask.mask
+        thumb = make_thumbnail(frame_bgr, mask_array)
+        with self._lock:
+            if len(self._records) >= self.max_fields:
+                raise StoreFullError(
+                    f"{self.max_fields} fields are already held in memory without a session; "
+                    "review them or start a session so that fields are saved to disk."
+                )
+            record = GalleryRecord(next(self._ids), kind, thumb, result, captured_at=time.time())
+            self._records[record.id] = record
+            self._images[record.id] = (frame_bgr.copy(), None if mask_array is None else mask_array.copy())
+        return record
+
+    def review(self, field_id, decision, comment) -> GalleryRecord:
+        if decision not in (None, *DECISIONS):
+            raise ValueError(f"decision must be one of {DECISIONS} or None, got {decision!r}")
+        with self._lock:
+            if field_id not in self._records:
+                raise KeyError(f"no field {field_id!r} in this store")
+            record = replace(self._records[field_id], decision=decision, comment=comment)
+            self._records[field_id] = record
+        return record
+
+    def full_image(self, field_id) -> np.ndarray:
+        with self._lock:
+            return self._images[field_id][0]
+
+    def mask(self, field_id) -> np.ndarray | None:
+        with self._lock:
+            return self._images[field_id][1]
+
+
+def bgr_to_pixmap(bgr: np.ndarray) -> QPixmap:
+    rgb = np.ascontiguousarray(bgr[:, :, ::-1])
+    image = QImage(rgb.data, rgb.shape[1], rgb.shape[0], rgb.strides[0], QImage.Format.Format_RGB888)
+    return QPixmap.fromImage(image.copy())
+
+
+def record_caption(record: GalleryRecord) -> str:
+    result = record.result
+    p = "—" if result.p_all is None else f"{result.p_all:.2f}"
+    mark = {"accepted": "✔ ", "dismissed": "✖ "}.get(record.decision or "", "")
+    kind = "hand" if record.kind == "manual" else (result.label or "flag")
+    return f"{mark}{kind} · P(ALL) {p}"
+
+
+class GalleryModel(QAbstractListModel):
+    """The stored fields in capture order; thumbnails are converted to pixmaps once."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._records: list[GalleryRecord] = []
+        self._pixmaps: dict[int | str, QPixmap] = {}
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt name)
+        return 0 if parent.isValid() else len(self._records)
+
+    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < len(self._records):
+            return None
+        record = self._records[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return record_caption(record)
+        if role == Qt.ItemDataRole.DecorationRole:
+            if record.id not in self._pixmaps:
+                self._pixmaps[record.id] = bgr_to_pixmap(record.thumbnail)
+            return self._pixmaps[record.id]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{record.result.name or record.result.source} · {record.comment or 'no comment'}"
+        if role == Qt.ItemDataRole.BackgroundRole and record.decision == "dismissed":
+            return QColor(230, 230, 230)
+        if role == RecordRole:
+            return record
+        return None
+
+    def add_record(self, record: GalleryRecord) -> None:
+        row = len(self._records)
+        self.beginInsertRows(QModelIndex(), row, row)
+        self._records.append(record)
+        self.endInsertRows()
+
+    def update_record(self, record: GalleryRecord) -> None:
+        """Replace the record with the same id (after a review)."""
+        for row, old in enumerate(self._records):
+            if old.id == record.id:
+                self._records[row] = record
+                index = self.index(row)
+                self.dataChanged.emit(index, index)
+                return
+        raise KeyError(f"no record {record.id!r} in the gallery")
+
+    def record(self, row: int) -> GalleryRecord:
+        return self._records[row]
+
+    def records(self) -> list[GalleryRecord]:
+        return list(self._records)
+
+    def clear(self) -> None:
+        self.beginResetModel()
+        self._records.clear()
+        self._pixmaps.clear()
+        self.endResetModel()
+
+
+class GalleryView(QListView):
+    """Thumbnails in a wrapping grid; arrow keys move, Enter or a click opens the review."""
+
+    def __init__(self, model: GalleryModel, parent=None) -> None:
+        super().__init__(parent)
+        self.setModel(model)
+        self.setViewMode(QListView.ViewMode.IconMode)
+        self.setIconSize(QSize(THUMB_WIDTH, THUMB_WIDTH * 9 // 16))
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setMovement(QListView.Movement.Static)
+        self.setWordWrap(True)
+        self.setSpacing(4)
+        self.setUniformItemSizes(True)

@@ -1,0 +1,219 @@
+"""Reviewing stored fields: the gallery beside a large view of the selected field.
+
+Keyboard: arrows move through the gallery, A accepts, D dismisses, C edits the comment
+(Enter saves it, Escape leaves it), O toggles the WBC outlines. Every decision goes to the
+store first; the gallery shows it only after the store accepted it.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from PySide6.QtGui import QKeySequence, QPixmap, QShortcut
+from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSizePolicy,
+                               QSplitter, QVBoxLayout, QWidget)
+
+from allscope.gui.gallery import FieldStore, GalleryModel, GalleryRecord, GalleryView, bgr_to_pixmap
+
+DECISION_TEXT = {None: "Not reviewed", "accepted": "Accepted", "dismissed": "Dismissed"}
+
+
+def outlined(image: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    """A copy of the field with the mask's outlines drawn in cyan."""
+    out = image.copy()
+    if mask is not None:
+        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        cv2.drawContours(out, contours, -1, (255, 255, 0), max(2, image.shape[1] // 600))
+    return out
+
+
+class ReviewPane(QWidget):
+    """A large view of one record with its probabilities, decision and comment."""
+
+    decide = Signal(str)  # "accepted" or "dismissed"
+    comment_entered = Signal(str)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.record: GalleryRecord | None = None
+        self._image: np.ndarray | None = None
+        self._mask: np.ndarray | None = None
+        self._pixmap = QPixmap()
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.image_label = QLabel("Select a field in the gallery", self)
+        self.image_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.image_label.setMinimumSize(240, 135)
+        self.image_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.overlay_box = QCheckBox("Outlines (O)", self)
+        self.overlay_box.setChecked(True)
+        self.overlay_box.toggled.connect(self._render)
+        self.info_label = QLabel("", self)
+        self.info_label.setWordWrap(True)
+        self.decision_label = QLabel("", self)
+        self.accept_button = QPushButton("Accept (A)", self)
+        self.dismiss_button = QPushButton("Dismiss (D)", self)
+        self.accept_button.clicked.connect(lambda: self.decide.emit("accepted"))
+        self.dismiss_button.clicked.connect(lambda: self.decide.emit("dismissed"))
+        self.comment_edit = QLineEdit(self)
+        self.comment_edit.setPlaceholderText("Comment (C to edit, Enter to save)")
+        self.comment_edit.returnPressed.connect(self._save_comment)
+        buttons = QHBoxLayout()
+        for widget in (self.overlay_box, self.accept_button, self.dismiss_button):
+            buttons.addWidget(widget)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.image_label, 1)
+        layout.addWidget(self.info_label)
+        layout.addWidget(self.decision_label)
+        layout.addLayout(buttons)
+        layout.addWidget(self.comment_edit)
+        self.set_record(None)
+
+    def set_record(self, record: GalleryRecord | None, image: np.ndarray | None = None,
+                   mask: np.ndarray | None = None) -> None:
+        """Show ``record``; ``image``/``mask`` are only reloaded when the record changes field."""
+        same_field = record is not None and self.record is not None and record.id == self.record.id
+        self.record = record
+        if not same_field:
+            self._image, self._mask = image, mask
+            self._render()
+        for widget in (self.accept_button, self.dismiss_button, self.comment_edit, self.overlay_box):
+            widget.setEnabled(record is not None)
+        if record is None:
+            self.info_label.setText("")
+            self.decision_label.setText("")
+            self.comment_edit.clear()
+            return
+        self.info_label.setText(_describe(record))
+        self.decision_label.setText(f"<b>{DECISION_TEXT.get(record.decision, record.decision)}</b>")
+        if not self.comment_edit.hasFocus():
+            self.comment_edit.setText(record.comment)
+
+    def toggle_overlay(self) -> None:
+        self.overlay_box.setChecked(not self.overlay_box.isChecked())
+
+    def edit_comment(self) -> None:
+        if self.record is not None:
+            self.comment_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            self.comment_edit.selectAll()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().resizeEvent(event)
+        self._fit_pixmap()
+
+    def _save_comment(self) -> None:
+        self.comment_entered.emit(self.comment_edit.text())
+
+    def _render(self) -> None:
+        if self._image is None:
+            self._pixmap = QPixmap()
+            self.image_label.setPixmap(self._pixmap)
+            return
+        shown = outlined(self._image, self._mask) if self.overlay_box.isChecked() else self._image
+        self._pixmap = bgr_to_pixmap(shown)
+        self._fit_pixmap()
+
+    def _fit_pixmap(self) -> None:
+        if not self._pixmap.isNull():
+            self.image_label.setPixmap(self._pixmap.scaled(
+                self.image_label.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation))
+
+
+def _describe(record: GalleryRecord) -> str:
+    result = record.result
+    probs = result.probability_map() or {}
+    lines = ", ".join(f"{name} {p:.2f}" for name, p in probs.items()) or "not classified"
+    p_all = "—" if result.p_all is None else f"{result.p_all:.2f}"
+    kind = "captured by hand" if record.kind == "manual" else "flagged automatically"
+    return f"{result.name or result.source} · {kind} · {result.wbc_count} WBC<br>P(ALL) {p_all} · {lines}"
+
+
+class ReviewPanel(QWidget):
+    """Gallery and review pane side by side, with the review keys bound on both."""
+
+    error = Signal(str, str)  # what happened, what to do
+
+    def __init__(self, model: GalleryModel, store: FieldStore | None = None, parent=None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.store = store
+        self.gallery = GalleryView(model, self)
+        self.pane = ReviewPane(self)
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.addWidget(self.gallery)
+        splitter.addWidget(self.pane)
+        splitter.setSizes([320, 480])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+        self.gallery.selectionModel().currentChanged.connect(lambda *_: self._show_current())
+        self.gallery.activated.connect(lambda *_: self.pane.setFocus())
+        self.pane.decide.connect(self.review)
+        self.pane.comment_entered.connect(self.comment)
+        for key, slot in (("A", lambda: self.review("accepted")), ("D", lambda: self.review("dismissed")),
+                          ("C", self.pane.edit_comment), ("O", self.pane.toggle_overlay),
+                          ("Right", lambda: self.step(1)), ("Left", lambda: self.step(-1)),
+                          ("Down", lambda: self.step(1)), ("Up", lambda: self.step(-1))):
+            shortcut = QShortcut(QKeySequence(key), self.pane if key in ("Right", "Left", "Down", "Up") else self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(slot)
+        escape = QShortcut(QKeySequence("Escape"), self.pane.comment_edit)
+        escape.setContext(Qt.ShortcutContext.WidgetShortcut)
+        escape.activated.connect(self._leave_comment)
+
+    def current_row(self) -> int:
+        return self.gallery.currentIndex().row()
+
+    def select(self, row: int) -> None:
+        """Make ``row`` the current field (clamped to the gallery)."""
+        if self.model.rowCount() == 0:
+            return
+        row = max(0, min(row, self.model.rowCount() - 1))
+        self.gallery.selectionModel().setCurrentIndex(
+            self.model.index(row), QItemSelectionModel.SelectionFlag.ClearAndSelect)
+
+    def step(self, offset: int) -> None:
+        """Move the selection by ``offset`` fields (the first field if none is selected)."""
+        row = self.current_row()
+        self.select(row + offset if row >= 0 else 0)
+
+    def review(self, decision: str) -> None:
+        record = self.pane.record
+        if record is None or self.store is None:
+            return
+        self._apply(record.id, decision, self.pane.comment_edit.text())
+
+    def comment(self, text: str) -> None:
+        record = self.pane.record
+        if record is not None and self.store is not None:
+            self._apply(record.id, record.decision, text)
+            self._leave_comment()
+
+    def _apply(self, field_id, decision: str | None, comment: str) -> None:
+        try:
+            updated = self.store.review(field_id, decision, comment)
+        except Exception as exc:  # noqa: BLE001 - shown to the user, nothing is lost
+            self.error.emit(f"The review of field {field_id} was not saved ({exc}).",
+                            "The field is unchanged; try again, or check the session's storage.")
+            return
+        self.model.update_record(updated)
+        self.pane.set_record(updated)
+
+    def _leave_comment(self) -> None:
+        self.pane.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def _show_current(self) -> None:
+        row = self.current_row()
+        if row < 0 or self.store is None:
+            self.pane.set_record(None)
+            return
+        record = self.model.record(row)
+        try:
+            image, mask = self.store.full_image(record.id), self.store.mask(record.id)
+        except Exception as exc:  # noqa: BLE001
+            self.error.emit(f"Field {record.id} could not be loaded ({exc}).",
+                            "Its record is kept; check the session's storage.")
+            image, mask = record.thumbnail, None
+        self.pane.set_record(None)
+        self.pane.set_record(record, image, mask)
