@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QItemSelectionModel, Qt, Signal
-from PySide6.QtGui import QKeySequence, QPixmap, QShortcut
+from PySide6.QtCore import QEvent, QItemSelectionModel, Qt, Signal
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSizePolicy,
                                QSplitter, QVBoxLayout, QWidget)
 
@@ -151,16 +151,32 @@ class ReviewPanel(QWidget):
         self.gallery.activated.connect(lambda *_: self.pane.setFocus())
         self.pane.decide.connect(self.review)
         self.pane.comment_entered.connect(self.comment)
-        for key, slot in (("A", lambda: self.review("accepted")), ("D", lambda: self.review("dismissed")),
-                          ("C", self.pane.edit_comment), ("O", self.pane.toggle_overlay),
-                          ("Right", lambda: self.step(1)), ("Left", lambda: self.step(-1)),
-                          ("Down", lambda: self.step(1)), ("Up", lambda: self.step(-1))):
-            shortcut = QShortcut(QKeySequence(key), self.pane if key in ("Right", "Left", "Down", "Up") else self)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            shortcut.activated.connect(slot)
-        escape = QShortcut(QKeySequence("Escape"), self.pane.comment_edit)
-        escape.setContext(Qt.ShortcutContext.WidgetShortcut)
-        escape.activated.connect(self._leave_comment)
+        self._keys = {
+            Qt.Key.Key_A: lambda: self.review("accepted"), Qt.Key.Key_D: lambda: self.review("dismissed"),
+            Qt.Key.Key_C: self.pane.edit_comment, Qt.Key.Key_O: self.pane.toggle_overlay,
+        }
+        self._pane_keys = {Qt.Key.Key_Right: 1, Qt.Key.Key_Down: 1, Qt.Key.Key_Left: -1, Qt.Key.Key_Up: -1}
+        for widget in (self.pane, self.gallery, self.pane.comment_edit):
+            widget.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt name)
+        """The review keys, on the gallery and the pane; the comment field only takes Escape."""
+        if event.type() != QEvent.Type.KeyPress or event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            return False
+        key = event.key()
+        if watched is self.pane.comment_edit:
+            if key == Qt.Key.Key_Escape:
+                self.pane.comment_edit.setText(self.pane.record.comment if self.pane.record else "")
+                self._leave_comment()
+                return True
+            return False
+        if key in self._keys:
+            self._keys[key]()
+            return True
+        if watched is self.pane and key in self._pane_keys:
+            self.step(self._pane_keys[key])
+            return True
+        return False
 
     def current_row(self) -> int:
         return self.gallery.currentIndex().row()
