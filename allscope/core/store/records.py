@@ -79,6 +79,7 @@ class FieldRecord:
     result: FieldResult
     flag: Flag | None = None
     review: ReviewRecord | None = None
+    preview_path: Path | None = None  # JPEG, at most PREVIEW_WIDTH wide: for galleries and reports
 
 
 @dataclass(frozen=True)

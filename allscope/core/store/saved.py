@@ -21,6 +21,8 @@ from allscope.core.results import FieldResult, Flag
 from allscope.core.store import records as rec
 from allscope.core.store.files import FileWriter, atomic_write
 
+PREVIEW_WIDTH = 640
+
 INSERT_RESULT = (
     "INSERT INTO results (session_id, recorded_at, frame_id, timestamp, source, name, frame_index, "
     "wbc_count, mask_coverage, assessable, reasons, classes, probabilities, label, p_all, flagged) "
@@ -36,12 +38,13 @@ class SavedImages:
     image_sha256: str
     mask: Path
     mask_sha256: str
+    preview: Path
     width: int
     height: int
 
     def remove(self) -> None:
-        self.image.unlink(missing_ok=True)
-        self.mask.unlink(missing_ok=True)
+        for path in (self.image, self.mask, self.preview):
+            path.unlink(missing_ok=True)
 
 
 def write_images(folder: Path, frame_bgr: np.ndarray, mask: np.ndarray, writer: FileWriter | None) -> SavedImages:
@@ -51,14 +54,29 @@ def write_images(folder: Path, frame_bgr: np.ndarray, mask: np.ndarray, writer: 
     stem = f"field-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(4)}"
     image_png = _png(frame_bgr)
     mask_png = _png(mask)
-    image = atomic_write(folder / f"{stem}.png", image_png, overwrite=False, writer=writer)
+    preview_jpg = _preview(frame_bgr)
+    written: list[Path] = []
     try:
-        mask_path = atomic_write(folder / f"{stem}-mask.png", mask_png, overwrite=False, writer=writer)
+        for name, data in ((f"{stem}.png", image_png), (f"{stem}-mask.png", mask_png), (f"{stem}-preview.jpg", preview_jpg)):
+            written.append(atomic_write(folder / name, data, overwrite=False, writer=writer))
     except BaseException:
-        image.unlink(missing_ok=True)
+        for path in written:
+            path.unlink(missing_ok=True)
         raise
     height, width = frame_bgr.shape[:2]
-    return SavedImages(image, _sha(image_png), mask_path, _sha(mask_png), width, height)
+    return SavedImages(written[0], _sha(image_png), written[1], _sha(mask_png), written[2], width, height)
+
+
+def _preview(image: np.ndarray) -> bytes:
+    """A small JPEG of the field: what galleries and reports draw (the PNG stays the evidence)."""
+    height, width = image.shape[:2]
+    if width > PREVIEW_WIDTH:
+        size = (PREVIEW_WIDTH, max(1, round(height * PREVIEW_WIDTH / width)))
+        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    ok, buffer = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    if not ok:
+        raise ValueError("The field preview could not be encoded as JPEG.")
+    return buffer.tobytes()
 
 
 def _checked(frame: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -95,17 +113,17 @@ def insert(
     created = time.time()
     cur = conn.execute(
         "INSERT INTO fields (session_id, kind, created_at, image_file, image_sha256, mask_file, "
-        "mask_sha256, width, height, result, flag) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "mask_sha256, preview_file, width, height, result, flag) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             session_id, kind, created,
             saved.image.relative_to(root).as_posix(), saved.image_sha256,
-            saved.mask.relative_to(root).as_posix(), saved.mask_sha256,
+            saved.mask.relative_to(root).as_posix(), saved.mask_sha256, saved.preview.relative_to(root).as_posix(),
             saved.width, saved.height, rec.result_to_json(result), rec.flag_to_json(flag),
         ),
     )  # autocommit: committed when execute returns
     return rec.FieldRecord(
         int(cur.lastrowid), session_id, kind, created, saved.image, saved.image_sha256,
-        saved.mask, saved.mask_sha256, saved.width, saved.height, result, flag,
+        saved.mask, saved.mask_sha256, saved.width, saved.height, result, flag, None, saved.preview,
     )
 
 
@@ -132,6 +150,7 @@ def _field_from_row(row: sqlite3.Row, root: Path) -> rec.FieldRecord:
         row["id"], row["session_id"], row["kind"], row["created_at"],
         root / row["image_file"], row["image_sha256"], root / row["mask_file"], row["mask_sha256"],
         row["width"], row["height"], result, rec.flag_from_json(row["flag"], result), review,
+        root / row["preview_file"] if row["preview_file"] else None,
     )
 
 

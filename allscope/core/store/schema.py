@@ -44,6 +44,7 @@ CREATE TABLE fields (
     image_sha256 TEXT NOT NULL,
     mask_file TEXT NOT NULL,
     mask_sha256 TEXT NOT NULL,
+    preview_file TEXT,
     width INTEGER NOT NULL,
     height INTEGER NOT NULL,
     result TEXT NOT NULL,

@@ -1,0 +1,247 @@
+"""The PDF report of a session, drawn with Qt's own PDF writer (no browser, no PDF library).
+
+A4 pages: header, title, disclaimer, session metadata, summary, one entry per saved field
+(image with WBC outlines, probabilities, review), model section, and an appendix with the
+SHA-256 of every included image and of the manifest, which is also written beside the report.
+
+Runs off the GUI thread (QPdfWriter and QPainter do not need it); a QGuiApplication must
+exist, :func:`ensure_gui_app` makes one for scripts.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtCore import QBuffer, QIODevice, QLineF, QMarginsF, QRectF
+from PySide6.QtGui import QColor, QFont, QPageLayout, QPageSize, QPainter, QPdfWriter
+
+from allscope.core.model_package import ModelPackage
+from allscope.core.store import SessionStore
+from allscope.core.store.files import FileWriter, WriteFailedError, atomic_write, free_name
+from allscope.report import content
+from allscope.report import layout as lay
+from allscope.report.field_image import Prefetch
+from allscope.report.fonts import report_font
+from allscope.report.manifest import ImageCheck, build_manifest, manifest_sha256, sidecar_path, write_sidecar
+from allscope.report.qt_app import ensure_gui_app
+
+Progress = Callable[[int, int], None]
+DPI = 300
+MM = DPI / 25.4
+
+
+class _Page:
+    """A4 geometry in device pixels and the fonts of the report."""
+
+    def __init__(self, device: QPdfWriter) -> None:
+        self.device = device
+        self.width, self.height = 210 * MM, 297 * MM
+        self.left, self.right = 16 * MM, (210 - 16) * MM
+        self.top, self.bottom = 22 * MM, (297 - 20) * MM
+        self.content = self.right - self.left
+        self.title, self.h2 = report_font(17, bold=True), report_font(12, bold=True)
+        self.body, self.bold = report_font(9), report_font(9, bold=True)
+        self.small, self.small_bold = report_font(7), report_font(7, bold=True)
+        self.digits = report_font(7)
+        self.digits.setStyleStrategy(QFont.StyleStrategy.PreferNoShaping)  # no "ff" ligature in hashes
+
+    def text(self, text: str, font, space_after: float = 0.0, **kw) -> lay.TextBlock:
+        return lay.TextBlock(text, font, self.content, self.device, space_after=space_after, **kw)
+
+    def heading(self, text: str) -> list[lay.Block]:
+        return [lay.SpacerBlock(4 * MM), self.text(text, self.h2, 2 * MM, keep_with_next=True)]
+
+    def rows(self, rows: list[tuple[str, str]], font=None, bold=None, label_mm: float = 48) -> list[lay.Block]:
+        return [
+            lay.RowBlock(label, value, font or self.body, bold or self.bold, self.content, self.device,
+                         label_mm * MM, 1.2 * MM)
+            for label, value in rows
+        ]
+
+
+def write_pdf(store: SessionStore, session_id: int, path: Path | str, model_package: ModelPackage | None = None,
+              progress: Progress | None = None, *, overwrite: bool = False,
+              writer: FileWriter | None = None) -> Path:
+    """Render the session's report to ``path`` atomically; return the path written.
+
+    Without ``overwrite`` an existing file is kept and the report goes to ``name (2).pdf``.
+    The manifest goes beside it as ``<report>.manifest.json``. ``progress(done, total)`` is
+    called as fields are drawn.
+    """
+    ensure_gui_app()
+    target = _target(Path(path), overwrite)
+    session = store.get_session(session_id)
+    summary = store.summary(session_id)
+    fields = store.fields(session_id)
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    pdf = QPdfWriter(buffer)
+    pdf.setResolution(DPI)
+    pdf.setPageLayout(QPageLayout(QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Portrait, QMarginsF()))
+    pdf.setTitle(f"allscope report — {session.display_name}")
+    pdf.setCreator("allscope")
+    page = _Page(pdf)
+    checks: list[ImageCheck] = []
+    manifest: dict = {}
+    blocks = _front(page, session, summary)
+    prefetch = Prefetch(fields)
+    blocks += _field_blocks(page, fields, checks, progress, prefetch)
+    blocks += _model_blocks(page, session, model_package)
+    model_sha = model_package.sha256 if model_package else None
+    created = content.iso_time(datetime.now().timestamp())
+
+    def finish_manifest() -> dict:
+        manifest.update(build_manifest(target.name, session, checks, created, model_sha))
+        return manifest
+
+    blocks += _appendix_blocks(page, fields, checks, finish_manifest, target)
+    pages = lay.paginate(blocks, page.top, page.bottom)
+    try:
+        _draw(pdf, page, pages, session)
+    finally:
+        prefetch.close()
+    buffer.close()
+    data = bytes(buffer.data())
+    written = atomic_write(target, data, overwrite=overwrite, writer=writer)
+    try:
+        write_sidecar(written, manifest, writer=writer)
+    except OSError:
+        written.unlink(missing_ok=True)
+        raise
+    if progress is not None:
+        progress(len(fields), len(fields))
+    return written
+
+
+def _target(path: Path, overwrite: bool) -> Path:
+    """Check the destination before the work, and pick a free name unless overwriting."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise WriteFailedError(2, f"Could not write {path}: the folder {folder} does not exist; choose another location.")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise WriteFailedError(13, f"Could not write {path}: the folder {folder} is not writable; choose another location.")
+    if overwrite:
+        return path
+    return free_name(path)
+
+
+def _front(page: _Page, session, summary) -> list[lay.Block]:
+    info = session.info
+    blocks: list[lay.Block] = [
+        page.text("B-ALL screening report", page.title, 1.5 * MM),
+        page.text(info.lab_name or "Laboratory not stated", page.bold, 4 * MM),
+        lay.BoxBlock(content.DISCLAIMER, page.bold, page.content, page.device, 2.5 * MM, 2 * MM),
+    ]
+    blocks += page.heading("Session")
+    blocks += page.rows(content.metadata_rows(session))
+    blocks += page.heading("Summary")
+    blocks += page.rows(content.summary_rows(summary))
+    return blocks
+
+
+def _field_blocks(page: _Page, fields, checks: list[ImageCheck], progress: Progress | None,
+                  prefetch: Prefetch) -> list[lay.Block]:
+    blocks = page.heading(f"Flagged and captured fields ({len(fields)})")
+    if not fields:
+        return blocks + [page.text("No field was flagged or captured in this session.", page.body)]
+    image_w = 80 * MM
+    gap = 5 * MM
+    for number, field in enumerate(fields, 1):
+        text = lay.TextBox(content.field_text(field, number, len(fields)), page.body, page.content - image_w - gap,
+                           page.device)
+        image_h = min(image_w * field.height / max(1, field.width), 80 * MM)
+        height = max(text.height, image_h) + 6 * MM
+        draw = _field_drawer(page, number - 1, text, (image_w, image_h, gap), checks, progress, prefetch)
+        blocks.append(lay.DrawBlock(height, draw))
+    return blocks
+
+
+def _field_drawer(page, index, text, geometry, checks, progress, prefetch: Prefetch):
+    image_w, image_h, gap = geometry
+    field, total = prefetch._fields[index], len(prefetch._fields)
+
+    def draw(painter: QPainter, x: float, y: float) -> None:
+        shown = prefetch.get(index)
+        checks.append(ImageCheck(field, shown.image_sha256, shown.mask_sha256, shown.problem))
+        if shown.image is not None:
+            w = min(image_w, image_h * shown.image.width() / max(1, shown.image.height()))
+            painter.drawImage(QRectF(x, y, w, image_h), shown.image)
+        if shown.problem:
+            note = lay.TextBox(f"Warning: {shown.problem}.", page.small_bold, image_w, page.device, QColor(180, 0, 0))
+            note.draw(painter, x, y + image_h + 0.5 * MM)
+        text.draw(painter, x + image_w + gap, y)
+        rule_y = y + max(text.height, image_h) + 3.5 * MM
+        painter.setPen(QColor(200, 200, 200))
+        painter.drawLine(QLineF(x, rule_y, x + page.content, rule_y))
+        if progress is not None:
+            progress(len(checks), total)
+
+    return draw
+
+
+def _model_blocks(page: _Page, session, package: ModelPackage | None) -> list[lay.Block]:
+    blocks = [lay.PageBreak()] + page.heading("Model")
+    blocks.append(page.text("Figures come from the model's own evaluation; each names the data split it was "
+                            "measured on. They describe the model, not this session.", page.small, 2 * MM))
+    return blocks + page.rows(content.model_rows(session, package))
+
+
+def _appendix_blocks(page: _Page, fields, checks, finish_manifest, target: Path) -> list[lay.Block]:
+    blocks = page.heading("Appendix: image integrity (SHA-256)")
+    blocks.append(page.text(
+        "SHA-256 of each field's stored lossless image and mask as read when this report was made. The manifest "
+        f"listing them is saved beside this report as “{sidecar_path(target).name}”; its own SHA-256 is below.",
+        page.small, 2 * MM))
+    row_h = lay.RowBlock("x", "0" * 64, page.small, page.small_bold, page.content, page.device, 40 * MM, 0.6 * MM).height
+
+    def line(index: int, which: str) -> lay.Block:
+        def draw(painter, x, y):
+            check = checks[index]
+            digest = check.image_sha256 if which == "image" else check.mask_sha256
+            status = "" if check.problem is None else "  ✗ CHANGED OR MISSING"
+            label = f"Field no. {check.field.id} {which}"
+            lay.RowBlock(label, f"{digest or 'unreadable'}{status}", page.digits, page.small_bold, page.content,
+                         page.device, 40 * MM, 0.6 * MM).draw(painter, x, y)
+        return lay.DrawBlock(row_h, draw)
+
+    for index in range(len(fields)):
+        blocks += [line(index, "image"), line(index, "mask")]
+
+    def manifest_line(painter, x, y):
+        digest = manifest_sha256(finish_manifest())
+        lay.RowBlock("Manifest SHA-256", digest, page.digits, page.small_bold, page.content, page.device,
+                     40 * MM, 0.6 * MM).draw(painter, x, y)
+
+    return blocks + [lay.SpacerBlock(2 * MM), lay.DrawBlock(row_h, manifest_line)]
+
+
+def _draw(pdf: QPdfWriter, page: _Page, pages: list[list[lay.Placed]], session) -> None:
+    painter = QPainter(pdf)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+    try:
+        for number, placed_blocks in enumerate(pages, 1):
+            if number > 1:
+                pdf.newPage()
+            _header_footer(painter, page, session, number, len(pages))
+            for placed in placed_blocks:
+                placed.block.draw(painter, page.left, placed.y)
+    finally:
+        painter.end()
+
+
+def _header_footer(painter: QPainter, page: _Page, session, number: int, total: int) -> None:
+    info = session.info
+    header = f"{info.lab_name or 'allscope'} · B-ALL screening report · {session.display_name}"
+    lay.TextBox(header, page.small, page.content, page.device, QColor(90, 90, 90)).draw(painter, page.left, 10 * MM)
+    painter.setPen(QColor(180, 180, 180))
+    painter.drawLine(QLineF(page.left, 15 * MM, page.right, 15 * MM))
+    painter.drawLine(QLineF(page.left, page.bottom + 3 * MM, page.right, page.bottom + 3 * MM))
+    footer_w = page.content - 30 * MM
+    lay.TextBox(content.DISCLAIMER, page.small_bold, footer_w, page.device, QColor(120, 20, 20)).draw(
+        painter, page.left, page.bottom + 5 * MM)
+    number_box = lay.TextBox(f"Page {number} of {total}", page.small, 30 * MM, page.device, QColor(60, 60, 60))
+    number_box.draw(painter, page.right - 22 * MM, page.bottom + 5 * MM)
