@@ -1,0 +1,48 @@
+"""Frame sources: camera, video files, images, virtual slide and the demo slide.
+
+``open_source`` turns what a user typed (command line, settings, the GUI's source box) into
+a source: "demo", "camera:0", "slide:<folder>", a video file, or an image file or folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..frames import Frame, FrameSource, SourceError
+from .camera import CameraSource
+from .camera_controls import CameraInfo, ControlInfo, enumerate_cameras
+from .demo import DemoSlideSource
+from .images import IMAGE_SUFFIXES, ImageSource, find_images, load_image
+from .pacing import Pacer
+from .video import VIDEO_SUFFIXES, VideoSource
+from .virtual_slide import VirtualSlideSource
+
+__all__ = ["CameraInfo", "CameraSource", "ControlInfo", "DemoSlideSource", "Frame",
+           "FrameSource", "IMAGE_SUFFIXES", "ImageSource", "Pacer", "SourceError",
+           "VIDEO_SUFFIXES", "VideoSource", "VirtualSlideSource", "enumerate_cameras",
+           "find_images", "load_image", "open_source"]
+
+
+def open_source(spec: str, **options) -> FrameSource:
+    """Open the source named by ``spec``; ``options`` go to that source's constructor.
+
+    "demo" → DemoSlideSource; "camera" or "camera:N" → CameraSource(N); "slide:DIR" →
+    VirtualSlideSource(DIR); a video file → VideoSource; an image file or a folder →
+    ImageSource. Anything else raises SourceError saying what is accepted.
+    """
+    text = str(spec).strip()
+    kind, _, rest = text.partition(":")
+    if text.lower() == "demo":
+        return DemoSlideSource(**options)
+    if kind.lower() == "camera" and (rest == "" or rest.isdigit()):
+        return CameraSource(int(rest or 0), **options)
+    if kind.lower() == "slide" and rest:
+        return VirtualSlideSource(rest, **options)
+    path = Path(text)
+    if path.is_file() and path.suffix.lower() in VIDEO_SUFFIXES:
+        return VideoSource(path, **options)
+    if path.is_dir() or path.is_file():
+        return ImageSource([path], **options)
+    raise SourceError(
+        f"{text!r} is not a source: use 'demo', 'camera:N', 'slide:FOLDER', a video file "
+        f"({', '.join(VIDEO_SUFFIXES)}), an image file or a folder of images")

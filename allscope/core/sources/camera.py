@@ -1,0 +1,212 @@
+"""A USB microscope camera through OpenCV, which survives being unplugged.
+
+Reads happen on a reader thread that keeps only the latest frame, so ``frames()`` waits
+with a timeout and never hangs on a dead device: when no frame arrives for
+``stall_timeout`` seconds the camera is reported "lost" and reopened with exponential
+backoff ("reconnecting (attempt n)" … "connected") until it returns or the source stops.
+Controls (exposure, gain, white balance, …) set at runtime are applied by the reader between
+two reads, and every report says what the driver granted, not what was requested.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import cv2
+
+from ..frames import Frame, FrameSource, SourceError
+from .camera_controls import CONTROL_NAMES, ControlInfo, backend_id, backend_name, \
+    enumerate_cameras, read_controls, set_control
+from .camera_link import CaptureLink
+
+log = logging.getLogger(__name__)
+
+
+class CameraSource(FrameSource):
+    """Frames from camera ``index``; requested settings are re-applied after every reconnect."""
+
+    def __init__(
+        self, index: int = 0, width: int | None = None, height: int | None = None,
+        fps: float | None = None, exposure: float | None = None, gain: float | None = None,
+        auto_exposure: bool = True, auto_white_balance: bool = True,
+        white_balance: float | None = None, backend: str | int | None = None, *,
+        capture_factory: Callable[[], cv2.VideoCapture] | None = None,
+        stall_timeout: float = 1.0, backoff: tuple[float, float] = (0.5, 5.0),
+        connect_timeout: float = 5.0,
+    ) -> None:
+        super().__init__()
+        self.index, self.backend = index, backend_id(backend)
+        self.stall_timeout, self.backoff, self.connect_timeout = stall_timeout, backoff, connect_timeout
+        self._factory = capture_factory or (lambda: cv2.VideoCapture(self.index, self.backend))
+        self._format = {"width": width, "height": height, "fps": fps}
+        self._settings: dict[str, float | bool] = {"auto_exposure": auto_exposure,
+                                                   "auto_white_balance": auto_white_balance}
+        for name, value in (("exposure", exposure), ("gain", gain), ("white_balance", white_balance)):
+            if value is not None:
+                self._settings[name] = value
+        self._lock = threading.Lock()
+        self._pending: dict[str, float | bool] = {}
+        self._refused: set[str] = set()
+        self._granted: dict = {}
+        self._controls: dict[str, ControlInfo] = {}
+        self._listeners: list[Callable[[str], None]] = []
+        self._ids = itertools.count()
+        self.status, self.dropped, self.reconnects = "connecting", 0, 0
+        self._description = f"camera {index}"
+        self._link = self._first_link()
+        self._set_status("connected")
+
+    # -- public --------------------------------------------------------------------------
+    @property
+    def live(self) -> bool:
+        return True
+
+    def describe(self) -> str:
+        return self._description
+
+    def granted(self) -> dict:
+        """What the driver granted: backend, width, height, fps, fourcc and control values."""
+        with self._lock:
+            return dict(self._granted)
+
+    def controls(self) -> dict[str, ControlInfo]:
+        """Each named control as last read back from the driver."""
+        with self._lock:
+            return dict(self._controls)
+
+    def set_control(self, name: str, value: float | bool) -> None:
+        """Request a control change; applied between two reads (or at once when idle)."""
+        if name not in CONTROL_NAMES:
+            raise ValueError(f"unknown camera control {name!r}; use one of {', '.join(CONTROL_NAMES)}")
+        with self._lock:
+            self._settings[name] = value
+            self._pending[name] = value
+        link = self._link
+        if link is not None:
+            link.configure_if_idle()
+
+    def on_status(self, callback: Callable[[str], None]) -> None:
+        """Call ``callback(status)`` on "lost", "reconnecting (attempt n)", "connected"."""
+        self._listeners.append(callback)
+
+    def frames(self) -> Iterator[Frame]:
+        link, seen, last = self._link, 0, time.monotonic()
+        if link is None:
+            return
+        link.start()
+        while not self.stopped:
+            got = link.wait(seen, timeout=min(0.1, self.stall_timeout))
+            if got is not None:
+                seq, image, stamp = got
+                self.dropped += max(0, seq - seen - 1)
+                seen, last = seq, time.monotonic()
+                if self.stopped:
+                    return
+                yield Frame(next(self._ids), stamp, image, self._description,
+                            name=f"camera{self.index}_{seq}", frame_index=seq)
+            elif link.failed or time.monotonic() - last > self.stall_timeout:
+                link = self._recover(link)
+                if link is None:
+                    return
+                seen, last = 0, time.monotonic()
+
+    def close(self) -> None:
+        super().close()
+        link, self._link = self._link, None
+        if link is not None:
+            link.close()
+
+    # -- connection ------------------------------------------------------------------------
+    def _first_link(self) -> CaptureLink:
+        cap = self._factory()
+        if cap is None or not cap.isOpened():
+            if cap is not None:
+                cap.release()
+            raise SourceError(self._not_found_message())
+        link = CaptureLink(lambda: cap, self._configure)
+        link.open()
+        return link
+
+    def _not_found_message(self) -> str:
+        try:
+            present = ", ".join(f"{c.index} ({c.name})" for c in enumerate_cameras(backend=self.backend))
+        except Exception:  # enumeration is only a hint here
+            present = ""
+        return (f"camera {self.index} could not be opened with {backend_name(self.backend)}: "
+                f"check that it is plugged in and not in use by another program. "
+                f"Cameras found: {present or 'none'}.")
+
+    def _recover(self, dead: CaptureLink) -> CaptureLink | None:
+        """Report the loss, then reopen with backoff until a frame arrives or we are stopped."""
+        dead.abandon()
+        self._set_status("lost")
+        delay = self.backoff[0]
+        for attempt in itertools.count(1):
+            if self._stop.wait(delay):
+                return None
+            self._set_status(f"reconnecting (attempt {attempt})")
+            link = CaptureLink(self._factory, self._configure)
+            self._link = link
+            link.start()
+            if link.wait_first(self.connect_timeout, self._stop):
+                self.reconnects += 1
+                self._set_status("connected")
+                return link
+            link.abandon()
+            delay = min(delay * 2, self.backoff[1])
+        return None
+
+    def _configure(self, cap: cv2.VideoCapture, everything: bool) -> None:
+        """Apply the format and all settings (on open) or just the pending ones; read back."""
+        with self._lock:
+            todo = dict(self._settings) if everything else dict(self._pending)
+            self._pending.clear()
+        if not todo and not everything:
+            return
+        if everything:
+            self._apply_format(cap)
+        for name, value in todo.items():
+            accepted = set_control(cap, self.backend, name, value)
+            with self._lock:
+                (self._refused.discard if accepted else self._refused.add)(name)
+        controls = read_controls(cap, self.backend, self._refused)
+        granted = {"backend": cap.getBackendName() if cap.isOpened() else backend_name(self.backend),
+                   "width": int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)),
+                   "height": int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)),
+                   "fps": float(cap.get(cv2.CAP_PROP_FPS)), "fourcc": _fourcc(cap),
+                   **{k: c.value for k, c in controls.items()}}
+        with self._lock:
+            self._controls, self._granted = controls, granted
+        self._description = (f"camera {self.index} ({granted['backend']}, {granted['width']}x"
+                             f"{granted['height']}, {granted['fps']:g} fps)")
+
+    def _apply_format(self, cap: cv2.VideoCapture) -> None:
+        """Resolution needs MJPG on most USB cameras to reach 1080p at 30 fps."""
+        w, h, fps = self._format["width"], self._format["height"], self._format["fps"]
+        if w or h:
+            cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*"MJPG"))
+        if w:
+            cap.set(cv2.CAP_PROP_FRAME_WIDTH, float(w))
+        if h:
+            cap.set(cv2.CAP_PROP_FRAME_HEIGHT, float(h))
+        if fps:
+            cap.set(cv2.CAP_PROP_FPS, float(fps))
+
+    def _set_status(self, status: str) -> None:
+        self.status = status
+        log.info("camera %s: %s", self.index, status)
+        for callback in list(self._listeners):
+            try:
+                callback(status)
+            except Exception:  # a listener never stops acquisition
+                log.exception("camera status listener failed")
+
+
+def _fourcc(cap: cv2.VideoCapture) -> str:
+    code = int(cap.get(cv2.CAP_PROP_FOURCC))
+    text = "".join(chr((code >> 8 * i) & 0xFF) for i in range(4))
+    return text if code > 0 and text.isprintable() else ""
