@@ -1,0 +1,140 @@
+"""load_image and ImageSource on files written here: every format and every bad case."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from allscope.core.frames import SourceError
+from allscope.core.sources import ImageSource, load_image
+
+
+def colour_field(h=12, w=16):
+    image = np.zeros((h, w, 3), np.uint8)
+    image[..., 0], image[..., 1], image[..., 2] = 30, 90, 200  # B, G, R
+    image[2:5, 3:7] = (250, 10, 60)
+    return image
+
+
+@pytest.mark.parametrize("suffix", [".png", ".tif", ".bmp"])
+def test_lossless_formats_load_pixel_exact_as_bgr(tmp_path, suffix):
+    path = tmp_path / f"field{suffix}"
+    cv2.imwrite(str(path), colour_field())
+    image = load_image(path)
+    assert image.dtype == np.uint8 and image.flags.c_contiguous
+    np.testing.assert_array_equal(image, colour_field())
+
+
+def test_jpeg_loads_in_bgr_order(tmp_path):
+    path = tmp_path / "field.jpg"
+    cv2.imwrite(str(path), np.full((16, 16, 3), (30, 90, 200), np.uint8))
+    assert load_image(path)[8, 8].tolist() == pytest.approx([30, 90, 200], abs=4)
+
+
+def test_grayscale_becomes_three_equal_channels(tmp_path):
+    path = tmp_path / "gray.png"
+    cv2.imwrite(str(path), np.arange(12, dtype=np.uint8).reshape(3, 4) * 20)
+    image = load_image(path)
+    assert image.shape == (3, 4, 3)
+    assert (image[..., 0] == image[..., 2]).all() and image[2, 3, 1] == 220
+
+
+def test_rgba_is_composited_on_white(tmp_path):
+    bgra = np.zeros((2, 3, 4), np.uint8)
+    bgra[..., :3] = (0, 0, 200)
+    bgra[0, :, 3] = 255  # opaque row keeps its colour
+    bgra[1, 0, 3] = 0  # transparent pixel shows the white slide
+    bgra[1, 1, 3] = 128
+    path = tmp_path / "rgba.png"
+    cv2.imwrite(str(path), bgra)
+    image = load_image(path)
+    assert image[0, 0].tolist() == [0, 0, 200]
+    assert image[1, 0].tolist() == [255, 255, 255]
+    assert image[1, 1].tolist() == pytest.approx([127, 127, 227], abs=1)
+
+
+def test_sixteen_bit_is_scaled_to_eight_bit_full_range(tmp_path):
+    path = tmp_path / "deep.tif"
+    cv2.imwrite(str(path), np.array([[[0, 32896, 65535]]], np.uint16))
+    assert load_image(path)[0, 0].tolist() == [0, 128, 255]
+
+
+def test_empty_file_says_empty(tmp_path):
+    (tmp_path / "empty.jpg").write_bytes(b"")
+    with pytest.raises(SourceError, match="empty.jpg: empty file"):
+        load_image(tmp_path / "empty.jpg")
+
+
+def test_truncated_jpeg_says_truncated(tmp_path):
+    ok, data = cv2.imencode(".jpg", np.random.default_rng(0).integers(0, 255, (64, 64, 3), np.uint8))
+    (tmp_path / "cut.jpg").write_bytes(data.tobytes()[: len(data) // 2])
+    with pytest.raises(SourceError, match="truncated JPEG"):
+        load_image(tmp_path / "cut.jpg")
+
+
+def test_truncated_png_says_truncated_or_corrupt(tmp_path):
+    ok, data = cv2.imencode(".png", np.random.default_rng(0).integers(0, 255, (64, 64, 3), np.uint8))
+    (tmp_path / "cut.png").write_bytes(data.tobytes()[: len(data) // 2])
+    with pytest.raises(SourceError, match="truncated or corrupt PNG"):
+        load_image(tmp_path / "cut.png")
+
+
+def test_text_file_says_not_an_image(tmp_path):
+    (tmp_path / "notes.png").write_text("patient list")
+    with pytest.raises(SourceError, match="not an image"):
+        load_image(tmp_path / "notes.png")
+
+
+def test_missing_file_says_not_found(tmp_path):
+    with pytest.raises(SourceError, match="file not found"):
+        load_image(tmp_path / "nothing.png")
+
+
+@pytest.fixture
+def folder(tmp_path):
+    root = tmp_path / "fields"
+    (root / "b_sub").mkdir(parents=True)
+    cv2.imwrite(str(root / "c.png"), colour_field())
+    cv2.imwrite(str(root / "a.jpg"), colour_field())
+    cv2.imwrite(str(root / "b_sub" / "d.bmp"), colour_field())
+    cv2.imwrite(str(root / "b_sub" / "e.TIF"), colour_field())
+    (root / "notes.txt").write_text("not listed: wrong suffix")
+    return root
+
+
+def test_folders_are_searched_recursively_in_sorted_order(folder):
+    names = [f.name for f in ImageSource([folder]).frames()]
+    assert names == ["a", "d", "e", "c"]
+
+
+def test_non_recursive_lists_only_the_top_folder(folder):
+    names = [f.name for f in ImageSource([folder], recursive=False).frames()]
+    assert names == ["a", "c"]
+
+
+def test_frames_carry_the_file_path_and_no_frame_index(folder):
+    frame = next(ImageSource([folder / "c.png"]).frames())
+    assert frame.path == str(folder / "c.png") and frame.frame_index is None
+
+
+def test_bad_files_are_reported_and_skipped(folder):
+    (folder / "broken.png").write_bytes(b"")
+    (folder / "zz.jpg").write_bytes(b"\xff\xd8\xff\xe0 cut short")
+    reported = []
+    source = ImageSource([folder], on_error=lambda path, msg: reported.append(path))
+    names = [f.name for f in source.frames()]
+    assert names == ["a", "d", "e", "c"]
+    assert reported == [str(folder / "broken.png"), str(folder / "zz.jpg")]
+    assert "empty file" in source.errors[0][1] and "truncated JPEG" in source.errors[1][1]
+
+
+def test_missing_path_raises_source_error(tmp_path):
+    with pytest.raises(SourceError, match="no such file or folder"):
+        ImageSource([tmp_path / "absent"])
+
+
+def test_folder_without_images_raises_source_error(tmp_path):
+    (tmp_path / "readme.txt").write_text("x")
+    with pytest.raises(SourceError, match="no JPEG, PNG, TIFF or BMP images"):
+        ImageSource([tmp_path])

@@ -1,0 +1,100 @@
+"""VideoSource on MJPG .avi and mp4v .mp4 files written here with cv2.VideoWriter."""
+
+from __future__ import annotations
+
+import threading
+
+import cv2
+import numpy as np
+import pytest
+
+from allscope.core.frames import SourceError
+from allscope.core.sources import Pacer, VideoSource
+
+SIZE = (64, 48)
+
+
+def write_video(path, fourcc, n=8, fps=25.0):
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, SIZE)
+    assert writer.isOpened(), f"this OpenCV cannot write {fourcc}"
+    for i in range(n):
+        writer.write(np.full((SIZE[1], SIZE[0], 3), 25 * i + 20, np.uint8))
+    writer.release()
+    return path
+
+
+@pytest.fixture(params=[("clip.avi", "MJPG"), ("clip.mp4", "mp4v")], ids=["avi", "mp4"])
+def clip(request, tmp_path):
+    name, fourcc = request.param
+    return write_video(tmp_path / name, fourcc)
+
+
+def test_every_frame_is_read_in_order(clip):
+    frames = list(VideoSource(clip).frames())
+    assert [f.frame_index for f in frames] == list(range(8))
+    levels = [float(f.image.mean()) for f in frames]
+    assert levels == pytest.approx([25 * i + 20 for i in range(8)], abs=6)
+
+
+def test_frames_are_named_after_the_file_and_frame_number(clip):
+    frames = list(VideoSource(clip).frames())
+    assert [f.name for f in frames[:3]] == ["clip_0", "clip_1", "clip_2"]
+    assert frames[0].path == str(clip)
+
+
+def test_file_rate_and_length_are_reported(clip):
+    source = VideoSource(clip)
+    assert source.fps == pytest.approx(25.0)
+    assert source.frame_count == 8
+    assert "clip" in source.describe() and "25 fps" in source.describe()
+
+
+def test_loop_starts_over_at_the_end(clip):
+    source = VideoSource(clip, loop=True)
+    indices = []
+    for frame in source.frames():
+        indices.append(frame.frame_index)
+        if len(indices) == 12:
+            break
+    assert indices == list(range(8)) + [0, 1, 2, 3]
+
+
+def test_paced_playback_is_live_and_never_faster_than_the_file(tmp_path):
+    source = VideoSource(write_video(tmp_path / "fast.avi", "MJPG", n=6, fps=50.0), paced=True)
+    stamps = [f.timestamp for f in source.frames()]
+    assert source.live and not VideoSource(source.path).live
+    assert (stamps[-1] - stamps[0]) / (len(stamps) - 1) >= 0.9 / 50.0
+
+
+def test_missing_file_raises_not_found(tmp_path):
+    with pytest.raises(SourceError, match="video file not found"):
+        VideoSource(tmp_path / "absent.mp4")
+
+
+def test_empty_file_raises_empty(tmp_path):
+    (tmp_path / "empty.mp4").write_bytes(b"")
+    with pytest.raises(SourceError, match="empty file"):
+        VideoSource(tmp_path / "empty.mp4")
+
+
+def test_non_video_raises_not_a_readable_video(tmp_path):
+    (tmp_path / "notes.mp4").write_text("this is a text file, not a video" * 20)
+    with pytest.raises(SourceError, match="not a readable video"):
+        VideoSource(tmp_path / "notes.mp4")
+
+
+def test_pacer_wakes_at_once_when_stopped():
+    stop = threading.Event()
+    pacer = Pacer(0.2, stop)  # a frame every 5 s
+    assert pacer.wait()  # the first frame is due at once
+    result = []
+    worker = threading.Thread(target=lambda: result.append(pacer.wait()))
+    worker.start()
+    stop.set()
+    worker.join(1.0)
+    assert result == [False]
+
+
+def test_pacer_rejects_a_rate_that_is_not_positive():
+    with pytest.raises(ValueError, match="frame rate must be positive"):
+        Pacer(0, threading.Event())
