@@ -5,7 +5,8 @@ Modes: ``raw`` (the field as captured), ``overlay`` (WBC mask outlines drawn on 
 
 Speed: the field is shown at the resolution the screen can use (a 1920×1080 frame in a
 960-pixel-wide view is halved with cv2 before Qt sees it), into buffers reused between
-frames, as C-contiguous uint8 RGB with fixed levels and no auto-levels. Outlines are mask
+frames, as C-contiguous uint8 RGB with no auto-levels and no level mapping at all (pyqtgraph
+then hands the array to QImage as RGB888 without rescaling it). Outlines are mask
 contours, found once per new mask and drawn with cv2 onto the reduced copy.
 """
 
@@ -71,7 +72,7 @@ class LiveView(pg.GraphicsView):
         rgb = self._to_rgb(source, size)
         if self.mode == "overlay" and mask is not None and mask.candidates:
             cv2.drawContours(rgb, self._scaled_contours(mask, size), -1, OUTLINE_RGB, 2, cv2.LINE_8)
-        self.image.setImage(rgb, autoLevels=False, levels=(0, 255))
+        self.image.setImage(rgb, autoLevels=False)  # levels stay None: uint8 RGB passes straight to QImage
         self.image.setRect(QRectF(0, 0, width, height))
         self._set_count(None if mask is None else mask.wbc_count)
         if first:
@@ -101,7 +102,7 @@ class LiveView(pg.GraphicsView):
         width, height = size
         if bgr.shape[1] != width or bgr.shape[0] != height:
             small = self._buffer("small", (height, width, 3))
-            cv2.resize(bgr, size, dst=small, interpolation=cv2.INTER_AREA)
+            cv2.resize(bgr, size, dst=small, interpolation=cv2.INTER_LINEAR)
             bgr = small
         rgb = self._buffer("rgb", (height, width, 3))
         cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB, dst=rgb)

@@ -1,0 +1,95 @@
+"""The app factory and the ``allscope`` GUI entry point (with ``--quit-after`` for benchmarks
+and bundle smoke tests)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QApplication
+
+from allscope.gui.main_window import MainWindow
+from allscope.gui.settings import load_settings
+
+BROKEN_BINDING = (
+    "This PySide6 ({version}) loses a reference to True on every Signal.emit() from Python, "
+    "which crashes the app within seconds. Install another version: "
+    "pip install 'PySide6-Essentials>=6.6,!=6.12.0'"
+)
+
+
+class _Probe(QObject):
+    fired = Signal(object)
+
+
+def binding_defect() -> str | None:
+    """A message when the installed PySide6 has the Signal.emit reference leak, else None."""
+    import PySide6
+
+    probe = _Probe()
+    before = sys.getrefcount(True)
+    for _ in range(20):
+        probe.fired.emit(None)
+    leaked = before - sys.getrefcount(True)
+    return BROKEN_BINDING.format(version=PySide6.__version__) if leaked >= 20 else None
+
+
+def default_source() -> str:
+    """The first camera when one is attached, else the demo slide."""
+    try:
+        from allscope.core.sources import enumerate_cameras
+        cameras = enumerate_cameras()
+    except Exception:  # noqa: BLE001 - no camera stack at all: the demo still works
+        cameras = []
+    return f"camera:{cameras[0].index}" if cameras else "demo"
+
+
+def create_window(args: argparse.Namespace, store=None) -> tuple[QApplication, MainWindow]:
+    """Build the application and its window from parsed ``allscope`` arguments and open the source."""
+    app = QApplication.instance() or QApplication(["allscope"])
+    app.setApplicationName("allscope")
+    app.setOrganizationName("allscope")
+    defect = binding_defect()
+    if defect:
+        raise RuntimeError(defect)
+    settings_dir = getattr(args, "settings_dir", None)
+    settings, warnings = load_settings(settings_dir)
+    window = MainWindow(settings, settings_dir, getattr(args, "model", None), store, warnings)
+    if getattr(args, "demo", False):
+        spec = "demo"
+    else:
+        spec = getattr(args, "source", None) or settings.last_source or default_source()
+    window.open_source(spec)
+    return app, window
+
+
+def create_app(argv: list[str] | None = None, store=None) -> tuple[QApplication, MainWindow]:
+    """The app and its window for ``allscope`` command-line arguments (tests and embedding)."""
+    from allscope.cli import gui_parser
+
+    return create_window(gui_parser().parse_args(list(argv or [])), store)
+
+
+def run_gui(args: argparse.Namespace) -> int:
+    """Show the window and run until it closes, or for ``args.quit_after`` seconds."""
+    try:
+        app, window = create_window(args)
+    except RuntimeError as exc:
+        print(f"The desktop app cannot start: {exc}", file=sys.stderr)
+        return 1
+    window.show()
+    quit_after = getattr(args, "quit_after", None)
+    if quit_after is not None:
+        QTimer.singleShot(int(quit_after * 1000), lambda: _report_and_quit(app, window))
+    code = app.exec()
+    window.shutdown()
+    return code
+
+
+def _report_and_quit(app: QApplication, window: MainWindow) -> None:
+    metrics = window.metrics()
+    window.close()
+    print(json.dumps(metrics), flush=True)
+    app.quit()

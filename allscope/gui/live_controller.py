@@ -1,0 +1,104 @@
+"""One live run: a pipeline plus the bounded hand-offs from its threads to the GUI.
+
+Pipeline callbacks arrive on worker threads. Nothing here emits a Qt signal: flags go to the
+capture writer (a bounded queue), status messages and flag times into bounded deques, and
+the GUI timer drains them. The display reads ``latest()`` on the same timer.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+
+from allscope.core.flags import FlagPolicy
+from allscope.core.frames import Frame, FrameSource
+from allscope.core.pipeline import LiveSnapshot, Pipeline, PipelineStats
+from allscope.core.results import Flag, MaskResult
+from allscope.gui.capture import FieldWriter
+from allscope.gui.tee_source import TeeSource
+
+log = logging.getLogger(__name__)
+MAX_MESSAGES = 64
+
+
+class LiveController:
+    """Runs ``source`` through a Pipeline; flagged fields go to ``writer``."""
+
+    def __init__(self, source: FrameSource, classifier, policy: FlagPolicy, writer: FieldWriter) -> None:
+        self.source = TeeSource(source)
+        self.writer = writer
+        self.pipeline = Pipeline(self.source, classifier, policy)
+        self.messages: deque[tuple[str, str]] = deque(maxlen=MAX_MESSAGES)
+        self.flag_times: deque[float] = deque(maxlen=MAX_MESSAGES)
+        self.flags = 0
+        self.started_at: float | None = None
+        self.pipeline.add_flag_listener(self._on_flag)
+        self.pipeline.add_status_listener(self._on_status)
+        on_status = getattr(source, "on_status", None)  # cameras report lost / reconnecting
+        if callable(on_status):
+            on_status(self._on_camera_status)
+
+    def start(self) -> None:
+        self.started_at = time.monotonic()
+        self.pipeline.start()
+
+    def stop(self, timeout: float = 3.0) -> None:
+        self.pipeline.stop(timeout)
+
+    def latest(self) -> LiveSnapshot | None:
+        """The newest processed snapshot (mask and results)."""
+        return self.pipeline.latest()
+
+    def latest_frame(self) -> Frame | None:
+        """The newest captured frame, which may be newer than ``latest().frame``."""
+        return self.source.latest_frame()
+
+    def stats(self) -> PipelineStats:
+        return self.pipeline.stats()
+
+    def set_policy(self, policy: FlagPolicy) -> None:
+        self.pipeline.set_policy(policy)
+
+    def threads(self) -> list[threading.Thread]:
+        return self.pipeline.threads()
+
+    def drain_messages(self) -> list[tuple[str, str]]:
+        """(level, message) pairs reported since the last call, oldest first."""
+        return _drain(self.messages)
+
+    def drain_flag_times(self) -> list[float]:
+        return _drain(self.flag_times)
+
+    def capture(self, snapshot: LiveSnapshot) -> bool:
+        """Store the snapshot's field by hand (Space); False when the writer is busy."""
+        result = snapshot.last_classified if _same_frame(snapshot) else snapshot.result
+        return self.writer.submit("manual", snapshot.frame.image, snapshot.mask, result or snapshot.result)
+
+    # worker threads ----------------------------------------------------------------------
+    def _on_flag(self, flag: Flag, frame: Frame, mask: MaskResult) -> None:
+        self.flags += 1
+        self.flag_times.append(time.monotonic())
+        if not self.writer.submit("flag", frame.image, mask, flag.result, flag):
+            self.messages.append(("error", "A flagged field could not be queued for saving: the "
+                                  "writer is busy. Slow the scan down; the flag is in the session log."))
+
+    def _on_status(self, level: str, message: str) -> None:
+        self.messages.append((level, message))
+
+    def _on_camera_status(self, status: str) -> None:
+        level = "info" if status == "connected" else "warning"
+        self.messages.append((level, f"camera: {status}"))
+
+
+def _same_frame(snapshot: LiveSnapshot) -> bool:
+    classified = snapshot.last_classified
+    return classified is not None and classified.frame_id == snapshot.frame.id
+
+
+def _drain(items: deque) -> list:
+    out = []
+    while items:
+        out.append(items.popleft())
+    return out

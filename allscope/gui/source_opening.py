@@ -1,0 +1,61 @@
+"""Opening a source off the GUI thread: a camera can take seconds to connect, the demo slide
+paints its specimen first. The window polls ``done()`` on its timer and never waits."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from allscope.core.frames import FrameSource, SourceError
+
+GUI_VIDEO_OPTIONS = {"paced": True, "loop": True}  # a video plays like a camera in the app
+
+
+def gui_options(spec: str, options: dict) -> dict:
+    """The constructor options the app uses for ``spec`` on top of the caller's."""
+    from allscope.core.sources import VIDEO_SUFFIXES
+
+    path = Path(spec)
+    if path.suffix.lower() in VIDEO_SUFFIXES and path.is_file():
+        return {**GUI_VIDEO_OPTIONS, **options}
+    return dict(options)
+
+
+class SourceOpening:
+    """One attempt to open ``spec``; ``source`` or ``error`` is set when ``done()``."""
+
+    def __init__(self, spec: str, options: dict | None = None) -> None:
+        self.spec = spec
+        self.options = gui_options(spec, options or {})
+        self.source: FrameSource | None = None
+        self.error: str | None = None
+        self._cancelled = False
+        self.thread = threading.Thread(target=self._open, name="allscope-open-source", daemon=True)
+        self.thread.start()
+
+    def done(self) -> bool:
+        return not self.thread.is_alive()
+
+    def cancel(self, timeout: float = 6.0) -> None:
+        """Give up on this attempt; a source that opens anyway is closed at once."""
+        self._cancelled = True
+        self.thread.join(timeout)
+        if self.source is not None:
+            self.source.close()
+            self.source = None
+
+    def _open(self) -> None:
+        from allscope.core.sources import open_source
+
+        try:
+            source = open_source(self.spec, **self.options)
+        except (SourceError, OSError, ValueError, TypeError) as exc:
+            self.error = str(exc) or type(exc).__name__
+            return
+        except Exception as exc:  # noqa: BLE001 - any failure must reach the banner
+            self.error = f"{type(exc).__name__}: {exc}"
+            return
+        if self._cancelled:
+            source.close()
+        else:
+            self.source = source

@@ -1,0 +1,53 @@
+"""The main window's docks and status bar: which panel goes where, and what each is wired to."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDockWidget, QScrollArea
+
+from allscope.gui.camera_controls import CameraControls
+from allscope.gui.classification_panel import ClassificationPanel
+from allscope.gui.plots import RollingPlots
+from allscope.gui.policy_panel import PolicyPanel
+from allscope.gui.review_pane import ReviewPanel
+from allscope.gui.status import StatusBar
+
+
+def _dock(window, title: str, name: str, widget, area, scroll: bool = False) -> QDockWidget:
+    dock = QDockWidget(title, window)
+    dock.setObjectName(name)  # saveState/restoreState find docks by name
+    if scroll:
+        area_widget = QScrollArea(dock)
+        area_widget.setWidgetResizable(True)
+        area_widget.setWidget(widget)
+        widget = area_widget
+    dock.setWidget(widget)
+    window.addDockWidget(area, dock)
+    return dock
+
+
+def build_docks(window) -> None:
+    """Create the panels as attributes of ``window`` and put them in docks (``window.docks``)."""
+    right, bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
+    window.panel = ClassificationPanel(window)
+    window.camera_controls = CameraControls(window)
+    window.policy_panel = PolicyPanel(window.settings.policy, window.settings.session_info, window)
+    window.plots = RollingPlots(window.settings.plot_seconds, parent=window)
+    window.review = ReviewPanel(window.gallery_model, window.store, window)
+    window.docks = {
+        "classification": _dock(window, "Classification", "ClassificationDock", window.panel, right),
+        "camera": _dock(window, "Camera", "CameraDock", window.camera_controls, right, scroll=True),
+        "policy": _dock(window, "Flag policy and session", "PolicyDock", window.policy_panel, right, scroll=True),
+        "gallery": _dock(window, "Flagged fields", "GalleryDock", window.review, bottom),
+        "plots": _dock(window, "Plots", "PlotsDock", window.plots, bottom),
+    }
+    window.tabifyDockWidget(window.docks["camera"], window.docks["policy"])
+    window.docks["camera"].raise_()
+    window.status_bar = StatusBar(window)
+    window.setStatusBar(window.status_bar)
+    window.policy_panel.policy_changed.connect(window.set_policy)
+    window.policy_panel.session_changed.connect(window.set_session_info)
+    window.camera_controls.control_changed.connect(window.remember_camera_control)
+    window.camera_controls.error.connect(lambda what, todo: window.banner.show_message(what, todo, key="camera-control"))
+    window.review.error.connect(lambda what, todo: window.banner.show_message(what, todo, key="review"))
+    window.camera_controls.resolution_requested.connect(window.request_resolution)
