@@ -125,6 +125,7 @@ def test_granted_reports_what_the_capture_answered(video):
     with CameraSource(0, width=1920, height=1080, capture_factory=Factory(video)) as cam:
         granted = cam.granted()
     assert (granted["width"], granted["height"]) == SIZE  # a file cannot grant 1920x1080
+    assert granted["resolution"] == SIZE
     assert granted["fps"] == pytest.approx(25.0)
     assert granted["backend"] == "FFMPEG"
 
@@ -149,12 +150,18 @@ def test_set_control_while_streaming_is_applied_by_the_reader_between_reads(vide
     with CameraSource(0, capture_factory=factory) as cam:
         frames = cam.frames()
         next(frames)
-        cam.set_control("gain", 3.0)
-        for _ in range(3):
-            next(frames)
+        applied = cam.set_control("gain", 3.0, wait=5.0)
         gain_sets = [s for s in factory.made[0].sets if s[0] == cv2.CAP_PROP_GAIN]
+    assert applied
     assert [(v, thread, reading) for _, v, thread, reading in gain_sets] == \
         [(3.0, "allscope-camera-reader", False)]
+
+
+def test_set_control_before_streaming_is_applied_at_once(video):
+    factory = Factory(video)
+    with CameraSource(0, capture_factory=factory) as cam:
+        assert cam.set_control("brightness", 0.5, wait=0.0)
+    assert (cv2.CAP_PROP_BRIGHTNESS, 0.5) in [(p, v) for p, v, *_ in factory.made[0].sets]
 
 
 def test_set_control_rejects_unknown_names(video):

@@ -14,13 +14,13 @@ from .camera_controls import CameraInfo, ControlInfo, enumerate_cameras
 from .demo import DemoSlideSource
 from .images import IMAGE_SUFFIXES, ImageSource, find_images, load_image
 from .pacing import Pacer
-from .video import VIDEO_SUFFIXES, VideoSource
+from .video import VIDEO_SUFFIXES, VideoSource, is_video_path
 from .virtual_slide import VirtualSlideSource
 
 __all__ = ["CameraInfo", "CameraSource", "ControlInfo", "DemoSlideSource", "Frame",
            "FrameSource", "IMAGE_SUFFIXES", "ImageSource", "Pacer", "SourceError",
            "VIDEO_SUFFIXES", "VideoSource", "VirtualSlideSource", "enumerate_cameras",
-           "find_images", "load_image", "open_source"]
+           "find_images", "is_video_path", "load_image", "open_source"]
 
 
 def open_source(spec: str, **options) -> FrameSource:
@@ -39,7 +39,7 @@ def open_source(spec: str, **options) -> FrameSource:
     if kind.lower() == "slide" and rest:
         return VirtualSlideSource(rest, **options)
     path = Path(text)
-    if path.is_file() and path.suffix.lower() in VIDEO_SUFFIXES:
+    if path.is_file() and is_video_path(path):
         return VideoSource(path, **options)
     if path.is_dir() or path.is_file():
         return ImageSource([path], **options)

@@ -49,6 +49,8 @@ class CameraSource(FrameSource):
             if value is not None:
                 self._settings[name] = value
         self._lock = threading.Lock()
+        self._applied = threading.Condition(self._lock)  # signalled when pending controls are set
+        self._requested = self._done = 0
         self._pending: dict[str, float | bool] = {}
         self._refused: set[str] = set()
         self._granted: dict = {}
@@ -78,16 +80,24 @@ class CameraSource(FrameSource):
         with self._lock:
             return dict(self._controls)
 
-    def set_control(self, name: str, value: float | bool) -> None:
-        """Request a control change; applied between two reads (or at once when idle)."""
+    def set_control(self, name: str, value: float | bool, wait: float = 0.25) -> bool:
+        """Request a control change; the reader applies it between two reads (at once when idle).
+
+        Waits up to ``wait`` seconds for it to be applied, so ``controls()`` read right after
+        shows what the driver granted; returns False if it is still pending (it stays queued).
+        """
         if name not in CONTROL_NAMES:
             raise ValueError(f"unknown camera control {name!r}; use one of {', '.join(CONTROL_NAMES)}")
-        with self._lock:
+        with self._applied:
             self._settings[name] = value
             self._pending[name] = value
+            self._requested += 1
+            target = self._requested
         link = self._link
         if link is not None:
             link.configure_if_idle()
+        with self._applied:
+            return self._applied.wait_for(lambda: self._done >= target, wait)
 
     def on_status(self, callback: Callable[[str], None]) -> None:
         """Call ``callback(status)`` on "lost", "reconnecting (attempt n)", "connected"."""
@@ -102,6 +112,8 @@ class CameraSource(FrameSource):
             got = link.wait(seen, timeout=min(0.1, self.stall_timeout))
             if got is not None:
                 seq, image, stamp = got
+                if seen == 0:
+                    self._note_frame_size(image)
                 self.dropped += max(0, seq - seen - 1)
                 seen, last = seq, time.monotonic()
                 if self.stopped:
@@ -113,6 +125,13 @@ class CameraSource(FrameSource):
                 if link is None:
                     return
                 seen, last = 0, time.monotonic()
+
+    def _note_frame_size(self, image) -> None:
+        """Some drivers report one size and deliver another: the delivered one is granted."""
+        h, w = image.shape[:2]
+        with self._lock:
+            if self._granted.get("resolution") != (w, h):
+                self._granted.update(width=w, height=h, resolution=(w, h))
 
     def close(self) -> None:
         super().close()
@@ -165,6 +184,7 @@ class CameraSource(FrameSource):
         with self._lock:
             todo = dict(self._settings) if everything else dict(self._pending)
             self._pending.clear()
+            batch = self._requested
         if not todo and not everything:
             return
         if everything:
@@ -179,8 +199,11 @@ class CameraSource(FrameSource):
                    "height": int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)),
                    "fps": float(cap.get(cv2.CAP_PROP_FPS)), "fourcc": _fourcc(cap),
                    **{k: c.value for k, c in controls.items()}}
-        with self._lock:
+        granted["resolution"] = (granted["width"], granted["height"])
+        with self._applied:
             self._controls, self._granted = controls, granted
+            self._done = batch
+            self._applied.notify_all()
         self._description = (f"camera {self.index} ({granted['backend']}, {granted['width']}x"
                              f"{granted['height']}, {granted['fps']:g} fps)")
 

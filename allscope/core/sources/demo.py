@@ -12,7 +12,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..demo_slide import Illumination, default_px_per_um, paint_slide
+from ..demo_slide import Illumination, default_px_per_um, paint_slide, render_field
+
+__all__ = ["DemoSlideSource", "render_field"]  # render_field: the fixture generator, re-exported
 from .pan import PanPath, PanState, defocus
 from .panning import PanningSource, View
 

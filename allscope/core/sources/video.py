@@ -23,6 +23,11 @@ from .pacing import Pacer
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".wmv", ".mpg", ".mpeg")
 
 
+def is_video_path(path: str | Path) -> bool:
+    """True when the file name says video (mp4, avi, mov, ...); the content is checked on open."""
+    return Path(path).suffix.lower() in VIDEO_SUFFIXES
+
+
 def open_video(path: Path) -> cv2.VideoCapture:
     """An opened capture that has a first frame; SourceError names the file and the problem."""
     if not path.is_file():
