@@ -46,8 +46,11 @@ def default_source() -> str:
     return f"camera:{cameras[0].index}" if cameras else "demo"
 
 
-def create_window(args: argparse.Namespace, store=None) -> tuple[QApplication, MainWindow]:
-    """Build the application and its window from parsed ``allscope`` arguments and open the source."""
+def create_window(args: argparse.Namespace, store=None,
+                  source_options: dict | None = None) -> tuple[QApplication, MainWindow]:
+    """Build the application and its window from parsed ``allscope`` arguments and open the source.
+
+    ``source_options`` go to the source's constructor (tests use a small demo slide)."""
     app = QApplication.instance() or QApplication(["allscope"])
     app.setApplicationName("allscope")
     app.setOrganizationName("allscope")
@@ -61,15 +64,16 @@ def create_window(args: argparse.Namespace, store=None) -> tuple[QApplication, M
         spec = "demo"
     else:
         spec = getattr(args, "source", None) or settings.last_source or default_source()
-    window.open_source(spec)
+    window.open_source(spec, **(source_options or {}))
     return app, window
 
 
-def create_app(argv: list[str] | None = None, store=None) -> tuple[QApplication, MainWindow]:
+def create_app(argv: list[str] | None = None, store=None,
+               source_options: dict | None = None) -> tuple[QApplication, MainWindow]:
     """The app and its window for ``allscope`` command-line arguments (tests and embedding)."""
     from allscope.cli import gui_parser
 
-    return create_window(gui_parser().parse_args(list(argv or [])), store)
+    return create_window(gui_parser().parse_args(list(argv or [])), store, source_options)
 
 
 def run_gui(args: argparse.Namespace) -> int:

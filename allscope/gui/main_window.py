@@ -258,8 +258,8 @@ class MainWindow(QMainWindow):
         self.banner.show_message(message, todo, level, key=message[:60])
 
     def _status_values(self, stats) -> StatusValues:
-        snapshot = self.controller.latest()
-        resolution = None if snapshot is None else (snapshot.frame.image.shape[1], snapshot.frame.image.shape[0])
+        frame = self.controller.latest_frame()
+        resolution = None if frame is None else (frame.image.shape[1], frame.image.shape[0])
         model = "no model" if self.classifier is None else self.classifier.package.describe()
         return StatusValues(self.controller.source.describe(), resolution, self.display_rate.rate(),
                             stats.processed_fps, stats.infer_ms, stats.dropped, model)

@@ -36,3 +36,34 @@ def result(p_all: float | None = 0.8, wbc: int = 2, assessable: bool = True, fra
         classes=CLASSES if probabilities else (), probabilities=probabilities,
         label=None if probabilities is None else CLASSES[int(np.argmax(probabilities))], p_all=p_all,
     )
+
+
+def write_tiny_model(folder) -> "ModelPackage":
+    """A real OpenVINO IR: mean colour of the field → linear layer → 4 logits.
+
+    The ALL logits grow with the purple stain in view ((R + B) / 2 - G of the mean colour, on
+    the 0..1 scale): on demo fields the stain measure runs from about 0.018 (background) to
+    0.040 (stained cells in view), which this maps to P(ALL) from about 0.1 to 0.98, Pre-B
+    most likely. Built with the opset API, so the test runs the shipped Classifier code path.
+    It is not trained and has no clinical meaning.
+    """
+    import openvino as ov
+    import openvino.opset13 as ops
+
+    from allscope.core.model_package import InputSpec, write_package
+
+    image = ops.parameter([1, 3, 224, 224], ov.Type.f32, name="field")
+    mean = ops.reduce_mean(image, ops.constant(np.array([2, 3], np.int64)), keep_dims=False)
+    purple = np.array([[0.0, 150.0, 150.0, 150.0],     # R
+                       [0.0, -300.0, -300.0, -300.0],  # G
+                       [0.0, 150.0, 150.0, 150.0]],    # B
+                      np.float32)
+    bias = np.array([[0.0, -9.5, -8.5, -9.5]], np.float32)  # -300 * 0.03, Pre-B a little ahead
+    logits = ops.add(ops.matmul(mean, ops.constant(purple), False, False), ops.constant(bias))
+    model = ov.Model([logits], [image], "tiny-purple")
+    meta = {"name": "tiny-purple", "version": "test", "architecture": "mean colour + linear",
+            "classes": list(CLASSES), "benign_class": "Benign",
+            "input": InputSpec(224, 224, "RGB", "NCHW", (0.0, 0.0, 0.0), (255.0, 255.0, 255.0)),
+            "output": "logits", "precision": "FP32", "threshold": 0.5,
+            "summary": {"purpose": "GUI tests only; not trained, no clinical meaning"}}
+    return write_package(folder, model, meta)
