@@ -8,6 +8,7 @@ frames, exactly what a USB camera does when its cable is pulled.
 from __future__ import annotations
 
 import threading
+import time
 
 import cv2
 import numpy as np
@@ -37,8 +38,9 @@ class Capture:
     Python subclass of VideoCapture is garbage-collected.
     """
 
-    def __init__(self, path, unplug_after=None, mode="hang"):
+    def __init__(self, path, unplug_after=None, mode="hang", first_delay=0.0):
         self.cap = cv2.VideoCapture(str(path))
+        self.first_delay = first_delay
         self.unplug_after, self.mode, self.reads = unplug_after, mode, 0
         self.released = threading.Event()
         self.sets: list[tuple[int, float, str, bool]] = []
@@ -50,6 +52,8 @@ class Capture:
                 self.released.wait(30)
             return False, None
         self.reading = True
+        if self.reads == 0 and self.first_delay:
+            time.sleep(self.first_delay)  # a camera warming up after it was opened
         ok, frame = self.cap.read()
         if not ok:
             self.cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
@@ -185,6 +189,16 @@ def test_unplugged_camera_is_reported_lost_and_reconnected(video, mode):
     assert statuses == ["lost", "reconnecting (attempt 1)", "connected"]
     assert [f.id for f in frames] == list(range(6))
     assert cam.reconnects == 1
+
+
+def test_a_slow_first_frame_is_not_taken_for_an_unplug(video):
+    statuses = []
+    slow = Capture(video, first_delay=0.3)
+    cam = CameraSource(0, capture_factory=Factory(video, slow), stall_timeout=0.05)
+    cam.on_status(statuses.append)
+    with cam:
+        assert len(collect(cam, 3)) == 3
+    assert statuses == []
 
 
 def test_reconnection_retries_with_backoff_until_the_device_opens(video, tmp_path):

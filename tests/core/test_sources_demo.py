@@ -139,3 +139,16 @@ def test_demo_is_reproducible_from_its_seed():
     a = scan(DemoSlideSource(160, 120, paced=False, seed=4), 3)[-1].image
     b = scan(DemoSlideSource(160, 120, paced=False, seed=4), 3)[-1].image
     assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_paper_mask_finds_every_rendered_white_cell_and_nothing_else(seed):
+    from allscope.core.masking import lab_kmeans_mask
+
+    bgr, mask, wbcs = render_field(320, 240, seed=seed, n_wbc=3)
+    result = lab_kmeans_mask(bgr)
+    assert result.wbc_count == 3
+    for cell in wbcs:
+        x, y, w, h = cell.bbox
+        truth = mask[y:y + h, x:x + w] > 0
+        assert (result.mask[y:y + h, x:x + w][truth] > 0).mean() > 0.3, cell.kind

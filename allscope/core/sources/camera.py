@@ -20,7 +20,7 @@ import cv2
 
 from ..frames import Frame, FrameSource, SourceError
 from .camera_controls import CONTROL_NAMES, ControlInfo, backend_id, backend_name, \
-    enumerate_cameras, read_controls, set_control
+    enumerate_cameras, fourcc_text, read_controls, request_format, set_control
 from .camera_link import CaptureLink
 
 log = logging.getLogger(__name__)
@@ -118,9 +118,11 @@ class CameraSource(FrameSource):
                 seen, last = seq, time.monotonic()
                 if self.stopped:
                     return
-                yield Frame(next(self._ids), stamp, image, self._description,
-                            name=f"camera{self.index}_{seq}", frame_index=seq)
-            elif link.failed or time.monotonic() - last > self.stall_timeout:
+                frame_id = next(self._ids)
+                yield Frame(frame_id, stamp, image, self._description,
+                            name=f"camera{self.index}_{frame_id}")
+            elif link.failed or time.monotonic() - last > (
+                    self.stall_timeout if seen else self.connect_timeout):  # first frames are slow
                 link = self._recover(link)
                 if link is None:
                     return
@@ -188,7 +190,7 @@ class CameraSource(FrameSource):
         if not todo and not everything:
             return
         if everything:
-            self._apply_format(cap)
+            request_format(cap, **self._format)
         for name, value in todo.items():
             accepted = set_control(cap, self.backend, name, value)
             with self._lock:
@@ -197,7 +199,7 @@ class CameraSource(FrameSource):
         granted = {"backend": cap.getBackendName() if cap.isOpened() else backend_name(self.backend),
                    "width": int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)),
                    "height": int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)),
-                   "fps": float(cap.get(cv2.CAP_PROP_FPS)), "fourcc": _fourcc(cap),
+                   "fps": float(cap.get(cv2.CAP_PROP_FPS)), "fourcc": fourcc_text(cap),
                    **{k: c.value for k, c in controls.items()}}
         granted["resolution"] = (granted["width"], granted["height"])
         with self._applied:
@@ -206,18 +208,6 @@ class CameraSource(FrameSource):
             self._applied.notify_all()
         self._description = (f"camera {self.index} ({granted['backend']}, {granted['width']}x"
                              f"{granted['height']}, {granted['fps']:g} fps)")
-
-    def _apply_format(self, cap: cv2.VideoCapture) -> None:
-        """Resolution needs MJPG on most USB cameras to reach 1080p at 30 fps."""
-        w, h, fps = self._format["width"], self._format["height"], self._format["fps"]
-        if w or h:
-            cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*"MJPG"))
-        if w:
-            cap.set(cv2.CAP_PROP_FRAME_WIDTH, float(w))
-        if h:
-            cap.set(cv2.CAP_PROP_FRAME_HEIGHT, float(h))
-        if fps:
-            cap.set(cv2.CAP_PROP_FPS, float(fps))
 
     def _set_status(self, status: str) -> None:
         self.status = status
@@ -228,8 +218,3 @@ class CameraSource(FrameSource):
             except Exception:  # a listener never stops acquisition
                 log.exception("camera status listener failed")
 
-
-def _fourcc(cap: cv2.VideoCapture) -> str:
-    code = int(cap.get(cv2.CAP_PROP_FOURCC))
-    text = "".join(chr((code >> 8 * i) & 0xFF) for i in range(4))
-    return text if code > 0 and text.isprintable() else ""

@@ -91,6 +91,26 @@ def set_control(cap: cv2.VideoCapture, backend: int, name: str, value: float | b
     return bool(cap.set(VALUES[name], float(value)))
 
 
+def request_format(cap: cv2.VideoCapture, width: int | None = None, height: int | None = None,
+                   fps: float | None = None) -> None:
+    """Ask for a size and rate; a size comes with MJPG, which USB cameras need for 1080p30."""
+    if width or height:
+        cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*"MJPG"))
+    if width:
+        cap.set(cv2.CAP_PROP_FRAME_WIDTH, float(width))
+    if height:
+        cap.set(cv2.CAP_PROP_FRAME_HEIGHT, float(height))
+    if fps:
+        cap.set(cv2.CAP_PROP_FPS, float(fps))
+
+
+def fourcc_text(cap: cv2.VideoCapture) -> str:
+    """The pixel format as four letters ("MJPG", "YUYV"), or "" when the driver does not say."""
+    code = int(cap.get(cv2.CAP_PROP_FOURCC))
+    text = "".join(chr((code >> 8 * i) & 0xFF) for i in range(4))
+    return text if code > 0 and text.isprintable() else ""
+
+
 def read_controls(cap: cv2.VideoCapture, backend: int, refused: set[str]) -> dict[str, ControlInfo]:
     """Every value control as the driver reports it now (-1 from ``get`` means not there)."""
     out = {}
