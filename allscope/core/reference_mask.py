@@ -62,13 +62,19 @@ def reference_mask(
     reference_area: int = REFERENCE_AREA,
     n_init: int = 10,
     random_state: int = 0,
+    init_centers: np.ndarray | None = None,
 ) -> ReferenceMask:
     """K-means on every a-channel pixel (scikit-learn), centres above ``threshold``,
     ``binary_fill_holes``, then removal of objects (8-connected) under ``min_object`` px
-    and of holes (4-connected) under ``min_hole`` px, both scaled to the frame size."""
+    and of holes (4-connected) under ``min_hole`` px, both scaled to the frame size.
+    ``init_centers`` replaces the k-means++ restarts by one run from those centres."""
     kmeans_class, ndimage, morphology = _import_reference_libraries()
     a = a_channel(validate_bgr(bgr))
-    km = kmeans_class(n_clusters=k, n_init=n_init, random_state=random_state)
+    if init_centers is None:
+        km = kmeans_class(n_clusters=k, n_init=n_init, random_state=random_state)
+    else:
+        init = np.asarray(init_centers, dtype=np.float64).reshape(-1, 1)
+        km = kmeans_class(n_clusters=k, init=init, n_init=1, random_state=random_state)
     labels = km.fit_predict(a.reshape(-1, 1).astype(np.float64))
     order = np.argsort(km.cluster_centers_.ravel())
     rank = np.empty_like(order)

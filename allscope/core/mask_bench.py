@@ -1,0 +1,110 @@
+"""Timing of the WBC mask (and of the reference pipeline) for ``allscope bench``.
+
+Timings run on one OpenCV thread, the setting the targets are stated for; the previous
+thread count is restored afterwards. The field is a small procedural smear (pink
+background, pale red cells, purple nuclei) so that the mask has real work to do.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+
+from allscope.core.masking import lab_kmeans_mask
+
+DEFAULT_SIZES = ((224, 224), (640, 480), (1920, 1080))
+
+_BACKGROUND = (222, 215, 230)  # BGR; LAB a about 134
+_RED_CELL = (212, 203, 227)  # a about 137: below the 141 cut
+_NUCLEUS = (150, 45, 110)  # a about 175
+_CYTOPLASM = (215, 195, 205)
+
+
+def synthetic_field(width: int, height: int, seed: int = 0, wbcs: int = 3) -> np.ndarray:
+    """A smear-like BGR field: shaded background, pale red cells with central pallor, and
+    ``wbcs`` white cells (purple lobed nucleus in light cytoplasm), with sensor noise."""
+    rng = np.random.default_rng(seed)
+    scale = min(width, height) / 224.0
+    image = np.empty((height, width, 3), dtype=np.float32)
+    image[:] = _BACKGROUND
+    for _ in range(int(rng.integers(8, 14) * width * height / (224 * 224 * scale * scale))):
+        center = (int(rng.integers(0, width)), int(rng.integers(0, height)))
+        radius = max(2, int(rng.uniform(14, 18) * scale))
+        cv2.circle(image, center, radius, _RED_CELL, -1, cv2.LINE_AA)
+        cv2.circle(image, center, radius // 3, _BACKGROUND, -1, cv2.LINE_AA)
+    for center in _spread_centers(rng, width, height, wbcs, margin=30 * scale, gap=62 * scale):
+        cv2.circle(image, center, max(3, int(26 * scale)), _CYTOPLASM, -1, cv2.LINE_AA)
+        for _ in range(int(rng.integers(1, 4))):
+            offset = rng.normal(0, 6 * scale, 2)
+            lobe = (int(center[0] + offset[0]), int(center[1] + offset[1]))
+            axes = (max(2, int(rng.uniform(10, 16) * scale)), max(2, int(rng.uniform(8, 13) * scale)))
+            cv2.ellipse(image, lobe, axes, float(rng.uniform(0, 180)), 0, 360, _NUCLEUS, -1, cv2.LINE_AA)
+    shade = np.linspace(0.93, 1.04, width, dtype=np.float32)[None, :, None]
+    image = cv2.GaussianBlur(image * shade, (0, 0), 1.0 * scale)
+    image += rng.normal(0.0, 2.5, image.shape).astype(np.float32)
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+def _spread_centers(rng, width, height, count, margin, gap) -> list[tuple[int, int]]:
+    """Up to ``count`` random points inside the margin, at least ``gap`` apart."""
+    centers: list[tuple[int, int]] = []
+    for _ in range(200 * count):
+        if len(centers) == count:
+            break
+        x, y = rng.uniform(margin, width - margin), rng.uniform(margin, height - margin)
+        if all((x - cx) ** 2 + (y - cy) ** 2 >= gap * gap for cx, cy in centers):
+            centers.append((int(x), int(y)))
+    return centers
+
+
+def _time_ms(function: Callable[[], object], repeats: int) -> dict[str, float]:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append((time.perf_counter() - start) * 1000.0)
+    return {"median_ms": float(np.median(times)), "p95_ms": float(np.percentile(times, 95))}
+
+
+def _one_thread(function: Callable[[], dict]) -> dict:
+    previous = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        return function()
+    finally:
+        cv2.setNumThreads(previous)
+
+
+def benchmark_mask(
+    sizes: tuple[tuple[int, int], ...] = DEFAULT_SIZES, repeats: int = 50
+) -> dict[str, dict[str, float]]:
+    """Median and p95 ms of ``lab_kmeans_mask`` (cold start) per size, keyed ``"WxH"``."""
+
+    def run() -> dict:
+        results = {}
+        for width, height in sizes:
+            field = synthetic_field(width, height)
+            lab_kmeans_mask(field)  # warm caches and allocations
+            results[f"{width}x{height}"] = _time_ms(lambda: lab_kmeans_mask(field), repeats)
+        return results
+
+    return _one_thread(run)
+
+
+def benchmark_reference_mask(
+    sizes: tuple[tuple[int, int], ...] = DEFAULT_SIZES, repeats: int = 3
+) -> dict[str, dict[str, float]]:
+    """The same timing for the reference pipeline; ImportError without the test extra."""
+    from allscope.core.reference_mask import reference_mask
+
+    def run() -> dict:
+        results = {}
+        for width, height in sizes:
+            field = synthetic_field(width, height)
+            results[f"{width}x{height}"] = _time_ms(lambda: reference_mask(field), repeats)
+        return results
+
+    return _one_thread(run)
