@@ -52,8 +52,8 @@ def write_images(folder: Path, frame_bgr: np.ndarray, mask: np.ndarray, writer: 
     frame_bgr, mask = _checked(frame_bgr, mask)
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"field-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(4)}"
-    image_png = _png(frame_bgr)
-    mask_png = _png(mask)
+    image_png = _png(frame_bgr, _IMAGE_PNG)
+    mask_png = _png(mask, _MASK_PNG)
     preview_jpg = _preview(frame_bgr)
     written: list[Path] = []
     try:
@@ -90,8 +90,22 @@ def _checked(frame: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return np.ascontiguousarray(frame), np.ascontiguousarray(mask)
 
 
-def _png(image: np.ndarray) -> bytes:
-    ok, buffer = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+def _png_params(strategy: str | None) -> list[int]:
+    """Fast lossless settings: camera noise defeats slow compression, so favour speed."""
+    params = [cv2.IMWRITE_PNG_COMPRESSION, 1]
+    if strategy and hasattr(cv2, strategy):
+        params += [cv2.IMWRITE_PNG_STRATEGY, getattr(cv2, strategy)]
+    if hasattr(cv2, "IMWRITE_PNG_FILTER"):  # OpenCV >= 4.11
+        params += [cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_SUB]
+    return params
+
+
+_IMAGE_PNG = _png_params("IMWRITE_PNG_STRATEGY_HUFFMAN_ONLY")
+_MASK_PNG = _png_params(None)
+
+
+def _png(image: np.ndarray, params: list[int]) -> bytes:
+    ok, buffer = cv2.imencode(".png", image, params)
     if not ok:
         raise ValueError("The field image could not be encoded as PNG.")
     return buffer.tobytes()
