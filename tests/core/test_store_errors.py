@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import errno
+import os
 import sqlite3
+import time
 
 import pytest
 from store_helpers import field_image, field_result, session_info
@@ -119,3 +121,18 @@ def test_unwritable_store_folder_is_reported(tmp_path):
     blocker.write_text("x")
     with pytest.raises(StoreError, match="Could not create the session folder"):
         SessionStore(blocker / "sessions")
+
+
+def test_reopening_removes_old_temporaries_left_by_a_killed_writer(tmp_path):
+    with SessionStore(tmp_path) as store:
+        sid = store.create_session(session_info())
+    folder = tmp_path / "session-000001"
+    old = folder / ".field-x.png.abc.tmp"
+    fresh = folder / ".field-y.png.def.tmp"
+    old.write_bytes(b"partial")
+    fresh.write_bytes(b"partial")
+    os.utime(old, (time.time() - 3600, time.time() - 3600))
+    SessionStore(tmp_path).close()
+    assert not old.exists()
+    assert fresh.exists()  # may belong to a write in progress
+    assert sid == 1

@@ -165,3 +165,21 @@ def test_model_section_shows_summary_figures_with_their_split(store, session_id,
     text = " ".join(pdf_text(report).split())
     assert "test split (blocks 9-10) › balanced_accuracy 0.9123" in text
     assert package.sha256 in text
+
+
+def test_report_can_be_written_from_a_worker_thread(store, session_id, tmp_path, qapp):
+    import threading
+
+    outcome = {}
+
+    def work():
+        try:
+            outcome["path"] = write_pdf(store, session_id, tmp_path / "thread.pdf")
+        except Exception as exc:  # reported below
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    worker.join(timeout=60)
+    assert "error" not in outcome, outcome.get("error")
+    assert page_count(outcome["path"]) >= 2

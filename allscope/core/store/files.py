@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
@@ -20,6 +21,24 @@ FileWriter = Callable[[BinaryIO, bytes], None]
 
 class WriteFailedError(OSError):
     """A file could not be written; the destination is unchanged and no partial file remains."""
+
+
+def remove_stale_temp_files(folder: Path, older_than_s: float) -> int:
+    """Delete temporary files that a killed writer left in ``folder``; return how many.
+
+    Only files named like :func:`atomic_write`'s temporaries and untouched for
+    ``older_than_s`` seconds are removed, so a write in progress elsewhere is left alone.
+    """
+    removed = 0
+    cutoff = time.time() - older_than_s
+    for path in folder.glob(".*.tmp"):
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except OSError:
+            continue
+    return removed
 
 
 def plain_writer(handle: BinaryIO, data: bytes) -> None:

@@ -29,10 +29,11 @@ from allscope.core.store import saved
 from allscope.core.store import records as rec
 from allscope.core.store.database import DB_NAME, open_database, quarantine
 from allscope.core.store.errors import StoreError
-from allscope.core.store.files import FileWriter, fsync_dir
+from allscope.core.store.files import FileWriter, fsync_dir, remove_stale_temp_files
 
 _RESULT_BATCH = 64
 _RESULT_MAX_AGE_S = 1.0
+_STALE_TEMP_S = 600.0  # temporaries older than this were left by a killed process
 
 
 def default_root() -> Path:
@@ -60,6 +61,8 @@ class SessionStore:
         self._lock = threading.RLock()
         self._pending: list[tuple] = []
         self._last_flush = time.monotonic()
+        for folder in self.root.glob("session-*"):
+            remove_stale_temp_files(folder, _STALE_TEMP_S)
 
     @staticmethod
     def quarantine(root: Path | str | None = None) -> Path:
