@@ -31,7 +31,7 @@ STAGE_MOVING = "stage moving"
 OVER_EXPOSED = "over-exposed"
 UNDER_EXPOSED = "under-exposed"
 NO_CELLS = "no cells in view"
-THUMB_WIDTH = 128
+THUMB_WIDTH = 128  # motion is measured on a thumbnail at most this wide
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class QualitySettings:
     min_background: float = 100.0  # 90th percentile of grey (0-255): the lit background
     min_cells: int = 1
     reject_moving: bool = False  # also reject every frame the motion detector calls moving
-    analysis_side: int = 256
+    analysis_side: int = 192
 
     def __post_init__(self) -> None:
         for name in ("min_sharpness", "max_shift", "min_match", "max_highlights", "max_shadows"):
@@ -95,10 +95,12 @@ def analysis_image(bgr: np.ndarray, side: int) -> np.ndarray:
 
 def exposure(small_bgr: np.ndarray, grey: np.ndarray) -> tuple[float, float, float]:
     """(clipped-highlight fraction, clipped-shadow fraction, background level 0-255)."""
-    highlights = float(np.count_nonzero(small_bgr.max(axis=2) >= 253)) / grey.size
-    shadows = float(np.count_nonzero(small_bgr.max(axis=2) <= 2)) / grey.size
-    background = float(np.percentile(grey[::2, ::2], 90))
-    return highlights, shadows, background
+    unclipped = cv2.countNonZero(cv2.inRange(small_bgr, (0, 0, 0), (252, 252, 252)))
+    highlights = 1.0 - unclipped / grey.size
+    shadows = cv2.countNonZero(cv2.inRange(small_bgr, (0, 0, 0), (2, 2, 2))) / grey.size
+    counts = cv2.calcHist([grey], [0], None, [256], [0, 256]).ravel()
+    background = float(np.searchsorted(np.cumsum(counts), 0.9 * grey.size))
+    return float(highlights), float(shadows), background
 
 
 def sharpness(grey: np.ndarray, region: np.ndarray | None, sigma: float) -> float:
@@ -107,6 +109,9 @@ def sharpness(grey: np.ndarray, region: np.ndarray | None, sigma: float) -> floa
     For an edge blurred by b px the share is 1 - b / sqrt(b² + sigma²): high when sharp,
     near 0 when the optics already blurred it far more than ``sigma``.
     """
+    if region is not None:  # work on the region's bounding box only
+        x, y, w, h = cv2.boundingRect(region)
+        grey, region = grey[y : y + h, x : x + w], region[y : y + h, x : x + w]
     g = grey.astype(np.float32)
     before = _gradient_energy(g, region)
     if before <= 1e-6:
@@ -118,8 +123,7 @@ def sharpness(grey: np.ndarray, region: np.ndarray | None, sigma: float) -> floa
 def _gradient_energy(g: np.ndarray, region: np.ndarray | None) -> float:
     gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3)
-    energy = cv2.magnitude(gx, gy)
-    return float(cv2.mean(energy * energy, mask=region)[0])
+    return float(cv2.mean(cv2.add(cv2.multiply(gx, gx), cv2.multiply(gy, gy)), mask=region)[0])
 
 
 def cell_region(mask: MaskResult, shape: tuple[int, int], grow: int) -> np.ndarray | None:
@@ -127,7 +131,7 @@ def cell_region(mask: MaskResult, shape: tuple[int, int], grow: int) -> np.ndarr
     if mask.wbc_count == 0:
         return None
     small = cv2.resize(mask.mask, (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST)
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * grow + 1, 2 * grow + 1))
     region = cv2.dilate(small, kernel)
     return region if np.count_nonzero(region) else None
 
@@ -149,16 +153,17 @@ class ShiftMeter:
 
     def __call__(self, grey: np.ndarray) -> tuple[float | None, float | None]:
         """(shift as a fraction of the width, correlation peak); (None, None) on the first frame."""
-        h, w = grey.shape
-        size = (THUMB_WIDTH, max(8, round(THUMB_WIDTH * h / w)))
-        thumb = cv2.resize(grey, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+        thumb = grey
+        while thumb.shape[1] > THUMB_WIDTH:
+            thumb = cv2.pyrDown(thumb)
+        thumb = thumb.astype(np.float32)
         previous, self._previous = self._previous, thumb
         if previous is None or previous.shape != thumb.shape:
             return None, None
         if self._window is None or self._window.shape != thumb.shape:
-            self._window = cv2.createHanningWindow(size, cv2.CV_32F)
+            self._window = cv2.createHanningWindow(thumb.shape[::-1], cv2.CV_32F)
         (dx, dy), match = cv2.phaseCorrelate(previous, thumb, self._window)
-        return float(np.hypot(dx, dy) / size[0]), float(match)
+        return float(np.hypot(dx, dy) / thumb.shape[1]), float(match)
 
 
 class QualityGate:
