@@ -1,9 +1,9 @@
 """The built-in demo slide: a procedural blood smear scanned like a live microscope.
 
 A large specimen canvas is painted once from the seed (``demo_slide.paint_slide``), at half
-the output resolution for large frames, so each frame costs only a crop, a resize, the lamp
-(vignetting and colour) and a little sensor noise: 1920x1080 at 30 fps uses a small part of
-one core. The stage dwells on the white cells in serpentine order. ``truth_mask`` carries
+the output resolution for large frames. A frame is a crop lit by the lamp (vignetting and
+colour) with a little sensor noise, all at canvas resolution, and one upscale: 1920x1080 at
+30 fps uses a small part of one core. The stage dwells on the white cells in serpentine order. ``truth_mask`` carries
 the exact WBC mask of every frame.
 """
 
@@ -44,9 +44,10 @@ class DemoSlideSource(PanningSource):
                  for i in range(n)]
         ppu = default_px_per_um(width, height) * self.scale
         self.canvas, self.truth, self.wbcs = paint_slide(cw, ch, rng, n, kinds, px_per_um=ppu)
+        self._view = (round(width * self.scale), round(height * self.scale))  # in canvas pixels
         self._lamp, self._lamp_scale = _lamp_map(illumination or Illumination.random(rng),
-                                                 gains, self.size)
-        self._noise = _noise_tile(self.size, noise, rng) if noise > 0 else None
+                                                 gains, self._view)
+        self._noise = _noise_tile(self._view, noise, rng) if noise > 0 else None
         self._noise_rng = np.random.default_rng(seed + 1)
 
     def describe(self) -> str:
@@ -62,26 +63,28 @@ class DemoSlideSource(PanningSource):
                        loop=self.loop)
 
     def _draw(self, state: PanState) -> View:
+        """Crop, defocus, light and add noise at canvas resolution, then one upscale."""
         (w, h), s = self.size, self.scale
-        x0, y0 = min(round(state.x * s), self.canvas.shape[1] - round(w * s)), \
-            min(round(state.y * s), self.canvas.shape[0] - round(h * s))
-        region = (slice(y0, y0 + round(h * s)), slice(x0, x0 + round(w * s)))
-        image = _resize(defocus(self.canvas[region], state.defocus * s), self.size,
-                        cv2.INTER_LINEAR)  # blurring before the upscale costs a quarter
-        truth = _resize(self.truth[region], self.size, cv2.INTER_NEAREST)
-        image = cv2.multiply(image, self._lamp, scale=self._lamp_scale)
+        cw, ch = self._view
+        x0 = min(round(state.x * s), self.canvas.shape[1] - cw)
+        y0 = min(round(state.y * s), self.canvas.shape[0] - ch)
+        region = (slice(y0, y0 + ch), slice(x0, x0 + cw))
+        patch = cv2.multiply(defocus(self.canvas[region], state.defocus * s), self._lamp,
+                             scale=self._lamp_scale)
         if self._noise is not None:
             dy, dx = self._noise_rng.integers(0, 32, 2)
-            image = cv2.add(image, self._noise[dy:dy + h, dx:dx + w])
-            image = cv2.subtract(image, (8, 8, 8, 0))
-        kinds = tuple(c.kind for c in self.wbcs if x0 <= c.center[0] < x0 + w * s
-                      and y0 <= c.center[1] < y0 + h * s)
+            patch = cv2.subtract(cv2.add(patch, self._noise[dy:dy + ch, dx:dx + cw]), (8, 8, 8, 0))
+        image = _resize(patch, self.size, cv2.INTER_LINEAR)
+        truth = _resize(self.truth[region], self.size, cv2.INTER_NEAREST)
+        kinds = tuple(c.kind for c in self.wbcs
+                      if x0 <= c.center[0] < x0 + cw and y0 <= c.center[1] < y0 + ch)
         return View(np.ascontiguousarray(image), truth, None, {"wbc_kinds": kinds})
 
 
 def _resize(patch: np.ndarray, size: tuple[int, int], interpolation: int) -> np.ndarray:
+    """A new C-contiguous array of ``size`` (a copy when no scaling is needed)."""
     if patch.shape[1] == size[0] and patch.shape[0] == size[1]:
-        return patch.copy()
+        return np.ascontiguousarray(patch) if patch.base is None else patch.copy()
     return cv2.resize(patch, size, interpolation=interpolation)
 
 
