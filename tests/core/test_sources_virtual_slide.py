@@ -117,3 +117,22 @@ def test_defocus_blurs_and_keeps_shape_and_type():
         assert out.shape == image.shape and out.dtype == np.uint8
         assert out.std() < 0.5 * image.std()
     assert defocus(image, 0.0) is image
+
+
+SHARED_FIELDS = __import__("pathlib").Path(__file__).resolve().parents[3] / "shared" / "data" / "all-fields"
+
+
+@pytest.mark.shared
+def test_virtual_slide_scans_the_shared_training_fields():
+    if not SHARED_FIELDS.is_dir():
+        pytest.skip(f"shared data absent: {SHARED_FIELDS} (see DATA.md)")
+    source = VirtualSlideSource(SHARED_FIELDS, out_size=(320, 180), paced=False, shuffle=True,
+                                dwell_s=0.1, loop=False)
+    frames = []
+    for frame in source.frames():
+        frames.append(frame)
+        if len(frames) == 10:
+            break
+    assert len(source.files) > 1000
+    assert all(f.path and f.path.startswith(str(SHARED_FIELDS)) for f in frames)
+    assert frames[0].image.shape == (180, 320, 3)

@@ -51,6 +51,8 @@ class VirtualSlideSource(PanningSource):
         self.mosaic = (max(self.cols * self.tile[0], self.size[0]), max(rows * self.tile[1], self.size[1]))
         self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
         self._cache_size = max(4, cache_tiles)
+        self._glass = np.empty((self.size[1], self.size[0], 3), np.uint8)
+        self._glass[:] = GLASS
 
     def describe(self) -> str:
         return (f"virtual slide {self.folder.name} ({len(self.files)} fields, "
@@ -77,8 +79,7 @@ class VirtualSlideSource(PanningSource):
 
     def _draw(self, state: PanState) -> View:
         (w, h), (tw, th) = self.size, self.tile
-        image = np.empty((h, w, 3), np.uint8)
-        image[:] = GLASS
+        image = self._glass.copy()  # a copy is a memcpy; filling with a colour is much slower
         for row in range(state.y // th, (state.y + h - 1) // th + 1):
             for col in range(state.x // tw, min((state.x + w - 1) // tw + 1, self.cols)):
                 self._blit(image, row * self.cols + col, col * tw - state.x, row * th - state.y)
