@@ -67,7 +67,71 @@ def _clean_roi(
     fg: np.ndarray, min_object: int, min_hole: int, image_edges: tuple[bool, bool, bool, bool]
 ) -> tuple[np.ndarray, Components]:
     """Clean one region; ``image_edges`` says which sides (left, top, right, bottom) are the
-    frame's border: pockets may touch those, while every other side borders background."""
+    frame's border: pockets may touch those, while every other side borders background.
+
+    Objects whose box is smaller than ``min_object`` cannot reach it even with their holes
+    filled, so only the few larger ones are filled, each within its own box.
+    """
+    _, labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(fg, 8, cv2.CV_32S, cv2.CCL_BBDT)
+    big = np.flatnonzero(stats[:, cv2.CC_STAT_WIDTH] * stats[:, cv2.CC_STAT_HEIGHT] >= min_object)
+    big = big[big > 0]
+    if big.size > _MAX_BOXWISE:
+        return _clean_roi_dense(fg, min_object, min_hole, image_edges)
+    kept = np.zeros((fg.shape[0] + 2, fg.shape[1] + 2), dtype=np.uint8)  # padded by one
+    inner = kept[1:-1, 1:-1]
+    rows, centroids = [], []
+    for j in big[np.argsort(-(stats[big, 2] * stats[big, 3]), kind="stable")]:
+        x, y, w, h = (int(v) for v in stats[j, :4])
+        box = np.s_[y : y + h, x : x + w]
+        own = labels[box] == j
+        if inner[box][own].any():
+            continue  # an island inside the filled hole of a larger object
+        solid = _filled(own)
+        moments = cv2.moments(solid, binaryImage=True)
+        if moments["m00"] < min_object:
+            continue
+        inner[box] |= solid
+        rows.append((x, y, w, h, int(moments["m00"])))
+        centroids.append((x + moments["m10"] / moments["m00"], y + moments["m01"] / moments["m00"]))
+    if not rows:
+        return np.zeros_like(fg), _no_components()
+    parts = Components(np.array(rows, dtype=np.int32), np.array(centroids, dtype=np.float64))
+    if _may_have_pockets(parts, fg.shape, image_edges, min_hole):
+        if _fill_pockets(kept, min_hole, image_edges):
+            inner = kept[1:-1, 1:-1].copy()
+            return inner, _components(inner)  # filling may have joined objects
+    return kept[1:-1, 1:-1].copy(), parts
+
+
+_MAX_BOXWISE = 48  # beyond this many large objects, one pass over the region is faster
+
+
+def _filled(own: np.ndarray) -> np.ndarray:
+    """0/255 image of one object (bool, in its box) with its holes filled."""
+    padded = np.zeros((own.shape[0] + 2, own.shape[1] + 2), dtype=np.uint8)
+    padded[1:-1, 1:-1][own] = 255
+    cv2.floodFill(padded, None, (0, 0), 128, flags=4)
+    return np.where(padded[1:-1, 1:-1] != 128, np.uint8(255), np.uint8(0))
+
+
+def _may_have_pockets(
+    parts: Components, shape: tuple[int, int], image_edges: tuple[bool, bool, bool, bool], min_hole: int
+) -> bool:
+    """False when no object touches a frame side and the background is large: hole-free
+    objects apart from the border leave one background region, which touches the border."""
+    x, y, w, h = (parts.stats[:, i] for i in range(4))
+    left, top, right, bottom = image_edges
+    touches = (
+        (left & (x == 0)) | (top & (y == 0)) | (right & (x + w == shape[1])) | (bottom & (y + h == shape[0]))
+    )
+    background = shape[0] * shape[1] - int(parts.stats[:, 4].sum())
+    return bool(touches.any()) or (all(image_edges) and background < min_hole)
+
+
+def _clean_roi_dense(
+    fg: np.ndarray, min_object: int, min_hole: int, image_edges: tuple[bool, bool, bool, bool]
+) -> tuple[np.ndarray, Components]:
+    """``_clean_roi`` with one flood fill over the whole region, for crowded masks."""
     padded = cv2.copyMakeBorder(fg, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
     cv2.floodFill(padded, None, (0, 0), 128, flags=4)  # background reachable from outside
     filled = cv2.compare(padded, 128, cv2.CMP_NE)  # objects with their holes filled
