@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QListView
 
 from allscope.core.results import FieldResult, Flag, MaskResult
 
-DECISIONS = ("accepted", "dismissed")
+DECISIONS = ("accept", "dismiss")
 THUMB_WIDTH = 160
 RecordRole = Qt.ItemDataRole.UserRole + 1
 
@@ -36,7 +36,7 @@ class GalleryRecord:
     kind: str  # "flag" or "manual"
     thumbnail: np.ndarray  # small BGR image with outlines
     result: FieldResult
-    decision: str | None = None  # None (not reviewed), "accepted" or "dismissed"
+    decision: str | None = None  # None (not reviewed), "accept" or "dismiss"
     comment: str = ""
     captured_at: float = 0.0  # time.time()
 
@@ -119,11 +119,12 @@ def bgr_to_pixmap(bgr: np.ndarray) -> QPixmap:
 
 
 def record_caption(record: GalleryRecord) -> str:
+    """Short text under a thumbnail: decision mark, how it was captured, P(ALL)."""
     result = record.result
     p = "—" if result.p_all is None else f"{result.p_all:.2f}"
-    mark = {"accepted": "✔ ", "dismissed": "✖ "}.get(record.decision or "", "")
-    kind = "hand" if record.kind == "manual" else (result.label or "flag")
-    return f"{mark}{kind} · P(ALL) {p}"
+    mark = {"accept": "✔ ", "dismiss": "✖ "}.get(record.decision or "", "")
+    kind = "✋" if record.kind == "manual" else "⚑"
+    return f"{mark}{kind} P(ALL) {p}"
 
 
 class GalleryModel(QAbstractListModel):
@@ -148,8 +149,9 @@ class GalleryModel(QAbstractListModel):
                 self._pixmaps[record.id] = bgr_to_pixmap(record.thumbnail)
             return self._pixmaps[record.id]
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{record.result.name or record.result.source} · {record.comment or 'no comment'}"
-        if role == Qt.ItemDataRole.BackgroundRole and record.decision == "dismissed":
+            kind = "captured by hand" if record.kind == "manual" else "flagged automatically"
+            return f"{record.result.name or record.result.source} · {kind} · {record.comment or 'no comment'}"
+        if role == Qt.ItemDataRole.BackgroundRole and record.decision == "dismiss":
             return QColor(230, 230, 230)
         if role == RecordRole:
             return record

@@ -59,8 +59,12 @@ class LiveView(pg.GraphicsView):
         if self.frame_size is not None:
             self.view.setRange(QRectF(0, 0, *self.frame_size), padding=0)
 
-    def show_field(self, image: np.ndarray, mask: MaskResult | None) -> None:
-        """Display ``image`` (uint8 BGR) in the current mode; ``mask`` may be None (not masked yet)."""
+    def show_field(self, image: np.ndarray, mask: MaskResult | None, outlines: bool = True) -> None:
+        """Display ``image`` (uint8 BGR) in the current mode; ``mask`` may be None (not masked yet).
+
+        ``outlines`` False leaves them off in overlay mode: the caller knows the mask belongs
+        to an older frame while the stage moves, so its outlines would trail the cells.
+        """
         height, width = image.shape[:2]
         first = self.frame_size is None
         if self.frame_size != (width, height):
@@ -70,7 +74,7 @@ class LiveView(pg.GraphicsView):
         scale = self.display_scale()
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
         rgb = self._to_rgb(source, size)
-        if self.mode == "overlay" and mask is not None and mask.candidates:
+        if self.mode == "overlay" and outlines and mask is not None and mask.candidates:
             cv2.drawContours(rgb, self._scaled_contours(mask, size), -1, OUTLINE_RGB, 2, cv2.LINE_8)
         self.image.setImage(rgb, autoLevels=False)  # levels stay None: uint8 RGB passes straight to QImage
         self.image.setRect(QRectF(0, 0, width, height))

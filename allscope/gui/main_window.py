@@ -199,7 +199,8 @@ class MainWindow(QMainWindow):
             return
         new_snapshot = self._shown is None or snapshot is not None and key[1] != self._shown[1]
         self._shown = key
-        self.live_view.show_field(frame.image, None if snapshot is None else snapshot.mask)
+        current = snapshot is not None and (snapshot.frame.id == frame.id or not snapshot.moving)
+        self.live_view.show_field(frame.image, None if snapshot is None else snapshot.mask, outlines=current)
         if snapshot is not None and new_snapshot:
             self._show_snapshot(snapshot)
         if frame.id != self._shown_frame_id:  # count new frames, not repaints with a newer mask

@@ -60,7 +60,7 @@ def _plot(title: str, y_label: str) -> pg.PlotWidget:
     plot.setLabel("left", y_label)
     plot.setMouseEnabled(x=False, y=False)
     plot.hideButtons()
-    plot.setMinimumHeight(120)
+    plot.setMinimumHeight(110)
     return plot
 
 

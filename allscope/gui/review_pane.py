@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QLineEdit, QPushB
 
 from allscope.gui.gallery import FieldStore, GalleryModel, GalleryRecord, GalleryView, bgr_to_pixmap
 
-DECISION_TEXT = {None: "Not reviewed", "accepted": "Accepted", "dismissed": "Dismissed"}
+DECISION_TEXT = {None: "Not reviewed", "accept": "Accepted", "dismiss": "Dismissed"}
 
 
 def outlined(image: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
@@ -31,7 +31,7 @@ def outlined(image: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
 class ReviewPane(QWidget):
     """A large view of one record with its probabilities, decision and comment."""
 
-    decide = Signal(str)  # "accepted" or "dismissed"
+    decide = Signal(str)  # "accept" or "dismiss"
     comment_entered = Signal(str)
 
     def __init__(self, parent=None) -> None:
@@ -53,8 +53,8 @@ class ReviewPane(QWidget):
         self.decision_label = QLabel("", self)
         self.accept_button = QPushButton("Accept (A)", self)
         self.dismiss_button = QPushButton("Dismiss (D)", self)
-        self.accept_button.clicked.connect(lambda: self.decide.emit("accepted"))
-        self.dismiss_button.clicked.connect(lambda: self.decide.emit("dismissed"))
+        self.accept_button.clicked.connect(lambda: self.decide.emit("accept"))
+        self.dismiss_button.clicked.connect(lambda: self.decide.emit("dismiss"))
         self.comment_edit = QLineEdit(self)
         self.comment_edit.setPlaceholderText("Comment (C to edit, Enter to save)")
         self.comment_edit.returnPressed.connect(self._save_comment)
@@ -143,7 +143,8 @@ class ReviewPanel(QWidget):
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.gallery)
         splitter.addWidget(self.pane)
-        splitter.setSizes([320, 480])
+        splitter.setSizes([360, 440])
+        self.gallery.setMinimumWidth(190)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
@@ -152,7 +153,7 @@ class ReviewPanel(QWidget):
         self.pane.decide.connect(self.review)
         self.pane.comment_entered.connect(self.comment)
         self._keys = {
-            Qt.Key.Key_A: lambda: self.review("accepted"), Qt.Key.Key_D: lambda: self.review("dismissed"),
+            Qt.Key.Key_A: lambda: self.review("accept"), Qt.Key.Key_D: lambda: self.review("dismiss"),
             Qt.Key.Key_C: self.pane.edit_comment, Qt.Key.Key_O: self.pane.toggle_overlay,
         }
         self._pane_keys = {Qt.Key.Key_Right: 1, Qt.Key.Key_Down: 1, Qt.Key.Key_Left: -1, Qt.Key.Key_Up: -1}

@@ -43,6 +43,9 @@ def build_docks(window) -> None:
     }
     window.tabifyDockWidget(window.docks["camera"], window.docks["policy"])
     window.docks["camera"].raise_()
+    window.splitDockWidget(window.docks["gallery"], window.docks["plots"], Qt.Orientation.Horizontal)
+    window.resizeDocks([window.docks["gallery"]], [300], Qt.Orientation.Vertical)
+    window.resizeDocks([window.docks["gallery"], window.docks["plots"]], [700, 700], Qt.Orientation.Horizontal)
     window.status_bar = StatusBar(window)
     window.setStatusBar(window.status_bar)
     window.policy_panel.policy_changed.connect(window.set_policy)

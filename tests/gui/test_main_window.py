@@ -132,8 +132,8 @@ def test_review_in_the_window_changes_the_stored_decision(qtbot, open_window):
     window.review.pane.setFocus()
     qtbot.keyClick(window.review.pane, Qt.Key.Key_D)
     record = window.gallery_model.record(0)
-    assert record.decision == "dismissed"
-    assert window.store.review(record.id, "dismissed", "").decision == "dismissed"
+    assert record.decision == "dismiss"
+    assert window.store.review(record.id, "dismiss", "").decision == "dismiss"
 
 
 def test_settings_survive_a_restart(qtbot, open_window, tmp_path):

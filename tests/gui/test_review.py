@@ -33,13 +33,13 @@ def stored_panel(qtbot, n=3):
 def test_accept_and_dismiss_keys_store_the_decision(qtbot):
     panel, store, model = stored_panel(qtbot)
     qtbot.keyClick(panel.pane, Qt.Key.Key_A)
-    assert model.record(0).decision == "accepted"
+    assert model.record(0).decision == "accept"
     qtbot.keyClick(panel.pane, Qt.Key.Key_Right)
     assert panel.current_row() == 1
     qtbot.keyClick(panel.pane, Qt.Key.Key_D)
-    assert model.record(1).decision == "dismissed"
+    assert model.record(1).decision == "dismiss"
     assert model.record(2).decision is None
-    assert store.review(model.record(1).id, "dismissed", "").decision == "dismissed"
+    assert store.review(model.record(1).id, "dismiss", "").decision == "dismiss"
 
 
 def test_comment_key_edits_and_enter_saves_the_comment(qtbot):

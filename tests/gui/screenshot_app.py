@@ -1,0 +1,37 @@
+"""Run the app under a real X server until a field is flagged, then save the window as PNG.
+
+Used by test_screenshot.py in a subprocess (the test process itself runs Qt offscreen).
+Arguments: OUTPUT_PNG SETTINGS_DIR MODEL_DIR.
+"""
+
+import json
+import sys
+import time
+
+from PySide6.QtTest import QTest
+
+from allscope.gui.app import create_app
+from allscope.gui.settings import SETTINGS_FILE
+
+
+def main(output: str, settings_dir: str, model_dir: str) -> int:
+    policy = {"threshold": 0.5, "consecutive": 2, "release": 0.1, "require_still": False}
+    with open(f"{settings_dir}/{SETTINGS_FILE}", "w", encoding="utf-8") as handle:
+        json.dump({"policy": policy, "session_info": {"slide_id": "DEMO-1", "operator": "test"}}, handle)
+    _, window = create_app(["--demo", "--model", model_dir, "--settings-dir", settings_dir],
+                           source_options={"width": 1280, "height": 720})
+    window.resize(1600, 1000)
+    window.show()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (window.gallery_model.rowCount() < 2 or window.displayed < 60):
+        QTest.qWait(100)
+    window.review.select(0)
+    QTest.qWait(1500)  # let plots and the flag indicator catch up
+    ok = window.grab().save(output)
+    print(json.dumps({"saved": ok, "gallery": window.gallery_model.rowCount(), **window.metrics()}))
+    window.close()
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:4]))

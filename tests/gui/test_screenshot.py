@@ -1,0 +1,62 @@
+"""A screenshot of the main window mid-session, on a real (virtual) X display.
+
+Saves to $ALLSCOPE_SCREENSHOT when set, else into the test's temporary folder. Skipped when
+Xvfb is not installed (apt-get install xvfb).
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QImage
+
+from gui_helpers import write_tiny_model
+
+HERE = Path(__file__).parent
+
+
+@pytest.fixture
+def x_display():
+    if shutil.which("Xvfb") is None:
+        pytest.skip("Xvfb is not installed (apt-get install xvfb); the screenshot needs an X display")
+    number = 90 + os.getpid() % 500
+    server = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1920x1200x24", "-nolisten", "tcp"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    socket = Path(f"/tmp/.X11-unix/X{number}")
+    deadline = time.monotonic() + 10
+    while not socket.exists() and server.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if not socket.exists():
+        server.kill()
+        pytest.skip(f"Xvfb did not start on display :{number}")
+    probe = subprocess.run([sys.executable, "-c", "from PySide6.QtWidgets import QApplication; QApplication([])"],
+                           env={**os.environ, "DISPLAY": f":{number}", "QT_QPA_PLATFORM": "xcb"},
+                           capture_output=True, text=True, timeout=60)
+    if probe.returncode != 0:
+        server.terminate()
+        server.wait(10)
+        pytest.skip("Qt's xcb platform plugin cannot load (apt-get install libxcb-cursor0 libxcb-icccm4 "
+                    f"libxcb-keysyms1 libxkbcommon-x11-0): {probe.stderr.strip().splitlines()[:1]}")
+    yield f":{number}"
+    server.terminate()
+    server.wait(10)
+
+
+def test_screenshot_of_the_main_window_mid_session(x_display, tmp_path):
+    output = Path(os.environ.get("ALLSCOPE_SCREENSHOT") or tmp_path / "main_window.png")
+    write_tiny_model(tmp_path / "model")
+    (tmp_path / "settings").mkdir()
+    env = {**os.environ, "DISPLAY": x_display, "QT_QPA_PLATFORM": "xcb",
+           "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
+    run = subprocess.run([sys.executable, str(HERE / "screenshot_app.py"), str(output),
+                          str(tmp_path / "settings"), str(tmp_path / "model")],
+                         env=env, capture_output=True, text=True, timeout=180)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert '"saved": true' in run.stdout
+    image = QImage(str(output))
+    assert (image.width(), image.height()) == (1600, 1000)
+    print(run.stdout.strip().splitlines()[-1], "->", output)
