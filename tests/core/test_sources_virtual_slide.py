@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -119,7 +121,7 @@ def test_defocus_blurs_and_keeps_shape_and_type():
     assert defocus(image, 0.0) is image
 
 
-SHARED_FIELDS = __import__("pathlib").Path(__file__).resolve().parents[3] / "shared" / "data" / "all-fields"
+SHARED_FIELDS = Path(__file__).resolve().parents[3] / "shared" / "data" / "all-fields"
 
 
 @pytest.mark.shared

@@ -40,7 +40,8 @@ class CameraSource(FrameSource):
     ) -> None:
         super().__init__()
         self.index, self.backend = index, backend_id(backend)
-        self.stall_timeout, self.backoff, self.connect_timeout = stall_timeout, backoff, connect_timeout
+        self.stall_timeout, self.backoff = stall_timeout, backoff
+        self.connect_timeout = connect_timeout
         self._factory = capture_factory or (lambda: cv2.VideoCapture(self.index, self.backend))
         self._format = {"width": width, "height": height, "fps": fps}
         self._settings: dict[str, float | bool] = {"auto_exposure": auto_exposure,
@@ -154,7 +155,8 @@ class CameraSource(FrameSource):
 
     def _not_found_message(self) -> str:
         try:
-            present = ", ".join(f"{c.index} ({c.name})" for c in enumerate_cameras(backend=self.backend))
+            cameras = enumerate_cameras(backend=self.backend)
+            present = ", ".join(f"{c.index} ({c.name})" for c in cameras)
         except Exception:  # enumeration is only a hint here
             present = ""
         return (f"camera {self.index} could not be opened with {backend_name(self.backend)}: "

@@ -3,8 +3,8 @@
 A large specimen canvas is painted once from the seed (``demo_slide.paint_slide``), at half
 the output resolution for large frames. A frame is a crop lit by the lamp (vignetting and
 colour) with a little sensor noise, all at canvas resolution, and one upscale: 1920x1080 at
-30 fps uses a small part of one core. The stage dwells on the white cells in serpentine order. ``truth_mask`` carries
-the exact WBC mask of every frame.
+30 fps uses a small part of one core. The stage dwells on the white cells in serpentine
+order. ``truth_mask`` carries the exact WBC mask of every frame.
 """
 
 from __future__ import annotations
@@ -56,8 +56,8 @@ class DemoSlideSource(PanningSource):
 
     def _pan_path(self) -> PanPath:
         targets = [(c.center[0] / self.scale, c.center[1] / self.scale) for c in self.wbcs]
-        canvas = (round(self.canvas.shape[1] / self.scale), round(self.canvas.shape[0] / self.scale))
-        canvas = (max(canvas[0], self.size[0]), max(canvas[1], self.size[1]))
+        ch, cw = self.canvas.shape[:2]
+        canvas = (max(round(cw / self.scale), self.size[0]), max(round(ch / self.scale), self.size[1]))
         return PanPath(canvas, self.size, targets, fps=self.fps, speed_px_s=self.speed,
                        dwell_s=self.dwell_s, defocus=self.use_defocus, seed=self.seed,
                        loop=self.loop)

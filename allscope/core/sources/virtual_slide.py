@@ -48,7 +48,8 @@ class VirtualSlideSource(PanningSource):
         self.tile = self._tile_shape(tile_size or min(self.size))
         self.cols = math.ceil(math.sqrt(len(self.files)))
         rows = math.ceil(len(self.files) / self.cols)
-        self.mosaic = (max(self.cols * self.tile[0], self.size[0]), max(rows * self.tile[1], self.size[1]))
+        self.mosaic = (max(self.cols * self.tile[0], self.size[0]),
+                       max(rows * self.tile[1], self.size[1]))
         self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
         self._cache_size = max(4, cache_tiles)
         self._glass = np.empty((self.size[1], self.size[0], 3), np.uint8)
