@@ -4,26 +4,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
 from store_helpers import field_image, field_result, flag_for, session_info
 
+from allscope.core.batch import BatchReport
 from allscope.core.frames import Frame
-from allscope.core.results import FieldResult, Flag, MaskResult
+from allscope.core.results import MaskResult
 from allscope.core.sessions_cli import sessions_main, write_batch_report
 from allscope.core.store import SessionStore
-
-
-@dataclass
-class BatchRun:
-    """The fields of core.batch.BatchReport that write_batch_report reads (duck-typed there)."""
-
-    results: list[FieldResult] = field(default_factory=list)
-    flags: list[Flag] = field(default_factory=list)
-    flagged_frames: dict = field(default_factory=dict)
-    threshold: float | None = None
 
 
 @pytest.fixture
@@ -95,7 +85,7 @@ def test_batch_report_saves_a_session_and_writes_the_pdf(tmp_path, qapp):
     result = field_result(3, 0.95)
     frame = Frame(id=3, timestamp=0.0, image=image, source="slide.png", name="slide")
     mask_result = MaskResult(mask=mask, masked=image, candidates=(), centers=np.zeros(2), inertia=0.0)
-    report = BatchRun(results=[field_result(i) for i in range(5)], flags=[flag_for(result)],
+    report = BatchReport(results=[field_result(i) for i in range(5)], flags=[flag_for(result)],
                          flagged_frames={0: (frame, mask_result)}, threshold=0.6)
     with SessionStore(tmp_path / "store") as store:
         path = write_batch_report(report, None, tmp_path / "batch.pdf",
@@ -111,6 +101,6 @@ def test_batch_report_saves_a_session_and_writes_the_pdf(tmp_path, qapp):
 
 def test_batch_report_to_a_missing_folder_exits_with_a_message(tmp_path, qapp, capsys):
     with SessionStore(tmp_path / "store") as store, pytest.raises(SystemExit) as stop:
-        write_batch_report(BatchRun(), None, tmp_path / "nowhere" / "b.pdf", {}, store=store)
+        write_batch_report(BatchReport(), None, tmp_path / "nowhere" / "b.pdf", {}, store=store)
     assert stop.value.code == 2
     assert "does not exist" in capsys.readouterr().err
