@@ -147,3 +147,11 @@ def test_live_view_rejects_unknown_mode(qtbot):
     qtbot.addWidget(view)
     with pytest.raises(ValueError, match="raw, overlay, masked"):
         view.set_mode("sepia")
+
+
+def test_installed_pyside_keeps_signal_emit_reference_counts(qapp):
+    """PySide6 6.12.0 drops a reference to True on every Python-side emit; the app then
+    crashes within seconds (bool_dealloc). The installed binding must not have that defect."""
+    from allscope.gui.app import binding_defect
+
+    assert binding_defect() is None
