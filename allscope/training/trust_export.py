@@ -4,7 +4,9 @@
 of a 4-D tensor) and exports its input as "feature_map" and its output as "features". The
 folded head (W', b') is read from the IR itself: everything after the pooling is cut off onto
 a new input and evaluated on the zero vector and the unit vectors; a random probe checks that
-the head is indeed affine. Needs only OpenVINO (no torch), so it works on any exported package.
+the head is indeed affine. In an INT8 IR the activation quantizers of the head are bypassed
+for this, so the CAM is that of the float head (its mean matches the INT8 logits up to the
+rounding of the pooled features). Needs only OpenVINO (no torch), so it works on any exported package.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ def folded_head(model: ov.Model, check_seed: int = 0) -> CamHead:
     for target in list(pool.output(0).get_target_inputs()):
         target.replace_source_output(features.output(0))
     head = ov.Model([probe.output(0)], [features], "head")
+    _bypass_activation_quantizers(head)
     rng = np.random.default_rng(check_seed)
     random = rng.normal(0, 1, channels).astype(np.float32)
     inputs = np.vstack([np.zeros(channels, np.float32), np.eye(channels, dtype=np.float32), random])
@@ -66,6 +69,15 @@ def folded_head(model: ov.Model, check_seed: int = 0) -> CamHead:
     if not np.allclose(weights @ random + bias, logits[-1], rtol=1e-3, atol=1e-3):
         raise ValueError("the head after the pooling is not affine (not pooling → batch norm → dense); no exact CAM")
     return CamHead(weights.astype(np.float32), bias.astype(np.float32))
+
+
+def _bypass_activation_quantizers(head: ov.Model) -> None:
+    """Let activations pass the head's FakeQuantize nodes unrounded (an INT8 IR's head is then
+    the float head it was quantized from; weight quantization stays, it is constant)."""
+    for node in head.get_ordered_ops():
+        if node.get_type_name() == "FakeQuantize" and node.input_value(0).get_node().get_type_name() != "Constant":
+            for target in list(node.output(0).get_target_inputs()):
+                target.replace_source_output(node.input_value(0))
 
 
 def augment_package(source: str | Path, destination: str | Path) -> Path:

@@ -1,0 +1,122 @@
+"""Out-of-distribution scores, thresholds, abstention, and the package entry."""
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from allscope.core.flags import FlagPolicy, FlagTracker
+from allscope.core.model_package import DEFAULT_MODEL_DIR, ModelPackageError, load_package
+from allscope.core.ood import (OUTSIDE, FeatureStats, OodDetector, abstain, choose_threshold, energy_score,
+                               fit_feature_stats, load_ood)
+from allscope.core.results import FieldResult
+from allscope.testing import write_tiny_package
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
+
+
+def test_energy_of_flat_logits_is_minus_t_log_classes():
+    assert energy_score(np.zeros(4), temperature=2.0) == pytest.approx(-2.0 * np.log(4))
+
+
+def test_confident_logits_have_lower_energy_than_uncertain_ones():
+    assert energy_score(np.array([9.0, 0, 0, 0])) < energy_score(np.array([0.5, 0.4, 0.3, 0.2])) - 5
+
+
+def clusters(rng, n=200, dim=16, offset=0.0):
+    centres = np.eye(4, dim) * 6.0
+    labels = rng.integers(0, 4, n)
+    return centres[labels] + rng.normal(0, 1, (n, dim)) + offset, labels
+
+
+def test_feature_distance_separates_far_features_from_training_clusters():
+    rng = np.random.default_rng(0)
+    train, labels = clusters(rng)
+    stats = fit_feature_stats(train, labels, components=8)
+    near = [stats.distance(f) for f in clusters(rng, 50)[0]]
+    far = [stats.distance(f) for f in clusters(rng, 50, offset=4.0)[0]]
+    assert np.percentile(far, 5) > np.percentile(near, 95)
+
+
+def test_feature_stats_round_trip_through_npz(tmp_path):
+    rng = np.random.default_rng(1)
+    stats = fit_feature_stats(*clusters(rng), components=4)
+    loaded = FeatureStats.load(stats.save(tmp_path / "s.npz"))
+    probe = rng.normal(0, 1, 16)
+    assert loaded.distance(probe) == pytest.approx(stats.distance(probe), rel=1e-5)
+
+
+def test_threshold_leaves_the_stated_fraction_above_it():
+    scores = np.arange(1000.0)
+    threshold = choose_threshold(scores, rejected=0.02)
+    assert np.mean(scores > threshold) == pytest.approx(0.02, abs=0.001)
+
+
+def result(p_all: float, frame_id: int) -> FieldResult:
+    return FieldResult(frame_id=frame_id, timestamp=0.0, source="t", name=str(frame_id), wbc_count=2,
+                       mask_coverage=0.1, assessable=True, classes=("Benign", "Pre-B"),
+                       probabilities=(1 - p_all, p_all), label="Pre-B", p_all=p_all)
+
+
+def test_fields_outside_the_experience_are_never_flagged():
+    detector = OodDetector("energy", threshold=-3.0)
+    tracker = FlagTracker(FlagPolicy(threshold=0.5, consecutive=1))
+    marked = abstain(result(0.99, 1), score=-1.0, detector=detector)
+    assert marked.reasons == (OUTSIDE,) and not marked.assessable and marked.ood_score == -1.0
+    assert tracker.update(marked) is None
+    assert tracker.update(abstain(result(0.99, 2), score=-5.0, detector=detector)) is not None
+
+
+def package_with_ood(tmp_path, entry):
+    package = write_tiny_package(tmp_path / "p")
+    meta = json.loads((package.path / "model.json").read_text())
+    (package.path / "model.json").write_text(json.dumps({**meta, "ood": entry}))
+    return load_package(package.path)
+
+
+def test_package_ood_entry_is_loaded(tmp_path):
+    detector = load_ood(package_with_ood(tmp_path, {"kind": "energy", "threshold": -2.5, "temperature": 1.5}))
+    assert detector == OodDetector("energy", -2.5, 1.5)
+
+
+def test_package_without_ood_entry_has_no_detector(tmp_path):
+    assert load_ood(write_tiny_package(tmp_path / "p")) is None
+
+
+def test_feature_entry_with_missing_statistics_is_refused(tmp_path):
+    package = package_with_ood(tmp_path, {"kind": "feature", "threshold": 3.0, "sha256": "0" * 64})
+    with pytest.raises(ModelPackageError, match="ood_features.npz"):
+        load_ood(package)
+
+
+def test_unknown_kind_is_refused_by_name(tmp_path):
+    with pytest.raises(ModelPackageError, match="energy, feature"):
+        load_ood(package_with_ood(tmp_path, {"kind": "entropy", "threshold": 1.0}))
+
+
+@pytest.mark.shared
+def test_bccd_fields_score_stranger_than_validation_fields():
+    if not SHARED.is_dir():
+        pytest.skip(f"{SHARED} not present (data beside the project)")
+    if not (DEFAULT_MODEL_DIR / "model.json").is_file():
+        pytest.skip("no trained model in models/default yet")
+    from allscope.core.classifier import Classifier
+    classifier = Classifier(DEFAULT_MODEL_DIR)
+    detector = load_ood(classifier.package) or OodDetector("energy", 0.0, classifier.package.temperature)
+    split = DEFAULT_MODEL_DIR / "split.json"
+    if split.is_file():  # the validation blocks of the shipped model's run
+        val = [SHARED / "all-fields" / s["name"] for s in json.loads(split.read_text())["splits"]["val"]][::10]
+    else:  # no split shipped: training-distribution fields of every class
+        val = sorted((SHARED / "all-fields").glob("*/*.jpg"))[::90]
+    bccd = sorted((SHARED / "bccd" / "JPEGImages").glob("*.jpg"))[::12]
+
+    def scores(paths):
+        out = []
+        for path in paths:
+            prediction = classifier.predict_detailed(cv2.imread(str(path)))
+            out.append(detector.score(prediction.scores, prediction.outputs))
+        return np.array(out)
+
+    assert np.median(scores(bccd)) > np.percentile(scores(val), 75)
