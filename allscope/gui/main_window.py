@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
@@ -53,6 +54,7 @@ class MainWindow(QMainWindow):
         self.opening: SourceOpening | None = None
         self.classifier, model_error = load_classifier(model_path)
         self.gallery_model = GalleryModel(self)
+        self.camera_events: deque[str] = deque(maxlen=32)  # "lost", "reconnecting (attempt n)", ...
         self._build(model_error, warnings)
         self._reset_meters()
         self._display_timer = QTimer(self, timerType=Qt.TimerType.PreciseTimer, interval=DISPLAY_MS)
@@ -248,6 +250,7 @@ class MainWindow(QMainWindow):
 
     def _show_status_message(self, level: str, message: str) -> None:
         if message.startswith("camera: "):
+            self.camera_events.append(message[8:])
             if message == "camera: connected":
                 self.banner.dismiss("camera")
             else:
