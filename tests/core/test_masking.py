@@ -227,3 +227,12 @@ def test_benchmark_reports_median_and_p95_per_size():
     timings = benchmark_mask(sizes=((64, 48),), repeats=3)
     assert set(timings) == {"64x48"}
     assert 0 < timings["64x48"]["median_ms"] <= timings["64x48"]["p95_ms"]
+
+
+def test_live_masker_recovers_after_a_uniform_frame():
+    masker = LiveMasker()
+    blank = np.full((224, 224, 3), 200, np.uint8)
+    assert masker(blank).wbc_count == 0
+    assert masker.centers is None  # one value is no basis for a warm start
+    field = synthetic_field(224, 224, seed=3)
+    np.testing.assert_array_equal(masker(field).mask, lab_kmeans_mask(field).mask)
