@@ -14,14 +14,13 @@ import time
 from collections import deque
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QComboBox, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QMainWindow, QVBoxLayout, QWidget
 
 from allscope.core.flags import FlagPolicy
-from allscope.core.live import RateMeter
 from allscope.gui.about import AboutDialog
 from allscope.gui.banner import ErrorBanner
 from allscope.gui.capture import FieldWriter
+from allscope.gui.display_meter import DisplayMeter
 from allscope.gui.gallery import FieldStore, GalleryModel, MemoryFieldStore
 from allscope.gui.live_controller import LiveController
 from allscope.gui.live_view import MODES, LiveView
@@ -29,14 +28,13 @@ from allscope.gui.model_loading import load_classifier
 from allscope.gui.settings import Settings, save_settings
 from allscope.gui.source_opening import SourceOpening
 from allscope.gui.status import StatusValues
-from allscope.gui.window_layout import build_docks
+from allscope.gui.window_layout import build_actions, build_docks
 
 log = logging.getLogger(__name__)
 DISPLAY_MS = 15
 HOUSEKEEPING_MS = 250
 CAMERA_OPTIONS = ("width", "height", "fps", "exposure", "gain", "auto_exposure", "auto_white_balance",
                   "white_balance")
-MODE_NAMES = {"raw": "Raw field", "overlay": "WBC outlines", "masked": "Masked field"}
 
 
 class MainWindow(QMainWindow):
@@ -76,7 +74,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.live_view, 1)
         self.setCentralWidget(central)
         build_docks(self)
-        self._build_actions()
+        build_actions(self)
         self.panel.threshold = self.policy().threshold
         self.plots.set_threshold(self.policy().threshold)
         if self.classifier is not None:
@@ -91,33 +89,6 @@ class MainWindow(QMainWindow):
             self.banner.show_message(warning, "Your settings were reset; they are saved again on exit.",
                                      "warning", key="settings")
         self.restore_layout()
-
-    def _build_actions(self) -> None:
-        menu = self.menuBar()
-        file_menu = menu.addMenu("&File")
-        self.open_action = file_menu.addAction("&Open source…", QKeySequence.StandardKey.Open, self.choose_source)
-        file_menu.addAction("&Quit", QKeySequence.StandardKey.Quit, self.close)
-        view_menu = menu.addMenu("&View")
-        self.fit_action = view_menu.addAction("&Fit field to window", QKeySequence("F"), self.live_view.fit)
-        for dock in self.docks.values():
-            view_menu.addAction(dock.toggleViewAction())
-        self.capture_action = QAction("&Capture field", self)
-        self.capture_action.setShortcut(QKeySequence(Qt.Key.Key_Space))
-        self.capture_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        self.capture_action.triggered.connect(self.capture_current)
-        menu.addMenu("&Capture").addAction(self.capture_action)
-        menu.addMenu("&Help").addAction("&About allscope", self.show_about)
-        toolbar = self.addToolBar("Live")
-        toolbar.setObjectName("LiveToolbar")
-        toolbar.addAction(self.open_action)
-        self.mode_box = QComboBox(self)
-        for mode in MODES:
-            self.mode_box.addItem(MODE_NAMES[mode], mode)
-        self.mode_box.setCurrentIndex(MODES.index(self.live_view.mode))
-        self.mode_box.currentIndexChanged.connect(lambda i: self.set_display_mode(MODES[i]))
-        toolbar.addWidget(self.mode_box)
-        toolbar.addAction(self.fit_action)
-        toolbar.addAction(self.capture_action)
 
     # sources -----------------------------------------------------------------------------
     def open_source(self, spec: str, **options) -> None:
@@ -176,21 +147,18 @@ class MainWindow(QMainWindow):
 
     # display -----------------------------------------------------------------------------
     def _reset_meters(self) -> None:
-        self.display_rate = RateMeter()
-        self.displayed = 0
-        self.max_stall_ms = 0.0
-        self._last_tick: float | None = None
+        self.meter = DisplayMeter(DISPLAY_MS)
         self._shown: tuple[int, int, str] | None = None
         self._shown_frame_id: int | None = None
         self._last_p_id: int | None = None
-        self.first_shown_at: float | None = None
-        self.counts_at_first = (0, 0)
+
+    @property
+    def displayed(self) -> int:
+        """New frames painted since the current source opened."""
+        return self.meter.displayed
 
     def _display_tick(self) -> None:
-        now = time.perf_counter()
-        if self._last_tick is not None and self.first_shown_at is not None:
-            self.max_stall_ms = max(self.max_stall_ms, (now - self._last_tick) * 1e3 - DISPLAY_MS)
-        self._last_tick = now
+        self.meter.tick()
         if self.controller is None:
             return
         frame, snapshot = self.controller.latest_frame(), self.controller.latest()
@@ -207,12 +175,7 @@ class MainWindow(QMainWindow):
             self._show_snapshot(snapshot)
         if frame.id != self._shown_frame_id:  # count new frames, not repaints with a newer mask
             self._shown_frame_id = frame.id
-            self.displayed += 1
-            self.display_rate.tick()
-        if self.first_shown_at is None:
-            self.first_shown_at = time.monotonic()
-            stats = self.controller.stats()
-            self.counts_at_first = (stats.processed, stats.classified)
+            self.meter.frame_shown(self.controller.stats())
 
     def _show_snapshot(self, snapshot) -> None:
         self.panel.show_result(snapshot.result, snapshot.last_classified, time.monotonic())
@@ -237,7 +200,7 @@ class MainWindow(QMainWindow):
             for _ in self.controller.drain_flag_times():
                 self.panel.note_flag(now)
             stats = self.controller.stats()
-            self.plots.add_rates(now, self.display_rate.rate(), stats.processed_fps, stats.infer_ms)
+            self.plots.add_rates(now, self.meter.rate.rate(), stats.processed_fps, stats.infer_ms)
             self.status_bar.show_values(self._status_values(stats))
         self.plots.refresh(now)
         for outcome in self.writer.drain():
@@ -265,7 +228,7 @@ class MainWindow(QMainWindow):
         frame = self.controller.latest_frame()
         resolution = None if frame is None else (frame.image.shape[1], frame.image.shape[0])
         model = "no model" if self.classifier is None else self.classifier.package.describe()
-        return StatusValues(self.controller.source.describe(), resolution, self.display_rate.rate(),
+        return StatusValues(self.controller.source.describe(), resolution, self.meter.rate.rate(),
                             stats.processed_fps, stats.infer_ms, stats.dropped, model)
 
     # actions -----------------------------------------------------------------------------
@@ -318,15 +281,8 @@ class MainWindow(QMainWindow):
     # metrics, layout, shutdown -----------------------------------------------------------
     def metrics(self) -> dict:
         """Figures for ``--quit-after``: rates since the first frame was shown."""
-        elapsed = 0.0 if self.first_shown_at is None else time.monotonic() - self.first_shown_at
-        stats = self.controller.stats() if self.controller else None
-        processed = 0 if stats is None else stats.processed - self.counts_at_first[0]
-        classified = 0 if stats is None else stats.classified - self.counts_at_first[1]
-        per_s = (lambda n: round(n / elapsed, 2) if elapsed > 0 else 0.0)
-        return {"display_fps": per_s(max(0, self.displayed - 1)), "processed_fps": per_s(processed),
-                "classified_per_s": per_s(classified), "max_stall_ms": round(self.max_stall_ms, 1),
-                "flags": 0 if self.controller is None else self.controller.flags,
-                "seconds": round(elapsed, 2), "dropped": 0 if stats is None else stats.dropped}
+        controller = self.controller
+        return self.meter.metrics(controller.stats() if controller else None, controller.flags if controller else 0)
 
     def restore_layout(self) -> None:
         from PySide6.QtCore import QByteArray

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QScrollArea
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QComboBox, QDockWidget, QScrollArea
 
 from allscope.gui.camera_controls import CameraControls
 from allscope.gui.classification_panel import ClassificationPanel
+from allscope.gui.live_view import MODES
 from allscope.gui.plots import RollingPlots
 from allscope.gui.policy_panel import PolicyPanel
 from allscope.gui.review_pane import ReviewPanel
 from allscope.gui.status import StatusBar
+
+MODE_NAMES = {"raw": "Raw field", "overlay": "WBC outlines", "masked": "Masked field"}
 
 
 def _dock(window, title: str, name: str, widget, area, scroll: bool = False) -> QDockWidget:
@@ -54,3 +58,32 @@ def build_docks(window) -> None:
     window.camera_controls.error.connect(lambda what, todo: window.banner.show_message(what, todo, key="camera-control"))
     window.review.error.connect(lambda what, todo: window.banner.show_message(what, todo, key="review"))
     window.camera_controls.resolution_requested.connect(window.request_resolution)
+
+
+def build_actions(window) -> None:
+    """Menus, the toolbar and the keyboard shortcuts (Space captures, F fits, Ctrl+O opens)."""
+    menu = window.menuBar()
+    file_menu = menu.addMenu("&File")
+    window.open_action = file_menu.addAction("&Open source…", QKeySequence.StandardKey.Open, window.choose_source)
+    file_menu.addAction("&Quit", QKeySequence.StandardKey.Quit, window.close)
+    view_menu = menu.addMenu("&View")
+    window.fit_action = view_menu.addAction("&Fit field to window", QKeySequence("F"), window.live_view.fit)
+    for dock in window.docks.values():
+        view_menu.addAction(dock.toggleViewAction())
+    window.capture_action = QAction("&Capture field", window)
+    window.capture_action.setShortcut(QKeySequence(Qt.Key.Key_Space))
+    window.capture_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+    window.capture_action.triggered.connect(window.capture_current)
+    menu.addMenu("&Capture").addAction(window.capture_action)
+    menu.addMenu("&Help").addAction("&About allscope", window.show_about)
+    toolbar = window.addToolBar("Live")
+    toolbar.setObjectName("LiveToolbar")
+    toolbar.addAction(window.open_action)
+    window.mode_box = QComboBox(window)
+    for mode in MODES:
+        window.mode_box.addItem(MODE_NAMES[mode], mode)
+    window.mode_box.setCurrentIndex(MODES.index(window.live_view.mode))
+    window.mode_box.currentIndexChanged.connect(lambda i: window.set_display_mode(MODES[i]))
+    toolbar.addWidget(window.mode_box)
+    toolbar.addAction(window.fit_action)
+    toolbar.addAction(window.capture_action)
