@@ -236,3 +236,9 @@ def test_live_masker_recovers_after_a_uniform_frame():
     assert masker.centers is None  # one value is no basis for a warm start
     field = synthetic_field(224, 224, seed=3)
     np.testing.assert_array_equal(masker(field).mask, lab_kmeans_mask(field).mask)
+
+
+def test_benchmark_leaves_the_opencv_thread_count_as_it_found_it():
+    before = cv2.getNumThreads()
+    benchmark_mask(sizes=((32, 32),), repeats=2, warm=True)
+    assert cv2.getNumThreads() == before
