@@ -10,6 +10,7 @@ Sub-commands (each prints what it measured, naming the data it used):
 - ``ood``: choose the out-of-distribution threshold on validation fields + BCCD, and write it
   into a model package's model.json;
 - ``sensitivity``: ALL sensitivity on the validation split with and without gate and abstention;
+- ``augment``: copy a package adding the "feature_map"/"features" outputs and the CAM head;
 - ``cost``: added milliseconds per 1920×1080 frame for the gate and the normaliser.
 """
 
@@ -20,7 +21,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import trust_eval
+from . import trust_eval, trust_models
 
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
@@ -43,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.choices["ood"].add_argument("--write", action="store_true", help="write the threshold into model.json")
     sub.choices["ood"].add_argument("--target-rate", type=float, default=0.05,
                                     help="validation fields allowed beyond the threshold")
+    augment_parser = sub.add_parser("augment", help="copy a package adding feature_map/features outputs + CAM head")
+    augment_parser.add_argument("--model", type=Path, default=None, help="source package (default: shipped)")
+    augment_parser.add_argument("--out", type=Path, required=True, help="new package folder")
     cost = sub.add_parser("cost", help="added ms per 1080p frame for gate + normalisation")
     cost.add_argument("--repeats", type=int, default=200)
     return parser
@@ -50,16 +54,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command != "cost" and not args.data.is_dir():
+    if args.command not in ("cost", "augment") and not args.data.is_dir():
         print(f"{args.data}: data folder not found; pass --data FOLDER holding all-fields/ and bccd/.",
               file=sys.stderr)
         return 2
     handler = {"colour-target": trust_eval.colour_target, "calibrate-gate": trust_eval.calibrate_gate,
-               "bccd": trust_eval.bccd, "sensitivity": trust_eval.sensitivity, "ood": trust_eval.fit_ood,
-               "cost": trust_eval.cost}[args.command]
+               "bccd": trust_models.bccd, "sensitivity": trust_models.sensitivity, "ood": trust_models.fit_ood,
+               "cost": trust_eval.cost, "augment": augment}[args.command]
     report = handler(args)
     print(json.dumps(report, indent=2))
     return 0
+
+
+def augment(args: argparse.Namespace) -> dict:
+    from ..core.model_package import DEFAULT_MODEL_DIR, load_package
+    from ..training.trust_export import augment_package
+
+    package = load_package(augment_package(args.model or DEFAULT_MODEL_DIR, args.out))
+    return {"written": str(package.path), "files": package.files}
 
 
 if __name__ == "__main__":

@@ -114,9 +114,3 @@ def cost(args: argparse.Namespace) -> dict:
                                            "p95_ms": round(float(np.percentile(total, 95)), 3)}
     return {"frame": "1920x1080 demo slide", "threads": 1, "repeats": args.repeats, **stats}
 
-
-def _not_yet(args: argparse.Namespace) -> dict:
-    raise SystemExit(f"allscope trust {args.command}: needs the trained model; not available yet")
-
-
-bccd = sensitivity = fit_ood = _not_yet

@@ -38,11 +38,11 @@ THUMB_WIDTH = 128  # motion is measured on a thumbnail at most this wide
 class QualitySettings:
     """Gate thresholds (user-overridable; defaults from ``allscope trust calibrate-gate``)."""
 
-    min_sharpness: float = 0.30  # focus score (0-1) below which a field is out of focus
+    min_sharpness: float = 0.25  # focus score (0-1) below which a field is out of focus
     reblur_fraction: float = 0.05  # re-blur sigma as a fraction of the median WBC diameter
     max_shift: float = 0.02  # shift per frame, as a fraction of the field width
     min_match: float = 0.05  # phase-correlation peak below which the view changed entirely
-    max_highlights: float = 0.75  # fraction of pixels clipped white (any channel >= 253)
+    max_highlights: float = 0.85  # fraction of pixels clipped white (any channel >= 253)
     max_shadows: float = 0.05  # fraction of pixels clipped black (every channel <= 2)
     min_background: float = 100.0  # 90th percentile of grey (0-255): the lit background
     min_cells: int = 1

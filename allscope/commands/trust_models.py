@@ -1,0 +1,162 @@
+"""``allscope trust`` measurements that need a model: BCCD, validation sensitivity, OOD fitting."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..core.calibration import ColourNormalizer
+from ..core.classifier import Classifier, prepare_field
+from ..core.frames import Frame
+from ..core.masking import lab_kmeans_mask
+from ..core.model_package import DEFAULT_MODEL_DIR
+from ..core.ood import OodDetector, choose_threshold, energy_score, load_ood
+from ..core.quality import QualityGate
+
+ALL_LABELS = (1, 2, 3)  # Early Pre-B, Pre-B, Pro-B in the split's label numbering
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One field through normalisation, mask, gate, model and abstention."""
+
+    p_all: float
+    assessable: bool
+    reasons: tuple[str, ...]
+    energy: float
+    ood: float | None
+
+
+def load_model(path: Path | None) -> Classifier:
+    path = path or DEFAULT_MODEL_DIR
+    if not (path / "model.json").is_file():
+        raise SystemExit(f"{path}: no model package; train and export one, or pass --model DIR.")
+    return Classifier(path)
+
+
+def validation_fields(args: argparse.Namespace, classifier: Classifier, part: str = "val") -> list[tuple[Path, int]]:
+    """(path, label) of the split's fields; the split is --split or split.json beside the model."""
+    candidates = [args.split] if args.split else [classifier.package.path / "split.json"]
+    for path in candidates:
+        if path and Path(path).is_file():
+            splits = json.loads(Path(path).read_text(encoding="utf-8"))["splits"]
+            return [(args.data / "all-fields" / s["name"], int(s["label"])) for s in splits[part]]
+    raise SystemExit("No split.json found; pass --split FILE (the training run folder has one).")
+
+
+def verdict(image: np.ndarray, classifier: Classifier, mode: str, detector: OodDetector | None) -> Verdict:
+    if mode != "none":
+        image = ColourNormalizer(mode=mode)(image)
+    mask = lab_kmeans_mask(image)
+    assessable, reasons = QualityGate()(Frame(0, 0.0, image, "trust"), mask, False)
+    prediction = classifier.predict_detailed(prepare_field(image, mask, classifier.spec))
+    ood = detector.score(prediction.scores, prediction.outputs) if detector else None
+    if ood is not None and detector.outside(ood):
+        reasons = (*reasons, "outside the model's experience")
+    return Verdict(classifier.p_all(prediction.probabilities), assessable, reasons,
+                   energy_score(prediction.scores, classifier.package.temperature), ood)
+
+
+def rates(verdicts: list[Verdict], threshold: float) -> dict:
+    """Fraction flagged as ALL with each safeguard added in turn, and why fields were set aside."""
+    n = max(1, len(verdicts))
+    plain = sum(v.p_all >= threshold for v in verdicts)
+    gated = sum(v.p_all >= threshold and v.assessable for v in verdicts)
+    final = sum(v.p_all >= threshold and v.assessable and not v.reasons for v in verdicts)
+    reasons: dict[str, int] = {}
+    for v in verdicts:
+        for r in v.reasons:
+            reasons[r] = reasons.get(r, 0) + 1
+    return {"fields": len(verdicts), "flagged_model_only": round(plain / n, 4),
+            "flagged_with_gate": round(gated / n, 4), "flagged_with_gate_and_abstention": round(final / n, 4),
+            "set_aside": reasons}
+
+
+def read(path: Path) -> np.ndarray:
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise SystemExit(f"{path}: unreadable image")
+    return image
+
+
+def bccd(args: argparse.Namespace) -> dict:
+    """BCCD (normal smears, foreign camera): WBC-box recall of the mask before and after
+    normalisation, and the fraction of fields flagged as ALL as each safeguard is added."""
+    from ..core.bccd import bccd_mask_recall
+
+    root = args.data / "bccd"
+    report: dict = {"data": f"{root} (all fields)", "mode": args.mode}
+    report["recall_raw"] = bccd_mask_recall(root)
+    if args.mode != "none":
+        report["recall_normalised"] = bccd_mask_recall(
+            root, lambda image: lab_kmeans_mask(ColourNormalizer(mode=args.mode)(image)))
+    classifier = load_model(args.model)
+    detector = load_ood(classifier.package)
+    report["model"] = classifier.package.describe()
+    report["ood"] = detector.meta() if detector else "none in model.json (abstention off)"
+    threshold = classifier.package.threshold
+    paths = sorted((root / "JPEGImages").glob("*.jpg"))
+    for mode in dict.fromkeys(("none", args.mode)):
+        verdicts = [verdict(read(p), classifier, mode, detector) for p in paths]
+        report[f"flag_rates_normalise_{mode}"] = rates(verdicts, threshold)
+    return report
+
+
+def sensitivity(args: argparse.Namespace) -> dict:
+    """ALL sensitivity and specificity on the validation blocks, model alone vs with gate,
+    calibration and abstention; the loss is in percentage points."""
+    classifier = load_model(args.model)
+    detector = load_ood(classifier.package)
+    fields = validation_fields(args, classifier)
+    threshold = classifier.package.threshold
+    report: dict = {"data": "validation blocks of split.json", "fields": len(fields), "mode": args.mode,
+                    "model": classifier.package.describe(), "threshold": threshold,
+                    "ood": detector.meta() if detector else "none"}
+    for mode in dict.fromkeys(("none", args.mode)):
+        verdicts = [verdict(read(p), classifier, mode, detector) for p, _ in fields]
+        malignant = [v for v, (_, label) in zip(verdicts, fields) if label in ALL_LABELS]
+        benign = [v for v, (_, label) in zip(verdicts, fields) if label not in ALL_LABELS]
+        plain = np.mean([v.p_all >= threshold for v in malignant])
+        guarded = np.mean([v.p_all >= threshold and v.assessable and not v.reasons for v in malignant])
+        report[f"normalise_{mode}"] = {
+            "all_fields": len(malignant), "benign_fields": len(benign),
+            "sensitivity_model_only": round(float(plain), 4), "sensitivity_guarded": round(float(guarded), 4),
+            "loss_pt": round(100 * float(plain - guarded), 2),
+            "specificity_model_only": round(float(np.mean([v.p_all < threshold for v in benign])), 4),
+            "set_aside": rates(verdicts, threshold)["set_aside"]}
+    return report
+
+
+def fit_ood(args: argparse.Namespace) -> dict:
+    """Energy threshold leaving ``--target-rate`` of validation fields outside; reports BCCD
+    fields beyond it; with --write stores it in the package's model.json ("ood")."""
+    classifier = load_model(args.model)
+    temperature = classifier.package.temperature
+    fields = validation_fields(args, classifier)
+    detector = OodDetector("energy", 0.0, temperature)
+
+    def scores(paths) -> np.ndarray:
+        return np.array([verdict(read(p), classifier, args.mode, detector).energy for p in paths])
+
+    val = scores([p for p, _ in fields])
+    bccd_scores = scores(sorted((args.data / "bccd" / "JPEGImages").glob("*.jpg")))
+    threshold = choose_threshold(val, args.target_rate)
+    fitted = OodDetector("energy", threshold, temperature)
+    report = {"kind": "energy", "temperature": temperature, "threshold": round(threshold, 4),
+              "mode": args.mode, "val_fields": len(val), "val_outside": round(float(np.mean(val > threshold)), 4),
+              "bccd_fields": len(bccd_scores), "bccd_outside": round(float(np.mean(bccd_scores > threshold)), 4),
+              "val_energy": {p: round(float(np.percentile(val, p)), 3) for p in (5, 50, 95)},
+              "bccd_energy": {p: round(float(np.percentile(bccd_scores, p)), 3) for p in (5, 50, 95)}}
+    if args.write:
+        meta_path = classifier.package.path / "model.json"
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        meta["ood"] = fitted.meta() | {"chosen_on": f"validation blocks, {args.target_rate:.1%} outside; "
+                                                      f"BCCD {report['bccd_outside']:.1%} outside"}
+        meta_path.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        report["written"] = str(meta_path)
+    return report
