@@ -137,3 +137,11 @@ def test_crowded_masks_take_the_one_pass_clean_up_and_still_equal_the_reference(
         cleaned, parts = clean_mask(mask, 30, 40, regional=regional)
         np.testing.assert_array_equal(cleaned > 0, expected)
         assert parts.stats.shape[0] == cv2.connectedComponents(expected.astype(np.uint8), connectivity=8)[0] - 1
+
+
+def test_reference_benchmark_reports_median_and_p95_per_size():
+    from allscope.core.mask_bench import benchmark_reference_mask
+
+    timings = benchmark_reference_mask(sizes=((48, 32),), repeats=2)
+    assert set(timings) == {"48x32"}
+    assert 0 < timings["48x32"]["median_ms"] <= timings["48x32"]["p95_ms"]
