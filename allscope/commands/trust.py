@@ -38,9 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
                        ("ood", "fit the OOD threshold into a package")):
         command = sub.add_parser(name, help=text)
         command.add_argument("--model", type=Path, default=None, help="model package (default: shipped)")
-        command.add_argument("--mode", choices=("none", "white", "reinhard"), default="white",
+        command.add_argument("--mode", choices=("none", "white", "reinhard"), default="reinhard",
                              help="colour normalisation (none = off)")
         command.add_argument("--split", type=Path, default=None, help="split.json of the training run")
+    sub.choices["bccd"].add_argument("--recall-only", action="store_true",
+                                     help="only the mask's WBC-box recall, raw and with both modes (no model)")
     sub.choices["ood"].add_argument("--write", action="store_true", help="write the threshold into model.json")
     sub.choices["ood"].add_argument("--target-rate", type=float, default=0.05,
                                     help="validation fields allowed beyond the threshold")

@@ -106,11 +106,10 @@ def cost(args: argparse.Namespace) -> dict:
         gate.judge(gate.measure(frame, mask))
         samples["gate"].append((time.perf_counter() - t0) * 1e3)
     cv2.setNumThreads(-1)
-    stats = {k: {"median_ms": round(float(np.median(v)), 3), "p95_ms": round(float(np.percentile(v, 95)), 3)}
-             for k, v in samples.items()}
     for mode in normalisers:
-        total = np.add(samples["gate"], samples[f"normalise_{mode}"])
-        stats[f"gate+normalise_{mode}"] = {"median_ms": round(float(np.median(total)), 3),
-                                           "p95_ms": round(float(np.percentile(total, 95)), 3)}
-    return {"frame": "1920x1080 demo slide", "threads": 1, "repeats": args.repeats, **stats}
+        samples[f"gate+normalise_{mode}"] = list(np.add(samples["gate"], samples[f"normalise_{mode}"]))
+    stats = {k: {"median_ms": round(float(np.median(v)), 3), "p95_ms": round(float(np.percentile(v, 95)), 3),
+                 "min_ms": round(float(np.min(v)), 3)} for k, v in samples.items()}
+    return {"frame": "1920x1080 demo slide", "threads": 1, "repeats": args.repeats,
+            "note": "normaliser refits every 15 frames (included); min is the uncontended cost", **stats}
 

@@ -92,9 +92,12 @@ def bccd(args: argparse.Namespace) -> dict:
     root = args.data / "bccd"
     report: dict = {"data": f"{root} (all fields)", "mode": args.mode}
     report["recall_raw"] = bccd_mask_recall(root)
-    if args.mode != "none":
-        report["recall_normalised"] = bccd_mask_recall(
-            root, lambda image: lab_kmeans_mask(ColourNormalizer(mode=args.mode)(image)))
+    modes = ("white", "reinhard") if args.recall_only else (args.mode,)
+    for mode in (m for m in modes if m != "none"):
+        report[f"recall_normalised_{mode}"] = bccd_mask_recall(
+            root, lambda image: lab_kmeans_mask(ColourNormalizer(mode=mode)(image)))
+    if args.recall_only:
+        return report
     classifier = load_model(args.model)
     detector = load_ood(classifier.package)
     report["model"] = classifier.package.describe()
