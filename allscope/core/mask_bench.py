@@ -40,8 +40,10 @@ def synthetic_field(width: int, height: int, seed: int = 0, wbcs: int = 3) -> np
         for _ in range(int(rng.integers(1, 4))):
             offset = rng.normal(0, 6 * scale, 2)
             lobe = (int(center[0] + offset[0]), int(center[1] + offset[1]))
-            axes = (max(2, int(rng.uniform(10, 16) * scale)), max(2, int(rng.uniform(8, 13) * scale)))
-            cv2.ellipse(image, lobe, axes, float(rng.uniform(0, 180)), 0, 360, _NUCLEUS, -1, cv2.LINE_AA)
+            axes = (max(2, int(rng.uniform(10, 16) * scale)),
+                    max(2, int(rng.uniform(8, 13) * scale)))  # fmt: skip
+            angle = float(rng.uniform(0, 180))
+            cv2.ellipse(image, lobe, axes, angle, 0, 360, _NUCLEUS, -1, cv2.LINE_AA)
     shade = np.linspace(0.93, 1.04, width, dtype=np.float32)[None, :, None]
     image = cv2.GaussianBlur(image * shade, (0, 0), 1.0 * scale)
     image += rng.normal(0.0, 2.5, image.shape).astype(np.float32)

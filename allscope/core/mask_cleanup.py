@@ -53,7 +53,8 @@ def _clean_regional(fg: np.ndarray, min_object: int, min_hole: int):
         x1, y1 = min(width, (bx + bw) * _BLOCK), min(height, (by + bh) * _BLOCK)
         member = (labels[by : by + bh, bx : bx + bw] == j).astype(np.uint8)
         member = cv2.resize(member, None, fx=_BLOCK, fy=_BLOCK, interpolation=cv2.INTER_NEAREST)
-        region = cv2.bitwise_and(fg[y0:y1, x0:x1], fg[y0:y1, x0:x1], mask=member[: y1 - y0, : x1 - x0])
+        window = fg[y0:y1, x0:x1]
+        region = cv2.bitwise_and(window, window, mask=member[: y1 - y0, : x1 - x0])
         edges = (x0 == 0, y0 == 0, x1 == width, y1 == height)
         cleaned, found = clean_region(region, min_object, min_hole, edges)
         if found.stats.shape[0]:

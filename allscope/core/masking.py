@@ -140,6 +140,6 @@ def _apply_mask(bgr: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 def _candidates(parts: Components) -> tuple[WbcCandidate, ...]:
     return tuple(
-        WbcCandidate(int(s[4]), (int(s[0]), int(s[1]), int(s[2]), int(s[3])), (float(c[0]), float(c[1])))
-        for s, c in zip(parts.stats, parts.centroids)
+        WbcCandidate(int(area), (int(x), int(y), int(w), int(h)), (float(cx), float(cy)))
+        for (x, y, w, h, area), (cx, cy) in zip(parts.stats, parts.centroids)
     )

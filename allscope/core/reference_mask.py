@@ -41,7 +41,9 @@ def _import_reference_libraries():
 def _remove_small(morphology, mask: np.ndarray, min_size: int, connectivity: int) -> np.ndarray:
     """Remove components with fewer than ``min_size`` pixels (any scikit-image version)."""
     if "max_size" in inspect.signature(morphology.remove_small_objects).parameters:
-        return morphology.remove_small_objects(mask, max_size=min_size - 1, connectivity=connectivity)
+        return morphology.remove_small_objects(
+            mask, max_size=min_size - 1, connectivity=connectivity
+        )
     return morphology.remove_small_objects(mask, min_size=min_size, connectivity=connectivity)
 
 

@@ -50,7 +50,9 @@ def clean_region(
     Objects whose box is smaller than ``min_object`` cannot reach it even with their holes
     filled, so only the few larger ones are filled, each within its own box.
     """
-    _, labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(fg, 8, cv2.CV_32S, cv2.CCL_BBDT)
+    _, labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(
+        fg, 8, cv2.CV_32S, cv2.CCL_BBDT
+    )
     big = np.flatnonzero(stats[:, cv2.CC_STAT_WIDTH] * stats[:, cv2.CC_STAT_HEIGHT] >= min_object)
     big = big[big > 0]
     if big.size > _MAX_BOXWISE:
@@ -100,7 +102,10 @@ def _may_have_pockets(
     x, y, w, h = (parts.stats[:, i] for i in range(4))
     left, top, right, bottom = image_edges
     touches = (
-        (left & (x == 0)) | (top & (y == 0)) | (right & (x + w == shape[1])) | (bottom & (y + h == shape[0]))
+        (left & (x == 0))
+        | (top & (y == 0))
+        | (right & (x + w == shape[1]))
+        | (bottom & (y + h == shape[0]))
     )
     background = shape[0] * shape[1] - int(parts.stats[:, 4].sum())
     return bool(touches.any()) or (all(image_edges) and background < min_hole)

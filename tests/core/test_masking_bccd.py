@@ -40,7 +40,8 @@ def candidate_at(x: float, y: float) -> WbcCandidate:
 
 def test_a_box_counts_as_found_when_it_holds_a_component_centroid():
     empty = np.zeros((1, 1), np.uint8)
-    result = MaskResult(empty, empty, (candidate_at(30, 40), candidate_at(200, 200)), np.zeros(7), 0.0)
+    candidates = (candidate_at(30, 40), candidate_at(200, 200))
+    result = MaskResult(empty, empty, candidates, np.zeros(7), 0.0)
     boxes = ((10.0, 20.0, 60.0, 80.0), (100.0, 100.0, 120.0, 120.0))
     assert score_field(result, boxes) == (1, 1)
 
