@@ -43,6 +43,7 @@ class LiveView(pg.GraphicsView):
         self._buffers: dict[str, np.ndarray] = {}
         self._contours: tuple[int, list[np.ndarray]] | None = None  # (id of mask array, contours)
         self._mask_ref: MaskResult | None = None
+        self._placed: tuple | None = None  # (display size, field size) the image transform is set for
         self.count_label = QLabel(self)
         self.count_label.setStyleSheet("background: rgba(0,0,0,150); color: white; padding: 3px 6px;")
         self.count_label.move(8, 8)
@@ -77,7 +78,9 @@ class LiveView(pg.GraphicsView):
         if self.mode == "overlay" and outlines and mask is not None and mask.candidates:
             cv2.drawContours(rgb, self._scaled_contours(mask, size), -1, OUTLINE_RGB, 2, cv2.LINE_8)
         self.image.setImage(rgb, autoLevels=False)  # levels stay None: uint8 RGB passes straight to QImage
-        self.image.setRect(QRectF(0, 0, width, height))
+        if self._placed != (size, (width, height)):  # a new transform makes the view re-measure
+            self._placed = (size, (width, height))
+            self.image.setRect(QRectF(0, 0, width, height))
         self._set_count(None if mask is None else mask.wbc_count)
         if first:
             self.fit()

@@ -33,6 +33,7 @@ from allscope.gui.window_layout import build_actions, build_docks
 log = logging.getLogger(__name__)
 DISPLAY_MS = 15
 HOUSEKEEPING_MS = 250
+PLOT_EVERY = 2  # housekeeping ticks per plot redraw
 CAMERA_OPTIONS = ("width", "height", "fps", "exposure", "gain", "auto_exposure", "auto_white_balance",
                   "white_balance")
 
@@ -44,6 +45,7 @@ class MainWindow(QMainWindow):
                  store: FieldStore | None = None, warnings: list[str] = ()) -> None:
         super().__init__()
         self._closed = False
+        self._house_ticks = 0
         self.setWindowTitle("allscope: live B-ALL screening (screening aid, not a diagnosis)")
         self.settings, self.settings_dir = settings, settings_dir
         self.store = store or MemoryFieldStore()
@@ -202,7 +204,9 @@ class MainWindow(QMainWindow):
             stats = self.controller.stats()
             self.plots.add_rates(now, self.meter.rate.rate(), stats.processed_fps, stats.infer_ms)
             self.status_bar.show_values(self._status_values(stats))
-        self.plots.refresh(now)
+        self._house_ticks += 1
+        if self._house_ticks % PLOT_EVERY == 0:  # plots redraw at 2 Hz: enough to read, cheap
+            self.plots.refresh(now)
         for outcome in self.writer.drain():
             if outcome.record is not None:
                 self.gallery_model.add_record(outcome.record)
