@@ -26,13 +26,15 @@ MAX_MESSAGES = 64
 class LiveController:
     """Runs ``source`` through a Pipeline; flagged fields go to ``writer``."""
 
-    def __init__(self, source: FrameSource, classifier, policy: FlagPolicy, writer: FieldWriter) -> None:
+    def __init__(self, source: FrameSource, classifier, policy: FlagPolicy, writer: FieldWriter,
+                 problems: deque | None = None) -> None:
         self.source = TeeSource(source)
         self.writer = writer
         self.pipeline = Pipeline(self.source, classifier, policy)
         self.messages: deque[tuple[str, str]] = deque(maxlen=MAX_MESSAGES)
         self.flag_times: deque[float] = deque(maxlen=MAX_MESSAGES)
         self.flags = 0
+        self.problems = problems if problems is not None else deque(maxlen=MAX_MESSAGES)  # unreadable files
         self.started_at: float | None = None
         self.pipeline.add_flag_listener(self._on_flag)
         self.pipeline.add_status_listener(self._on_status)
@@ -66,6 +68,8 @@ class LiveController:
 
     def drain_messages(self) -> list[tuple[str, str]]:
         """(level, message) pairs reported since the last call, oldest first."""
+        for file, message in _drain(self.problems):
+            self.messages.append(("warning", f"{file} was skipped: {message}"))
         return _drain(self.messages)
 
     def drain_flag_times(self) -> list[float]:

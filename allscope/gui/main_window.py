@@ -134,7 +134,8 @@ class MainWindow(QMainWindow):
                 self.open_source("demo")
             return
         self._stop_controller()
-        self.controller = LiveController(opening.source, self.classifier, self.policy(), self.writer)
+        self.controller = LiveController(opening.source, self.classifier, self.policy(), self.writer,
+                                         opening.problems)
         self.controller.start()
         self.settings.last_source = opening.spec
         self.banner.dismiss("source")
@@ -251,6 +252,7 @@ class MainWindow(QMainWindow):
             self.banner.show_message(f"Flag policy not applied: {exc}.", "Correct the value.", "warning", key="policy")
             return
         self.settings.policy = parsed.to_dict()
+        self.save_settings()
         self.panel.threshold = parsed.threshold
         self.plots.set_threshold(parsed.threshold)
         if self.controller is not None:
@@ -258,6 +260,7 @@ class MainWindow(QMainWindow):
 
     def set_session_info(self, info: dict) -> None:
         self.settings.session_info = {**self.settings.session_info, **info}
+        self.save_settings()
 
     def remember_camera_control(self, name: str, value) -> None:
         self.settings.camera[name] = value

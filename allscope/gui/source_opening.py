@@ -4,6 +4,7 @@ paints its specimen first. The window polls ``done()`` on its timer and never wa
 from __future__ import annotations
 
 import threading
+from collections import deque
 from pathlib import Path
 
 from allscope.core.frames import FrameSource, SourceError
@@ -11,13 +12,18 @@ from allscope.core.frames import FrameSource, SourceError
 GUI_VIDEO_OPTIONS = {"paced": True, "loop": True}  # a video plays like a camera in the app
 
 
-def gui_options(spec: str, options: dict) -> dict:
-    """The constructor options the app uses for ``spec`` on top of the caller's."""
-    from allscope.core.sources import VIDEO_SUFFIXES
+def gui_options(spec: str, options: dict, problems: deque) -> dict:
+    """The constructor options the app uses for ``spec`` on top of the caller's.
+
+    Videos play paced and looped; image folders report unreadable files into ``problems``.
+    """
+    from allscope.core.sources import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 
     path = Path(spec)
     if path.suffix.lower() in VIDEO_SUFFIXES and path.is_file():
         return {**GUI_VIDEO_OPTIONS, **options}
+    if path.is_dir() or (path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES):
+        return {"on_error": lambda file, message: problems.append((file, message)), **options}
     return dict(options)
 
 
@@ -26,7 +32,8 @@ class SourceOpening:
 
     def __init__(self, spec: str, options: dict | None = None) -> None:
         self.spec = spec
-        self.options = gui_options(spec, options or {})
+        self.problems: deque[tuple[str, str]] = deque(maxlen=32)  # (file, message) from image folders
+        self.options = gui_options(spec, options or {}, self.problems)
         self.source: FrameSource | None = None
         self.error: str | None = None
         self._cancelled = False

@@ -207,3 +207,13 @@ def test_lost_camera_is_shown_and_reconnected(qtbot, open_window, tmp_path):
     assert len(captures) >= 2
     qtbot.waitUntil(lambda: "Camera" not in window.banner.text() or window.banner.isHidden(), timeout=WAIT_MS)
     wait_for_frames(qtbot, window)
+
+
+def test_unreadable_image_in_a_folder_is_reported_and_skipped(qtbot, open_window, tmp_path):
+    folder = tmp_path / "fields"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "a_good.png"), np.full((120, 160, 3), (10, 200, 10), np.uint8))
+    (folder / "b_broken.png").write_bytes(b"not a png at all")
+    window = open_window("--source", str(folder), source_options={})
+    qtbot.waitUntil(lambda: "b_broken.png was skipped" in window.banner.text(), timeout=WAIT_MS)
+    assert window.live_view.frame_size == (160, 120)
