@@ -15,18 +15,21 @@ from allscope.gui.settings import SETTINGS_FILE
 
 
 def main(output: str, settings_dir: str, model_dir: str) -> int:
-    policy = {"threshold": 0.5, "consecutive": 2, "release": 0.1, "require_still": False}
+    policy = {"threshold": 0.5, "consecutive": 1, "release": 0.1, "require_still": False}
     with open(f"{settings_dir}/{SETTINGS_FILE}", "w", encoding="utf-8") as handle:
         json.dump({"policy": policy, "session_info": {"slide_id": "DEMO-1", "operator": "test"}}, handle)
     _, window = create_app(["--demo", "--model", model_dir, "--settings-dir", settings_dir],
-                           source_options={"width": 1280, "height": 720})
+                           source_options={"width": 960, "height": 540})
     window.resize(1600, 1000)
     window.show()
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and (window.gallery_model.rowCount() < 2 or window.displayed < 60):
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline and (window.gallery_model.rowCount() < 1 or window.displayed < 45):
         QTest.qWait(100)
     window.review.select(0)
-    QTest.qWait(1500)  # let plots and the flag indicator catch up
+    still_by = time.monotonic() + 8  # grab while the stage dwells, so the outlines are drawn
+    while time.monotonic() < still_by and (window.controller.latest() is None or window.controller.latest().moving):
+        QTest.qWait(50)
+    QTest.qWait(1000)  # let plots and the flag indicator catch up
     ok = window.grab().save(output)
     print(json.dumps({"saved": ok, "gallery": window.gallery_model.rowCount(), **window.metrics()}))
     window.close()
