@@ -22,6 +22,7 @@ class DisplayMeter:
         self.first_shown_at: float | None = None
         self.counts_at_first = (0, 0)  # pipeline (processed, classified) when the first frame showed
         self._last_tick: float | None = None
+        self._cpu_at_first = 0.0
 
     def tick(self) -> None:
         """One display timer timeout: how late it came counts as a stall."""
@@ -37,9 +38,14 @@ class DisplayMeter:
         if self.first_shown_at is None:
             self.first_shown_at = time.monotonic()
             self.counts_at_first = (stats.processed, stats.classified)
+            self._cpu_at_first = time.thread_time()  # the display timer runs on the GUI thread
 
     def metrics(self, stats, flags: int) -> dict:
-        """Average rates since the first frame was shown, the worst stall, and the flag count."""
+        """Average rates since the first frame was shown, the worst stall, and the flag count.
+
+        Call on the GUI thread: ``gui_thread_cpu_pct`` is that thread's CPU time over the run,
+        a cost of the display that does not depend on how busy the rest of the machine is.
+        """
         elapsed = 0.0 if self.first_shown_at is None else time.monotonic() - self.first_shown_at
 
         def per_s(count: int) -> float:
@@ -49,4 +55,6 @@ class DisplayMeter:
         classified = 0 if stats is None else stats.classified - self.counts_at_first[1]
         return {"display_fps": per_s(max(0, self.displayed - 1)), "processed_fps": per_s(processed),
                 "classified_per_s": per_s(classified), "max_stall_ms": round(self.max_stall_ms, 1),
-                "flags": flags, "seconds": round(elapsed, 2), "dropped": 0 if stats is None else stats.dropped}
+                "flags": flags, "seconds": round(elapsed, 2), "dropped": 0 if stats is None else stats.dropped,
+                "gui_thread_cpu_pct": round(100 * (time.thread_time() - self._cpu_at_first) / elapsed, 1)
+                if elapsed > 0 else 0.0}
