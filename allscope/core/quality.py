@@ -162,7 +162,8 @@ class ShiftMeter:
             return None, None
         if self._window is None or self._window.shape != thumb.shape:
             self._window = cv2.createHanningWindow(thumb.shape[::-1], cv2.CV_32F)
-        (dx, dy), match = cv2.phaseCorrelate(previous, thumb, self._window)
+        # phaseCorrelate windows its inputs in place: give it copies, keep the thumbnails clean
+        (dx, dy), match = cv2.phaseCorrelate(previous.copy(), thumb.copy(), self._window)
         return float(np.hypot(dx, dy) / thumb.shape[1]), float(match)
 
 

@@ -60,7 +60,7 @@ def test_still_view_with_fresh_sensor_noise_is_not_moving():
     image, mask = demo_field()
     rng = np.random.default_rng(0)
     gate = QualityGate()
-    for _ in range(2):
+    for _ in range(4):
         noisy = np.clip(image + rng.normal(0, 3, image.shape), 0, 255).astype(np.uint8)
         ok, reasons = judge(noisy, mask, gate=gate)
     assert ok and gate.last.shift < 0.002

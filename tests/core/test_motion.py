@@ -1,0 +1,43 @@
+"""The stage-motion detector on demo-slide views: still with fresh noise, slowly panned, replaced."""
+
+import numpy as np
+import pytest
+
+from allscope.core.demo_slide import render_field
+from allscope.core.motion import MotionDetector
+
+
+@pytest.fixture(scope="module")
+def wide():
+    return render_field(1000, 360, seed=2, n_wbc=4)[0]
+
+
+def view(wide, x, noise_seed):
+    rng = np.random.default_rng(noise_seed)
+    return np.clip(wide[:, x : x + 640] + rng.normal(0, 3, (360, 640, 3)), 0, 255).astype(np.uint8)
+
+
+def test_still_view_with_fresh_sensor_noise_is_not_moving(wide):
+    detector = MotionDetector()
+    verdicts = [detector(view(wide, 0, seed)) for seed in range(4)]
+    assert verdicts == [False] * 4 and detector.last_shift < 0.003 and detector.last_score < 2.0
+
+
+def test_slow_pan_is_moving(wide):
+    detector = MotionDetector()
+    detector(view(wide, 0, 1))
+    assert detector(view(wide, 13, 2)) is True  # 13 px of 640 = 2 % per frame
+    assert detector.last_shift == pytest.approx(13 / 640, abs=0.004)
+
+
+def test_a_different_view_is_moving(wide):
+    detector = MotionDetector()
+    detector(view(wide, 0, 1))
+    assert detector(view(wide, 340, 2)) is True and detector.last_score > detector.threshold
+
+
+def test_reset_forgets_the_previous_view(wide):
+    detector = MotionDetector()
+    detector(view(wide, 0, 1))
+    detector.reset()
+    assert detector(view(wide, 340, 2)) is False
