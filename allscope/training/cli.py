@@ -6,6 +6,7 @@
                    [--json FILE] [--md FILE]
     allscope train export --checkpoint FILE --out DIR [--int8 --calib N --data DIR]
                    [--choose --bccd DIR --json FILE]
+    allscope train grid --data DIR --out DIR [--device cuda] [--repeat-seeds 1 2] [train options]
 """
 
 from __future__ import annotations
@@ -78,6 +79,11 @@ def _export_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "grid":
+        _require_torch()
+        from allscope.training.grid import main as grid_main
+
+        return grid_main(argv[1:])
     command = argv[0] if argv and argv[0] in ("evaluate", "export") else "train"
     args = {"train": _train_parser, "evaluate": _evaluate_parser, "export": _export_parser}[command]().parse_args(
         argv[1:] if command != "train" else argv)

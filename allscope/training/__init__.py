@@ -1,0 +1,1 @@
+"""Training, evaluation and export of the field classifier (optional extra: pip install 'allscope[train]')."""
