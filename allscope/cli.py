@@ -8,7 +8,7 @@ import sys
 
 from . import DISCLAIMER, __version__
 
-SUBCOMMANDS = ("analyze", "bench", "train", "sessions")
+SUBCOMMANDS = ("analyze", "bench", "train", "sessions", "trust")
 
 
 def gui_parser() -> argparse.ArgumentParser:
@@ -56,6 +56,9 @@ def run_subcommand(name: str, argv: list[str]) -> int:
     if name == "sessions":
         from .core.sessions_cli import sessions_main
         return sessions_main(argv)
+    if name == "trust":
+        from .commands.trust import main as trust_main
+        return trust_main(argv)
     from .commands import analyze, bench
 
     module = {"analyze": analyze, "bench": bench}[name]
