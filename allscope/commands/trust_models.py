@@ -14,8 +14,8 @@ from ..core.calibration import ColourNormalizer
 from ..core.classifier import Classifier, prepare_field
 from ..core.frames import Frame
 from ..core.masking import lab_kmeans_mask
-from ..core.model_package import DEFAULT_MODEL_DIR
-from ..core.ood import OodDetector, choose_threshold, energy_score, load_ood
+from ..core.model_package import DEFAULT_MODEL_DIR, file_sha256
+from ..core.ood import FEATURES_FILE, OodDetector, choose_threshold, energy_score, fit_feature_stats, load_ood
 from ..core.quality import QualityGate
 
 ALL_LABELS = (1, 2, 3)  # Early Pre-B, Pre-B, Pro-B in the split's label numbering
@@ -135,31 +135,56 @@ def sensitivity(args: argparse.Namespace) -> dict:
     return report
 
 
+def embed(path: Path, classifier: Classifier, mode: str) -> tuple[float, np.ndarray | None]:
+    """(energy, pooled features or None) of one field as the live app would see it."""
+    image = read(path)
+    if mode != "none":
+        image = ColourNormalizer(mode=mode)(image)
+    mask = lab_kmeans_mask(image) if classifier.spec.masked else None
+    prediction = classifier.predict_detailed(prepare_field(image, mask, classifier.spec))
+    features = prediction.outputs.get("features")
+    return energy_score(prediction.scores, classifier.package.temperature), \
+        None if features is None else np.asarray(features, np.float64).ravel()
+
+
 def fit_ood(args: argparse.Namespace) -> dict:
-    """Energy threshold leaving ``--target-rate`` of validation fields outside; reports BCCD
-    fields beyond it; with --write stores it in the package's model.json ("ood")."""
+    """Thresholds leaving ``--target-rate`` of validation fields outside, for the energy score
+    and (when the IR has a "features" output) the feature distance fitted on the training
+    blocks; reports BCCD fields beyond each. --write stores the better one in model.json."""
     classifier = load_model(args.model)
     temperature = classifier.package.temperature
-    fields = validation_fields(args, classifier)
-    detector = OodDetector("energy", 0.0, temperature)
-
-    def scores(paths) -> np.ndarray:
-        return np.array([verdict(read(p), classifier, args.mode, detector).energy for p in paths])
-
-    val = scores([p for p, _ in fields])
-    bccd_scores = scores(sorted((args.data / "bccd" / "JPEGImages").glob("*.jpg")))
-    threshold = choose_threshold(val, args.target_rate)
-    fitted = OodDetector("energy", threshold, temperature)
-    report = {"kind": "energy", "temperature": temperature, "threshold": round(threshold, 4),
-              "mode": args.mode, "val_fields": len(val), "val_outside": round(float(np.mean(val > threshold)), 4),
-              "bccd_fields": len(bccd_scores), "bccd_outside": round(float(np.mean(bccd_scores > threshold)), 4),
-              "val_energy": {p: round(float(np.percentile(val, p)), 3) for p in (5, 50, 95)},
-              "bccd_energy": {p: round(float(np.percentile(bccd_scores, p)), 3) for p in (5, 50, 95)}}
+    sets = {"val": [p for p, _ in validation_fields(args, classifier)],
+            "bccd": sorted((args.data / "bccd" / "JPEGImages").glob("*.jpg"))}
+    embedded = {name: [embed(p, classifier, args.mode) for p in paths] for name, paths in sets.items()}
+    candidates = {"energy": ({k: np.array([e for e, _ in v]) for k, v in embedded.items()}, None)}
+    if embedded["val"][0][1] is not None:
+        train = validation_fields(args, classifier, "train")
+        features = np.stack([embed(p, classifier, args.mode)[1] for p, _ in train])
+        stats = fit_feature_stats(features, np.array([label for _, label in train]))
+        candidates["feature"] = ({k: np.array([stats.distance(f) for _, f in v]) for k, v in embedded.items()}, stats)
+    report: dict = {"mode": args.mode, "target_rate": args.target_rate, "val_fields": len(sets["val"]),
+                    "bccd_fields": len(sets["bccd"])}
+    for kind, (scores, _) in candidates.items():
+        threshold = choose_threshold(scores["val"], args.target_rate)
+        report[kind] = {"threshold": round(threshold, 4),
+                        "val_outside": round(float(np.mean(scores["val"] > threshold)), 4),
+                        "bccd_outside": round(float(np.mean(scores["bccd"] > threshold)), 4),
+                        **{f"{k}_p5_p50_p95": [round(float(np.percentile(v, q)), 3) for q in (5, 50, 95)]
+                           for k, v in scores.items()}}
+    best = max(candidates, key=lambda k: report[k]["bccd_outside"])
+    report["chosen"] = best
     if args.write:
-        meta_path = classifier.package.path / "model.json"
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        meta["ood"] = fitted.meta() | {"chosen_on": f"validation blocks, {args.target_rate:.1%} outside; "
-                                                      f"BCCD {report['bccd_outside']:.1%} outside"}
-        meta_path.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        report["written"] = str(meta_path)
+        report["written"] = str(write_ood(classifier, best, report[best], candidates[best][1], args.target_rate))
     return report
+
+
+def write_ood(classifier: Classifier, kind: str, figures: dict, stats, rate: float) -> Path:
+    """Store the detector in the package: model.json "ood" (and ood_features.npz)."""
+    path = classifier.package.path
+    digest = file_sha256(stats.save(path / FEATURES_FILE)) if stats is not None else None
+    detector = OodDetector(kind, figures["threshold"], classifier.package.temperature, stats)
+    meta = json.loads((path / "model.json").read_text(encoding="utf-8"))
+    meta["ood"] = detector.meta(digest) | {
+        "chosen_on": f"validation blocks ({rate:.1%} outside) and BCCD ({figures['bccd_outside']:.1%} outside)"}
+    (path / "model.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path / "model.json"
