@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     args = gui_parser().parse_args(argv)
     if args.self_test:
         from .selftest import run_self_test
-        return run_self_test()
+        return run_self_test(args.model)
     try:
         from .gui.app import run_gui
     except ImportError as exc:
