@@ -33,6 +33,7 @@ from allscope.gui.window_layout import build_actions, build_docks
 log = logging.getLogger(__name__)
 DISPLAY_MS = 15
 HOUSEKEEPING_MS = 250
+SHUTDOWN_WAIT_S = 8.0  # per thread; a camera may take seconds to let go
 PLOT_EVERY = 2  # housekeeping ticks per plot redraw
 CAMERA_OPTIONS = ("width", "height", "fps", "exposure", "gain", "auto_exposure", "auto_white_balance",
                   "white_balance")
@@ -46,6 +47,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self._closed = False
         self._house_ticks = 0
+        self._retired: list[threading.Thread] = []  # stopping pipelines, abandoned openings
         self.setWindowTitle("allscope: live B-ALL screening (screening aid, not a diagnosis)")
         self.settings, self.settings_dir = settings, settings_dir
         self.store = store or MemoryFieldStore()
@@ -100,6 +102,7 @@ class MainWindow(QMainWindow):
             options = {**remembered, **options}
         if self.opening is not None:
             self.opening.cancel()
+            self._retired.append(self.opening.thread)
         self.opening = SourceOpening(spec, options)
         self.status_bar.showMessage(f"Opening {spec}…")
 
@@ -144,8 +147,11 @@ class MainWindow(QMainWindow):
         self._reset_meters()
 
     def _stop_controller(self) -> None:
+        """Stop the running pipeline on a helper thread: the GUI never waits for it."""
         if self.controller is not None:
-            self.controller.stop()
+            stopping = threading.Thread(target=self.controller.stop, name="allscope-stop-source", daemon=True)
+            stopping.start()
+            self._retired = [t for t in self._retired if t.is_alive()] + [stopping]
             self.controller = None
 
     # display -----------------------------------------------------------------------------
@@ -311,7 +317,7 @@ class MainWindow(QMainWindow):
 
     def threads(self) -> list[threading.Thread]:
         """Every thread this window started that may still run."""
-        threads = [self.writer.thread]
+        threads = [self.writer.thread, *self._retired]
         if self.controller is not None:
             threads += self.controller.threads()
         if self.opening is not None:
@@ -327,8 +333,11 @@ class MainWindow(QMainWindow):
         self._house_timer.stop()
         if self.opening is not None:
             self.opening.cancel()
+            self._retired.append(self.opening.thread)
             self.opening = None
         self._stop_controller()
+        for thread in self._retired:
+            thread.join(SHUTDOWN_WAIT_S)
         self.writer.close()
         self.save_settings()
 

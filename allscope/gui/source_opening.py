@@ -37,19 +37,23 @@ class SourceOpening:
         self.source: FrameSource | None = None
         self.error: str | None = None
         self._cancelled = False
+        self._lock = threading.Lock()
         self.thread = threading.Thread(target=self._open, name="allscope-open-source", daemon=True)
         self.thread.start()
 
     def done(self) -> bool:
         return not self.thread.is_alive()
 
-    def cancel(self, timeout: float = 6.0) -> None:
-        """Give up on this attempt; a source that opens anyway is closed at once."""
-        self._cancelled = True
-        self.thread.join(timeout)
-        if self.source is not None:
-            self.source.close()
-            self.source = None
+    def cancel(self, wait: float | None = None) -> None:
+        """Give up on this attempt without waiting (or up to ``wait`` seconds); a source
+        that opens anyway is closed by the opening thread itself."""
+        with self._lock:
+            self._cancelled = True
+            source, self.source = self.source, None
+        if source is not None:
+            source.close()
+        if wait is not None:
+            self.thread.join(wait)
 
     def _open(self) -> None:
         from allscope.core.sources import open_source
@@ -62,7 +66,8 @@ class SourceOpening:
         except Exception as exc:  # noqa: BLE001 - any failure must reach the banner
             self.error = f"{type(exc).__name__}: {exc}"
             return
-        if self._cancelled:
-            source.close()
-        else:
-            self.source = source
+        with self._lock:
+            if not self._cancelled:
+                self.source = source
+                return
+        source.close()

@@ -216,4 +216,4 @@ def test_unreadable_image_in_a_folder_is_reported_and_skipped(qtbot, open_window
     (folder / "b_broken.png").write_bytes(b"not a png at all")
     window = open_window("--source", str(folder), source_options={})
     qtbot.waitUntil(lambda: "b_broken.png was skipped" in window.banner.text(), timeout=WAIT_MS)
-    assert window.live_view.frame_size == (160, 120)
+    qtbot.waitUntil(lambda: window.live_view.frame_size == (160, 120), timeout=WAIT_MS)
