@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
-from allscope.core import masking
 from allscope.core.bccd import bccd_mask_recall, read_voc_annotation, score_field
-from allscope.core.mask_cleanup import clean_mask
 from allscope.core.results import MaskResult, WbcCandidate
 
 BCCD = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "bccd"
@@ -56,17 +53,3 @@ def test_mask_recall_on_all_bccd_fields():
     assert figures["recall"] >= 0.975
     assert figures["outside_per_field"] <= 2.9
 
-
-def test_regional_clean_up_equals_the_global_one_on_real_bccd_masks():
-    if not (BCCD / "JPEGImages").is_dir():
-        pytest.skip(f"BCCD not found at {BCCD}")
-    for path in sorted((BCCD / "JPEGImages").glob("*.jpg"))[::40]:
-        field = cv2.resize(cv2.imread(str(path)), None, fx=2.0, fy=2.0)  # 1280x960
-        result = masking.lab_kmeans_mask(field)
-        cut = masking.foreground_cut(result.centers, 141.0)
-        _, raw = cv2.threshold(masking.a_channel(field), cut, 255, cv2.THRESH_BINARY)
-        sizes = masking.scaled_area(200, raw.shape), masking.scaled_area(250, raw.shape)
-        global_mask, global_parts = clean_mask(raw, *sizes, regional=False)
-        regional_mask, regional_parts = clean_mask(raw, *sizes, regional=True)
-        np.testing.assert_array_equal(regional_mask, global_mask)
-        assert sorted(map(tuple, regional_parts.stats)) == sorted(map(tuple, global_parts.stats))

@@ -19,9 +19,16 @@ from allscope.core import reference_mask as reference  # noqa: E402
 from allscope.core.kmeans1d import cluster_bounds  # noqa: E402
 from allscope.core.mask_bench import synthetic_field  # noqa: E402
 from allscope.core.mask_cleanup import clean_mask  # noqa: E402
-from allscope.core.masking import a_channel, lab_kmeans_mask  # noqa: E402
+from allscope.core.masking import (  # noqa: E402
+    a_channel,
+    foreground_cut,
+    lab_kmeans_mask,
+    scaled_area,
+)
 
-ALL_FIELDS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "all-fields"
+SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+ALL_FIELDS = SHARED_DATA / "all-fields"
+BCCD_IMAGES = SHARED_DATA / "bccd" / "JPEGImages"
 
 
 def same_partition(result, ref, a: np.ndarray) -> bool:
@@ -101,11 +108,10 @@ def test_clean_up_equals_scipy_and_scikit_image_on_random_masks():
         mask |= ((rng.random(mask.shape) < 0.03) * 255).astype(np.uint8)
         min_object, min_hole = (int(v) for v in rng.integers(2, 300, size=2))
         expected = reference_clean(mask, min_object, min_hole)
-        for regional in (False, True):
-            cleaned, parts = clean_mask(mask, min_object, min_hole, regional=regional)
-            np.testing.assert_array_equal(cleaned > 0, expected)
-            n = cv2.connectedComponents(expected.astype(np.uint8), connectivity=8)[0]
-            assert parts.stats.shape[0] == n - 1
+        cleaned, parts = clean_mask(mask, min_object, min_hole)
+        np.testing.assert_array_equal(cleaned > 0, expected)
+        n = cv2.connectedComponents(expected.astype(np.uint8), connectivity=8)[0]
+        assert parts.stats.shape[0] == n - 1
 
 
 def test_reference_pipeline_names_the_test_extra_when_libraries_are_missing(monkeypatch):
@@ -123,7 +129,7 @@ def test_reference_pipeline_names_the_test_extra_when_libraries_are_missing(monk
         reference.reference_mask(synthetic_field(32, 32))
 
 
-def test_crowded_masks_take_the_one_pass_clean_up_and_still_equal_the_reference():
+def test_crowded_mask_with_border_pockets_equals_the_reference():
     rng = np.random.default_rng(8)
     mask = np.zeros((200, 230), np.uint8)
     for row in range(10):
@@ -134,11 +140,10 @@ def test_crowded_masks_take_the_one_pass_clean_up_and_still_equal_the_reference(
     mask[:, 0:2] = 255  # an object along the border, with pockets beside it
     expected = reference_clean(mask, 30, 40)
     assert np.count_nonzero(expected) > 0
-    for regional in (False, True):
-        cleaned, parts = clean_mask(mask, 30, 40, regional=regional)
-        np.testing.assert_array_equal(cleaned > 0, expected)
-        n = cv2.connectedComponents(expected.astype(np.uint8), connectivity=8)[0]
-        assert parts.stats.shape[0] == n - 1
+    cleaned, parts = clean_mask(mask, 30, 40)
+    np.testing.assert_array_equal(cleaned > 0, expected)
+    n = cv2.connectedComponents(expected.astype(np.uint8), connectivity=8)[0]
+    assert parts.stats.shape[0] == n - 1
 
 
 def test_reference_benchmark_reports_median_and_p95_per_size():
@@ -147,3 +152,16 @@ def test_reference_benchmark_reports_median_and_p95_per_size():
     timings = benchmark_reference_mask(sizes=((48, 32),), repeats=2)
     assert set(timings) == {"48x32"}
     assert 0 < timings["48x32"]["median_ms"] <= timings["48x32"]["p95_ms"]
+
+
+def test_clean_up_equals_the_reference_on_real_bccd_masks():
+    if not BCCD_IMAGES.is_dir():
+        pytest.skip(f"BCCD not found at {BCCD_IMAGES}")
+    for path in sorted(BCCD_IMAGES.glob("*.jpg"))[::60]:
+        for scale in (1.0, 2.0):  # 640x480 and 1280x960
+            field = cv2.resize(cv2.imread(str(path)), None, fx=scale, fy=scale)
+            cut = foreground_cut(lab_kmeans_mask(field).centers, 141.0)
+            _, raw = cv2.threshold(a_channel(field), cut, 255, cv2.THRESH_BINARY)
+            sizes = scaled_area(200, raw.shape), scaled_area(250, raw.shape)
+            cleaned, _ = clean_mask(raw, *sizes)
+            np.testing.assert_array_equal(cleaned > 0, reference_clean(raw, *sizes))
