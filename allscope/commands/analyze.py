@@ -26,12 +26,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", type=Path, help="write per-field results and flags as JSON")
     parser.add_argument("--csv", type=Path, help="write per-field results as CSV")
     parser.add_argument("--masks", type=Path, help="write one 8-bit PNG mask (0/255) per field into this folder")
-    parser.add_argument("--threshold", type=float, help="P(ALL) flag threshold (default: the model's)")
+    parser.add_argument("--threshold", type=probability, help="P(ALL) flag threshold (default: the model's)")
     parser.add_argument("--pdf", type=Path, help="write a PDF report of the flagged fields")
     parser.add_argument("--patient", default="", help="patient or sample ID for the report")
     parser.add_argument("--slide", default="", help="slide ID for the report")
     parser.add_argument("--operator", default="", help="operator name for the report")
     parser.add_argument("--lab", default="", help="laboratory name for the report header")
+
+
+def probability(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
 
 
 def load_classifier(model: Path | None, no_model: bool, mode: str = "throughput") -> Classifier | None:

@@ -28,8 +28,8 @@ class FlagPolicy:
             raise ValueError(f"threshold must be within 0..1, got {self.threshold}")
         if self.consecutive < 1:
             raise ValueError(f"consecutive must be at least 1, got {self.consecutive}")
-        if not 0.0 <= self.release <= self.threshold:
-            raise ValueError(f"release must be within 0..threshold, got {self.release}")
+        if not 0.0 <= self.release <= 1.0:
+            raise ValueError(f"release must be within 0..1, got {self.release}")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
