@@ -10,6 +10,8 @@ import time
 
 from allscope.core.live import RateMeter
 
+LATE_MS = 50.0  # the target's worst acceptable stall
+
 
 class DisplayMeter:
     """Fed by the display timer: ``tick`` at each timeout, ``frame_shown`` per new frame."""
@@ -23,12 +25,17 @@ class DisplayMeter:
         self.counts_at_first = (0, 0)  # pipeline (processed, classified) when the first frame showed
         self._last_tick: float | None = None
         self._cpu_at_first = 0.0
+        self.ticks = 0
+        self.late_ticks = 0  # ticks more than LATE_MS late
 
     def tick(self) -> None:
         """One display timer timeout: how late it came counts as a stall."""
         now = time.perf_counter()
         if self._last_tick is not None and self.first_shown_at is not None:
-            self.max_stall_ms = max(self.max_stall_ms, (now - self._last_tick) * 1e3 - self.interval_ms)
+            stall = (now - self._last_tick) * 1e3 - self.interval_ms
+            self.max_stall_ms = max(self.max_stall_ms, stall)
+            self.ticks += 1
+            self.late_ticks += stall > LATE_MS
         self._last_tick = now
 
     def frame_shown(self, stats) -> None:
@@ -55,6 +62,7 @@ class DisplayMeter:
         classified = 0 if stats is None else stats.classified - self.counts_at_first[1]
         return {"display_fps": per_s(max(0, self.displayed - 1)), "processed_fps": per_s(processed),
                 "classified_per_s": per_s(classified), "max_stall_ms": round(self.max_stall_ms, 1),
+                "ticks_over_50ms": f"{self.late_ticks}/{self.ticks}",
                 "flags": flags, "seconds": round(elapsed, 2), "dropped": 0 if stats is None else stats.dropped,
                 "gui_thread_cpu_pct": round(100 * (time.thread_time() - self._cpu_at_first) / elapsed, 1)
                 if elapsed > 0 else 0.0}
