@@ -97,6 +97,7 @@ def bccd(args: argparse.Namespace) -> dict:
         report[f"recall_normalised_{mode}"] = bccd_mask_recall(
             root, lambda image: lab_kmeans_mask(ColourNormalizer(mode=mode)(image)))
     if args.recall_only:
+        report["demo_recall"] = {mode: demo_recall(mode) for mode in ("none", "white", "reinhard")}
         return report
     classifier = load_model(args.model)
     detector = load_ood(classifier.package)
@@ -108,6 +109,21 @@ def bccd(args: argparse.Namespace) -> dict:
         verdicts = [verdict(read(p), classifier, mode, detector) for p in paths]
         report[f"flag_rates_normalise_{mode}"] = rates(verdicts, threshold)
     return report
+
+
+def demo_recall(mode: str, fields: int = 12) -> dict:
+    """White cells of the demo slide (960×540, 3 per field) whose box holds a mask component."""
+    from ..core.bccd import score_field
+    from ..core.demo_slide import render_field
+
+    found = total = outside = 0
+    for seed in range(fields):
+        image, _, cells = render_field(960, 540, seed=seed, n_wbc=3)
+        image = image if mode == "none" else ColourNormalizer(mode=mode)(image)
+        boxes = tuple((x, y, x + w - 1, y + h - 1) for x, y, w, h in (c.bbox for c in cells))
+        hit, miss = score_field(lab_kmeans_mask(image), boxes)
+        found, total, outside = found + hit, total + len(boxes), outside + miss
+    return {"fields": fields, "wbc": total, "found": found, "components_outside": outside}
 
 
 def sensitivity(args: argparse.Namespace) -> dict:

@@ -100,3 +100,13 @@ def test_shipped_target_is_near_white_background_and_purple_cells():
     target = load_colour_target(COLOUR_TARGET_PATH)
     assert target.fields > 2000 and target.background.mean[0] > 90
     assert target.cells.mean[0] < target.background.mean[0] and target.cells.mean[2] < -10
+
+
+def test_default_normalisation_keeps_every_demo_white_cell_in_the_mask():
+    from allscope.core.masking import lab_kmeans_mask
+    for seed in range(3):
+        image, _, cells = render_field(640, 360, seed=seed, n_wbc=3)
+        centroids = [c.centroid for c in lab_kmeans_mask(ColourNormalizer()(image)).candidates]
+        for cell in cells:
+            x, y, w, h = cell.bbox
+            assert any(x <= cx <= x + w and y <= cy <= y + h for cx, cy in centroids), (seed, cell.kind)
