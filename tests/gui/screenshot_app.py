@@ -26,10 +26,16 @@ def main(output: str, settings_dir: str, model_dir: str) -> int:
     while time.monotonic() < deadline and (window.gallery_model.rowCount() < 1 or window.displayed < 45):
         QTest.qWait(100)
     window.review.select(0)
-    still_by = time.monotonic() + 8  # grab while the stage dwells, so the outlines are drawn
-    while time.monotonic() < still_by and (window.controller.latest() is None or window.controller.latest().moving):
-        QTest.qWait(50)
     QTest.qWait(1000)  # let plots and the flag indicator catch up
+    still_by = time.monotonic() + 8  # grab while the stage dwells, so the outlines are drawn
+
+    def dwelling() -> bool:
+        snapshot = window.controller.latest()
+        return snapshot is not None and not snapshot.moving and snapshot.mask.wbc_count > 0
+
+    while time.monotonic() < still_by and not dwelling():
+        QTest.qWait(50)
+    QTest.qWait(300)  # a few display ticks with the still mask
     ok = window.grab().save(output)
     print(json.dumps({"saved": ok, "gallery": window.gallery_model.rowCount(), **window.metrics()}))
     window.close()
