@@ -10,8 +10,8 @@ Scores (higher = stranger):
 - ``energy``: the free energy of the logits, -T·log Σ exp(s/T), with the package's fitted
   temperature (Liu et al. 2020); needs nothing but the logits;
 - ``feature``: the Mahalanobis distance of the pooled features (the IR's "features" output)
-  to the nearest class mean, in the top principal components of the training features
-  (shared, whitened covariance; Lee et al. 2018).
+  to the nearest class mean under a shared within-class covariance (Lee et al. 2018), modelled
+  as probabilistic PCA (top axes whitened, one variance for the rest) to stay small.
 
 The choice and the threshold live in model.json under "ood" (``allscope trust ood --write``);
 the feature statistics in ``ood_features.npz`` beside the IR, hashed in that entry.
@@ -43,16 +43,21 @@ def energy_score(scores: np.ndarray, temperature: float = 1.0) -> float:
 
 @dataclass(frozen=True)
 class FeatureStats:
-    """Class means and whitening of the training features in their top principal components."""
+    """A probabilistic-PCA model of the training features: class centres, a shared whitened
+    within-class covariance in its top principal axes, and one variance for the rest."""
 
-    mean: np.ndarray  # (C,) overall mean, subtracted before projection
-    components: np.ndarray  # (k, C) principal axes
-    scale: np.ndarray  # (k,) 1 / std of the within-class residual along each axis
-    class_means: np.ndarray  # (classes, k) in the projected, whitened space
+    components: np.ndarray  # (k, C) principal axes of the within-class residuals
+    scale: np.ndarray  # (k,) 1 / std along each axis
+    centres: np.ndarray  # (classes, C) class means
+    residual_var: np.ndarray  # (1,) mean variance per dimension outside the k axes
 
     def distance(self, features: np.ndarray) -> float:
-        z = (self.components @ (np.asarray(features, np.float64).ravel() - self.mean)) * self.scale
-        return float(np.sqrt(((self.class_means - z) ** 2).sum(axis=1).min()))
+        """Mahalanobis distance to the nearest class centre (PPCA covariance)."""
+        offsets = np.asarray(features, np.float64).ravel()[None, :] - self.centres
+        inside = offsets @ self.components.T
+        outside = (offsets**2).sum(1) - (inside**2).sum(1)
+        d2 = ((inside * self.scale) ** 2).sum(1) + np.maximum(outside, 0.0) / float(self.residual_var[0])
+        return float(np.sqrt(d2.min()))
 
     def save(self, path: str | Path) -> Path:
         with open(path, "wb") as handle:
@@ -69,14 +74,16 @@ def fit_feature_stats(features: np.ndarray, labels: np.ndarray, components: int 
     """Statistics of training features (N, C) with their class labels (N,)."""
     x = np.asarray(features, np.float64).reshape(len(features), -1)
     labels = np.asarray(labels)
-    mean = x.mean(0)
     classes = np.unique(labels)
-    residual = x - np.stack([x[labels == c].mean(0) for c in classes])[np.searchsorted(classes, labels)]
-    _, _, axes = np.linalg.svd(residual - residual.mean(0), full_matrices=False)
-    axes = axes[: min(components, axes.shape[0])]
-    scale = 1.0 / np.maximum((residual @ axes.T).std(0), 1e-6)
-    class_means = np.stack([(axes @ (x[labels == c].mean(0) - mean)) * scale for c in classes])
-    return FeatureStats(mean, axes, scale, class_means)
+    centres = np.stack([x[labels == c].mean(0) for c in classes])
+    residual = x - centres[np.searchsorted(classes, labels)]
+    _, _, axes = np.linalg.svd(residual, full_matrices=False)
+    k = min(components, axes.shape[0], x.shape[1] - 1)
+    axes = axes[:k]
+    inside = residual @ axes.T
+    scale = 1.0 / np.maximum(inside.std(0), 1e-6)
+    outside = ((residual**2).sum(1) - (inside**2).sum(1)).mean() / (x.shape[1] - k)
+    return FeatureStats(axes, scale, centres, np.array([max(outside, 1e-12)]))
 
 
 @dataclass(frozen=True)
