@@ -70,18 +70,24 @@ def make_thumbnail(frame_bgr: np.ndarray, mask: np.ndarray | None, width: int = 
 
 
 class MemoryFieldStore:
-    """Keeps up to ``max_fields`` fields in memory; thread-safe. Nothing is written to disk."""
+    """Keeps up to ``max_fields`` fields in memory as lossless PNG bytes; thread-safe.
 
-    def __init__(self, max_fields: int = 300) -> None:
+    The stand-in for runs without a session: nothing is written to disk. PNG (fast setting)
+    keeps a 1920×1080 field at roughly 2-3 MB instead of 6 MB, so the cap bounds memory.
+    """
+
+    def __init__(self, max_fields: int = 200) -> None:
         self.max_fields = max_fields
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._records: dict[int, GalleryRecord] = {}
-        self._images: dict[int, tuple[np.ndarray, np.ndarray | None]] = {}
+        self._images: dict[int, tuple[bytes, bytes | None]] = {}
 
     def add_field(self, kind, frame_bgr, mask, result, flag) -> GalleryRecord:
         mask_array = None if mask is None else mask.mask
         thumb = make_thumbnail(frame_bgr, mask_array)
+        image_png = _png(frame_bgr)
+        mask_png = None if mask_array is None else _png(mask_array)
         with self._lock:
             if len(self._records) >= self.max_fields:
                 raise StoreFullError(
@@ -90,7 +96,7 @@ class MemoryFieldStore:
                 )
             record = GalleryRecord(next(self._ids), kind, thumb, result, captured_at=time.time())
             self._records[record.id] = record
-            self._images[record.id] = (frame_bgr.copy(), None if mask_array is None else mask_array.copy())
+            self._images[record.id] = (image_png, mask_png)
         return record
 
     def review(self, field_id, decision, comment) -> GalleryRecord:
@@ -105,11 +111,20 @@ class MemoryFieldStore:
 
     def full_image(self, field_id) -> np.ndarray:
         with self._lock:
-            return self._images[field_id][0]
+            data = self._images[field_id][0]
+        return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
 
     def mask(self, field_id) -> np.ndarray | None:
         with self._lock:
-            return self._images[field_id][1]
+            data = self._images[field_id][1]
+        return None if data is None else cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
+
+
+def _png(image: np.ndarray) -> bytes:
+    ok, data = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    if not ok:
+        raise ValueError(f"the field ({image.dtype} {image.shape}) could not be encoded as PNG")
+    return data.tobytes()
 
 
 def bgr_to_pixmap(bgr: np.ndarray) -> QPixmap:

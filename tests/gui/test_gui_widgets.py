@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QRectF
 
 from allscope import DISCLAIMER
 from allscope.core.model_package import InputSpec, ModelPackage
@@ -140,6 +141,22 @@ def test_live_view_reduces_large_fields_to_the_screen_size(qtbot):
     view.show_field(image, None)
     assert view.displayed_image().shape[1] < 1920
     assert view.image.mapRectToView(view.image.boundingRect()).width() == pytest.approx(1920)
+
+
+def test_zoomed_in_live_view_shows_full_resolution(qtbot):
+    view = LiveView()
+    qtbot.addWidget(view)
+    view.resize(500, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    image = np.zeros((1080, 1920, 3), np.uint8)
+    view.show_field(image, None)
+    view.view.setRange(QRectF(800, 400, 240, 135), padding=0)  # zoom on an eighth of the width
+    view.show_field(image, None)
+    assert view.display_scale() == 1.0 and view.displayed_image().shape[:2] == (1080, 1920)
+    view.fit()
+    view.show_field(image, None)
+    assert view.displayed_image().shape[1] < 1920
 
 
 def test_live_view_rejects_unknown_mode(qtbot):

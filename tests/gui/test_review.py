@@ -2,6 +2,8 @@
 
 import threading
 
+import numpy as np
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
@@ -81,6 +83,14 @@ def test_failed_review_is_reported_and_leaves_the_record(qtbot):
         qtbot.keyClick(panel.pane, Qt.Key.Key_A)
     assert "disk full" in signal.args[0]
     assert model.record(0).decision is None
+
+
+def test_memory_store_gives_back_the_exact_field_and_mask():
+    store = MemoryFieldStore()
+    image, mask = field_with_cells()
+    record = store.add_field("flag", image, mask, result(0.7), None)
+    assert np.array_equal(store.full_image(record.id), image)
+    assert np.array_equal(store.mask(record.id), mask.mask)
 
 
 def test_memory_store_refuses_beyond_its_capacity_with_advice():
