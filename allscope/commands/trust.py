@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     augment_parser.add_argument("--out", type=Path, required=True, help="new package folder")
     cost = sub.add_parser("cost", help="added ms per 1080p frame for gate + normalisation")
     cost.add_argument("--repeats", type=int, default=200)
+    cost.add_argument("--threads", type=int, default=1, help="OpenCV threads (the live pipeline uses all)")
     return parser
 
 

@@ -37,8 +37,7 @@ import cv2
 import numpy as np
 
 from .colour_target import ColourTarget, load_colour_target, to_lab
-from .colour_transfer import (apply_matrix, background_gains, compose, delta_e, gains_matrix, glass_bgr,
-                              glass_colour, reinhard_matrix)
+from .colour_transfer import apply_matrix, colour_matrix, compose, delta_e, gains_matrix, glass_bgr, glass_colour
 from .quality import analysis_image
 
 MODES = ("white", "reinhard")
@@ -142,12 +141,9 @@ class ColourNormalizer:
             self.drift = delta_e(to_lab(glass)[0, 0], self.white.white_lab)
         if self.mode == "white" and pre is not None:
             fitted = pre
-        elif self.mode == "white":
-            fitted = background_gains(small, self.target)
         else:
             base = small if pre is None else apply_matrix(small, pre)
-            k = self.strength
-            fitted = k * reinhard_matrix(base, self.target) + (1 - k) * background_gains(base, self.target)
+            fitted = colour_matrix(base, self.target, self.strength if self.mode == "reinhard" else 0.0)
             fitted = fitted if pre is None else compose(fitted, pre)
         a = self.smoothing
         self.matrix = fitted if self.matrix is None else (1 - a) * self.matrix + a * fitted

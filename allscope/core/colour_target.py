@@ -79,10 +79,12 @@ def split_regions(lab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def region_stats(lab: np.ndarray, region: np.ndarray) -> RegionStats | None:
-    pixels = lab[region]
-    if len(pixels) < MIN_REGION_PIXELS:
+    """Mean and std of a region's L*a*b* pixels; None when it is too small to say."""
+    mask = region.view(np.uint8) if region.dtype == np.bool_ else region
+    if cv2.countNonZero(mask) < MIN_REGION_PIXELS:
         return None
-    return RegionStats(tuple(map(float, pixels.mean(0))), tuple(map(float, pixels.std(0))))
+    mean, std = cv2.meanStdDev(lab, mask=mask)
+    return RegionStats(tuple(map(float, mean.ravel())), tuple(map(float, std.ravel())))
 
 
 def field_pixels(bgr: np.ndarray, exclude_corner: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

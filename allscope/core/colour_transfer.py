@@ -41,31 +41,35 @@ def apply_matrix(bgr: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     return cv2.transform(bgr, matrix.astype(np.float32))
 
 
-def _reinhard_points(lab: np.ndarray, bgr: np.ndarray, source: RegionStats, target: RegionStats,
-                     samples: int) -> tuple[np.ndarray, np.ndarray]:
+def _reinhard_points(lab: np.ndarray, bgr: np.ndarray, region: np.ndarray, source: RegionStats,
+                     target: RegionStats, samples: int) -> tuple[np.ndarray, np.ndarray]:
     """(source BGR, Reinhard-mapped BGR) for up to ``samples`` pixels of one region."""
-    step = max(1, len(lab) // samples)
-    lab, bgr = lab[::step], bgr[::step]
+    index = np.flatnonzero(region)
+    index = index[:: max(1, len(index) // samples)]
+    lab, bgr = lab.reshape(-1, 3)[index], bgr.reshape(-1, 3)[index]
     ratio = np.clip(np.asarray(target.std) / np.maximum(np.asarray(source.std), 1e-3), 1 / MAX_STD_RATIO, MAX_STD_RATIO)
     mapped = (lab - np.asarray(source.mean)) * ratio + np.asarray(target.mean)
     return bgr.astype(np.float64), lab_to_bgr(mapped.reshape(-1, 1, 3)).reshape(-1, 3).astype(np.float64)
 
 
-def reinhard_matrix(small_bgr: np.ndarray, target: ColourTarget, samples: int = 2000) -> np.ndarray:
-    """3×4 affine BGR map that best carries out Reinhard transfer of background and cells
-    separately (equal weight each); per-channel gains on the background when no cells show."""
+def colour_matrix(small_bgr: np.ndarray, target: ColourTarget, strength: float = 1.0,
+                  samples: int = 1000) -> np.ndarray:
+    """3×4 affine BGR map toward ``target``: ``strength`` × Reinhard transfer (background and
+    cells separately, equal weight, least squares) + (1 - ``strength``) × background gains.
+    With no stained cells in view, gains carrying the whole view onto the target background."""
     lab = to_lab(small_bgr)
     regions = split_regions(lab)
-    if not _distinct(lab, *regions):  # no stained cells in view: the whole view is background
+    stats = [region_stats(lab, region) for region in regions]
+    if None in stats or delta_e(stats[0].mean, stats[1].mean) < MIN_REGION_CONTRAST:
         return gains_matrix(small_bgr.reshape(-1, 3).mean(0), background_bgr(target))
-    sources, targets = [], []
-    for region, goal in zip(regions, (target.background, target.cells)):
-        src, dst = _reinhard_points(lab[region], small_bgr[region], region_stats(lab, region), goal, samples)
-        sources.append(src)
-        targets.append(dst)
+    gains = gains_matrix(cv2.mean(small_bgr, mask=regions[0].view(np.uint8))[:3], background_bgr(target))
+    if strength <= 0.0:
+        return gains
+    sources, targets = zip(*(_reinhard_points(lab, small_bgr, region, source, goal, samples)
+                             for region, source, goal in zip(regions, stats, (target.background, target.cells))))
     x = np.hstack([np.vstack(sources), np.ones((sum(len(s) for s in sources), 1))])
     solution, *_ = np.linalg.lstsq(x, np.vstack(targets), rcond=None)
-    return solution.T
+    return strength * solution.T + (1.0 - strength) * gains
 
 
 def background_bgr(target: ColourTarget) -> np.ndarray:
@@ -79,18 +83,3 @@ def glass_bgr(target: ColourTarget) -> np.ndarray:
 
 def _bgr_of(lab) -> np.ndarray:
     return np.clip(lab_to_bgr(np.asarray(lab, np.float32).reshape(1, 1, 3)).reshape(3), 1, 255)
-
-
-def background_gains(small_bgr: np.ndarray, target: ColourTarget) -> np.ndarray:
-    """Gains carrying the view's background class onto the target's (the whole view's mean
-    when no stained cells show); less hurt by clipped glass than the glass alone."""
-    lab = to_lab(small_bgr)
-    background, cells = split_regions(lab)
-    pixels = small_bgr[background] if _distinct(lab, background, cells) else small_bgr
-    return gains_matrix(pixels.reshape(-1, 3).mean(0), background_bgr(target))
-
-
-def _distinct(lab: np.ndarray, background: np.ndarray, cells: np.ndarray) -> bool:
-    """True when the dark class is stained cells, not just a darker corner of empty glass."""
-    stats = [region_stats(lab, background), region_stats(lab, cells)]
-    return None not in stats and delta_e(stats[0].mean, stats[1].mean) >= MIN_REGION_CONTRAST

@@ -2,7 +2,8 @@
 
 A screening tool that flags blurry, smeared, badly exposed or empty fields produces noise,
 so every frame is judged before inference on four cheap measures, all taken on one small
-grey copy of the frame (short side ``analysis_side`` px):
+grey copy of the frame (scaled so white cells are about ``cell_px`` across, short side at
+least ``analysis_side`` px):
 
 - focus: the share of gradient energy around the white cells that a small re-blur removes
   (sharp edges lose much, blurred ones little). It is contrast-invariant, and the re-blur
@@ -47,7 +48,8 @@ class QualitySettings:
     min_background: float = 100.0  # 90th percentile of grey (0-255): the lit background
     min_cells: int = 1
     reject_moving: bool = False  # also reject every frame the motion detector calls moving
-    analysis_side: int = 192
+    analysis_side: int = 160  # least short side (px) of the grey image the checks run on
+    cell_px: float = 40.0  # white-cell diameter (px) the analysis image is scaled to, if larger
 
     def __post_init__(self) -> None:
         for name in ("min_sharpness", "max_shift", "min_match", "max_highlights", "max_shadows"):
@@ -57,8 +59,8 @@ class QualitySettings:
             raise ValueError(f"reblur_fraction must be within (0, 1], got {self.reblur_fraction}")
         if not 0.0 <= self.min_background <= 255.0:
             raise ValueError(f"min_background must be within 0..255, got {self.min_background}")
-        if self.min_cells < 0 or self.analysis_side < 32:
-            raise ValueError("min_cells must be >= 0 and analysis_side >= 32")
+        if self.min_cells < 0 or self.analysis_side < 32 or self.cell_px < 8:
+            raise ValueError("min_cells must be >= 0, analysis_side >= 32 and cell_px >= 8")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -153,10 +155,9 @@ class ShiftMeter:
 
     def __call__(self, grey: np.ndarray) -> tuple[float | None, float | None]:
         """(shift as a fraction of the width, correlation peak); (None, None) on the first frame."""
-        thumb = grey
-        while thumb.shape[1] > THUMB_WIDTH:
-            thumb = cv2.pyrDown(thumb)
-        thumb = thumb.astype(np.float32)
+        h, w = grey.shape
+        size = (min(w, THUMB_WIDTH), max(8, round(min(w, THUMB_WIDTH) * h / w)))
+        thumb = cv2.resize(grey, size, interpolation=cv2.INTER_AREA).astype(np.float32)
         previous, self._previous = self._previous, thumb
         if previous is None or previous.shape != thumb.shape:
             return None, None
@@ -186,17 +187,26 @@ class QualityGate:
         """Every measure of one frame (updates the motion reference)."""
         if bgr.ndim != 3 or bgr.shape[2] != 3 or bgr.dtype != np.uint8:
             raise ValueError(f"expected a uint8 BGR image (H, W, 3), got {bgr.dtype} {bgr.shape}")
-        small = analysis_image(bgr, self.settings.analysis_side)
+        diameter = median_wbc_diameter(mask)
+        small = analysis_image(bgr, self._side(bgr.shape, diameter))
         grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
         highlights, shadows, background = exposure(small, grey)
         shift, match = self._shift(grey)
         focus = None
         if mask.wbc_count:
             scale = grey.shape[0] / bgr.shape[0]
-            sigma = float(np.clip(self.settings.reblur_fraction * median_wbc_diameter(mask) * scale, 0.7, 8.0))
+            sigma = float(np.clip(self.settings.reblur_fraction * diameter * scale, 0.7, 8.0))
             region = cell_region(mask, grey.shape, max(1, round(2 * sigma)))
             focus = sharpness(grey, region, sigma)
         return QualityMeasures(focus, shift, match, highlights, shadows, background, mask.wbc_count)
+
+    def _side(self, shape: tuple[int, ...], diameter: float) -> int:
+        """Short side of the analysis image: white cells about ``cell_px`` across, but never
+        smaller than ``analysis_side`` (the cost bound) nor larger than the frame."""
+        short = min(shape[:2])
+        if diameter <= 0:
+            return self.settings.analysis_side
+        return max(self.settings.analysis_side, round(short * min(1.0, self.settings.cell_px / diameter)))
 
     def judge(self, m: QualityMeasures, moving: bool = False) -> tuple[bool, tuple[str, ...]]:
         """(assessable, reasons) for measures already taken; every failing check is named."""
