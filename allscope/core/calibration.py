@@ -16,7 +16,7 @@ matrices) is the default. Reinhard's transfer assumes the view holds what the tr
 held; at full strength it turns a smear's pink red cells toward the training cells' purple, and
 the mask then lost 16 of 36 white cells on the demo slide. At half strength the demo keeps
 36 of 36, and on BCCD (a foreign camera and stain) the WBC-box recall goes from 370 to 371 of
-372 boxes while mask components outside any box fall from 2.75 to 0.67 per field ("white"
+372 boxes while mask components outside any box fall from 2.75 to 0.66 per field ("white"
 alone: 3.28). Measured with ``allscope trust bccd --recall-only``.
 
 Either way the frame is changed by a single 3×4 matrix (``cv2.transform``), cheap at 1080p.
