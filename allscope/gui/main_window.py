@@ -25,6 +25,7 @@ from allscope.gui.gallery import FieldStore, GalleryModel, MemoryFieldStore
 from allscope.gui.live_controller import LiveController
 from allscope.gui.live_view import MODES, LiveView
 from allscope.gui.model_loading import load_classifier
+from allscope.gui.plots import PLOT_COUNT
 from allscope.gui.settings import Settings, save_settings
 from allscope.gui.source_opening import SourceOpening
 from allscope.gui.status import StatusValues
@@ -34,7 +35,6 @@ log = logging.getLogger(__name__)
 DISPLAY_MS = 15
 HOUSEKEEPING_MS = 250
 SHUTDOWN_WAIT_S = 8.0  # per thread; a camera may take seconds to let go
-PLOT_EVERY = 2  # housekeeping ticks per plot redraw
 CAMERA_OPTIONS = ("width", "height", "fps", "exposure", "gain", "auto_exposure", "auto_white_balance",
                   "white_balance")
 
@@ -211,9 +211,8 @@ class MainWindow(QMainWindow):
             stats = self.controller.stats()
             self.plots.add_rates(now, self.meter.rate.rate(), stats.processed_fps, stats.infer_ms)
             self.status_bar.show_values(self._status_values(stats))
-        self._house_ticks += 1
-        if self._house_ticks % PLOT_EVERY == 0:  # plots redraw at 2 Hz: enough to read, cheap
-            self.plots.refresh(now)
+        self._house_ticks += 1  # one plot per tick: each redraws every 0.75 s, none stalls the display
+        self.plots.refresh(now, self._house_ticks % PLOT_COUNT)
         for outcome in self.writer.drain():
             if outcome.record is not None:
                 self.gallery_model.add_record(outcome.record)

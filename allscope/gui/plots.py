@@ -10,6 +10,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
+PLOT_COUNT = 3
 ALL_COLOUR = (200, 40, 40)
 THRESHOLD_COLOUR = (90, 90, 90)
 
@@ -55,7 +56,7 @@ class RollingSeries:
 def _plot(title: str, y_label: str) -> pg.PlotWidget:
     plot = pg.PlotWidget(title=title)
     plot.setBackground("w")
-    plot.showGrid(x=True, y=True, alpha=0.2)
+    # no grid: it doubles to quadruples the cost of every repaint (measured with QWidget.grab)
     plot.setLabel("bottom", "seconds")
     plot.setLabel("left", y_label)
     plot.setMouseEnabled(x=False, y=False)
@@ -70,7 +71,7 @@ class RollingPlots(QWidget):
     def __init__(self, seconds: float = 60.0, threshold: float = 0.5, parent=None) -> None:
         super().__init__(parent)
         self.seconds = float(seconds)
-        capacity = int(self.seconds * 40) + 1  # up to 40 classified fields a second
+        capacity = int(self.seconds * 25) + 1  # classified fields a second, at most, kept for the plot
         self.p_all = RollingSeries(capacity)
         self.display_fps = RollingSeries(int(self.seconds * 4) + 1)
         self.processed_fps = RollingSeries(int(self.seconds * 4) + 1)
@@ -115,14 +116,21 @@ class RollingPlots(QWidget):
             series.clear()
         self.refresh(0.0)
 
-    def refresh(self, now: float) -> None:
-        """Redraw the curves with time relative to ``now`` (time.monotonic())."""
+    def refresh(self, now: float, which: int | None = None) -> None:
+        """Redraw the curves with time relative to ``now`` (time.monotonic()).
+
+        ``which`` (0 P(ALL), 1 rates, 2 latency) redraws one plot only: a plot repaint costs
+        a few milliseconds, so the window redraws them in turn rather than all in one pass.
+        """
         since = now - self.seconds
-        for series, curve in (
-            (self.p_all, self.p_curve),
-            (self.display_fps, self.display_curve),
-            (self.processed_fps, self.processed_curve),
-            (self.infer_ms, self.latency_curve),
-        ):
-            t, v = series.view(since)
-            curve.setData(t - now, v)
+        for index, pairs in enumerate(self._curves()):
+            if which is not None and index != which:
+                continue
+            for series, curve in pairs:
+                t, v = series.view(since)
+                curve.setData(t - now, v)
+
+    def _curves(self) -> tuple:
+        return (((self.p_all, self.p_curve),),
+                ((self.display_fps, self.display_curve), (self.processed_fps, self.processed_curve)),
+                ((self.infer_ms, self.latency_curve),))
