@@ -1,6 +1,5 @@
 """Class activation maps on a tiny real IR: conv → feature map → pooling → batch norm → dense."""
 
-
 import cv2
 import numpy as np
 import pytest
