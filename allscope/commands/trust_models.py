@@ -39,6 +39,10 @@ def load_model(path: Path | None) -> Classifier:
     return Classifier(path)
 
 
+def ood_entry(classifier: Classifier) -> dict | None:
+    return json.loads((classifier.package.path / "model.json").read_text(encoding="utf-8")).get("ood")
+
+
 def validation_fields(args: argparse.Namespace, classifier: Classifier, part: str = "val") -> list[tuple[Path, int]]:
     """(path, label) of the split's fields; the split is --split or split.json beside the model."""
     candidates = [args.split] if args.split else [classifier.package.path / "split.json"]
@@ -102,7 +106,7 @@ def bccd(args: argparse.Namespace) -> dict:
     classifier = load_model(args.model)
     detector = load_ood(classifier.package)
     report["model"] = classifier.package.describe()
-    report["ood"] = detector.meta() if detector else "none in model.json (abstention off)"
+    report["ood"] = ood_entry(classifier) or "none in model.json (abstention off)"
     threshold = classifier.package.threshold
     paths = sorted((root / "JPEGImages").glob("*.jpg"))
     for mode in dict.fromkeys(("none", args.mode)):
@@ -135,7 +139,7 @@ def sensitivity(args: argparse.Namespace) -> dict:
     threshold = classifier.package.threshold
     report: dict = {"data": "validation blocks of split.json", "fields": len(fields), "mode": args.mode,
                     "model": classifier.package.describe(), "threshold": threshold,
-                    "ood": detector.meta() if detector else "none"}
+                    "ood": ood_entry(classifier) or "none"}
     baseline = None
     for mode in dict.fromkeys(("none", args.mode)):
         verdicts = [verdict(read(p), classifier, mode, detector) for p, _ in fields]
