@@ -27,6 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--csv", type=Path, help="write per-field results as CSV")
     parser.add_argument("--masks", type=Path, help="write one 8-bit PNG mask (0/255) per field into this folder")
     parser.add_argument("--threshold", type=probability, help="P(ALL) flag threshold (default: the model's)")
+    parser.add_argument("--normalize", action="store_true",
+                        help="normalise each field's colour toward the training data before analysis "
+                             "(for cameras and stains unlike the model's)")
     parser.add_argument("--pdf", type=Path, help="write a PDF report of the flagged fields")
     parser.add_argument("--patient", default="", help="patient or sample ID for the report")
     parser.add_argument("--slide", default="", help="slide ID for the report")
@@ -170,7 +173,7 @@ def run(args: argparse.Namespace) -> int:
         from ..core.flags import FlagPolicy
         policy = FlagPolicy(threshold=args.threshold)
     analyzer = BatchAnalyzer(classifier, policy, MaskWriter(args.masks) if args.masks else None,
-                             keep_flagged_frames=args.pdf is not None)
+                             keep_flagged_frames=args.pdf is not None, normalize=args.normalize)
     bar = ProgressBar()
     try:
         report = analyzer.run(args.inputs, bar)

@@ -15,7 +15,9 @@ from .flags import FlagPolicy, FlagTracker
 from .frames import Frame, SourceError
 from .masking import LiveMasker, lab_kmeans_mask
 from .motion import MotionDetector
-from .pipeline import base_result, cells_present_gate, classified_result
+from .calibration import ColourNormalizer
+from .pipeline import TrustModel, base_result, classified_result
+from .quality import QualityGate
 from .results import FieldResult, Flag, MaskResult
 from .sources import ImageSource, VideoSource, is_video_path
 
@@ -64,8 +66,11 @@ class BatchAnalyzer:
     """
 
     def __init__(self, classifier: Classifier | None, policy: FlagPolicy | None = None,
-                 mask_sink: MaskSink | None = None, keep_flagged_frames: bool = False) -> None:
+                 mask_sink: MaskSink | None = None, keep_flagged_frames: bool = False,
+                 normalize: bool = False) -> None:
         self.classifier = classifier
+        self.normalize = normalize
+        self.trust = TrustModel(classifier)
         threshold = classifier.package.threshold if classifier else 0.5
         self.policy = policy or FlagPolicy(threshold=threshold)
         self.mask_sink = mask_sink
@@ -80,15 +85,15 @@ class BatchAnalyzer:
 
         def on_inferred(prediction: Prediction, data: tuple[int, FieldResult]) -> None:
             index, result = data
-            classified = classified_result(result, self.classifier, prediction, 0.0)
+            classified = classified_result(result, self.classifier, prediction, 0.0, self.trust.ood)
             with lock:
                 slots[index] = classified
                 if classified.p_all < self.policy.threshold:
                     frames.pop(index, None)  # only fields that can be flagged are kept
 
-        for frame, is_moving, mask in self._fields(inputs, report):
-            assessable, reasons = cells_present_gate(frame, mask, is_moving)
-            result = base_result(frame, mask, assessable, reasons, {})
+        for frame, is_moving, mask, gate in self._fields(inputs, report):
+            assessable, reasons = gate(frame, mask, is_moving)
+            result = dataclasses.replace(base_result(frame, mask, assessable, reasons, {}), moving=is_moving)
             with lock:
                 slots.append(result)
                 index = len(slots) - 1
@@ -109,23 +114,34 @@ class BatchAnalyzer:
         self._flag(report, moving, frames)
         return report
 
-    def _fields(self, inputs: Sequence[str | Path], report: BatchReport) -> Iterator[tuple[Frame, bool, MaskResult]]:
+    def _fields(self, inputs: Sequence[str | Path],
+                report: BatchReport) -> Iterator[tuple[Frame, bool, MaskResult, QualityGate]]:
+        """(frame, moving, mask, gate) per field; images are independent, a video is a stream."""
         def on_error(path: str, message: str) -> None:
             report.errors.append(FieldError(str(path), None, message))
 
+        gate = QualityGate()
         for kind, path in expand_inputs(inputs):
             if kind == "images":
                 source = ImageSource([path], recursive=True, on_error=on_error)
                 for frame in source.frames():
-                    yield frame, False, lab_kmeans_mask(frame.image)
+                    gate.reset()
+                    frame = self._normalized(frame, ColourNormalizer() if self.normalize else None)
+                    yield frame, False, lab_kmeans_mask(frame.image), gate
                 continue
-            masker, motion = LiveMasker(), MotionDetector()
+            masker, motion, gate = LiveMasker(), MotionDetector(), QualityGate()
+            normalizer = ColourNormalizer() if self.normalize else None
             try:
                 with VideoSource(path, paced=False) as source:
                     for frame in source.frames():
-                        yield frame, motion(frame.image), masker(frame.image)
+                        frame = self._normalized(frame, normalizer)
+                        yield frame, motion(frame.image), masker(frame.image), gate
             except SourceError as exc:
                 report.errors.append(FieldError(str(path), None, str(exc)))
+
+    @staticmethod
+    def _normalized(frame: Frame, normalizer: ColourNormalizer | None) -> Frame:
+        return frame if normalizer is None else dataclasses.replace(frame, image=normalizer(frame.image))
 
     def _flag(self, report: BatchReport, moving: list[bool],
               frames: dict[int, tuple[Frame, MaskResult]]) -> None:

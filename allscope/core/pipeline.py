@@ -15,12 +15,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .cam import CamHead, evidence_map, field_heat_map, load_cam_head
 from .classifier import Classifier, Prediction, prepare_field
 from .flags import FlagPolicy, FlagTracker
 from .frames import Frame, FrameSource
 from .live import LatestFrame, RateMeter, Samples, notify_all
 from .masking import LiveMasker
 from .motion import MotionDetector
+from .ood import OodDetector, abstain, load_ood
+from .quality import QualityGate
 from .results import FieldResult, Flag, MaskResult
 
 log = logging.getLogger(__name__)
@@ -69,10 +72,11 @@ def base_result(frame: Frame, mask: MaskResult, assessable: bool, reasons: tuple
 
 
 def classified_result(result: FieldResult, classifier: Classifier, prediction: Prediction,
-                      infer_ms: float) -> FieldResult:
+                      infer_ms: float, ood: OodDetector | None = None) -> FieldResult:
+    """The result with the model's verdict; beyond the OOD threshold it becomes not assessable."""
     classes = classifier.classes
     probabilities = prediction.probabilities
-    return dataclasses.replace(
+    result = dataclasses.replace(
         result,
         classes=classes,
         probabilities=tuple(float(p) for p in probabilities),
@@ -80,6 +84,28 @@ def classified_result(result: FieldResult, classifier: Classifier, prediction: P
         p_all=classifier.p_all(probabilities),
         timings_ms={**result.timings_ms, "infer": infer_ms},
     )
+    if ood is not None:
+        result = abstain(result, ood.score(prediction.scores, prediction.outputs), ood)
+    return result
+
+
+def flag_heat_map(classifier: Classifier, head: CamHead | None, prediction: Prediction,
+                  result: FieldResult, frame_shape: tuple[int, ...]) -> np.ndarray | None:
+    """Where in the frame the evidence for the flagged class lies (only for flagged fields)."""
+    feature_map = prediction.outputs.get("feature_map")
+    if head is None or feature_map is None or result.label is None:
+        return None
+    cam = evidence_map(feature_map, head, classifier.classes.index(result.label),
+                       versus=classifier.package.benign_index)
+    return field_heat_map(cam, frame_shape)
+
+
+class TrustModel:
+    """The model's abstention detector and CAM head, loaded once from its package."""
+
+    def __init__(self, classifier: Classifier | None) -> None:
+        self.ood = load_ood(classifier.package) if classifier else None
+        self.cam_head = load_cam_head(classifier.package) if classifier else None
 
 
 class Pipeline:
@@ -91,14 +117,15 @@ class Pipeline:
         classifier: Classifier | None = None,
         policy: FlagPolicy | None = None,
         *,
-        gate: Gate = cells_present_gate,
+        gate: Gate | None = None,
         moving_classify_every: int = 3,
         normalizer: Callable[[np.ndarray], np.ndarray] | None = None,
     ) -> None:
         self.source = source
         self.normalizer = normalizer
         self.classifier = classifier
-        self.gate = gate
+        self.gate = gate if gate is not None else QualityGate()
+        self._trust = TrustModel(classifier)
         self.moving_classify_every = max(1, moving_classify_every)
         self._tracker = FlagTracker(policy or FlagPolicy(
             threshold=classifier.package.threshold if classifier else 0.5))
@@ -265,7 +292,7 @@ class Pipeline:
         if self._stop.is_set() and not self._threads[1].is_alive():
             return
         infer_ms = (time.perf_counter() - started) * 1e3
-        result = classified_result(result, self.classifier, prediction, infer_ms)
+        result = classified_result(result, self.classifier, prediction, infer_ms, self._trust.ood)
         with self._lock:
             flag = self._tracker.update(result, moving)
             if flag is not None:
@@ -277,4 +304,6 @@ class Pipeline:
         self._latency_ms.add((time.monotonic() - frame.timestamp) * 1e3)
         notify_all(self._result_listeners, result)
         if flag is not None:
+            heat = flag_heat_map(self.classifier, self._trust.cam_head, prediction, result, frame.image.shape)
+            flag = dataclasses.replace(flag, result=result, heat_map=heat)
             notify_all(self._flag_listeners, flag, frame, mask)

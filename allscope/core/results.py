@@ -85,3 +85,4 @@ class Flag:
     label: str
     p_all: float
     result: FieldResult
+    heat_map: np.ndarray | None = None  # class activation map over the frame, float32 0..1, when the model has one

@@ -1,0 +1,70 @@
+"""The live pipeline with the trust features: CAM on flags and OOD abstention."""
+
+import json
+import time
+
+import numpy as np
+import pytest
+
+from allscope.core.classifier import Classifier
+from allscope.core.flags import FlagPolicy
+from allscope.core.frames import Frame, FrameSource
+from allscope.core.ood import OUTSIDE
+from allscope.core.pipeline import Pipeline
+from test_cam import BLAST, BLAST_RADIUS, field_with_blast, write_cam_package
+
+trust_export = pytest.importorskip("allscope.training.trust_export")
+
+
+class Repeat(FrameSource):
+    def __init__(self, image, count):
+        super().__init__()
+        self.image, self.count = image, count
+
+    def describe(self):
+        return "repeat"
+
+    def frames(self):
+        for i in range(self.count):
+            if self.stopped:
+                return
+            yield Frame(id=i, timestamp=time.monotonic(), image=self.image, source="repeat", name=f"f{i}")
+            time.sleep(1 / 30)
+
+
+@pytest.fixture()
+def augmented(tmp_path):
+    write_cam_package(tmp_path / "plain")
+    return trust_export.augment_package(tmp_path / "plain", tmp_path / "augmented")
+
+
+def run(package, image, count=12):
+    flags, results = [], []
+    pipeline = Pipeline(Repeat(image, count), Classifier(package, inference_precision="f32"),
+                        FlagPolicy(threshold=0.3, consecutive=2))
+    pipeline.add_flag_listener(lambda flag, frame, mask: flags.append(flag))
+    pipeline.add_result_listener(results.append)
+    pipeline.start()
+    assert pipeline.wait(timeout=20)
+    pipeline.stop()
+    return flags, results
+
+
+def test_a_flag_carries_a_heat_map_that_peaks_on_the_blast(augmented):
+    flags, _ = run(augmented, field_with_blast())
+    assert len(flags) == 1 and flags[0].heat_map is not None
+    heat = flags[0].heat_map
+    assert heat.shape == (224, 224)
+    y, x = np.unravel_index(np.argmax(heat), heat.shape)
+    assert np.hypot(x - BLAST[0], y - BLAST[1]) <= BLAST_RADIUS + 16  # within one feature cell
+
+
+def test_fields_beyond_the_ood_threshold_are_never_flagged(augmented):
+    meta_path = augmented / "model.json"
+    meta = json.loads(meta_path.read_text())
+    meta["ood"] = {"kind": "energy", "threshold": -1e6, "temperature": 1.0}  # everything is outside
+    meta_path.write_text(json.dumps(meta))
+    flags, results = run(augmented, field_with_blast())
+    classified = [r for r in results if r.classified]
+    assert classified and all(OUTSIDE in r.reasons and not r.assessable for r in classified)
+    assert flags == []
