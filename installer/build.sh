@@ -38,6 +38,8 @@ else
 fi
 
 rm -f "$archive"
-tar -C dist -czf "$archive" allscope
+packed=allscope
+[ "$os" = darwin ] && packed=allscope.app  # the .app bundle made from the same folder
+tar -C dist -czf "$archive" "$packed"
 echo "bundle:  $bundle ($(du -sh "$bundle" | cut -f1) unpacked), built in $((built - start)) s"
 echo "archive: $archive ($(du -h "$archive" | cut -f1))"
