@@ -1,5 +1,6 @@
 """The classification panel: per-class bars, P(ALL) against the threshold, the state in words,
-and a flag indicator that stays lit for a few seconds so that it never flickers."""
+a flag indicator that stays lit for a few seconds so that it never flickers, and the count of
+fields outside the model's experience (which the model abstains on and never flags)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QFormLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
+from allscope.core.ood import OUTSIDE
 from allscope.core.results import FieldResult
 
 FLAG_HOLD_S = 3.0
 ALL_RED = QColor(200, 40, 40)
 CALM_GREEN = QColor(40, 140, 70)
+OUTSIDE_WORDS = "Outside the model's experience"
 
 
 def describe_state(result: FieldResult | None, classified: FieldResult | None, threshold: float,
@@ -22,12 +25,15 @@ def describe_state(result: FieldResult | None, classified: FieldResult | None, t
     if result.wbc_count == 0:
         return "No cells in view"
     if not result.assessable:
-        why = f" ({'; '.join(result.reasons)})" if result.reasons else ""
-        return f"Not assessable{why}"
+        if OUTSIDE in result.reasons:
+            return OUTSIDE_WORDS
+        return f"Not assessable — {'; '.join(result.reasons)}" if result.reasons else "Not assessable"
     if not has_model:
         return f"{result.wbc_count} white cell(s); not classified (no model)"
     if classified is None or classified.p_all is None:
         return "Classifying…"
+    if OUTSIDE in classified.reasons:
+        return OUTSIDE_WORDS  # the model abstained: its probabilities are kept, not acted on
     if classified.p_all < threshold:
         return "Benign"
     subtype = _most_likely_all_class(classified, benign_class)
@@ -88,9 +94,13 @@ class ClassificationPanel(QWidget):
         self.flag_label.setMinimumHeight(30)
         self.wbc_label = QLabel("White cells in view: —", self)
         self.p_bar = ThresholdBar(self)
+        self.outside_label = QLabel(self)
+        self.outside_label.setToolTip("Fields unlike the model's training data: shown, counted and "
+                                      "listed in the report, never flagged.")
+        self.set_outside_count(0)
         self._form = QFormLayout()
         layout = QVBoxLayout(self)
-        for widget in (self.flag_label, self.state_label, self.wbc_label, self.p_bar):
+        for widget in (self.flag_label, self.state_label, self.wbc_label, self.p_bar, self.outside_label):
             layout.addWidget(widget)
         layout.addLayout(self._form)
         layout.addStretch(1)
@@ -112,6 +122,11 @@ class ClassificationPanel(QWidget):
             bar.setFormat("—")
             self._bars[name] = bar
             self._form.addRow(name, bar)
+
+    def set_outside_count(self, count: int) -> None:
+        text = f"Fields outside the model's experience: {count}"
+        if self.outside_label.text() != text:
+            self.outside_label.setText(text)
 
     def note_flag(self, now: float) -> None:
         """A flag was raised: light the indicator for at least ``FLAG_HOLD_S`` seconds."""

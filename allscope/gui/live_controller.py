@@ -3,6 +3,10 @@
 Pipeline callbacks arrive on worker threads. Nothing here emits a Qt signal: flags go to the
 capture writer (a bounded queue), status messages and flag times into bounded deques, and
 the GUI timer drains them. The display reads ``latest()`` on the same timer.
+
+The trust features are set here: the quality gate's thresholds (``set_quality``), the colour
+normaliser (``set_normalization``, ``calibrate``) and the count of fields outside the model's
+experience (``outside``). All three may change while the pipeline runs.
 """
 
 from __future__ import annotations
@@ -11,12 +15,17 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
+from pathlib import Path
 
+from allscope.core.calibration import CalibrationError, WhiteReference, white_reference
 from allscope.core.flags import FlagPolicy
 from allscope.core.frames import Frame, FrameSource
 from allscope.core.pipeline import LiveSnapshot, Pipeline, PipelineStats
-from allscope.core.results import Flag, MaskResult
+from allscope.core.quality import QualityGate, QualitySettings
+from allscope.core.results import FieldResult, Flag, MaskResult
 from allscope.gui.capture import FieldWriter
+from allscope.gui.live_trust import OutsideCounter, SwitchableNormalizer, normalizer_for, source_key
 from allscope.gui.tee_source import TeeSource
 
 log = logging.getLogger(__name__)
@@ -27,10 +36,19 @@ class LiveController:
     """Runs ``source`` through a Pipeline; flagged fields go to ``writer``."""
 
     def __init__(self, source: FrameSource, classifier, policy: FlagPolicy, writer: FieldWriter,
-                 problems: deque | None = None) -> None:
+                 problems: deque | None = None, *, on_result: Callable[[FieldResult], None] | None = None,
+                 quality: QualitySettings | None = None, normalize: bool = False,
+                 config_dir: str | Path | None = None) -> None:
         self.source = TeeSource(source)
         self.writer = writer
-        self.pipeline = Pipeline(self.source, classifier, policy)
+        self.camera_key = source_key(source)
+        self.gate = QualityGate(quality)
+        self.normalizer = SwitchableNormalizer()
+        self.outside = OutsideCounter()
+        self.pipeline = Pipeline(self.source, classifier, policy, gate=self.gate, normalizer=self.normalizer)
+        self.pipeline.add_result_listener(self.outside.update)
+        if on_result is not None:  # e.g. the session's per-frame record
+            self.pipeline.add_result_listener(on_result)
         self.messages: deque[tuple[str, str]] = deque(maxlen=MAX_MESSAGES)
         self.flag_times: deque[float] = deque(maxlen=MAX_MESSAGES)
         self.flags = 0
@@ -41,6 +59,8 @@ class LiveController:
         on_status = getattr(source, "on_status", None)  # cameras report lost / reconnecting
         if callable(on_status):
             on_status(self._on_camera_status)
+        if normalize:
+            self.set_normalization(True, config_dir)
 
     def start(self) -> None:
         self.started_at = time.monotonic()
@@ -65,6 +85,41 @@ class LiveController:
 
     def threads(self) -> list[threading.Thread]:
         return self.pipeline.threads()
+
+    # trust -------------------------------------------------------------------------------
+    def set_quality(self, quality: QualitySettings) -> None:
+        """New gate thresholds, used from the next frame on (one attribute swap)."""
+        self.gate.settings = quality
+
+    def set_normalization(self, enabled: bool, config_dir: str | Path | None = None) -> None:
+        """Normalise colours (with this source's saved white reference, if any) or stop.
+
+        An unreadable reference is reported as a warning; normalisation then runs without it.
+        """
+        if not enabled:
+            self.normalizer.inner = None
+            return
+        try:
+            self.normalizer.inner = normalizer_for(config_dir, self.camera_key)
+        except CalibrationError as exc:
+            self.messages.append(("warning", str(exc)))
+            self.normalizer.inner = normalizer_for(None, self.camera_key)
+
+    def calibrate(self, config_dir: str | Path) -> WhiteReference:
+        """Take the newest raw frame as the white reference of this source, save it in
+        ``config_dir`` and normalise with it from now on (if normalisation is on).
+
+        Raises ``CalibrationError`` (with what to do) when the frame cannot serve, and
+        ``OSError`` when the reference cannot be saved.
+        """
+        frame = self.latest_frame()
+        if frame is None:
+            raise CalibrationError("No frame has arrived yet: wait for the live image, then calibrate again.")
+        reference = white_reference(frame.image, self.camera_key)
+        reference.save(config_dir)
+        if self.normalizer.enabled:
+            self.normalizer.inner = normalizer_for(config_dir, self.camera_key, reference)
+        return reference
 
     def drain_messages(self) -> list[tuple[str, str]]:
         """(level, message) pairs reported since the last call, oldest first."""

@@ -1,12 +1,26 @@
-"""The flag policy (threshold, dwell length, hysteresis) and the session's information fields."""
+"""The flag policy (threshold, dwell length, hysteresis), the field-quality limits and colour
+normalisation, and the session's information fields."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QFormLayout, QLineEdit, QSpinBox, QWidget
+from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QFormLayout, QLabel, QLineEdit, QSpinBox, QWidget
+
+from allscope.core.quality import QualitySettings
 
 SESSION_FIELDS = {"patient_id": "Patient or sample ID", "slide_id": "Slide ID", "operator": "Operator",
                   "lab": "Laboratory"}
+# Gate thresholds editable here: key -> (label, maximum, step, decimals, tooltip)
+QUALITY_FIELDS = {
+    "min_sharpness": ("Focus, at least", 1.0, 0.01, 3,
+                      "Focus score (0-1) around the white cells below which a field is out of focus."),
+    "max_highlights": ("Clipped white, at most", 1.0, 0.01, 3,
+                       "Fraction of pixels clipped white above which a field is over-exposed."),
+    "max_shadows": ("Clipped black, at most", 1.0, 0.01, 3,
+                    "Fraction of pixels clipped black above which a field is under-exposed."),
+    "min_background": ("Background level, at least", 255.0, 5.0, 0,
+                       "Brightness (0-255) of the lit background below which a field is under-exposed."),
+}
 
 
 class PolicyPanel(QWidget):
@@ -14,6 +28,8 @@ class PolicyPanel(QWidget):
 
     policy_changed = Signal(dict)
     session_changed = Signal(dict)
+    quality_changed = Signal(dict)  # the full QualitySettings dict
+    normalization_changed = Signal(bool)
 
     def __init__(self, policy: dict, session_info: dict, parent=None) -> None:
         super().__init__(parent)
@@ -33,6 +49,7 @@ class PolicyPanel(QWidget):
         for label, widget in (("Flag threshold", self.threshold), ("Frames in a row", self.consecutive),
                               ("Hysteresis", self.release), ("Flag", self.require_still)):
             form.addRow(label, widget)
+        self._build_quality(form)
         self.session_edits = {key: QLineEdit(self) for key in SESSION_FIELDS}
         for key, label in SESSION_FIELDS.items():
             form.addRow(label, self.session_edits[key])
@@ -44,6 +61,46 @@ class PolicyPanel(QWidget):
             widget.valueChanged.connect(self._policy_edited)
         self.consecutive.valueChanged.connect(self._policy_edited)
         self.require_still.toggled.connect(self._policy_edited)
+
+    def _build_quality(self, form: QFormLayout) -> None:
+        form.addRow(QLabel("<b>Field quality</b>", self))
+        self._quality = QualitySettings().to_dict()
+        self.quality_boxes: dict[str, QDoubleSpinBox] = {}
+        for key, (label, maximum, step, decimals, tip) in QUALITY_FIELDS.items():
+            box = QDoubleSpinBox(self)
+            box.setRange(0.0, maximum)
+            box.setSingleStep(step)
+            box.setDecimals(decimals)
+            box.setToolTip(tip)
+            self.quality_boxes[key] = box
+            form.addRow(label, box)
+        self.normalize = QCheckBox("normalise colours to the training data", self)
+        self.normalize.setToolTip("Bring each frame toward the training fields' colours before masking and "
+                                  "classification (with this camera's white reference once calibrated).")
+        form.addRow("Colour", self.normalize)
+        self.set_quality(self._quality)
+        for box in self.quality_boxes.values():
+            box.valueChanged.connect(self._quality_edited)
+        self.normalize.toggled.connect(self.normalization_changed.emit)
+
+    def set_quality(self, quality: dict, normalize: bool | None = None) -> None:
+        """Show ``quality`` (QualitySettings keys) and, if given, the normalisation switch."""
+        self._quality = {**self._quality, **quality}
+        widgets = (*self.quality_boxes.values(), self.normalize)
+        for widget in widgets:
+            widget.blockSignals(True)
+        for key, box in self.quality_boxes.items():
+            box.setValue(float(self._quality[key]))
+        if normalize is not None:
+            self.normalize.setChecked(normalize)
+        for widget in widgets:
+            widget.blockSignals(False)
+
+    def quality(self) -> dict:
+        return {**self._quality, **{key: box.value() for key, box in self.quality_boxes.items()}}
+
+    def _quality_edited(self, *_) -> None:
+        self.quality_changed.emit(self.quality())
 
     def set_policy(self, policy: dict) -> None:
         widgets = (self.threshold, self.consecutive, self.release, self.require_still)

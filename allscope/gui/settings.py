@@ -15,6 +15,8 @@ from pathlib import Path
 
 import platformdirs
 
+from allscope.core.quality import QualitySettings
+
 log = logging.getLogger(__name__)
 
 SETTINGS_FILE = "settings.json"
@@ -25,6 +27,19 @@ DISPLAY_MODES = ("raw", "overlay", "masked")
 def default_policy() -> dict:
     """The flag policy the app starts with (the keys of ``allscope.core.flags.FlagPolicy``)."""
     return {"threshold": 0.5, "consecutive": 3, "release": 0.1, "require_still": True}
+
+
+def default_quality() -> dict:
+    """The quality gate's thresholds (the keys of ``allscope.core.quality.QualitySettings``)."""
+    return QualitySettings().to_dict()
+
+
+def quality_settings(data: dict) -> tuple[QualitySettings, str | None]:
+    """The gate settings from the saved dict; defaults and a warning when a value is invalid."""
+    try:
+        return QualitySettings.from_dict(data), None
+    except (TypeError, ValueError) as exc:
+        return QualitySettings(), f"The saved field-quality settings are invalid ({exc}); defaults are in use."
 
 
 def default_session_info() -> dict:
@@ -43,6 +58,8 @@ class Settings:
     policy: dict = field(default_factory=default_policy)
     session_info: dict = field(default_factory=default_session_info)
     camera: dict = field(default_factory=dict)  # control name -> value, resolution, fps
+    quality: dict = field(default_factory=default_quality)  # QualitySettings.to_dict() keys
+    normalize_colour: bool = True  # bring frames toward the training colours before analysis
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -61,7 +78,7 @@ class Settings:
             if type(value) is not type(default):
                 ignored.append(f"{f.name} (expected {type(default).__name__})")
                 continue
-            if isinstance(default, dict) and f.name in ("policy", "session_info"):
+            if isinstance(default, dict) and f.name in ("policy", "session_info", "quality"):
                 value = {**default, **{k: v for k, v in value.items() if k in default}}
             values[f.name] = value
         settings = cls(**values)

@@ -1,4 +1,5 @@
-"""The status bar: source, resolution, display and processing rates, inference time, drops, model."""
+"""The status bar: source, resolution, display and processing rates, inference time, drops, model,
+and the trust indicators: colour drift from the calibration and fields outside the model's experience."""
 
 from __future__ import annotations
 
@@ -6,7 +7,12 @@ from dataclasses import dataclass
 
 from PySide6.QtWidgets import QLabel, QStatusBar
 
+from allscope.core.calibration import DRIFT_WARN
+
 FIELDS = ("source", "resolution", "display", "processing", "inference", "dropped", "model")
+TRUST_FIELDS = ("colour", "outside")
+DRIFT_TIP = "colour has drifted from the calibration: recalibrate on a blank area"
+AMBER = "background: #f0a020; color: black; padding: 0 4px; border-radius: 3px;"
 
 
 @dataclass(frozen=True)
@@ -35,24 +41,66 @@ def status_texts(values: StatusValues) -> dict[str, str]:
     }
 
 
+@dataclass(frozen=True)
+class TrustValues:
+    normalizing: bool = False
+    calibrated: bool = False
+    drift: float | None = None  # ΔE*ab of the background from the white reference
+    outside: int = 0  # fields outside the model's experience so far
+
+
+def colour_text(values: TrustValues) -> str:
+    if not values.normalizing:
+        return "colour: not normalised"
+    if not values.calibrated:
+        return "colour: not calibrated"
+    return "colour ΔE —" if values.drift is None else f"colour ΔE {values.drift:.1f}"
+
+
+def drifted(values: TrustValues) -> bool:
+    return values.calibrated and values.drift is not None and values.drift > DRIFT_WARN
+
+
 class StatusBar(QStatusBar):
     """Permanent labels for each field; updated a few times a second, not per frame."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.labels = {name: QLabel(self) for name in FIELDS}
-        for name in FIELDS:
+        self.labels = {name: QLabel(self) for name in (*FIELDS, *TRUST_FIELDS)}
+        for name in (*FIELDS, *TRUST_FIELDS):
             self.addPermanentWidget(self.labels[name], 1 if name == "source" else 0)
         self.labels["dropped"].setToolTip(
             "Frames the processing thread skipped because a newer frame had arrived; "
             "the display always shows the newest frame.")
+        self.labels["outside"].setToolTip(
+            "Fields the model abstained on because they are unlike its training data; "
+            "they are never flagged.")
         self.show_values(StatusValues())
+        self.show_trust(TrustValues())
 
     def show_values(self, values: StatusValues) -> None:
         for name, text in status_texts(values).items():
             label = self.labels[name]
             if label.text() != text:
                 label.setText(text)
+
+    def show_trust(self, values: TrustValues) -> None:
+        """The colour indicator (amber above ``DRIFT_WARN``) and the outside count."""
+        colour = self.labels["colour"]
+        warn = drifted(values)
+        texts = {"colour": colour_text(values), "outside": f"outside the model's experience: {values.outside}"}
+        for name, text in texts.items():
+            if self.labels[name].text() != text:
+                self.labels[name].setText(text)
+        if warn != self.drift_warning:
+            colour.setStyleSheet(AMBER if warn else "")
+        tip = DRIFT_TIP if warn else "Colour distance (ΔE*ab) of the background from the white reference."
+        if colour.toolTip() != tip:
+            colour.setToolTip(tip)
+
+    @property
+    def drift_warning(self) -> bool:
+        return bool(self.labels["colour"].styleSheet())
 
     def text(self, name: str) -> str:
         return self.labels[name].text()
