@@ -149,9 +149,11 @@ def train(cfg: TrainConfig, log=print) -> Path:
             step += 1
             if step >= steps:
                 break
+        trained_at = time.perf_counter()
         logits, labels = predict_logits(model, val_loader, cfg.device)
         record = {"epoch": epoch + 1, "loss": float(np.mean(losses)), "losses": losses if cfg.max_steps else None,
-                  "val_acc": float((logits.argmax(1) == labels).mean()), "seconds": time.perf_counter() - started}
+                  "val_acc": float((logits.argmax(1) == labels).mean()), "steps": len(losses),
+                  "train_seconds": trained_at - started, "seconds": time.perf_counter() - started}
         history.append(record)
         log(f"epoch {epoch + 1}/{cfg.epochs} loss {record['loss']:.4f} val acc {record['val_acc']:.4f} "
             f"({record['seconds']:.0f} s)")
