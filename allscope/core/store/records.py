@@ -80,6 +80,8 @@ class FieldRecord:
     flag: Flag | None = None
     review: ReviewRecord | None = None
     preview_path: Path | None = None  # JPEG, at most PREVIEW_WIDTH wide: for galleries and reports
+    heat_map_path: Path | None = None  # 8-bit PNG class activation map (flags of a model with a CAM head)
+    heat_map_sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,7 @@ class SessionSummary:
     captured_fields: int
     class_counts: dict[str, int]
     threshold: float | None
+    outside: int = 0  # analysed fields the model abstained on ("outside the model's experience")
 
     @property
     def duration_s(self) -> float | None:
@@ -122,7 +125,8 @@ def result_from_json(text: str) -> FieldResult:
 def flag_to_json(flag: Flag | None) -> str | None:
     if flag is None:
         return None
-    data = {f.name: getattr(flag, f.name) for f in fields(Flag) if f.name != "result"}
+    # the heat map is stored as its own image file, not in the JSON
+    data = {f.name: getattr(flag, f.name) for f in fields(Flag) if f.name not in ("result", "heat_map")}
     return json.dumps(data, ensure_ascii=False)
 
 

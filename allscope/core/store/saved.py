@@ -17,8 +17,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from allscope.core.ood import OUTSIDE
 from allscope.core.results import FieldResult, Flag
 from allscope.core.store import records as rec
+from allscope.core.store.errors import StoreError
 from allscope.core.store.files import FileWriter, atomic_write
 
 PREVIEW_WIDTH = 640
@@ -32,7 +34,7 @@ INSERT_RESULT = (
 
 @dataclass(frozen=True)
 class SavedImages:
-    """The two files of a field, already durable on disk."""
+    """The files of a field, already durable on disk (the heat map only when there is one)."""
 
     image: Path
     image_sha256: str
@@ -41,30 +43,56 @@ class SavedImages:
     preview: Path
     width: int
     height: int
+    heat_map: Path | None = None
+    heat_map_sha256: str | None = None
 
     def remove(self) -> None:
-        for path in (self.image, self.mask, self.preview):
-            path.unlink(missing_ok=True)
+        for path in (self.image, self.mask, self.preview, self.heat_map):
+            if path is not None:
+                path.unlink(missing_ok=True)
 
 
-def write_images(folder: Path, frame_bgr: np.ndarray, mask: np.ndarray, writer: FileWriter | None) -> SavedImages:
-    """Encode the field and its mask as PNG and write both atomically (image first)."""
+def write_images(folder: Path, frame_bgr: np.ndarray, mask: np.ndarray, writer: FileWriter | None,
+                 heat_map: np.ndarray | None = None) -> SavedImages:
+    """Encode the field, its mask and its heat map (if any) as PNG and write each atomically."""
     frame_bgr, mask = _checked(frame_bgr, mask)
+    heat_png = None if heat_map is None else _png(heat_map_to_uint8(heat_map, frame_bgr.shape), _MASK_PNG)
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"field-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(4)}"
     image_png = _png(frame_bgr, _IMAGE_PNG)
     mask_png = _png(mask, _MASK_PNG)
-    preview_jpg = _preview(frame_bgr)
+    files = [(f"{stem}.png", image_png), (f"{stem}-mask.png", mask_png), (f"{stem}-preview.jpg", _preview(frame_bgr))]
+    if heat_png is not None:
+        files.append((f"{stem}-cam.png", heat_png))
     written: list[Path] = []
     try:
-        for name, data in ((f"{stem}.png", image_png), (f"{stem}-mask.png", mask_png), (f"{stem}-preview.jpg", preview_jpg)):
+        for name, data in files:
             written.append(atomic_write(folder / name, data, overwrite=False, writer=writer))
     except BaseException:
         for path in written:
             path.unlink(missing_ok=True)
         raise
     height, width = frame_bgr.shape[:2]
-    return SavedImages(written[0], _sha(image_png), written[1], _sha(mask_png), written[2], width, height)
+    heat = (written[3], _sha(heat_png)) if heat_png is not None else (None, None)
+    return SavedImages(written[0], _sha(image_png), written[1], _sha(mask_png), written[2], width, height, *heat)
+
+
+def heat_map_to_uint8(heat: np.ndarray, frame_shape: tuple[int, ...]) -> np.ndarray:
+    """The 0..1 float heat map as 0..255 grey, checked against the field's size."""
+    heat = np.asarray(heat)
+    if heat.shape != tuple(frame_shape[:2]):
+        raise ValueError(f"The heat map's shape {heat.shape} differs from the field's {tuple(frame_shape[:2])}.")
+    if heat.dtype == np.uint8:
+        return np.ascontiguousarray(heat)
+    return np.clip(heat.astype(np.float32) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+def read_heat_map(path: Path) -> np.ndarray:
+    """A stored heat map as float32 in 0..1 (8-bit steps); StoreError when unreadable."""
+    grey = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    if grey is None:
+        raise StoreError(f"{path}: the saved heat map cannot be read; the session folder may be damaged.")
+    return grey.astype(np.float32) / 255.0
 
 
 def _preview(image: np.ndarray) -> bytes:
@@ -127,17 +155,20 @@ def insert(
     created = time.time()
     cur = conn.execute(
         "INSERT INTO fields (session_id, kind, created_at, image_file, image_sha256, mask_file, "
-        "mask_sha256, preview_file, width, height, result, flag) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "mask_sha256, preview_file, width, height, result, flag, heat_map_file, heat_map_sha256) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             session_id, kind, created,
             saved.image.relative_to(root).as_posix(), saved.image_sha256,
             saved.mask.relative_to(root).as_posix(), saved.mask_sha256, saved.preview.relative_to(root).as_posix(),
             saved.width, saved.height, rec.result_to_json(result), rec.flag_to_json(flag),
+            None if saved.heat_map is None else saved.heat_map.relative_to(root).as_posix(), saved.heat_map_sha256,
         ),
     )  # autocommit: committed when execute returns
     return rec.FieldRecord(
         int(cur.lastrowid), session_id, kind, created, saved.image, saved.image_sha256,
         saved.mask, saved.mask_sha256, saved.width, saved.height, result, flag, None, saved.preview,
+        saved.heat_map, saved.heat_map_sha256,
     )
 
 
@@ -165,6 +196,7 @@ def _field_from_row(row: sqlite3.Row, root: Path) -> rec.FieldRecord:
         root / row["image_file"], row["image_sha256"], root / row["mask_file"], row["mask_sha256"],
         row["width"], row["height"], result, rec.flag_from_json(row["flag"], result), review,
         root / row["preview_file"] if row["preview_file"] else None,
+        root / row["heat_map_file"] if row["heat_map_file"] else None, row["heat_map_sha256"],
     )
 
 
@@ -209,9 +241,11 @@ def summarise(conn: sqlite3.Connection, session: rec.SessionRecord) -> rec.Sessi
         (sid,),
     ).fetchall())
     kinds = dict(conn.execute("SELECT kind, count(*) FROM fields WHERE session_id = ? GROUP BY kind", (sid,)).fetchall())
+    outside = conn.execute("SELECT count(*) FROM results WHERE session_id = ? AND instr(reasons, ?) > 0",
+                           (sid, json.dumps(OUTSIDE, ensure_ascii=False))).fetchone()[0]
     return rec.SessionSummary(
         session_id=sid, started_at=session.started_at, ended_at=session.ended_at,
         analysed=analysed, assessable=assessable, classified=classified, flagged_results=flagged,
         flagged_fields=kinds.get("flag", 0), captured_fields=kinds.get("manual", 0),
-        class_counts=counts, threshold=session.info.threshold,
+        class_counts=counts, threshold=session.info.threshold, outside=outside,
     )

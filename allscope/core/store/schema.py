@@ -103,8 +103,14 @@ BEGIN
 END;
 """
 
+# A flagged field's class activation map (8-bit PNG beside the field), when the model has a CAM head.
+_V2 = """
+ALTER TABLE fields ADD COLUMN heat_map_file TEXT;
+ALTER TABLE fields ADD COLUMN heat_map_sha256 TEXT;
+"""
+
 #: Ordered (version, SQL) pairs; append new ones, never edit a released one.
-MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1),)
+MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2))
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 

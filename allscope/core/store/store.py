@@ -1,7 +1,8 @@
 """SessionStore: sessions, saved fields, per-frame results and reviews, crash-safe.
 
 Layout under ``root``: ``sessions.db`` (SQLite, WAL) and one ``session-NNNNNN/`` folder per
-session holding each saved field as a lossless PNG plus its mask PNG.
+session holding each saved field as a lossless PNG plus its mask PNG (and, for a flag from a
+model with a CAM head, its class activation map as an 8-bit PNG).
 
 Durability contract: :meth:`SessionStore.add_field` returns only after both image files are
 on disk (fsynced) and the row is committed, so a field shown after it returned survives a
@@ -164,12 +165,14 @@ class SessionStore:
         result: FieldResult,
         flag: Flag | None = None,
     ) -> rec.FieldRecord:
-        """Save a field losslessly with its mask and result; return once it is durable."""
+        """Save a field losslessly with its mask, result and the flag's heat map (if it has one);
+        return once it is durable."""
         if kind not in ("flag", "manual"):
             raise ValueError(f"Field kind must be 'flag' or 'manual', not {kind!r}.")
         self.get_session(session_id)
         mask = mask.mask if isinstance(mask, MaskResult) else mask
-        files = saved.write_images(self.session_dir(session_id), frame_bgr, mask, self._writer)
+        heat_map = None if flag is None else flag.heat_map
+        files = saved.write_images(self.session_dir(session_id), frame_bgr, mask, self._writer, heat_map)
         try:
             with self._lock:
                 self.flush()
@@ -189,6 +192,11 @@ class SessionStore:
         if not found:
             raise StoreError(f"There is no saved field {field_id}.")
         return found[0]
+
+    def heat_map(self, field_id: int) -> np.ndarray | None:
+        """The field's class activation map, float32 0..1 over the field; None when it has none."""
+        path = self.get_field(field_id).heat_map_path
+        return None if path is None else saved.read_heat_map(path)
 
     def record_result(self, session_id: int, result: FieldResult) -> None:
         """Queue one per-frame result for the session's statistics and export (batched)."""
