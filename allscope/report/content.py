@@ -9,6 +9,7 @@ import json
 from datetime import datetime
 
 from allscope.core.model_package import ModelPackage
+from allscope.core.ood import OUTSIDE
 from allscope.core.store import FieldRecord, SessionRecord, SessionSummary
 
 DISCLAIMER = "Screening aid, not a diagnosis; confirm by flow cytometry and bone marrow examination."
@@ -72,6 +73,7 @@ def summary_rows(summary: SessionSummary) -> list[tuple[str, str]]:
         ("Fields analysed", str(summary.analysed)),
         ("Assessable", str(summary.assessable)),
         ("Classified", str(summary.classified)),
+        ("Outside the model's experience", f"{summary.outside} (the model abstained: never flagged)"),
         ("Top class per classified field", counts),
         ("Flagged fields saved", str(summary.flagged_fields)),
         ("Fields captured by hand", str(summary.captured_fields)),
@@ -85,6 +87,9 @@ def field_text(field: FieldRecord, number: int, total: int) -> str:
     kind = "flagged" if field.kind == "flag" else "captured by hand"
     lines = [f"Field {number} of {total} (no. {field.id}) — {kind}", f"Saved {local_time(field.created_at)}"]
     lines.append(f"From: {r.name or r.path or '—'} ({r.source})")
+    if OUTSIDE in r.reasons:
+        score = "" if r.ood_score is None else f" (score {r.ood_score:.3g})"
+        lines.append(f"Outside the model's experience{score}: the model abstained; not assessed")
     if r.classified:
         lines.append(f"Top class: {r.label} · P(ALL) {r.p_all:.2f}")
         lines += [f"   {name}: {p:.2f}" for name, p in zip(r.classes, r.probabilities)]
@@ -96,6 +101,13 @@ def field_text(field: FieldRecord, number: int, total: int) -> str:
         lines.append(f"Flag: frames {field.flag.start_frame}–{field.flag.end_frame}, P(ALL) {field.flag.p_all:.2f}")
     lines.append(review_text(field))
     return "\n".join(lines)
+
+
+def cam_legend(field: FieldRecord) -> str:
+    """The words under a field's evidence map (class activation map)."""
+    label = field.result.label or "the flagged class"
+    return (f"Lower picture: evidence map for {label} versus Benign (class activation map). Red and yellow mark where "
+            "the model found its evidence; it shows where the model looked, not which cells are malignant.")
 
 
 def review_text(field: FieldRecord) -> str:

@@ -1,4 +1,5 @@
-"""A saved field as the report shows it: downscaled, with the WBC mask outlined, hash checked.
+"""A saved field as the report shows it: downscaled, with the WBC mask outlined, hash checked;
+and, for a flag with a class activation map, the field with that evidence map blended in.
 
 The stored PNG stays the evidence (full resolution, lossless); the page gets a copy of at
 most ``max_width`` pixels so that 200 fields make a PDF of reasonable size in seconds.
@@ -15,6 +16,7 @@ import cv2
 import numpy as np
 from PySide6.QtGui import QImage
 
+from allscope.core.cam import overlay
 from allscope.core.store import FieldRecord
 
 OUTLINE_BGR = (0, 200, 255)  # amber: visible on pink/purple stains
@@ -26,6 +28,8 @@ class PageImage:
     image_sha256: str | None  # of the file as read now; None if unreadable
     mask_sha256: str | None
     problem: str | None  # why the stored field could not be shown or verified
+    cam: QImage | None = None  # the field with its evidence map, when it has one
+    heat_map_sha256: str | None = None  # of the heat-map file as read now
 
     @property
     def verified(self) -> bool:
@@ -56,7 +60,28 @@ def page_image(field: FieldRecord, max_width: int = 640) -> PageImage:
     problem = None
     if (image_sha, mask_sha) != (field.image_sha256, field.mask_sha256):
         problem = "SHA-256 differs from the one recorded at capture: the file was changed"
-    return PageImage(_to_qimage(outlined(image, mask, max_width)), image_sha, mask_sha, problem)
+    shown = outlined(image, mask, max_width)
+    cam, heat_sha, heat_problem = _cam_image(field, shown)
+    problem = "; ".join(p for p in (problem, heat_problem) if p) or None
+    return PageImage(_to_qimage(shown), image_sha, mask_sha, problem, cam, heat_sha)
+
+
+def _cam_image(field: FieldRecord, shown: np.ndarray) -> tuple[QImage | None, str | None, str | None]:
+    """(the outlined field with the heat map blended in, the heat map's SHA-256, a problem)."""
+    if field.heat_map_path is None:
+        return None, None, None
+    try:
+        data = field.heat_map_path.read_bytes()
+    except OSError as exc:
+        return None, None, f"evidence map file missing or unreadable ({exc.strerror})"
+    digest = hashlib.sha256(data).hexdigest()
+    grey = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
+    if grey is None:
+        return None, digest, "evidence map file cannot be decoded"
+    heat = cv2.resize(grey, (shown.shape[1], shown.shape[0]), interpolation=cv2.INTER_LINEAR)
+    problem = None if digest == field.heat_map_sha256 else (
+        "evidence map SHA-256 differs from the one recorded at capture: the file was changed")
+    return _to_qimage(overlay(shown, heat.astype(np.float32) / 255.0)), digest, problem
 
 
 def _preview(field: FieldRecord, max_width: int) -> np.ndarray | None:

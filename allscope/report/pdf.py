@@ -1,7 +1,8 @@
 """The PDF report of a session, drawn with Qt's own PDF writer (no browser, no PDF library).
 
 A4 pages: header, title, disclaimer, session metadata, summary, one entry per saved field
-(image with WBC outlines, probabilities, review), model section, and an appendix with the
+(image with WBC outlines and, for a flag with a class activation map, the field with that
+evidence map below it; probabilities, review), model section, and an appendix with the
 SHA-256 of every included image and of the manifest, which is also written beside the report.
 
 Runs off the GUI thread (QPdfWriter and QPainter do not need it); a QGuiApplication must
@@ -85,19 +86,21 @@ def write_pdf(store: SessionStore, session_id: int, path: Path | str, model_pack
     pdf.setCreator("allscope")
     page = _Page(pdf)
     checks: list[ImageCheck] = []
+    heat_checks: dict[int, str | None] = {}  # field id -> SHA-256 of its heat map as read now
     manifest: dict = {}
     blocks = _front(page, session, summary)
     prefetch = Prefetch(fields)
-    blocks += _field_blocks(page, fields, checks, progress, prefetch)
+    blocks += _field_blocks(page, fields, (checks, heat_checks), progress, prefetch)
     blocks += _model_blocks(page, session, model_package)
     model_sha = model_package.sha256 if model_package else None
     created = content.iso_time(datetime.now().timestamp())
 
     def finish_manifest() -> dict:
         manifest.update(build_manifest(target.name, session, checks, created, model_sha))
+        _add_heat_maps(manifest, fields, heat_checks)
         return manifest
 
-    blocks += _appendix_blocks(page, fields, checks, finish_manifest, target)
+    blocks += _appendix_blocks(page, fields, (checks, heat_checks), finish_manifest, target)
     pages = lay.paginate(blocks, page.top, page.bottom)
     try:
         _draw(pdf, page, pages, session)
@@ -142,7 +145,7 @@ def _front(page: _Page, session, summary) -> list[lay.Block]:
     return blocks
 
 
-def _field_blocks(page: _Page, fields, checks: list[ImageCheck], progress: Progress | None,
+def _field_blocks(page: _Page, fields, checks: tuple[list[ImageCheck], dict], progress: Progress | None,
                   prefetch: Prefetch) -> list[lay.Block]:
     blocks = page.heading(f"Flagged and captured fields ({len(fields)})")
     if not fields:
@@ -152,28 +155,41 @@ def _field_blocks(page: _Page, fields, checks: list[ImageCheck], progress: Progr
     for number, field in enumerate(fields, 1):
         text = lay.TextBox(content.field_text(field, number, len(fields)), page.body, page.content - image_w - gap,
                            page.device)
-        image_h = min(image_w * field.height / max(1, field.width), 80 * MM)
-        height = max(text.height, image_h) + 6 * MM
-        draw = _field_drawer(page, number - 1, text, (image_w, image_h, gap), checks, progress, prefetch)
+        has_cam = field.heat_map_path is not None
+        image_h = min(image_w * field.height / max(1, field.width), (60 if has_cam else 80) * MM)
+        legend = lay.TextBox(content.cam_legend(field), page.small, image_w, page.device) if has_cam else None
+        column_h = image_h if legend is None else 2 * image_h + 1.5 * MM + legend.height
+        height = max(text.height, column_h) + 6 * MM
+        draw = _field_drawer(page, number - 1, (text, legend), (image_w, image_h, gap, column_h), checks, progress,
+                             prefetch)
         blocks.append(lay.DrawBlock(height, draw))
     return blocks
 
 
-def _field_drawer(page, index, text, geometry, checks, progress, prefetch: Prefetch):
-    image_w, image_h, gap = geometry
+def _field_drawer(page, index, boxes, geometry, checks, progress, prefetch: Prefetch):
+    image_w, image_h, gap, column_h = geometry
+    text, legend = boxes
+    checks, heat_checks = checks
     field, total = prefetch._fields[index], len(prefetch._fields)
 
     def draw(painter: QPainter, x: float, y: float) -> None:
         shown = prefetch.get(index)
         checks.append(ImageCheck(field, shown.image_sha256, shown.mask_sha256, shown.problem))
+        heat_checks[field.id] = shown.heat_map_sha256
         if shown.image is not None:
             w = min(image_w, image_h * shown.image.width() / max(1, shown.image.height()))
             painter.drawImage(QRectF(x, y, w, image_h), shown.image)
+        if legend is not None:
+            cam_y = y + image_h + 1.5 * MM
+            if shown.cam is not None:
+                w = min(image_w, image_h * shown.cam.width() / max(1, shown.cam.height()))
+                painter.drawImage(QRectF(x, cam_y, w, image_h), shown.cam)
+            legend.draw(painter, x, cam_y + image_h + 0.5 * MM)
         if shown.problem:
             note = lay.TextBox(f"Warning: {shown.problem}.", page.small_bold, image_w, page.device, QColor(180, 0, 0))
-            note.draw(painter, x, y + image_h + 0.5 * MM)
+            note.draw(painter, x, y + column_h + 0.5 * MM)
         text.draw(painter, x + image_w + gap, y)
-        rule_y = y + max(text.height, image_h) + 3.5 * MM
+        rule_y = y + max(text.height, column_h) + 3.5 * MM
         painter.setPen(QColor(200, 200, 200))
         painter.drawLine(QLineF(x, rule_y, x + page.content, rule_y))
         if progress is not None:
@@ -189,26 +205,44 @@ def _model_blocks(page: _Page, session, package: ModelPackage | None) -> list[la
     return blocks + page.rows(content.model_rows(session, package))
 
 
+def _add_heat_maps(manifest: dict, fields, heat_checks: dict[int, str | None]) -> None:
+    """The manifest's image entries gain each flag's evidence-map file and SHA-256."""
+    by_id = {field.id: field for field in fields}
+    for entry in manifest.get("images", []):
+        field = by_id.get(entry["field_id"])
+        if field is not None and field.heat_map_path is not None:
+            entry["heat_map_file"] = field.heat_map_path.name
+            entry["heat_map_sha256"] = heat_checks.get(field.id)
+            entry["recorded_heat_map_sha256"] = field.heat_map_sha256
+
+
 def _appendix_blocks(page: _Page, fields, checks, finish_manifest, target: Path) -> list[lay.Block]:
     blocks = page.heading("Appendix: image integrity (SHA-256)")
     blocks.append(page.text(
-        "SHA-256 of each field's stored lossless image and mask as read when this report was made. The manifest "
+        "SHA-256 of each field's stored lossless image and mask (and evidence map, where there is one) as read "
+        "when this report was made. The manifest "
         f"listing them is saved beside this report as “{sidecar_path(target).name}”; its own SHA-256 is below.",
         page.small, 2 * MM))
     row_h = lay.RowBlock("x", "0" * 64, page.small, page.small_bold, page.content, page.device, 40 * MM, 0.6 * MM).height
 
+    checks, heat_checks = checks
+
     def line(index: int, which: str) -> lay.Block:
         def draw(painter, x, y):
             check = checks[index]
-            digest = check.image_sha256 if which == "image" else check.mask_sha256
+            digest = {"image": check.image_sha256, "mask": check.mask_sha256}.get(which)
+            if which == "evidence map":
+                digest = heat_checks.get(check.field.id)
             status = "" if check.problem is None else "  ✗ CHANGED OR MISSING"
             label = f"Field no. {check.field.id} {which}"
             lay.RowBlock(label, f"{digest or 'unreadable'}{status}", page.digits, page.small_bold, page.content,
                          page.device, 40 * MM, 0.6 * MM).draw(painter, x, y)
         return lay.DrawBlock(row_h, draw)
 
-    for index in range(len(fields)):
+    for index, field in enumerate(fields):
         blocks += [line(index, "image"), line(index, "mask")]
+        if field.heat_map_path is not None:
+            blocks.append(line(index, "evidence map"))
 
     def manifest_line(painter, x, y):
         digest = manifest_sha256(finish_manifest())
