@@ -10,8 +10,11 @@ import sys
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
+from allscope.core.store import SessionStore
 from allscope.gui.main_window import MainWindow
+from allscope.gui.session_control import open_session_store
 from allscope.gui.settings import load_settings
+from allscope.report.fonts import register_fonts
 
 BROKEN_BINDING = (
     "This PySide6 ({version}) loses a reference to True on every Signal.emit() from Python, "
@@ -46,11 +49,14 @@ def default_source() -> str:
     return f"camera:{cameras[0].index}" if cameras else "demo"
 
 
-def create_window(args: argparse.Namespace, store=None,
-                  source_options: dict | None = None) -> tuple[QApplication, MainWindow]:
+def create_window(args: argparse.Namespace, store=None, source_options: dict | None = None,
+                  session_store: SessionStore | None = None) -> tuple[QApplication, MainWindow]:
     """Build the application and its window from parsed ``allscope`` arguments and open the source.
 
-    ``source_options`` go to the source's constructor (tests use a small demo slide)."""
+    ``source_options`` go to the source's constructor (tests use a small demo slide).
+    ``store`` is the gallery's store when no session is current (default: in memory);
+    ``session_store`` the sessions' store (default: opened in the data directory, see
+    ``allscope.core.store.default_root``, and closed with the window)."""
     app = QApplication.instance() or QApplication(["allscope"])
     app.setApplicationName("allscope")
     app.setOrganizationName("allscope")
@@ -59,7 +65,14 @@ def create_window(args: argparse.Namespace, store=None,
         raise RuntimeError(defect)
     settings_dir = getattr(args, "settings_dir", None)
     settings, warnings = load_settings(settings_dir)
-    window = MainWindow(settings, settings_dir, getattr(args, "model", None), store, warnings)
+    register_fonts()  # here on the GUI thread: exports later draw text on a worker thread
+    problems, owns = [], session_store is None
+    if owns:
+        session_store, problems = open_session_store()
+    window = MainWindow(settings, settings_dir, getattr(args, "model", None), store, warnings, session_store)
+    window.sessions.owns_store = owns
+    window.sessions.report(problems)
+    window.sessions.offer_resume()
     if getattr(args, "demo", False):
         spec = "demo"
     else:
@@ -68,12 +81,12 @@ def create_window(args: argparse.Namespace, store=None,
     return app, window
 
 
-def create_app(argv: list[str] | None = None, store=None,
-               source_options: dict | None = None) -> tuple[QApplication, MainWindow]:
+def create_app(argv: list[str] | None = None, store=None, source_options: dict | None = None,
+               session_store: SessionStore | None = None) -> tuple[QApplication, MainWindow]:
     """The app and its window for ``allscope`` command-line arguments (tests and embedding)."""
     from allscope.cli import gui_parser
 
-    return create_window(gui_parser().parse_args(list(argv or [])), store, source_options)
+    return create_window(gui_parser().parse_args(list(argv or [])), store, source_options, session_store)
 
 
 def run_gui(args: argparse.Namespace) -> int:

@@ -4,7 +4,9 @@ Flag callbacks arrive on a pipeline worker thread and must return at once; savin
 full-resolution field takes tens of milliseconds. ``FieldWriter`` takes requests into a
 bounded queue, stores each on its own thread, and leaves the acknowledged records in a
 bounded outbox that the GUI timer drains. A full queue refuses the request (``submit``
-returns False) so that the caller can tell the user; it never blocks the pipeline.
+returns False) so that the caller can tell the user; it never blocks the pipeline. Each
+request keeps the store current when it was taken: a field flagged just before a session
+switch still lands in its own session.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class CaptureRequest:
     mask: MaskResult | None
     result: FieldResult
     flag: Flag | None
+    store: FieldStore | None = None  # the store current when the field was taken (its session)
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,7 @@ class FieldWriter:
         if self._closed:
             return False
         try:
-            self._queue.put_nowait(CaptureRequest(kind, frame_bgr, mask, result, flag))
+            self._queue.put_nowait(CaptureRequest(kind, frame_bgr, mask, result, flag, self.store))
         except queue.Full:
             self.refused += 1
             return False
@@ -95,8 +98,9 @@ class FieldWriter:
             if request is None:
                 return
             try:
-                record = self.store.add_field(request.kind, request.frame_bgr, request.mask,
-                                              request.result, request.flag)
+                store = request.store or self.store
+                record = store.add_field(request.kind, request.frame_bgr, request.mask,
+                                         request.result, request.flag)
             except Exception as exc:  # noqa: BLE001 - every failure must reach the user
                 log.exception("storing a %s field failed", request.kind)
                 self._outbox.append(CaptureOutcome(request, error=str(exc) or type(exc).__name__))

@@ -17,6 +17,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QMainWindow, QVBoxLayout, QWidget
 
 from allscope.core.flags import FlagPolicy
+from allscope.core.store import SessionStore
 from allscope.gui.about import AboutDialog
 from allscope.gui.banner import ErrorBanner
 from allscope.gui.capture import FieldWriter
@@ -26,6 +27,7 @@ from allscope.gui.live_controller import LiveController
 from allscope.gui.live_view import MODES, LiveView
 from allscope.gui.model_loading import load_classifier
 from allscope.gui.plots import PLOT_COUNT
+from allscope.gui.session_control import SessionControl
 from allscope.gui.settings import Settings, save_settings
 from allscope.gui.source_opening import SourceOpening
 from allscope.gui.status import StatusValues
@@ -43,15 +45,18 @@ class MainWindow(QMainWindow):
     """The app's window. ``open_source`` switches sources; ``shutdown`` stops every thread."""
 
     def __init__(self, settings: Settings, settings_dir=None, model_path=None,
-                 store: FieldStore | None = None, warnings: list[str] = ()) -> None:
+                 store: FieldStore | None = None, warnings: list[str] = (),
+                 session_store: SessionStore | None = None) -> None:
         super().__init__()
         self._closed = False
         self._house_ticks = 0
         self._retired: list[threading.Thread] = []  # stopping pipelines, abandoned openings
         self.setWindowTitle("allscope: live B-ALL screening (screening aid, not a diagnosis)")
         self.settings, self.settings_dir = settings, settings_dir
-        self.store = store or MemoryFieldStore()
+        self.memory_store = store or MemoryFieldStore()  # the gallery's store without a session
+        self.store = self.memory_store
         self.writer = FieldWriter(self.store)
+        self.sessions = SessionControl(self, session_store)
         self.controller: LiveController | None = None
         self.opening: SourceOpening | None = None
         self.classifier, model_error = load_classifier(model_path)
@@ -138,7 +143,7 @@ class MainWindow(QMainWindow):
             return
         self._stop_controller()
         self.controller = LiveController(opening.source, self.classifier, self.policy(), self.writer,
-                                         opening.problems)
+                                         opening.problems, on_result=self.sessions.record_result)
         self.controller.start()
         self.settings.last_source = opening.spec
         self.banner.dismiss("source")
@@ -215,7 +220,8 @@ class MainWindow(QMainWindow):
         self.plots.refresh(now, self._house_ticks % PLOT_COUNT)
         for outcome in self.writer.drain():
             if outcome.record is not None:
-                self.gallery_model.add_record(outcome.record)
+                if outcome.request.store in (None, self.store):  # else saved in a session no longer shown
+                    self.gallery_model.add_record(outcome.record)
             else:
                 self.banner.show_message(f"A {outcome.request.kind} field was not saved: {outcome.error}",
                                          "Free disk space or check the session folder; live work continues.",
@@ -287,6 +293,20 @@ class MainWindow(QMainWindow):
             return False
         return True
 
+    def set_field_store(self, store: FieldStore) -> None:
+        """Capture into, review in and show ``store`` from now on (a session's, or the memory one)."""
+        self.store = self.writer.store = self.review.store = store
+        self.review.pane.set_record(None)
+        self.gallery_model.clear()
+
+    def show_saved_records(self, records: list) -> None:
+        """Put a resumed session's saved fields first in the gallery, before any captured since."""
+        known = {r.id for r in records}
+        newer = [r for r in self.gallery_model.records() if r.id not in known]
+        self.gallery_model.clear()
+        for record in [*records, *newer]:
+            self.gallery_model.add_record(record)
+
     def show_about(self) -> None:
         AboutDialog(None if self.classifier is None else self.classifier.package, self).exec()
 
@@ -316,7 +336,7 @@ class MainWindow(QMainWindow):
 
     def threads(self) -> list[threading.Thread]:
         """Every thread this window started that may still run."""
-        threads = [self.writer.thread, *self._retired]
+        threads = [self.writer.thread, *self._retired, *self.sessions.threads()]
         if self.controller is not None:
             threads += self.controller.threads()
         if self.opening is not None:
@@ -338,6 +358,7 @@ class MainWindow(QMainWindow):
         for thread in self._retired:
             thread.join(SHUTDOWN_WAIT_S)
         self.writer.close()
+        self.sessions.close()
         self.save_settings()
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)

@@ -75,6 +75,7 @@ def build_actions(window) -> None:
     window.capture_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
     window.capture_action.triggered.connect(window.capture_current)
     menu.addMenu("&Capture").addAction(window.capture_action)
+    build_session_menu(window, menu.addMenu("&Session"))
     menu.addMenu("&Help").addAction("&About allscope", window.show_about)
     toolbar = window.addToolBar("Live")
     toolbar.setObjectName("LiveToolbar")
@@ -87,3 +88,28 @@ def build_actions(window) -> None:
     toolbar.addWidget(window.mode_box)
     toolbar.addAction(window.fit_action)
     toolbar.addAction(window.capture_action)
+
+
+def build_session_menu(window, session_menu) -> None:
+    """New session, the sessions list, exports of the current session, End session."""
+    sessions = window.sessions
+    window.new_session_action = session_menu.addAction("&New session…", QKeySequence("Ctrl+N"),
+                                                       sessions.new_session)
+    window.sessions_action = session_menu.addAction("&Sessions…", QKeySequence("Ctrl+L"), sessions.show_sessions)
+    session_menu.addSeparator()
+    window.export_actions = {
+        kind: session_menu.addAction(f"Export {kind.upper()}…", lambda k=kind: sessions.export(k))
+        for kind in ("pdf", "csv", "json")
+    }
+    session_menu.addSeparator()
+    window.end_session_action = session_menu.addAction("&End session", sessions.end)
+
+    def enable() -> None:
+        active = sessions.current is not None
+        for action in (*window.export_actions.values(), window.end_session_action):
+            action.setEnabled(active)
+        for action in (window.new_session_action, window.sessions_action):
+            action.setEnabled(sessions.store is not None)
+
+    sessions.changed.connect(enable)
+    enable()

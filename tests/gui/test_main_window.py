@@ -124,6 +124,7 @@ def test_flag_reaches_the_gallery_and_space_captures_by_hand(qtbot, open_window,
 def test_review_in_the_window_changes_the_stored_decision(qtbot, open_window):
     window = open_window("--demo")
     wait_for_frames(qtbot, window)
+    qtbot.waitUntil(lambda: window.controller.latest() is not None, timeout=WAIT_MS)  # a processed field
     assert window.capture_current()
     qtbot.waitUntil(lambda: window.gallery_model.rowCount() == 1, timeout=WAIT_MS)
     window.review.select(0)

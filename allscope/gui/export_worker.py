@@ -1,0 +1,130 @@
+"""One-shot exports of a session (PDF, CSV, JSON) on a worker thread.
+
+The GUI thread starts an :class:`ExportJob` and goes on; the job runs ``write_pdf`` /
+``write_csv`` / ``write_json`` on a plain Python thread and reports through Qt signals, which
+Qt queues to the GUI thread: ``progressed(done, total)``, ``succeeded(path)`` with the path
+actually written (a name collision gives ``name (2).pdf``), or ``errored(what, todo)`` with a
+message for the window's banner. The GUI thread never waits on an export, except at shutdown.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QProgressDialog
+
+from allscope.core.store import SessionStore, StoreError
+from allscope.core.store.files import WriteFailedError
+
+log = logging.getLogger(__name__)
+KINDS = {"pdf": ("PDF report", ".pdf", "PDF report (*.pdf)"),
+         "csv": ("CSV table", ".csv", "CSV table (*.csv)"),
+         "json": ("JSON document", ".json", "JSON document (*.json)")}
+
+
+def failure_message(kind: str, session_id: int, exc: BaseException) -> tuple[str, str]:
+    """(what happened, what to do) for an export that failed with ``exc``."""
+    label = KINDS[kind][0]
+    if isinstance(exc, (WriteFailedError, FileExistsError, PermissionError)):
+        return (f"The {label} of session {session_id} was not saved. {exc}",
+                "Nothing was overwritten and the session is unchanged; export again to another folder.")
+    if isinstance(exc, OSError):
+        return (f"The {label} of session {session_id} was not saved: {exc.strerror or exc}.",
+                "Nothing was overwritten and the session is unchanged; free disk space or choose another "
+                "folder, then export again.")
+    if isinstance(exc, StoreError):
+        return (f"The {label} of session {session_id} could not be made: {exc}",
+                "The session is unchanged; check the session store and export again.")
+    return (f"The {label} of session {session_id} failed unexpectedly ({type(exc).__name__}: {exc}).",
+            "The session is unchanged; export again, and report this if it repeats.")
+
+
+class ExportJob(QObject):
+    """Writes one export of ``session_id`` to ``path`` off the GUI thread."""
+
+    progressed = Signal(int, int)  # fields drawn, fields in all
+    succeeded = Signal(object)  # Path actually written
+    errored = Signal(str, str)  # what happened, what to do
+
+    def __init__(self, kind: str, store: SessionStore, session_id: int, path: Path | str,
+                 model_package=None, parent=None) -> None:
+        super().__init__(parent)
+        if kind not in KINDS:
+            raise ValueError(f"An export is one of {sorted(KINDS)}, not {kind!r}.")
+        self.kind, self.store, self.session_id = kind, store, session_id
+        self.path, self.model_package = Path(path), model_package
+        self.written: Path | None = None
+        self.error: tuple[str, str] | None = None
+        self._thread = threading.Thread(target=self._run, name=f"allscope-export-{kind}", daemon=True)
+
+    @property
+    def label(self) -> str:
+        return KINDS[self.kind][0]
+
+    @property
+    def thread(self) -> threading.Thread:
+        return self._thread
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for the export to finish (shutdown only); True when it has."""
+        if self._thread.ident is not None:
+            self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def _run(self) -> None:
+        try:
+            written = self._write()
+        except Exception as exc:  # noqa: BLE001 - every failure reaches the banner
+            log.exception("%s export of session %s failed", self.kind, self.session_id)
+            self.error = failure_message(self.kind, self.session_id, exc)
+            self.errored.emit(*self.error)
+            return
+        self.written = written
+        self.succeeded.emit(written)
+
+    def _write(self) -> Path:
+        if self.kind == "pdf":
+            from allscope.report.pdf import write_pdf
+
+            return write_pdf(self.store, self.session_id, self.path, self.model_package,
+                             progress=self.progressed.emit)
+        from allscope.report.exports import write_csv, write_json
+
+        self.progressed.emit(0, 1)
+        writer = write_csv if self.kind == "csv" else write_json
+        written = writer(self.store, self.session_id, self.path)
+        self.progressed.emit(1, 1)
+        return written
+
+
+def progress_dialog(job: ExportJob, parent) -> QProgressDialog:
+    """A non-modal progress dialog that follows ``job`` and closes itself when it ends."""
+    dialog = QProgressDialog(f"Writing the {job.label} of session {job.session_id}…", "", 0, 0, parent)
+    dialog.setWindowTitle("Export")
+    dialog.setWindowModality(Qt.WindowModality.NonModal)
+    dialog.setCancelButton(None)  # an export is short and atomic: there is nothing to cancel
+    dialog.setMinimumDuration(400)
+    dialog.setAutoClose(False)
+    dialog.setAutoReset(False)
+
+    def show_progress(done: int, total: int) -> None:
+        dialog.setMaximum(max(1, total))
+        dialog.setValue(min(done, total))
+
+    def finish(*_) -> None:
+        dialog.hide()
+        dialog.deleteLater()
+
+    job.progressed.connect(show_progress)
+    job.succeeded.connect(finish)
+    job.errored.connect(finish)
+    return dialog

@@ -1,0 +1,266 @@
+"""The window's sessions: opening the store, the current session, result recording and exports.
+
+While a session is current the gallery shows its saved fields and captures into it through a
+``SessionFieldStore`` (durable before shown), reviews go to its audit trail under the
+operator's name, and every per-frame result is recorded with ``SessionStore.record_result``
+from the pipeline's result listener (a list append; the store batches the commits). Without
+a session the gallery keeps fields in memory. A store that cannot be opened never stops the
+app: a damaged database is moved aside and a new one started; a store from a newer version
+leaves the app running without sessions. Every problem reaches the window's banner.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QFileDialog
+
+from allscope.core.store import SessionRecord, SessionStore, StoreCorruptError, StoreError
+from allscope.gui.export_worker import KINDS, ExportJob, progress_dialog
+from allscope.gui.session_dialog import SETTINGS_KEYS, SessionDialog, session_info
+from allscope.gui.session_fields import SessionFieldStore
+from allscope.report.content import local_time
+
+log = logging.getLogger(__name__)
+Problem = tuple[str, str, str]  # what happened, what to do, banner level
+NO_SESSIONS = ("Sessions are off for this run: flagged fields are kept in memory only and are lost "
+               "when allscope closes.")
+EXPORT_WAIT_S = 60.0  # at shutdown: let a running export finish its file
+
+
+def open_session_store(root: Path | str | None = None) -> tuple[SessionStore | None, list[Problem]]:
+    """Open the store; a damaged database is moved aside and replaced. Never raises StoreError."""
+    try:
+        return SessionStore(root), []
+    except StoreCorruptError as exc:
+        return _replace_corrupt(root, exc)
+    except StoreError as exc:
+        return None, [(str(exc), NO_SESSIONS, "error")]
+
+
+def _replace_corrupt(root, exc: StoreCorruptError) -> tuple[SessionStore | None, list[Problem]]:
+    try:
+        kept = SessionStore.quarantine(root)
+        store = SessionStore(root)
+    except (OSError, StoreError) as again:
+        return None, [(f"{exc} Moving it aside failed: {again}", NO_SESSIONS, "error")]
+    what = f"The session database {exc.db_path} was damaged; it was moved aside as {kept.name}."
+    todo = ("allscope started with a new, empty session list. The damaged file and every saved field "
+            "image are kept in that folder for recovery.")
+    return store, [(what, todo, "warning")]
+
+
+class SessionControl(QObject):
+    """Owns the window's current session. ``changed`` fires when it starts, changes or ends."""
+
+    changed = Signal()
+
+    def __init__(self, window, store: SessionStore | None, owns_store: bool = False) -> None:
+        super().__init__(window)
+        self.window, self.store, self.owns_store = window, store, owns_store
+        self.current: SessionRecord | None = None
+        self.dialog: SessionDialog | None = None
+        self.export_job: ExportJob | None = None
+        self.record_failures = 0
+        self._recording: tuple[SessionStore, int] | None = None  # swapped whole: read on a worker thread
+        self._record_error = ""
+        self._reported_failures = 0
+        self._loader: threading.Thread | None = None
+        self._loaded: list = []  # (field store, records) handed over by the loader thread
+        self._timer = QTimer(self, interval=250)
+        self._timer.timeout.connect(self._poll)
+        self._timer.start()
+
+    # start-up ---------------------------------------------------------------------------------
+    def report(self, problems: list[Problem]) -> None:
+        for what, todo, level in problems:
+            self.window.banner.show_message(what, todo, level, key="store")
+
+    def offer_resume(self) -> None:
+        """A banner with a Resume button for the newest session that was never ended."""
+        unfinished = [] if self.store is None else self.store.unfinished_sessions()
+        if not unfinished:
+            return
+        newest = unfinished[0]
+        more = f" {len(unfinished) - 1} more are listed in Session ▸ Sessions…" if len(unfinished) > 1 else ""
+        self.window.banner.show_message(
+            f"Session “{newest.display_name}” (started {local_time(newest.started_at, seconds=False)}, "
+            f"{newest.field_count} saved fields) was not ended.",
+            "Resume it to go on where it stopped, or start a new one (Session ▸ New session…)." + more,
+            "info", key="resume", action=("Resume", lambda: self.open(newest.id)))
+
+    # sessions ---------------------------------------------------------------------------------
+    def new_session(self) -> SessionDialog | None:
+        """Open the start dialog (window-modal, not blocking); OK creates and opens the session."""
+        if not self._have_store():
+            return None
+        self.dialog = SessionDialog(self.window.settings.session_info, self.create, self.window)
+        self.dialog.open()
+        return self.dialog
+
+    def create(self, entered: dict) -> int:
+        """Create a session from the dialog's values and the app's state; make it current."""
+        controller = self.window.controller
+        package = self.window.classifier.package if self.window.classifier is not None else None
+        info = session_info(entered, controller.source if controller else None, package, self.window.policy())
+        session_id = self.store.create_session(info)
+        self.window.set_session_info({SETTINGS_KEYS[k]: entered[k] for k in SETTINGS_KEYS})
+        self.open(session_id)
+        return session_id
+
+    def open(self, session_id: int) -> bool:
+        """Make a session current: its fields fill the gallery, new fields and results go to it."""
+        if not self._have_store():
+            return False
+        try:
+            record = self.store.get_session(session_id)
+        except StoreError as exc:
+            self.window.banner.show_message(str(exc), "Choose another session in Session ▸ Sessions….", key="store")
+            return False
+        fields = SessionFieldStore(self.store, session_id, reviewer=record.info.operator)
+        self.current = record
+        self._recording = (self.store, session_id)
+        self.window.set_field_store(fields)
+        self.window.banner.dismiss("resume")
+        self._load(fields)
+        self._announce()
+        return True
+
+    def end(self) -> None:
+        """End the current session (its end time is stored); the gallery goes back to memory."""
+        if self.current is None:
+            return
+        record, self.current, self._recording = self.current, None, None
+        try:
+            self.store.end_session(record.id)
+        except StoreError as exc:
+            self.window.banner.show_message(f"The end of session {record.id} was not saved: {exc}",
+                                            "Its fields are kept; end it again from the sessions list.", key="store")
+        self.window.set_field_store(self.window.memory_store)
+        self._announce()
+        self.window.status_bar.showMessage(f"Session “{record.display_name}” ended. Export it from "
+                                           "Session ▸ Sessions….", 8000)
+
+    def refresh_current(self) -> None:
+        """Re-read the current session's record (after a rename)."""
+        if self.current is not None:
+            self.current = self.store.get_session(self.current.id)
+            self._announce()
+
+    def record_result(self, result) -> None:
+        """Pipeline result listener (a worker thread): queue the result in the current session."""
+        target = self._recording
+        if target is None:
+            return
+        try:
+            target[0].record_result(target[1], result)
+        except Exception as exc:  # noqa: BLE001 - counted and shown by the GUI timer
+            self.record_failures += 1
+            self._record_error = str(exc)
+
+    def show_sessions(self):
+        from allscope.gui.sessions_window import SessionsWindow
+
+        if not self._have_store():
+            return None
+        window = SessionsWindow(self, self.window)
+        window.show()
+        return window
+
+    # exports ----------------------------------------------------------------------------------
+    def export(self, kind: str, session_id: int | None = None, path: Path | str | None = None) -> ExportJob | None:
+        """Export a session (the current one by default) off the GUI thread; asks where if no path."""
+        session_id = session_id if session_id is not None else (self.current.id if self.current else None)
+        if session_id is None or not self._have_store():
+            self.window.banner.show_message("There is no session to export.", "Start one (Session ▸ New "
+                                            "session…) or open one in Session ▸ Sessions….", "warning", key="export")
+            return None
+        if self.export_job is not None and self.export_job.running():
+            self.window.banner.show_message(f"The {self.export_job.label} is still being written.",
+                                            "Export again when it is done.", "warning", key="export")
+            return None
+        path = path or self._ask_path(kind, session_id)
+        if not path:
+            return None
+        job = ExportJob(kind, self.store, session_id, path, self._package_for(session_id), self)
+        job.succeeded.connect(lambda written: self._exported(job, written))
+        job.errored.connect(lambda what, todo: self.window.banner.show_message(what, todo, key="export"))
+        progress_dialog(job, self.window)
+        self.export_job = job
+        job.start()
+        return job
+
+    def _ask_path(self, kind: str, session_id: int) -> str:
+        label, suffix, file_filter = KINDS[kind]
+        name = "".join(c if c.isalnum() or c in "-_" else "-" for c in self.store.get_session(session_id).display_name)
+        start = Path.home() / f"allscope-session-{session_id}-{name.strip('-')[:60]}{suffix}"
+        path, _ = QFileDialog.getSaveFileName(self.window, f"Export {label}", str(start), file_filter)
+        return path
+
+    def _package_for(self, session_id: int):
+        """The loaded model package if it is the one the session used (its card goes in the PDF)."""
+        classifier = self.window.classifier
+        if classifier is None:
+            return None
+        return classifier.package if classifier.package.sha256 == self.store.get_session(session_id).info.model_sha256 else None
+
+    def _exported(self, job: ExportJob, written: Path) -> None:
+        self.window.banner.show_message(f"The {job.label} of session {job.session_id} was saved as {written}.",
+                                        "", "info", key="export")
+
+    # background and shutdown ------------------------------------------------------------------
+    def _load(self, fields: SessionFieldStore) -> None:
+        """Read the session's saved fields on a thread (decoding images takes time)."""
+        def load() -> None:
+            try:
+                self._loaded.append((fields, fields.existing_records(), None))
+            except Exception as exc:  # noqa: BLE001 - reported by the GUI timer
+                self._loaded.append((fields, [], exc))
+
+        self._loader = threading.Thread(target=load, name="allscope-session-load", daemon=True)
+        self._loader.start()
+
+    def _poll(self) -> None:
+        while self._loaded:
+            fields, records, error = self._loaded.pop(0)
+            if error is not None:
+                self.window.banner.show_message(f"The saved fields of the session could not all be read: {error}",
+                                                "They stay on disk; check the session folder.", key="store")
+            if fields is self.window.store:
+                self.window.show_saved_records(records)
+        if self.record_failures != self._reported_failures:
+            self._reported_failures = self.record_failures
+            self.window.banner.show_message(
+                f"{self.record_failures} per-frame results could not be recorded: {self._record_error}",
+                "Saved fields are not affected; free disk space or check the session folder.", key="record")
+
+    def _announce(self) -> None:
+        name = f"session “{self.current.display_name}”" if self.current else "no session"
+        self.window.setWindowTitle(f"allscope: {name} (screening aid, not a diagnosis)")
+        self.changed.emit()
+
+    def _have_store(self) -> bool:
+        if self.store is None:
+            self.window.banner.show_message("The session store is not available.", NO_SESSIONS, key="store")
+        return self.store is not None
+
+    def threads(self) -> list[threading.Thread]:
+        threads = [self._loader] if self._loader is not None else []
+        return threads + ([self.export_job.thread] if self.export_job is not None else [])
+
+    def close(self) -> None:
+        """Let a running export finish, then flush (and close, if opened here) the store."""
+        self._timer.stop()
+        if self.export_job is not None and not self.export_job.wait(EXPORT_WAIT_S):
+            log.error("the %s export did not finish within %.0f s", self.export_job.kind, EXPORT_WAIT_S)
+        if self._loader is not None:
+            self._loader.join(EXPORT_WAIT_S)
+        self._recording = None
+        if self.store is not None:
+            try:
+                self.store.close() if self.owns_store else self.store.flush()
+            except StoreError as exc:
+                log.warning("session store not closed cleanly: %s", exc)
