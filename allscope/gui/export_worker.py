@@ -4,7 +4,9 @@ The GUI thread starts an :class:`ExportJob` and goes on; the job runs ``write_pd
 ``write_csv`` / ``write_json`` on a plain Python thread and reports through Qt signals, which
 Qt queues to the GUI thread: ``progressed(done, total)``, ``succeeded(path)`` with the path
 actually written (a name collision gives ``name (2).pdf``), or ``errored(what, todo)`` with a
-message for the window's banner. The GUI thread never waits on an export, except at shutdown.
+message for the window's banner. :class:`Exporter` asks where to save, runs one job at a
+time with a progress dialog, and routes both outcomes to the banner. The GUI thread never
+waits on an export, except at shutdown.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ import threading
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QProgressDialog
+from PySide6.QtWidgets import QFileDialog, QProgressDialog
 
 from allscope.core.store import SessionStore, StoreError
 from allscope.core.store.files import WriteFailedError
 
 log = logging.getLogger(__name__)
+SHUTDOWN_WAIT_S = 60.0  # a running export may finish its file when the window closes
 KINDS = {"pdf": ("PDF report", ".pdf", "PDF report (*.pdf)"),
          "csv": ("CSV table", ".csv", "CSV table (*.csv)"),
          "json": ("JSON document", ".json", "JSON document (*.json)")}
@@ -128,3 +131,49 @@ def progress_dialog(job: ExportJob, parent) -> QProgressDialog:
     job.succeeded.connect(finish)
     job.errored.connect(finish)
     return dialog
+
+
+class Exporter(QObject):
+    """Exports sessions of ``store`` for ``window``: one job at a time, outcomes in its banner."""
+
+    def __init__(self, window, store: SessionStore) -> None:
+        super().__init__(window)
+        self.window, self.store = window, store
+        self.job: ExportJob | None = None
+
+    def export(self, kind: str, session_id: int, path: Path | str | None = None) -> ExportJob | None:
+        """Start exporting; asks for the file when no ``path`` is given. None if nothing started."""
+        if self.job is not None and self.job.running():
+            self.window.banner.show_message(f"The {self.job.label} is still being written.",
+                                            "Export again when it is done.", "warning", key="export")
+            return None
+        path = path or self._ask_path(kind, session_id)
+        if not path:
+            return None
+        job = ExportJob(kind, self.store, session_id, path, self._package_for(session_id), self)
+        job.succeeded.connect(lambda written: self.window.banner.show_message(
+            f"The {job.label} of session {session_id} was saved as {written}.", "", "info", key="export"))
+        job.errored.connect(lambda what, todo: self.window.banner.show_message(what, todo, key="export"))
+        progress_dialog(job, self.window)
+        self.job = job
+        job.start()
+        return job
+
+    def wait(self) -> None:
+        """At shutdown: let a running export finish writing its file."""
+        if self.job is not None and not self.job.wait(SHUTDOWN_WAIT_S):
+            log.error("the %s export did not finish within %.0f s", self.job.kind, SHUTDOWN_WAIT_S)
+
+    def _ask_path(self, kind: str, session_id: int) -> str:
+        label, suffix, file_filter = KINDS[kind]
+        name = "".join(c if c.isalnum() or c in "-_" else "-" for c in self.store.get_session(session_id).display_name)
+        start = Path.home() / f"allscope-session-{session_id}-{name.strip('-')[:60]}{suffix}"
+        path, _ = QFileDialog.getSaveFileName(self.window, f"Export {label}", str(start), file_filter)
+        return path
+
+    def _package_for(self, session_id: int):
+        """The loaded model package if the session used it (its card summary goes in the PDF)."""
+        classifier = self.window.classifier
+        if classifier is None or classifier.package.sha256 != self.store.get_session(session_id).info.model_sha256:
+            return None
+        return classifier.package

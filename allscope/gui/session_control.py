@@ -16,10 +16,9 @@ import threading
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtWidgets import QFileDialog
 
 from allscope.core.store import SessionRecord, SessionStore, StoreCorruptError, StoreError
-from allscope.gui.export_worker import KINDS, ExportJob, progress_dialog
+from allscope.gui.export_worker import Exporter, ExportJob
 from allscope.gui.session_dialog import SETTINGS_KEYS, SessionDialog, session_info
 from allscope.gui.session_fields import SessionFieldStore
 from allscope.report.content import local_time
@@ -28,7 +27,7 @@ log = logging.getLogger(__name__)
 Problem = tuple[str, str, str]  # what happened, what to do, banner level
 NO_SESSIONS = ("Sessions are off for this run: flagged fields are kept in memory only and are lost "
                "when allscope closes.")
-EXPORT_WAIT_S = 60.0  # at shutdown: let a running export finish its file
+LOAD_WAIT_S = 30.0  # at shutdown: reading a resumed session's fields
 
 
 def open_session_store(root: Path | str | None = None) -> tuple[SessionStore | None, list[Problem]]:
@@ -63,7 +62,8 @@ class SessionControl(QObject):
         self.window, self.store, self.owns_store = window, store, owns_store
         self.current: SessionRecord | None = None
         self.dialog: SessionDialog | None = None
-        self.export_job: ExportJob | None = None
+        self.sessions_window = None
+        self.exporter = Exporter(window, store) if store is not None else None
         self.record_failures = 0
         self._recording: tuple[SessionStore, int] | None = None  # swapped whole: read on a worker thread
         self._record_error = ""
@@ -108,6 +108,8 @@ class SessionControl(QObject):
         info = session_info(entered, controller.source if controller else None, package, self.window.policy())
         session_id = self.store.create_session(info)
         self.window.set_session_info({SETTINGS_KEYS[k]: entered[k] for k in SETTINGS_KEYS})
+        for key, edit in self.window.policy_panel.session_edits.items():  # the panel shows them too
+            edit.setText(str(self.window.settings.session_info.get(key, "")))
         self.open(session_id)
         return session_id
 
@@ -162,13 +164,18 @@ class SessionControl(QObject):
             self._record_error = str(exc)
 
     def show_sessions(self):
+        """Show the sessions list (one window, re-listed each time it is shown)."""
         from allscope.gui.sessions_window import SessionsWindow
 
         if not self._have_store():
             return None
-        window = SessionsWindow(self, self.window)
-        window.show()
-        return window
+        if self.sessions_window is None:
+            self.sessions_window = SessionsWindow(self, self.window)
+            self.changed.connect(self.sessions_window.refresh)
+        self.sessions_window.refresh()
+        self.sessions_window.show()
+        self.sessions_window.raise_()
+        return self.sessions_window
 
     # exports ----------------------------------------------------------------------------------
     def export(self, kind: str, session_id: int | None = None, path: Path | str | None = None) -> ExportJob | None:
@@ -178,38 +185,11 @@ class SessionControl(QObject):
             self.window.banner.show_message("There is no session to export.", "Start one (Session ▸ New "
                                             "session…) or open one in Session ▸ Sessions….", "warning", key="export")
             return None
-        if self.export_job is not None and self.export_job.running():
-            self.window.banner.show_message(f"The {self.export_job.label} is still being written.",
-                                            "Export again when it is done.", "warning", key="export")
-            return None
-        path = path or self._ask_path(kind, session_id)
-        if not path:
-            return None
-        job = ExportJob(kind, self.store, session_id, path, self._package_for(session_id), self)
-        job.succeeded.connect(lambda written: self._exported(job, written))
-        job.errored.connect(lambda what, todo: self.window.banner.show_message(what, todo, key="export"))
-        progress_dialog(job, self.window)
-        self.export_job = job
-        job.start()
-        return job
+        return self.exporter.export(kind, session_id, path)
 
-    def _ask_path(self, kind: str, session_id: int) -> str:
-        label, suffix, file_filter = KINDS[kind]
-        name = "".join(c if c.isalnum() or c in "-_" else "-" for c in self.store.get_session(session_id).display_name)
-        start = Path.home() / f"allscope-session-{session_id}-{name.strip('-')[:60]}{suffix}"
-        path, _ = QFileDialog.getSaveFileName(self.window, f"Export {label}", str(start), file_filter)
-        return path
-
-    def _package_for(self, session_id: int):
-        """The loaded model package if it is the one the session used (its card goes in the PDF)."""
-        classifier = self.window.classifier
-        if classifier is None:
-            return None
-        return classifier.package if classifier.package.sha256 == self.store.get_session(session_id).info.model_sha256 else None
-
-    def _exported(self, job: ExportJob, written: Path) -> None:
-        self.window.banner.show_message(f"The {job.label} of session {job.session_id} was saved as {written}.",
-                                        "", "info", key="export")
+    @property
+    def export_job(self) -> ExportJob | None:
+        return self.exporter.job if self.exporter is not None else None
 
     # background and shutdown ------------------------------------------------------------------
     def _load(self, fields: SessionFieldStore) -> None:
@@ -254,10 +234,10 @@ class SessionControl(QObject):
     def close(self) -> None:
         """Let a running export finish, then flush (and close, if opened here) the store."""
         self._timer.stop()
-        if self.export_job is not None and not self.export_job.wait(EXPORT_WAIT_S):
-            log.error("the %s export did not finish within %.0f s", self.export_job.kind, EXPORT_WAIT_S)
+        if self.exporter is not None:
+            self.exporter.wait()
         if self._loader is not None:
-            self._loader.join(EXPORT_WAIT_S)
+            self._loader.join(LOAD_WAIT_S)
         self._recording = None
         if self.store is not None:
             try:

@@ -31,7 +31,6 @@ class SessionsWindow(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Sessions")
         self.setModal(False)
-        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.control = control
         self.search = QLineEdit(self)
         self.search.setPlaceholderText("Search patient / sample ID, slide ID or name")

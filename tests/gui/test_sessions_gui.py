@@ -132,6 +132,7 @@ def test_new_session_stores_the_entered_fields_and_the_app_state(qtbot, open_win
     assert info.threshold == 0.3 and info.flag_policy == FLAG_POLICY
     assert window.sessions.current.id == session_id and not store.get_session(session_id).finished
     assert window.settings.session_info["operator"] == "Dr. Zoë"
+    assert window.policy_panel.session_edits["operator"].text() == "Dr. Zoë"
     assert "P-7 / S-1" in window.windowTitle()
 
 
@@ -150,7 +151,7 @@ def test_flag_is_stored_in_the_session_before_the_gallery_shows_it_and_results_a
     results = store.results(session_id)
     assert len(results) > 0 and any(r["p_all"] is not None for r in results)
     summary = store.summary(session_id)
-    assert summary.analysed == len(results) and summary.flagged_fields >= 1
+    assert summary.analysed >= len(results) and summary.flagged_fields >= 1  # results still arrive live
 
 
 def test_keyboard_review_lands_in_the_audit_trail_under_the_operator(qtbot, open_window, store):
@@ -294,6 +295,7 @@ def test_sessions_list_searches_renames_and_deletes_after_confirmation(qtbot, op
     listing.buttons["delete"].click()  # confirmed
     assert [s.id for s in store.list_sessions()] == [third, second]
     assert not store.session_dir(first).exists() and listing.listed_ids() == [third, second]
+    assert window.sessions.show_sessions() is listing  # one list window, shown again
 
 
 def test_opening_a_session_from_the_list_loads_its_fields_and_it_cannot_be_deleted_while_open(
