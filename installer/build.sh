@@ -32,7 +32,9 @@ built=$(date +%s)
 
 # The bundle must pass its own self-test before it is packed (needs a default model).
 if [ -f models/default/model.json ]; then
-    QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}" "$bundle/allscope" --self-test
+    scratch=$(mktemp -d)  # the self-test's PDF and session go here, not into the user's temp
+    TMPDIR="$scratch" QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}" "$bundle/allscope" --self-test
+    rm -rf "$scratch"
 else
     echo "WARNING: models/default has no model package: self-test skipped, the bundle has no default model" >&2
 fi
