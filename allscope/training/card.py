@@ -73,6 +73,30 @@ def precision_table(export: dict) -> str:
     return "\n".join(lines)
 
 
+def targets_table(export: dict) -> str:
+    """The issue's targets against the shipped model's figures (test blocks unless named)."""
+    r = export["reports"]["FP32" if export["shipped"] != "INT8" else "INT8"]
+    b, rob = r["test"]["all_vs_benign"], r["robustness"]
+    rows = [
+        ("4-class accuracy ≥ 99% (test blocks)", pct(r["test"]["accuracy"]), r["test"]["accuracy"] >= 0.99),
+        ("ALL sensitivity ≥ 99.5% (test blocks)", pct(b["sensitivity"]), b["sensitivity"] >= 0.995),
+        ("specificity ≥ 98% at that threshold (test blocks)", f"{pct(b['specificity'])} "
+         f"({b['true_negative']}/{b['benign_fields']})", b["specificity"] >= 0.98),
+        ("corner blanked within 1 pt (test blocks)", f"{rob['corner_blanked']['delta_pt']:+.1f} pt",
+         abs(rob["corner_blanked"]["delta_pt"]) <= 1),
+        ("camera/stain shift within 3 pt (test blocks, worst of 3)",
+         f"{min(rob[f'camera_shift_{v}']['delta_pt'] for v in range(3)):+.1f} pt",
+         all(rob[f"camera_shift_{v}"]["delta_pt"] >= -3 for v in range(3))),
+    ]
+    if "bccd" in rob:
+        rows.append(("BCCD flagged ≤ 5%", pct(rob["bccd"]["flagged_rate"]), rob["bccd"]["flagged_rate"] <= 0.05))
+    rows.append(("INT8 ≤ 2 ms per field, batch 1 (this shared 2-core CPU)", f"{export['latency_ms']['INT8']:.1f} ms",
+                 export["latency_ms"]["INT8"] <= 2))
+    lines = ["| target | shipped model | met |", "|---|---|---|"]
+    lines += [f"| {t} | {v} | {'yes' if ok else '**no**'} |" for t, v, ok in rows]
+    return "\n".join(lines)
+
+
 def write_card(package_dir: str | Path, export: dict, comparison: dict, bccd: dict, split: dict, recipe: dict,
                template: str | Path) -> None:
     """Fill the card template's {placeholders} and write MODEL_CARD.md plus the summary."""
@@ -80,7 +104,7 @@ def write_card(package_dir: str | Path, export: dict, comparison: dict, bccd: di
     fields = {
         "citation": CITATION, "shipped": export["shipped"], "int8_loss": f"{export['int8_loss_pt']:.2f}",
         "evaluation": markdown(report), "comparison": comparison_table(comparison, bccd),
-        "precision_table": precision_table(export), "selection_rule": comparison["selection_rule"],
+        "precision_table": precision_table(export), "targets": targets_table(export), "selection_rule": comparison["selection_rule"],
         "chosen": comparison["chosen"], "threshold": f"{report['threshold']:.3f}",
         "temperature": f"{report['temperature']:.3f}", "split_counts": json.dumps(split["counts"]),
         "recipe": ", ".join(f"{k} {v}" for k, v in recipe.items()),
