@@ -1,5 +1,12 @@
 """allscope: live B-ALL screening at the microscope (a screening aid, not a diagnosis)."""
 
+import sys
+
+# OpenVINO's usage telemetry starts a network thread at import; a clinical workstation sends
+# nothing, and that thread has been seen to race PySide6's start-up. OpenVINO falls back to
+# its built-in no-op when the package cannot be imported.
+sys.modules.setdefault("openvino_telemetry", None)
+
 __version__ = "0.1.0"
 
 DISCLAIMER = "Screening aid, not a diagnosis."
