@@ -50,10 +50,16 @@ def calibration_inputs(data: str | Path, split_path: str | Path, count: int, mas
 
 
 def quantize_int8(ov_model, calibration: list[np.ndarray]):
-    """NNCF post-training INT8 quantization of the FP32 OpenVINO model."""
+    """NNCF post-training INT8 quantization of the FP32 OpenVINO model.
+
+    Full bias correction and the mixed preset (asymmetric activations): with NNCF's defaults
+    (fast bias correction, symmetric) MobileNetV2 lost about 1.5 pt of validation accuracy; with
+    these it lost none on validation.
+    """
     import nncf
 
-    return nncf.quantize(ov_model, nncf.Dataset(calibration), subset_size=len(calibration))
+    return nncf.quantize(ov_model, nncf.Dataset(calibration), subset_size=len(calibration),
+                         preset=nncf.QuantizationPreset.MIXED, fast_bias_correction=False)
 
 
 def package_meta(config: dict, precision: str, temperature: float = 1.0, threshold: float = 0.5,
