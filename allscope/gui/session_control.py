@@ -68,7 +68,7 @@ class SessionControl(QObject):
         self._recording: tuple[SessionStore, int] | None = None  # swapped whole: read on a worker thread
         self._record_error = ""
         self._reported_failures = 0
-        self._loader: threading.Thread | None = None
+        self._loaders: list[threading.Thread] = []
         self._loaded: list = []  # (field store, records) handed over by the loader thread
         self._timer = QTimer(self, interval=250)
         self._timer.timeout.connect(self._poll)
@@ -181,7 +181,9 @@ class SessionControl(QObject):
     def export(self, kind: str, session_id: int | None = None, path: Path | str | None = None) -> ExportJob | None:
         """Export a session (the current one by default) off the GUI thread; asks where if no path."""
         session_id = session_id if session_id is not None else (self.current.id if self.current else None)
-        if session_id is None or not self._have_store():
+        if not self._have_store():
+            return None
+        if session_id is None:
             self.window.banner.show_message("There is no session to export.", "Start one (Session ▸ New "
                                             "session…) or open one in Session ▸ Sessions….", "warning", key="export")
             return None
@@ -200,8 +202,9 @@ class SessionControl(QObject):
             except Exception as exc:  # noqa: BLE001 - reported by the GUI timer
                 self._loaded.append((fields, [], exc))
 
-        self._loader = threading.Thread(target=load, name="allscope-session-load", daemon=True)
-        self._loader.start()
+        loader = threading.Thread(target=load, name="allscope-session-load", daemon=True)
+        self._loaders = [t for t in self._loaders if t.is_alive()] + [loader]
+        loader.start()
 
     def _poll(self) -> None:
         while self._loaded:
@@ -228,16 +231,15 @@ class SessionControl(QObject):
         return self.store is not None
 
     def threads(self) -> list[threading.Thread]:
-        threads = [self._loader] if self._loader is not None else []
-        return threads + ([self.export_job.thread] if self.export_job is not None else [])
+        return self._loaders + ([self.export_job.thread] if self.export_job is not None else [])
 
     def close(self) -> None:
         """Let a running export finish, then flush (and close, if opened here) the store."""
         self._timer.stop()
         if self.exporter is not None:
             self.exporter.wait()
-        if self._loader is not None:
-            self._loader.join(LOAD_WAIT_S)
+        for loader in self._loaders:
+            loader.join(LOAD_WAIT_S)
         self._recording = None
         if self.store is not None:
             try:
