@@ -111,6 +111,21 @@ def _split_for(model: Path, given: str | None) -> Path:
     raise SystemExit(f"No split.json found for {model}; pass --split FILE (the run folder has one).")
 
 
+def _package_split(package, data: str) -> str | None:
+    """Recreate a shipped package's block split from the rule its summary records."""
+    import tempfile
+
+    from allscope.training.data import FieldStore, block_split, write_split
+
+    info = package.summary.get("split", {})
+    if "block_size" not in info or "seed" not in info:
+        return None
+    split = block_split(FieldStore(data).samples(), info["block_size"], seed=info["seed"])
+    path = Path(tempfile.mkdtemp(prefix="allscope-split-")) / "split.json"
+    write_split(path, split, {"block_size": info["block_size"], "seed": info["seed"]})
+    return str(path)
+
+
 def _evaluate(args) -> int:
     from allscope.training.data import FieldStore
     from allscope.training.evaluate import evaluate, package_scorer, torch_scorer, write_report
@@ -119,7 +134,8 @@ def _evaluate(args) -> int:
     if model.is_dir():
         score, package = package_scorer(model)
         size = package.input.width
-        report = evaluate(score, FieldStore(args.data, size), _split_for(model, args.split), package.input.masked,
+        split = args.split or _package_split(package, args.data)
+        report = evaluate(score, FieldStore(args.data, size), _split_for(model, split), package.input.masked,
                           args.bccd, threshold=package.threshold, size=size)
     else:
         score, config = torch_scorer(model, args.device)
