@@ -121,8 +121,8 @@ def test_flag_reaches_the_gallery_and_space_captures_by_hand(qtbot, open_window,
     assert sum(r.kind == "flag" for r in window.gallery_model.records()) >= flags_before
 
 
-def test_review_in_the_window_changes_the_stored_decision(qtbot, open_window):
-    window = open_window("--demo")
+def test_review_in_the_window_changes_the_stored_decision(qtbot, open_window, tmp_path):
+    window = open_window("--demo", "--model", str(tmp_path / "no-model"))  # no flags: one captured field
     wait_for_frames(qtbot, window)
     qtbot.waitUntil(lambda: window.controller.latest() is not None, timeout=WAIT_MS)  # a processed field
     assert window.capture_current()

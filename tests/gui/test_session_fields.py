@@ -39,7 +39,8 @@ def test_resumed_session_shows_saved_fields_with_their_reviews(tmp_path):
 def test_window_capture_and_review_go_through_the_session_store(qtbot, tmp_path):
     with SessionStore(tmp_path / "store") as store:
         session = store.create_session(SessionInfo(operator="dr-b"))
-        _, window = create_app(["--demo", "--settings-dir", str(tmp_path / "settings")],
+        _, window = create_app(["--demo", "--settings-dir", str(tmp_path / "settings"),
+                                "--model", str(tmp_path / "no-model")],  # no flags: one captured field
                                store=SessionFieldStore(store, session, reviewer="dr-b"),
                                source_options={"width": 640, "height": 360})
         qtbot.addWidget(window)
