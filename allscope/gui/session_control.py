@@ -122,7 +122,8 @@ class SessionControl(QObject):
         except StoreError as exc:
             self.window.banner.show_message(str(exc), "Choose another session in Session ▸ Sessions….", key="store")
             return False
-        fields = SessionFieldStore(self.store, session_id, reviewer=record.info.operator)
+        reviewer = record.info.operator or self.window.settings.session_info.get("operator", "")
+        fields = SessionFieldStore(self.store, session_id, reviewer=reviewer)
         self.current = record
         self._recording = (self.store, session_id)
         self.window.set_field_store(fields)
