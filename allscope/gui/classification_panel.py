@@ -1,6 +1,7 @@
 """The classification panel: per-class bars, P(ALL) against the threshold, the state in words,
-a flag indicator that stays lit for a few seconds so that it never flickers, and the count of
-fields outside the model's experience (which the model abstains on and never flags)."""
+and a flag indicator that stays lit for a few seconds so that it never flickers. Fields outside
+the model's experience (which it abstains on and never flags) are named as such; the status
+bar counts them."""
 
 from __future__ import annotations
 
@@ -94,13 +95,9 @@ class ClassificationPanel(QWidget):
         self.flag_label.setMinimumHeight(30)
         self.wbc_label = QLabel("White cells in view: —", self)
         self.p_bar = ThresholdBar(self)
-        self.outside_label = QLabel(self)
-        self.outside_label.setToolTip("Fields unlike the model's training data: shown, counted and "
-                                      "listed in the report, never flagged.")
-        self.set_outside_count(0)
         self._form = QFormLayout()
         layout = QVBoxLayout(self)
-        for widget in (self.flag_label, self.state_label, self.wbc_label, self.p_bar, self.outside_label):
+        for widget in (self.flag_label, self.state_label, self.wbc_label, self.p_bar):
             layout.addWidget(widget)
         layout.addLayout(self._form)
         layout.addStretch(1)
@@ -122,11 +119,6 @@ class ClassificationPanel(QWidget):
             bar.setFormat("—")
             self._bars[name] = bar
             self._form.addRow(name, bar)
-
-    def set_outside_count(self, count: int) -> None:
-        text = f"Fields outside the model's experience: {count}"
-        if self.outside_label.text() != text:
-            self.outside_label.setText(text)
 
     def note_flag(self, now: float) -> None:
         """A flag was raised: light the indicator for at least ``FLAG_HOLD_S`` seconds."""

@@ -53,6 +53,10 @@ class FieldStore(Protocol):
 
     def mask(self, field_id: int | str) -> np.ndarray | None: ...
 
+    def heat_map(self, field_id: int | str) -> np.ndarray | None:
+        """The flag's class activation map (float32 0..1 over the field), or None. Optional:
+        the review pane treats a store without this method as having no heat maps."""
+
 
 class StoreFullError(RuntimeError):
     """The in-memory store holds its maximum; the message says what to do."""
@@ -81,13 +85,15 @@ class MemoryFieldStore:
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._records: dict[int, GalleryRecord] = {}
-        self._images: dict[int, tuple[bytes, bytes | None]] = {}
+        self._images: dict[int, tuple[bytes, bytes | None, bytes | None]] = {}  # image, mask, heat map
 
     def add_field(self, kind, frame_bgr, mask, result, flag) -> GalleryRecord:
         mask_array = None if mask is None else mask.mask
         thumb = make_thumbnail(frame_bgr, mask_array)
         image_png = _png(frame_bgr)
         mask_png = None if mask_array is None else _png(mask_array)
+        heat = None if flag is None else flag.heat_map
+        heat_png = None if heat is None else _png(np.clip(heat * 255.0 + 0.5, 0, 255).astype(np.uint8))
         with self._lock:
             if len(self._records) >= self.max_fields:
                 raise StoreFullError(
@@ -96,7 +102,7 @@ class MemoryFieldStore:
                 )
             record = GalleryRecord(next(self._ids), kind, thumb, result, captured_at=time.time())
             self._records[record.id] = record
-            self._images[record.id] = (image_png, mask_png)
+            self._images[record.id] = (image_png, mask_png, heat_png)
         return record
 
     def review(self, field_id, decision, comment) -> GalleryRecord:
@@ -118,6 +124,13 @@ class MemoryFieldStore:
         with self._lock:
             data = self._images[field_id][1]
         return None if data is None else cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
+
+    def heat_map(self, field_id) -> np.ndarray | None:
+        with self._lock:
+            data = self._images[field_id][2]
+        if data is None:
+            return None
+        return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE).astype(np.float32) / 255.0
 
 
 def _png(image: np.ndarray) -> bytes:

@@ -31,6 +31,7 @@ from allscope.gui.session_control import SessionControl
 from allscope.gui.settings import Settings, save_settings
 from allscope.gui.source_opening import SourceOpening
 from allscope.gui.status import StatusValues
+from allscope.gui.trust_controls import TrustControls
 from allscope.gui.window_layout import build_actions, build_docks
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         build_docks(self)
         build_actions(self)
+        self.trust = TrustControls(self)  # calibration, quality limits, drift and outside indicators
         self.panel.threshold = self.policy().threshold
         self.plots.set_threshold(self.policy().threshold)
         if self.classifier is not None:
@@ -144,6 +146,7 @@ class MainWindow(QMainWindow):
         self._stop_controller()
         self.controller = LiveController(opening.source, self.classifier, self.policy(), self.writer,
                                          opening.problems, on_result=self.sessions.record_result)
+        self.trust.attach(self.controller)  # quality limits and colour normaliser, before it starts
         self.controller.start()
         self.settings.last_source = opening.spec
         self.banner.dismiss("source")

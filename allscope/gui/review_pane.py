@@ -1,8 +1,10 @@
 """Reviewing stored fields: the gallery beside a large view of the selected field.
 
 Keyboard: arrows move through the gallery, A accepts, D dismisses, C edits the comment
-(Enter saves it, Escape leaves it), O toggles the WBC outlines. Every decision goes to the
-store first; the gallery shows it only after the store accepted it.
+(Enter saves it, Escape leaves it), O toggles the WBC outlines, H the evidence map (the class
+activation map of a flag, where the model saw the evidence for its answer, when the model has
+one). Every decision goes to the store first; the gallery shows it only after the store
+accepted it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSizePolicy,
                                QSplitter, QVBoxLayout, QWidget)
 
+from allscope.core.cam import overlay
 from allscope.gui.gallery import FieldStore, GalleryModel, GalleryRecord, GalleryView, bgr_to_pixmap
 
 DECISION_TEXT = {None: "Not reviewed", "accept": "Accepted", "dismiss": "Dismissed"}
@@ -39,6 +42,7 @@ class ReviewPane(QWidget):
         self.record: GalleryRecord | None = None
         self._image: np.ndarray | None = None
         self._mask: np.ndarray | None = None
+        self._heat: np.ndarray | None = None
         self._pixmap = QPixmap()
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.image_label = QLabel("Select a field in the gallery", self)
@@ -48,6 +52,10 @@ class ReviewPane(QWidget):
         self.overlay_box = QCheckBox("Outlines (O)", self)
         self.overlay_box.setChecked(True)
         self.overlay_box.toggled.connect(self._render)
+        self.cam_box = QCheckBox("Evidence map (H)", self)
+        self.cam_box.setToolTip("Where the model saw the evidence for its answer (class activation map); "
+                                "only flags of a model with a CAM head have one.")
+        self.cam_box.toggled.connect(self._render)
         self.info_label = QLabel("", self)
         self.info_label.setWordWrap(True)
         self.decision_label = QLabel("", self)
@@ -58,27 +66,32 @@ class ReviewPane(QWidget):
         self.comment_edit = QLineEdit(self)
         self.comment_edit.setPlaceholderText("Comment (C to edit, Enter to save)")
         self.comment_edit.returnPressed.connect(self._save_comment)
-        buttons = QHBoxLayout()
-        for widget in (self.overlay_box, self.accept_button, self.dismiss_button):
+        toggles, buttons = QHBoxLayout(), QHBoxLayout()  # the view toggles share the decision's row
+        for widget in (self.decision_label, self.overlay_box, self.cam_box):
+            toggles.addWidget(widget)
+        toggles.insertStretch(1, 1)
+        for widget in (self.accept_button, self.dismiss_button):
             buttons.addWidget(widget)
         layout = QVBoxLayout(self)
         layout.addWidget(self.image_label, 1)
         layout.addWidget(self.info_label)
-        layout.addWidget(self.decision_label)
+        layout.addLayout(toggles)
         layout.addLayout(buttons)
         layout.addWidget(self.comment_edit)
         self.set_record(None)
 
     def set_record(self, record: GalleryRecord | None, image: np.ndarray | None = None,
-                   mask: np.ndarray | None = None) -> None:
-        """Show ``record``; ``image``/``mask`` are only reloaded when the record changes field."""
+                   mask: np.ndarray | None = None, heat: np.ndarray | None = None) -> None:
+        """Show ``record``; ``image``/``mask``/``heat`` are only reloaded when the record changes field."""
         same_field = record is not None and self.record is not None and record.id == self.record.id
         self.record = record
         if not same_field:
             self._image, self._mask = image, mask
+            self._heat = heat if heat is not None and image is not None and heat.shape == image.shape[:2] else None
             self._render()
         for widget in (self.accept_button, self.dismiss_button, self.comment_edit, self.overlay_box):
             widget.setEnabled(record is not None)
+        self.cam_box.setEnabled(self._heat is not None)
         if record is None:
             self.info_label.setText("")
             self.decision_label.setText("")
@@ -91,6 +104,16 @@ class ReviewPane(QWidget):
 
     def toggle_overlay(self) -> None:
         self.overlay_box.setChecked(not self.overlay_box.isChecked())
+
+    def toggle_cam(self) -> None:
+        self.cam_box.setChecked(not self.cam_box.isChecked())
+
+    def displayed_image(self) -> np.ndarray | None:
+        """The field as drawn now (before scaling to the label): heat map and outlines applied."""
+        if self._image is None:
+            return None
+        shown = overlay(self._image, self._heat) if self.cam_box.isChecked() and self._heat is not None else self._image
+        return outlined(shown, self._mask) if self.overlay_box.isChecked() else shown
 
     def edit_comment(self) -> None:
         if self.record is not None:
@@ -109,8 +132,7 @@ class ReviewPane(QWidget):
             self._pixmap = QPixmap()
             self.image_label.setPixmap(self._pixmap)
             return
-        shown = outlined(self._image, self._mask) if self.overlay_box.isChecked() else self._image
-        self._pixmap = bgr_to_pixmap(shown)
+        self._pixmap = bgr_to_pixmap(self.displayed_image())
         self._fit_pixmap()
 
     def _fit_pixmap(self) -> None:
@@ -155,6 +177,7 @@ class ReviewPanel(QWidget):
         self._keys = {
             Qt.Key.Key_A: lambda: self.review("accept"), Qt.Key.Key_D: lambda: self.review("dismiss"),
             Qt.Key.Key_C: self.pane.edit_comment, Qt.Key.Key_O: self.pane.toggle_overlay,
+            Qt.Key.Key_H: self.pane.toggle_cam,
         }
         self._pane_keys = {Qt.Key.Key_Right: 1, Qt.Key.Key_Down: 1, Qt.Key.Key_Left: -1, Qt.Key.Key_Up: -1}
         for widget in (self.pane, self.gallery, self.pane.comment_edit):
@@ -233,4 +256,16 @@ class ReviewPanel(QWidget):
                             "Its record is kept; check the session's storage.")
             image, mask = record.thumbnail, None
         self.pane.set_record(None)
-        self.pane.set_record(record, image, mask)
+        self.pane.set_record(record, image, mask, self._heat_map(record))
+
+    def _heat_map(self, record: GalleryRecord) -> np.ndarray | None:
+        """The record's evidence map, if the store keeps one; a failure is reported, not raised."""
+        heat_map = getattr(self.store, "heat_map", None)
+        if not callable(heat_map):
+            return None
+        try:
+            return heat_map(record.id)
+        except Exception as exc:  # noqa: BLE001
+            self.error.emit(f"The evidence map of field {record.id} could not be loaded ({exc}).",
+                            "The field itself is shown; check the session's storage.")
+            return None

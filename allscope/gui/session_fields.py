@@ -60,6 +60,9 @@ class SessionFieldStore:
     def mask(self, field_id: int) -> np.ndarray | None:
         return _read(self.store.get_field(field_id).mask_path, cv2.IMREAD_GRAYSCALE)
 
+    def heat_map(self, field_id: int) -> np.ndarray | None:
+        return self.store.heat_map(field_id)
+
     def _thumbnail(self, saved: FieldRecord) -> np.ndarray:
         return make_thumbnail(self.full_image(saved.id), self.mask(saved.id))
 

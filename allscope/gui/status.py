@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtWidgets import QLabel, QStatusBar
+from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar
 
 from allscope.core.calibration import DRIFT_WARN
 
 FIELDS = ("source", "resolution", "display", "processing", "inference", "dropped", "model")
 TRUST_FIELDS = ("colour", "outside")
+SHRINKING = {"source": 2, "model": 1}  # long texts: they shrink (full text in the tooltip), not the window
 DRIFT_TIP = "colour has drifted from the calibration: recalibrate on a blank area"
+COLOUR_TIP = ("Colour normalisation: off, on without a white reference (uncalibrated: Microscope ▸ "
+              "Calibrate on a blank area), or the background's distance ΔE*ab from the calibration.")
 AMBER = "background: #f0a020; color: black; padding: 0 4px; border-radius: 3px;"
 
 
@@ -50,11 +53,12 @@ class TrustValues:
 
 
 def colour_text(values: TrustValues) -> str:
+    """Short: the status bar's width sets the window's least width."""
     if not values.normalizing:
-        return "colour: not normalised"
+        return "colour off"
     if not values.calibrated:
-        return "colour: not calibrated"
-    return "colour ΔE —" if values.drift is None else f"colour ΔE {values.drift:.1f}"
+        return "uncalibrated"
+    return "ΔE —" if values.drift is None else f"ΔE {values.drift:.1f}"
 
 
 def drifted(values: TrustValues) -> bool:
@@ -68,13 +72,16 @@ class StatusBar(QStatusBar):
         super().__init__(parent)
         self.labels = {name: QLabel(self) for name in (*FIELDS, *TRUST_FIELDS)}
         for name in (*FIELDS, *TRUST_FIELDS):
-            self.addPermanentWidget(self.labels[name], 1 if name == "source" else 0)
+            if name in SHRINKING:
+                self.labels[name].setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+                self.labels[name].setMinimumWidth(60)
+            self.addPermanentWidget(self.labels[name], SHRINKING.get(name, 0))
         self.labels["dropped"].setToolTip(
             "Frames the processing thread skipped because a newer frame had arrived; "
             "the display always shows the newest frame.")
         self.labels["outside"].setToolTip(
-            "Fields the model abstained on because they are unlike its training data; "
-            "they are never flagged.")
+            "Fields outside the model's experience: unlike its training data, so the model "
+            "abstained; they are never flagged.")
         self.show_values(StatusValues())
         self.show_trust(TrustValues())
 
@@ -83,18 +90,20 @@ class StatusBar(QStatusBar):
             label = self.labels[name]
             if label.text() != text:
                 label.setText(text)
+                if name in SHRINKING:
+                    label.setToolTip(text)
 
     def show_trust(self, values: TrustValues) -> None:
         """The colour indicator (amber above ``DRIFT_WARN``) and the outside count."""
         colour = self.labels["colour"]
         warn = drifted(values)
-        texts = {"colour": colour_text(values), "outside": f"outside the model's experience: {values.outside}"}
+        texts = {"colour": colour_text(values), "outside": f"outside {values.outside}"}
         for name, text in texts.items():
             if self.labels[name].text() != text:
                 self.labels[name].setText(text)
         if warn != self.drift_warning:
             colour.setStyleSheet(AMBER if warn else "")
-        tip = DRIFT_TIP if warn else "Colour distance (ΔE*ab) of the background from the white reference."
+        tip = DRIFT_TIP if warn else COLOUR_TIP
         if colour.toolTip() != tip:
             colour.setToolTip(tip)
 

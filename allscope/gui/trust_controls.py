@@ -130,4 +130,3 @@ class TrustControls(QObject):
             outside=self.outside,
         )
         self.window.status_bar.show_trust(values)
-        self.window.panel.set_outside_count(values.outside)

@@ -103,7 +103,8 @@ def test_flag_reaches_the_gallery_and_space_captures_by_hand(qtbot, open_window,
     settings_dir = tmp_path / "settings"
     settings_dir.mkdir()
     policy = {"threshold": 0.3, "consecutive": 1, "release": 0.1, "require_still": False}
-    (settings_dir / SETTINGS_FILE).write_text(json.dumps({"policy": policy}), encoding="utf-8")
+    raw = {"policy": policy, "normalize_colour": False}  # the tiny model reads the demo's raw colours
+    (settings_dir / SETTINGS_FILE).write_text(json.dumps(raw), encoding="utf-8")
     window = open_window("--demo", "--model", str(tmp_path / "model"), settings_dir=settings_dir)
     assert window.classifier is not None and window.panel.has_model
     qtbot.waitUntil(lambda: window.gallery_model.rowCount() >= 1, timeout=WAIT_MS)
