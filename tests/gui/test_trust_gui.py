@@ -109,6 +109,17 @@ def test_quality_limit_edited_in_the_policy_panel_is_saved_and_applied(window_on
     assert window.controller.gate.settings.min_sharpness == pytest.approx(0.4)
 
 
+def test_turning_normalisation_off_passes_frames_unchanged_and_is_saved(window_on, tmp_path):
+    window = window_on("demo")
+    assert window.controller.normalizer.enabled
+    window.policy_panel.normalize.setChecked(False)
+    assert not window.controller.normalizer.enabled and not window.trust.normalize_action.isChecked()
+    frame = window.controller.latest_frame().image
+    assert window.controller.normalizer(frame) is frame
+    saved = json.loads((tmp_path / "settings" / SETTINGS_FILE).read_text(encoding="utf-8"))
+    assert saved["normalize_colour"] is False
+
+
 def test_quality_settings_round_trip_and_tolerate_unknown_or_invalid_values(tmp_path):
     settings = Settings(normalize_colour=False)
     settings.quality.update(min_sharpness=0.31, max_highlights=0.7)
