@@ -8,8 +8,6 @@ the status bar's colour-drift and outside-count indicators on its own slow timer
 
 from __future__ import annotations
 
-import logging
-
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QToolBar
@@ -18,7 +16,6 @@ from allscope.core.calibration import CalibrationError
 from allscope.gui.settings import quality_settings, settings_dir
 from allscope.gui.status import TrustValues
 
-log = logging.getLogger(__name__)
 REFRESH_MS = 500
 CALIBRATE_TODO = "Move the stage to an empty, evenly lit part of the slide and calibrate again."
 
