@@ -145,8 +145,8 @@ def test_settings_survive_a_restart(qtbot, open_window, tmp_path):
     window.policy_panel.threshold.setValue(0.65)
     window.policy_panel.session_edits["slide_id"].setText("S-42")
     window.policy_panel.session_edits["slide_id"].editingFinished.emit()
-    window.resize(795, 700)  # within the offscreen screen (800×800), above the docks' minimum
-    assert (window.width(), window.height()) == (795, 700)
+    window.resize(795, 773)  # within the offscreen screen (800×800), above the window's minimum
+    assert (window.width(), window.height()) == (795, 773)
     window.close()
     again = open_window(settings_dir=tmp_path / "settings")
     assert again.live_view.mode == "masked" and again.mode_box.currentText() == "Masked field"
@@ -154,7 +154,7 @@ def test_settings_survive_a_restart(qtbot, open_window, tmp_path):
     assert again.policy_panel.threshold.value() == pytest.approx(0.65)
     assert again.settings.session_info["slide_id"] == "S-42"
     assert again.settings.last_source == "demo"
-    assert (again.width(), again.height()) == (795, 700)
+    assert (again.width(), again.height()) == (795, 773)
     wait_for_frames(qtbot, again)
 
 
