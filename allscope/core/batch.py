@@ -16,7 +16,7 @@ from .frames import Frame, SourceError
 from .masking import LiveMasker, lab_kmeans_mask
 from .motion import MotionDetector
 from .calibration import ColourNormalizer
-from .pipeline import TrustModel, base_result, classified_result
+from .pipeline import TrustModel, base_result, classified_result, flag_heat_map
 from .quality import QualityGate
 from .results import FieldResult, Flag, MaskResult
 from .sources import ImageSource, VideoSource, is_video_path
@@ -159,5 +159,14 @@ class BatchAnalyzer:
         for tracker, position, index in raised:
             flag = tracker.flags[position]  # its final extent, after the dwell ended
             if index in frames:
-                report.flagged_frames[len(report.flags)] = frames[index]
+                frame, mask = frames[index]
+                report.flagged_frames[len(report.flags)] = (frame, mask)
+                flag = dataclasses.replace(flag, heat_map=self._heat_map(frame, mask, flag.result))
             report.flags.append(flag)
+
+    def _heat_map(self, frame: Frame, mask: MaskResult, result: FieldResult) -> np.ndarray | None:
+        """The class activation map of a flagged field, when the model has a CAM head."""
+        if self.trust.cam_head is None:
+            return None
+        prediction = self.classifier.predict_detailed(prepare_field(frame.image, mask, self.classifier.spec))
+        return flag_heat_map(self.classifier, self.trust.cam_head, prediction, result, frame.image.shape)

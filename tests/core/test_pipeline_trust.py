@@ -68,3 +68,17 @@ def test_fields_beyond_the_ood_threshold_are_never_flagged(augmented):
     classified = [r for r in results if r.classified]
     assert classified and all(OUTSIDE in r.reasons and not r.assessable for r in classified)
     assert flags == []
+
+
+def test_batch_flags_carry_the_heat_map_of_their_field(augmented, tmp_path):
+    import cv2
+
+    from allscope.core.batch import BatchAnalyzer
+
+    cv2.imwrite(str(tmp_path / "blast.png"), field_with_blast())
+    analyzer = BatchAnalyzer(Classifier(augmented, mode="throughput", inference_precision="f32"),
+                             FlagPolicy(threshold=0.3), keep_flagged_frames=True)
+    report = analyzer.run([tmp_path / "blast.png"])
+    assert len(report.flags) == 1 and report.flags[0].heat_map is not None
+    y, x = np.unravel_index(np.argmax(report.flags[0].heat_map), report.flags[0].heat_map.shape)
+    assert np.hypot(x - BLAST[0], y - BLAST[1]) <= BLAST_RADIUS + 16
