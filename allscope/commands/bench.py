@@ -105,29 +105,40 @@ def rss_mb() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def live_run(classifier: Classifier, frames: int) -> dict:
-    """The live pipeline on a paced 1920×1080 30 fps synthetic slide for ``frames`` frames."""
+def live_run(classifier: Classifier, frames: int, warmup: int = 150) -> dict:
+    """The live pipeline on a paced 1920×1080 30 fps synthetic slide for ``frames`` frames.
+
+    RSS is taken after ``warmup`` frames (slide canvas rendered, inference requests allocated)
+    and again after the ``frames`` that follow; rates count those frames only.
+    """
     from ..core.pipeline import Pipeline
     from ..core.sources.demo import DemoSlideSource
 
     source = DemoSlideSource(width=1920, height=1080, fps=30, seed=0)
     pipeline = Pipeline(source, classifier)
+    pipeline.start()
+    wait_for_captured(pipeline, warmup)
+    base = pipeline.stats()
     rss_start = rss_mb()
     started = time.monotonic()
-    pipeline.start()
-    while pipeline.stats().captured < frames and pipeline.running:
-        time.sleep(0.05)
+    wait_for_captured(pipeline, warmup + frames)
     elapsed = time.monotonic() - started
     st = pipeline.stats()
+    rss_end = rss_mb()
     pipeline.stop()
     return {
-        "frames": st.captured, "seconds": round(elapsed, 1),
-        "fps": round(st.processed / elapsed, 2),
-        "capture_fps": round(st.captured / elapsed, 2),
-        "classified_per_s": round(st.classified / elapsed, 2),
+        "frames": st.captured - base.captured, "seconds": round(elapsed, 1),
+        "fps": round((st.processed - base.processed) / elapsed, 2),
+        "capture_fps": round((st.captured - base.captured) / elapsed, 2),
+        "classified_per_s": round((st.classified - base.classified) / elapsed, 2),
         "latency_p50_ms": round(st.latency_p50_ms, 1), "latency_p95_ms": round(st.latency_p95_ms, 1),
-        "dropped": st.dropped, "rss_start_mb": round(rss_start, 1), "rss_end_mb": round(rss_mb(), 1),
+        "dropped": st.dropped - base.dropped, "rss_start_mb": round(rss_start, 1), "rss_end_mb": round(rss_end, 1),
     }
+
+
+def wait_for_captured(pipeline, count: int) -> None:
+    while pipeline.stats().captured < count and pipeline.running:
+        time.sleep(0.05)
 
 
 def run(args: argparse.Namespace) -> int:
