@@ -118,14 +118,10 @@ def report_json(report: BatchReport, classifier: Classifier | None) -> dict:
     return {
         "allscope_version": __version__,
         "model": model,
-        "threshold": None if classifier is None else report_threshold(report, classifier),
+        "threshold": None if classifier is None else report.threshold,
         "fields": fields,
         "flags": [flag_record(f) for f in report.flags],
     }
-
-
-def report_threshold(report: BatchReport, classifier: Classifier) -> float:
-    return report.threshold if report.threshold is not None else classifier.package.threshold
 
 
 def write_csv(path: Path, records: list[dict], classes: tuple[str, ...]) -> None:
@@ -181,7 +177,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     bar.close(report.analysed)
-    report.threshold = analyzer.policy.threshold
     document = report_json(report, classifier)
     if args.json:
         args.json.write_text(json.dumps(document, indent=1, ensure_ascii=False), encoding="utf-8")

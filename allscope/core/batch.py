@@ -111,6 +111,7 @@ class BatchAnalyzer:
         if self.classifier is not None:
             self.classifier.wait()
         report.results = [r for r in slots if r is not None]
+        report.threshold = self.policy.threshold
         self._flag(report, moving, frames)
         return report
 

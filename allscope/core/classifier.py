@@ -167,8 +167,8 @@ class Classifier:
             out[index] = self._to_probabilities(request.get_output_tensor(0).data)[0]
 
         batch_queue.set_callback(done)
-        for index, field in enumerate(fields):
-            batch_queue.start_async({0: self._input(field)}, index)
+        for index, image in enumerate(fields):
+            batch_queue.start_async({0: self._input(image)}, index)
         batch_queue.wait_all()
         return out
 

@@ -29,12 +29,6 @@ from .results import FieldResult, Flag, MaskResult
 log = logging.getLogger(__name__)
 
 Gate = Callable[[Frame, MaskResult, bool], tuple[bool, tuple[str, ...]]]
-NO_CELLS = "no cells in view"
-
-
-def cells_present_gate(frame: Frame, mask: MaskResult, moving: bool) -> tuple[bool, tuple[str, ...]]:
-    """The minimal quality gate: a field without white cells cannot be assessed."""
-    return (True, ()) if mask.wbc_count > 0 else (False, (NO_CELLS,))
 
 
 @dataclass(frozen=True)
