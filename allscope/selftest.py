@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import DISCLAIMER, __version__
+from allscope import DISCLAIMER, __version__
 
 
 def _step(name: str, fn: Callable[[], object], timings: dict[str, float]) -> object:
@@ -38,10 +38,10 @@ def _run(model: str | Path | None, timings: dict[str, float]) -> str:
     import openvino as ov
     from PySide6 import __version__ as pyside_version
 
-    from .core.classifier import Classifier
-    from .core.masking import lab_kmeans_mask
-    from .core.model_package import DEFAULT_MODEL_DIR
-    from .core.sources.demo import render_field
+    from allscope.core.classifier import Classifier
+    from allscope.core.mask.lab_kmeans import lab_kmeans_mask
+    from allscope.core.model_package import DEFAULT_MODEL_DIR
+    from allscope.core.sources.demo.slide import render_field
 
     classifier = _step("load model", lambda: Classifier(model or DEFAULT_MODEL_DIR), timings)
     field, truth, _ = _step("render field", lambda: render_field(640, 480, seed=3, n_wbc=3), timings)
@@ -65,11 +65,11 @@ def _run(model: str | Path | None, timings: dict[str, float]) -> str:
 
 
 def _write_pdf(field, mask, classifier) -> Path:
-    from .core.pipeline import base_result, classified_result
-    from .core.frames import Frame
-    from .core.store import SessionInfo, SessionStore
-    from .report.pdf import write_pdf
-    from .report.qt_app import ensure_gui_app
+    from allscope.core.frames import Frame
+    from allscope.core.pipeline import base_result, classified_result
+    from allscope.core.store import SessionInfo, SessionStore
+    from allscope.report.pdf import write_pdf
+    from allscope.report.qt_app import ensure_gui_app
 
     ensure_gui_app()
     folder = Path(tempfile.mkdtemp(prefix="allscope-selftest-"))

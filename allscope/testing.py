@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .core.model_package import InputSpec, ModelPackage, write_package
+from allscope.core.model_package import InputSpec, ModelPackage, write_package
 
 CLASSES = ("Benign", "Early Pre-B", "Pre-B", "Pro-B")
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import cv2
 import pytest
-
-from allscope.core.sources.demo import render_field
 from readme_commands import ROOT, allscope_commands, readme_commands, run_allscope
+
+from allscope.core.sources.demo.slide import render_field
 
 
 @pytest.fixture(scope="module")

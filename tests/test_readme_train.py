@@ -4,11 +4,12 @@ calibration set) on the shared data; needs the train extra and ../shared."""
 import importlib.util
 
 import pytest
+from readme_commands import allscope_commands, run_allscope
 
 from allscope.core.model_package import load_package
-from readme_commands import ROOT, allscope_commands, run_allscope
+from allscope.paths import shared_dir
 
-SHARED = ROOT.parent / "shared"
+SHARED = shared_dir()
 
 pytestmark = [
     pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="the train extra (torch) is not installed"),

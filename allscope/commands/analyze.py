@@ -11,12 +11,12 @@ from pathlib import Path
 
 import cv2
 
-from .. import __version__
-from ..core.batch import BatchAnalyzer, BatchReport
-from ..core.classifier import Classifier
-from ..core.frames import Frame, SourceError
-from ..core.model_package import DEFAULT_MODEL_DIR, ModelPackageError
-from ..core.results import FieldResult, Flag, MaskResult
+from allscope import __version__
+from allscope.core.batch import BatchAnalyzer, BatchReport
+from allscope.core.classifier import Classifier
+from allscope.core.frames import Frame, SourceError
+from allscope.core.model_package import DEFAULT_MODEL_DIR, ModelPackageError
+from allscope.core.results import FieldResult, Flag, MaskResult
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -166,7 +166,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     policy = None
     if args.threshold is not None:
-        from ..core.flags import FlagPolicy
+        from allscope.core.flags import FlagPolicy
         policy = FlagPolicy(threshold=args.threshold)
     analyzer = BatchAnalyzer(classifier, policy, MaskWriter(args.masks) if args.masks else None,
                              keep_flagged_frames=args.pdf is not None, normalize=args.normalize)
@@ -192,7 +192,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def write_pdf(args: argparse.Namespace, report: BatchReport, classifier: Classifier | None) -> None:
-    from ..core.sessions_cli import write_batch_report
+    from allscope.commands.sessions import write_batch_report
 
     info = {"patient_id": args.patient, "slide_id": args.slide, "operator": args.operator, "lab_name": args.lab,
             "source": ", ".join(map(str, args.inputs))}

@@ -16,12 +16,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..core.classifier import Classifier, prepare_field
-from ..core.masking import lab_kmeans_mask
-from ..core.model_package import DEFAULT_MODEL_DIR, InputSpec, write_package
+from allscope.core.classifier import Classifier, prepare_field
+from allscope.core.mask.lab_kmeans import lab_kmeans_mask
+from allscope.core.model_package import DEFAULT_MODEL_DIR, InputSpec, write_package
+from allscope.paths import shared_weights_dir
 
 SIZES = ((224, 224), (640, 480), (1920, 1080))
-SHARED_WEIGHTS = Path(__file__).resolve().parents[2].parent / "shared" / "weights"
+SHARED_WEIGHTS = shared_weights_dir()
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -54,7 +55,7 @@ def bench_model(path: Path | None) -> tuple[Classifier, str]:
         return classifier, classifier.package.describe()
     tflite = SHARED_WEIGHTS / "tf2_mobilenet_v2_1.0_224_ptq.tflite"
     if not tflite.is_file():
-        from ..testing import write_tiny_package
+        from allscope.testing import write_tiny_package
         package = write_tiny_package(tempfile.mkdtemp(prefix="allscope-bench-"))
         return Classifier(package), "tiny test model (no trained model and no ../shared weights)"
     import openvino as ov
@@ -66,7 +67,7 @@ def bench_model(path: Path | None) -> tuple[Classifier, str]:
 
 
 def stage_timings(classifier: Classifier, repeats: int, reference: bool) -> dict:
-    from ..core.sources.demo import render_field
+    from allscope.core.sources.demo.slide import render_field
 
     out: dict = {"decode": {}, "mask": {}, "preprocess": {}, "infer": {}, "total": {}}
     if reference:
@@ -87,7 +88,7 @@ def stage_timings(classifier: Classifier, repeats: int, reference: bool) -> dict
         if reference:
             from threadpoolctl import threadpool_limits
 
-            from ..core.reference_mask import reference_mask
+            from allscope.evaluation.reference_mask import reference_mask
             ref_repeats = max(3, repeats // 10) if width > 1000 else max(5, repeats // 5)
             with threadpool_limits(1):  # one core, like the mask above; scikit-learn's default single start
                 out["reference_mask"][key] = stats(timed(lambda: reference_mask(bgr, n_init=1), ref_repeats))
@@ -111,8 +112,8 @@ def live_run(classifier: Classifier, frames: int, warmup: int = 150) -> dict:
     RSS is taken after ``warmup`` frames (slide canvas rendered, inference requests allocated)
     and again after the ``frames`` that follow; rates count those frames only.
     """
-    from ..core.pipeline import Pipeline
-    from ..core.sources.demo import DemoSlideSource
+    from allscope.core.pipeline import Pipeline
+    from allscope.core.sources.demo.source import DemoSlideSource
 
     source = DemoSlideSource(width=1920, height=1080, fps=30, seed=0)
     pipeline = Pipeline(source, classifier)
@@ -146,7 +147,9 @@ def run(args: argparse.Namespace) -> int:
     reference = not args.no_reference
     if reference:
         try:
-            import sklearn, scipy, skimage  # noqa: F401, E401
+            import scipy
+            import skimage
+            import sklearn  # noqa: F401, E401
         except ImportError:
             print("reference mask pipeline skipped: install the test extra (pip install -e '.[test]')",
                   file=sys.stderr)

@@ -10,16 +10,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .classifier import Classifier, Prediction, prepare_field
-from .flags import FlagPolicy, FlagTracker
-from .frames import Frame, SourceError
-from .masking import LiveMasker, lab_kmeans_mask
-from .motion import MotionDetector
-from .calibration import ColourNormalizer
-from .pipeline import TrustModel, base_result, classified_result, flag_heat_map
-from .quality import QualityGate
-from .results import FieldResult, Flag, MaskResult
-from .sources import ImageSource, VideoSource, is_video_path
+from allscope.core.classifier import Classifier, Prediction, prepare_field
+from allscope.core.colour.calibration import ColourNormalizer
+from allscope.core.flags import FlagPolicy, FlagTracker
+from allscope.core.frames import Frame, SourceError
+from allscope.core.mask.lab_kmeans import LiveMasker, lab_kmeans_mask
+from allscope.core.motion import MotionDetector
+from allscope.core.pipeline import TrustModel, base_result, classified_result, flag_heat_map
+from allscope.core.quality import QualityGate
+from allscope.core.results import FieldResult, Flag, MaskResult
+from allscope.core.sources import ImageSource, VideoSource, is_video_path
 
 MaskSink = Callable[[Frame, MaskResult], None]
 Progress = Callable[[int, int | None], None]

@@ -8,7 +8,7 @@ the dense weights (W', b') the map
 
 averages exactly to logit c over the last feature map F (Zhou et al. 2016). The IR exports F
 as an extra output named "feature_map"; W' and b' ship beside the IR in ``cam_head.npz``
-(``allscope.training.trust_export``). Maps are computed only for flagged fields.
+(``allscope.training.cam_outputs``). Maps are computed only for flagged fields.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .model_package import ModelPackage, ModelPackageError, file_sha256
+from allscope.core.model_package import ModelPackage, ModelPackageError, file_sha256
 
 FEATURE_MAP = "feature_map"
 FEATURES = "features"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +13,8 @@ import numpy as np
 import openvino as ov
 from openvino.preprocess import ColorFormat, PrePostProcessor
 
-from .model_package import InputSpec, ModelPackage, ModelPackageError, load_package
-from .results import MaskResult
-
+from allscope.core.model_package import InputSpec, ModelPackage, ModelPackageError, load_package
+from allscope.core.results import MaskResult
 
 
 @dataclass(frozen=True)

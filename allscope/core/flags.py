@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from .results import FieldResult, Flag
+from allscope.core.results import FieldResult, Flag
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,11 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from allscope.paths import default_model_dir
+
 FORMAT_VERSION = 1
 IR_FILES = ("model.xml", "model.bin")
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "default"
+DEFAULT_MODEL_DIR = default_model_dir()
 
 
 class ModelPackageError(ValueError):

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .model_package import ModelPackage, ModelPackageError, file_sha256
-from .results import FieldResult
+from allscope.core.model_package import ModelPackage, ModelPackageError, file_sha256
+from allscope.core.results import FieldResult
 
 OUTSIDE = "outside the model's experience"
 KINDS = ("energy", "feature")
@@ -108,7 +108,7 @@ class OodDetector:
         features = (outputs or {}).get("features")
         if features is None:
             raise ValueError("the model has no 'features' output; augment the package "
-                             "(allscope.training.trust_export) or use the energy score")
+                             "(allscope.training.cam_outputs) or use the energy score")
         return self.stats.distance(features)
 
     def outside(self, score: float) -> bool:

@@ -15,16 +15,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .cam import CamHead, evidence_map, field_heat_map, load_cam_head
-from .classifier import Classifier, Prediction, prepare_field
-from .flags import FlagPolicy, FlagTracker
-from .frames import Frame, FrameSource
-from .live import LatestFrame, RateMeter, Samples, notify_all
-from .masking import LiveMasker
-from .motion import MotionDetector
-from .ood import OodDetector, abstain, load_ood
-from .quality import QualityGate
-from .results import FieldResult, Flag, MaskResult
+from allscope.core.cam import CamHead, evidence_map, field_heat_map, load_cam_head
+from allscope.core.classifier import Classifier, Prediction, prepare_field
+from allscope.core.flags import FlagPolicy, FlagTracker
+from allscope.core.frames import Frame, FrameSource
+from allscope.core.handoff import LatestFrame, RateMeter, Samples, notify_all
+from allscope.core.mask.lab_kmeans import LiveMasker
+from allscope.core.motion import MotionDetector
+from allscope.core.ood import OodDetector, abstain, load_ood
+from allscope.core.quality import QualityGate
+from allscope.core.results import FieldResult, Flag, MaskResult
 
 log = logging.getLogger(__name__)
 

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .frames import Frame
-from .results import MaskResult
+from allscope.core.frames import Frame
+from allscope.core.results import MaskResult
 
 OUT_OF_FOCUS = "out of focus"
 STAGE_MOVING = "stage moving"

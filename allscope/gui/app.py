@@ -10,10 +10,10 @@ import sys
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
+from allscope.app.settings import load_settings
 from allscope.core.store import SessionStore
 from allscope.gui.main_window import MainWindow
 from allscope.gui.session_control import open_session_store
-from allscope.gui.settings import load_settings
 from allscope.report.fonts import register_fonts
 
 BROKEN_BINDING = (
@@ -84,7 +84,7 @@ def create_window(args: argparse.Namespace, store=None, source_options: dict | N
 def create_app(argv: list[str] | None = None, store=None, source_options: dict | None = None,
                session_store: SessionStore | None = None) -> tuple[QApplication, MainWindow]:
     """The app and its window for ``allscope`` command-line arguments (tests and embedding)."""
-    from allscope.cli import gui_parser
+    from allscope.app.arguments import gui_parser
 
     return create_window(gui_parser().parse_args(list(argv or [])), store, source_options, session_store)
 

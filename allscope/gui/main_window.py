@@ -16,22 +16,23 @@ from collections import deque
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QMainWindow, QVBoxLayout, QWidget
 
+from allscope.app.capture import FieldWriter
+from allscope.app.display_meter import DisplayMeter
+from allscope.app.field_store import FieldStore, MemoryFieldStore
+from allscope.app.live_run import LiveController
+from allscope.app.model_loading import load_classifier
+from allscope.app.settings import Settings, save_settings
+from allscope.app.source_opening import SourceOpening
 from allscope.core.flags import FlagPolicy
 from allscope.core.store import SessionStore
 from allscope.gui.about import AboutDialog
 from allscope.gui.banner import ErrorBanner
-from allscope.gui.capture import FieldWriter
-from allscope.gui.display_meter import DisplayMeter
-from allscope.gui.gallery import FieldStore, GalleryModel, MemoryFieldStore
-from allscope.gui.live_controller import LiveController
+from allscope.gui.gallery import GalleryModel
 from allscope.gui.live_view import MODES, LiveView
-from allscope.gui.model_loading import load_classifier
+from allscope.gui.microscope_menu import TrustControls
 from allscope.gui.plots import PLOT_COUNT
 from allscope.gui.session_control import SessionControl
-from allscope.gui.settings import Settings, save_settings
-from allscope.gui.source_opening import SourceOpening
 from allscope.gui.status import StatusValues
-from allscope.gui.trust_controls import TrustControls
 from allscope.gui.window_layout import build_actions, build_docks
 
 log = logging.getLogger(__name__)

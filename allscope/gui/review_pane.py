@@ -13,11 +13,21 @@ import cv2
 import numpy as np
 from PySide6.QtCore import QEvent, QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSizePolicy,
-                               QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSizePolicy,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
+from allscope.app.field_store import FieldStore, GalleryRecord
 from allscope.core.cam import overlay
-from allscope.gui.gallery import FieldStore, GalleryModel, GalleryRecord, GalleryView, bgr_to_pixmap
+from allscope.gui.gallery import GalleryModel, GalleryView, bgr_to_pixmap
 
 DECISION_TEXT = {None: "Not reviewed", "accept": "Accepted", "dismiss": "Dismissed"}
 

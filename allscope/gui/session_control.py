@@ -17,10 +17,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from allscope.app.session_fields import SessionFieldStore
 from allscope.core.store import SessionRecord, SessionStore, StoreCorruptError, StoreError
 from allscope.gui.export_worker import Exporter, ExportJob
 from allscope.gui.session_dialog import SETTINGS_KEYS, SessionDialog, session_info
-from allscope.gui.session_fields import SessionFieldStore
 from allscope.report.content import local_time
 
 log = logging.getLogger(__name__)

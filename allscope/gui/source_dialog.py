@@ -5,10 +5,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QGridLayout,
-                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QRadioButton, QSpinBox, QWidget)
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QSpinBox,
+    QWidget,
+)
 
-from allscope.gui.camera_controls import RESOLUTIONS
+from allscope.gui.camera_panel import RESOLUTIONS
 
 KINDS = ("camera", "video", "folder", "slide", "demo")
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mkv *.mov *.m4v *.wmv);;All files (*)"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar
 
-from allscope.core.calibration import DRIFT_WARN
+from allscope.core.colour.calibration import DRIFT_WARN
 
 FIELDS = ("source", "resolution", "display", "processing", "inference", "dropped", "model")
 TRUST_FIELDS = ("colour", "outside")

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QComboBox, QDockWidget, QScrollArea
 
-from allscope.gui.camera_controls import CameraControls
+from allscope.gui.camera_panel import CameraControls
 from allscope.gui.classification_panel import ClassificationPanel
 from allscope.gui.live_view import MODES
 from allscope.gui.plots import RollingPlots

@@ -7,11 +7,12 @@ these scripts, whatever fonts the system has. Qt picks, per character, the first
 
 from __future__ import annotations
 
-import sys
 import threading
 from pathlib import Path
 
 from PySide6.QtGui import QFont, QFontDatabase
+
+from allscope.paths import fonts_dir
 
 FONT_FILES = (
     "NotoSans-Regular.ttf",
@@ -26,11 +27,8 @@ _families: list[str] | None = None
 
 
 def font_dir() -> Path:
-    """resources/fonts in a source tree, or beside the executable in a frozen bundle."""
-    bundle = getattr(sys, "_MEIPASS", None)
-    if bundle:
-        return Path(bundle) / "resources" / "fonts"
-    return Path(__file__).resolve().parents[2] / "resources" / "fonts"
+    """resources/fonts in a source tree, or in the data folder of a frozen bundle."""
+    return fonts_dir()
 
 
 def register_fonts() -> list[str]:

@@ -26,7 +26,13 @@ from allscope.report import content
 from allscope.report import layout as lay
 from allscope.report.field_image import Prefetch
 from allscope.report.fonts import report_font
-from allscope.report.manifest import ImageCheck, build_manifest, manifest_sha256, sidecar_path, write_sidecar
+from allscope.report.manifest import (
+    ImageCheck,
+    build_manifest,
+    manifest_sha256,
+    sidecar_path,
+    write_sidecar,
+)
 from allscope.report.qt_app import ensure_gui_app
 
 Progress = Callable[[int, int], None]

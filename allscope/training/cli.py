@@ -143,7 +143,7 @@ def _evaluate(args) -> int:
         report = evaluate(score, FieldStore(args.data, size), _split_for(model, args.split), config["masked"],
                           args.bccd, size=size)
     write_report(report, args.json, args.md)
-    from allscope.training.report import markdown
+    from allscope.training.markdown import markdown
 
     print(markdown(report))
     return 0

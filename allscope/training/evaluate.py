@@ -17,7 +17,13 @@ import numpy as np
 
 from allscope.training.augment import blank_corner, camera_shift
 from allscope.training.data import BENIGN_CLASS, CLASSES, FieldStore, read_split
-from allscope.training.metrics import binary_report, classification_report, fit_temperature, sensitivity_threshold, softmax
+from allscope.training.metrics import (
+    binary_report,
+    classification_report,
+    fit_temperature,
+    sensitivity_threshold,
+    softmax,
+)
 
 Scorer = Callable[[np.ndarray], np.ndarray]  # (N, H, W, 3) uint8 BGR → (N, classes) logits
 SENSITIVITY_TARGET = 0.995
@@ -28,7 +34,7 @@ THRESHOLD_RULE = ("largest P(ALL) threshold, capped at 0.5, that keeps ALL sensi
 def prepare(frame_bgr: np.ndarray, masked: bool, size: int = 224) -> np.ndarray:
     """What the live app feeds the model: masked field if asked, centre square, resized."""
     if masked:
-        from allscope.core.masking import lab_kmeans_mask
+        from allscope.core.mask.lab_kmeans import lab_kmeans_mask
 
         frame_bgr = lab_kmeans_mask(frame_bgr).masked
     h, w = frame_bgr.shape[:2]
@@ -150,7 +156,7 @@ def latency_ms(package_dir: str | Path, repeats: int = 300, inference_precision:
 
 
 def write_report(report: dict, json_path: str | Path | None, md_path: str | Path | None) -> None:
-    from allscope.training.report import markdown
+    from allscope.training.markdown import markdown
 
     if json_path:
         Path(json_path).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")

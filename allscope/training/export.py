@@ -91,9 +91,9 @@ def export_package(checkpoint: str | Path, out: str | Path, precision: str = "FP
 def export_and_choose(checkpoint: str | Path, out: str | Path, data: str | Path, split_path: str | Path,
                       bccd: str | Path | None = None, calib: int = 300, work: str | Path | None = None) -> dict:
     """Export FP32 and INT8, evaluate both, ship INT8 or FP16 into ``out``; returns the comparison."""
-    from allscope.training.evaluate import evaluate, latency_ms, package_scorer
-
     import torch
+
+    from allscope.training.evaluate import evaluate, latency_ms, package_scorer
 
     work = Path(work or Path(out).parent / (Path(out).name + "-candidates"))
     ckpt = torch.load(checkpoint, map_location="cpu", weights_only=False)

@@ -50,7 +50,7 @@ class TrainConfig:
 
 def field_masks(store: FieldStore, samples: list[Sample]) -> dict[str, np.ndarray]:
     """The core's LAB K-means WBC mask (uint8 0/255) of every field, by sample name."""
-    from allscope.core.masking import lab_kmeans_mask
+    from allscope.core.mask.lab_kmeans import lab_kmeans_mask
 
     return {s.name: lab_kmeans_mask(store.read(s.name)).mask for s in samples}
 

@@ -4,15 +4,23 @@ import cv2
 import numpy as np
 import pytest
 
-from allscope.core.cam import (FEATURE_MAP, FEATURES, class_maps, evidence_map, field_heat_map, load_cam_head,
-                               overlay, peak_position)
+from allscope.core.cam import (
+    FEATURE_MAP,
+    FEATURES,
+    class_maps,
+    evidence_map,
+    field_heat_map,
+    load_cam_head,
+    overlay,
+    peak_position,
+)
 from allscope.core.classifier import Classifier
 from allscope.core.model_package import InputSpec, ModelPackageError, write_package
 from allscope.testing import CLASSES
 
 ov = pytest.importorskip("openvino")
 ops = pytest.importorskip("openvino.opset13")
-trust_export = pytest.importorskip("allscope.training.trust_export")
+trust_export = pytest.importorskip("allscope.training.cam_outputs")
 
 BLAST = (144, 48)  # (x, y) in the 224 model input: the centre of feature cell (row 1, column 4)
 BLAST_RADIUS = 20

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from allscope.core.model_package import DEFAULT_MODEL_DIR, load_package
+from allscope.paths import shared_data_dir
 
-SHARED_FIELDS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "all-fields"
+SHARED_FIELDS = shared_data_dir() / "all-fields"
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from allscope.core.demo_slide import render_field
 from allscope.core.motion import MotionDetector
+from allscope.core.sources.demo.slide import render_field
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,6 @@
 """Out-of-distribution scores, thresholds, abstention, and the package entry."""
 
 import json
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -9,12 +8,21 @@ import pytest
 
 from allscope.core.flags import FlagPolicy, FlagTracker
 from allscope.core.model_package import DEFAULT_MODEL_DIR, ModelPackageError, load_package
-from allscope.core.ood import (OUTSIDE, FeatureStats, OodDetector, abstain, choose_threshold, energy_score,
-                               fit_feature_stats, load_ood)
+from allscope.core.ood import (
+    OUTSIDE,
+    FeatureStats,
+    OodDetector,
+    abstain,
+    choose_threshold,
+    energy_score,
+    fit_feature_stats,
+    load_ood,
+)
 from allscope.core.results import FieldResult
+from allscope.paths import shared_data_dir
 from allscope.testing import write_tiny_package
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
+SHARED = shared_data_dir()
 
 
 def test_energy_of_flat_logits_is_minus_t_log_classes():

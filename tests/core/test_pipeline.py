@@ -9,7 +9,7 @@ import pytest
 from allscope.core.classifier import Classifier
 from allscope.core.flags import FlagPolicy
 from allscope.core.frames import Frame, FrameSource
-from allscope.core.live import LatestFrame
+from allscope.core.handoff import LatestFrame
 from allscope.core.pipeline import Pipeline
 from allscope.core.quality import NO_CELLS
 from allscope.testing import write_tiny_package

@@ -5,15 +5,15 @@ import time
 
 import numpy as np
 import pytest
+from test_cam import BLAST, BLAST_RADIUS, field_with_blast, write_cam_package
 
 from allscope.core.classifier import Classifier
 from allscope.core.flags import FlagPolicy
 from allscope.core.frames import Frame, FrameSource
 from allscope.core.ood import OUTSIDE
 from allscope.core.pipeline import Pipeline
-from test_cam import BLAST, BLAST_RADIUS, field_with_blast, write_cam_package
 
-trust_export = pytest.importorskip("allscope.training.trust_export")
+trust_export = pytest.importorskip("allscope.training.cam_outputs")
 
 
 class Repeat(FrameSource):

@@ -2,11 +2,17 @@
 
 import numpy as np
 import pytest
-
-from allscope.core.quality import (NO_CELLS, OUT_OF_FOCUS, OVER_EXPOSED, STAGE_MOVING, UNDER_EXPOSED,
-                                   QualityGate, QualitySettings)
-
 from trust_helpers import as_frame, demo_field
+
+from allscope.core.quality import (
+    NO_CELLS,
+    OUT_OF_FOCUS,
+    OVER_EXPOSED,
+    STAGE_MOVING,
+    UNDER_EXPOSED,
+    QualityGate,
+    QualitySettings,
+)
 
 
 def judge(image, mask, moving=False, gate=None):

@@ -10,8 +10,8 @@ import time
 
 from PySide6.QtTest import QTest
 
+from allscope.app.settings import SETTINGS_FILE
 from allscope.gui.app import create_app
-from allscope.gui.settings import SETTINGS_FILE
 
 
 def main(output: str, settings_dir: str, model_dir: str) -> int:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from allscope.core.sources import CameraInfo, CameraSource, DemoSlideSource
-from allscope.gui.camera_controls import NOT_A_CAMERA, CameraControls
+from allscope.gui.camera_panel import NOT_A_CAMERA, CameraControls
 from allscope.gui.source_dialog import SourceDialog, build_spec
 
 SIZE = (64, 48)

@@ -2,7 +2,13 @@
 
 import json
 
-from allscope.gui.settings import SETTINGS_FILE, Settings, load_settings, save_settings, settings_dir
+from allscope.app.settings import (
+    SETTINGS_FILE,
+    Settings,
+    load_settings,
+    save_settings,
+    settings_dir,
+)
 
 
 def test_saved_settings_load_back_equal(tmp_path):

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from gui_helpers import CLASSES, field_with_cells, result
 from PySide6.QtCore import QRectF
 
 from allscope import DISCLAIMER
@@ -11,7 +12,6 @@ from allscope.gui.banner import MAX_MESSAGES, ErrorBanner
 from allscope.gui.classification_panel import ClassificationPanel, describe_state
 from allscope.gui.live_view import OUTLINE_RGB, LiveView
 from allscope.gui.plots import RollingPlots, RollingSeries
-from gui_helpers import CLASSES, field_with_cells, result
 
 
 def test_banner_shows_what_and_todo_and_replaces_by_key(qtbot):

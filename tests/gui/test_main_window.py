@@ -6,11 +6,11 @@ import threading
 import cv2
 import numpy as np
 import pytest
+from gui_helpers import write_tiny_model
 from PySide6.QtCore import Qt
 
+from allscope.app.settings import SETTINGS_FILE
 from allscope.gui.app import create_app
-from allscope.gui.settings import SETTINGS_FILE
-from gui_helpers import write_tiny_model
 
 SMALL_DEMO = {"width": 640, "height": 360}
 WAIT_MS = 30000  # generous: the CI machine is shared; the waits end as soon as the state is reached

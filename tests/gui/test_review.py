@@ -3,15 +3,15 @@
 import threading
 
 import numpy as np
-
 import pytest
+from gui_helpers import field_with_cells, result
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from allscope.gui.capture import FieldWriter
-from allscope.gui.gallery import GalleryModel, MemoryFieldStore, StoreFullError
+from allscope.app.capture import FieldWriter
+from allscope.app.field_store import MemoryFieldStore, StoreFullError
+from allscope.gui.gallery import GalleryModel
 from allscope.gui.review_pane import ReviewPanel
-from gui_helpers import field_with_cells, result
 
 
 def stored_panel(qtbot, n=3):

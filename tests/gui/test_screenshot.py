@@ -12,9 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-from PySide6.QtGui import QImage
-
 from gui_helpers import write_tiny_model
+from PySide6.QtGui import QImage
 
 HERE = Path(__file__).parent
 

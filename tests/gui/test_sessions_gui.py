@@ -8,18 +8,18 @@ import threading
 
 import cv2
 import pytest
+from gui_helpers import field_with_cells, result, write_tiny_model
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QFileDialog, QInputDialog, QMessageBox
 
 from allscope import __version__
+from allscope.app.field_store import MemoryFieldStore
+from allscope.app.session_fields import SessionFieldStore
+from allscope.app.settings import SETTINGS_FILE
 from allscope.core.store import SessionInfo, SessionStore, StoreError
 from allscope.core.store.schema import SCHEMA_VERSION
 from allscope.gui.app import create_app
-from allscope.gui.gallery import MemoryFieldStore
 from allscope.gui.session_dialog import SessionDialog
-from allscope.gui.session_fields import SessionFieldStore
-from allscope.gui.settings import SETTINGS_FILE
-from gui_helpers import field_with_cells, result, write_tiny_model
 
 SMALL_DEMO = {"width": 640, "height": 360}
 WAIT_MS = 30000  # generous for the shared CI machine; every wait ends as soon as the state is reached

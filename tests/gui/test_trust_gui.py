@@ -19,26 +19,38 @@ from PySide6.QtCore import Qt
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))  # test_cam's tiny CAM model
 
-from allscope.core.calibration import DRIFT_WARN, ColourNormalizer, load_white_reference, white_reference  # noqa: E402
+from gui_helpers import field_with_cells, result  # noqa: E402
+
+from allscope.app.capture import FieldWriter  # noqa: E402
+from allscope.app.live_run import LiveController  # noqa: E402
+from allscope.app.normalizer_switch import OutsideCounter  # noqa: E402
+from allscope.app.session_fields import SessionFieldStore  # noqa: E402
+from allscope.app.settings import (  # noqa: E402
+    SETTINGS_FILE,
+    Settings,
+    load_settings,
+    quality_settings,
+    save_settings,
+)
 from allscope.core.classifier import Classifier  # noqa: E402
-from allscope.core.colour_target import to_lab  # noqa: E402
-from allscope.core.demo_slide import Illumination, Stain, render_field  # noqa: E402
+from allscope.core.colour.calibration import (  # noqa: E402
+    DRIFT_WARN,
+    ColourNormalizer,
+    load_white_reference,
+    white_reference,
+)
+from allscope.core.colour.target import to_lab  # noqa: E402
 from allscope.core.flags import FlagPolicy  # noqa: E402
 from allscope.core.frames import Frame, FrameSource  # noqa: E402
 from allscope.core.ood import OUTSIDE, OodDetector  # noqa: E402
 from allscope.core.pipeline import base_result, classified_result  # noqa: E402
+from allscope.core.sources.demo.slide import Illumination, Stain, render_field  # noqa: E402
 from allscope.core.store import SessionInfo, SessionStore  # noqa: E402
 from allscope.gui.app import create_app  # noqa: E402
-from allscope.gui.capture import FieldWriter  # noqa: E402
 from allscope.gui.classification_panel import ClassificationPanel  # noqa: E402
-from allscope.gui.gallery import GalleryModel  # noqa: E402
-from allscope.gui.live_controller import LiveController  # noqa: E402
-from allscope.gui.live_trust import OutsideCounter  # noqa: E402
+from allscope.gui.gallery import GalleryModel
 from allscope.gui.review_pane import ReviewPanel  # noqa: E402
-from allscope.gui.session_fields import SessionFieldStore  # noqa: E402
-from allscope.gui.settings import SETTINGS_FILE, Settings, load_settings, quality_settings, save_settings  # noqa: E402
 from allscope.gui.status import StatusBar, TrustValues  # noqa: E402
-from gui_helpers import field_with_cells, result  # noqa: E402
 
 WAIT_MS = 30000
 WARM_LAMP = Illumination(gains=(0.85, 1.0, 1.15), vignette=0.1, brightness=0.85)  # B, G, R
@@ -148,7 +160,7 @@ def test_drift_indicator_turns_amber_above_the_warning_level(qtbot):
 
 @pytest.fixture(scope="module")
 def cam_package(tmp_path_factory):
-    trust_export = pytest.importorskip("allscope.training.trust_export")
+    trust_export = pytest.importorskip("allscope.training.cam_outputs")
     from test_cam import write_cam_package
 
     root = tmp_path_factory.mktemp("cam")

@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))  # store_helpers
-
+from report_helpers import ACCENTED, CHINESE, LONG_COMMENT, PERSIAN  # noqa: E402
 from store_helpers import field_image, field_result, flag_for, session_info  # noqa: E402
 
-from report_helpers import ACCENTED, CHINESE, LONG_COMMENT, PERSIAN  # noqa: E402
-
 from allscope.core.store import SessionStore  # noqa: E402
-
 
 
 @pytest.fixture

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from allscope.training.augment import (AugmentConfig, augment, blank_corner, camera_shift, cover_scale_bar,
-                                       scale_bar_box)
+from allscope.training.augment import (
+    AugmentConfig,
+    augment,
+    blank_corner,
+    camera_shift,
+    cover_scale_bar,
+    scale_bar_box,
+)
 
 RED = np.array([0, 0, 255], np.uint8)  # BGR
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import cv2
 import numpy as np
 import pytest
 
+from allscope.paths import shared_weights_dir
+
 torch = pytest.importorskip("torch", reason="the train extra (torch) is not installed")
 
-WEIGHTS = Path(__file__).resolve().parents[2].parent / "shared" / "weights" / "tf2_mobilenet_v2_1.0_224_ptq.tflite"
+WEIGHTS = shared_weights_dir() / "tf2_mobilenet_v2_1.0_224_ptq.tflite"
 FIELDS = WEIGHTS.parents[1] / "data" / "all-fields"
 
 
@@ -40,7 +40,11 @@ def test_torch_mobilenetv2_agrees_with_the_tflite_imagenet_model():
 def test_calibrated_norms_keep_the_eval_function():
     if not WEIGHTS.is_file():
         pytest.skip(f"{WEIGHTS} absent: weights live beside the project")
-    from allscope.training.mobilenetv2 import MobileNetV2, calibrate_folded_norms, load_tflite_imagenet
+    from allscope.training.mobilenetv2 import (
+        MobileNetV2,
+        calibrate_folded_norms,
+        load_tflite_imagenet,
+    )
 
     model = MobileNetV2()
     load_tflite_imagenet(model, WEIGHTS)

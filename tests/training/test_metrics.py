@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from allscope.training.metrics import classification_report, fit_temperature, sensitivity_threshold, wilson
+from allscope.training.metrics import (
+    classification_report,
+    fit_temperature,
+    sensitivity_threshold,
+    wilson,
+)
 
 
 def test_wilson_interval_matches_the_textbook_value():

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from allscope.training.data import CLASSES, Sample, block_split, file_number, read_split, write_split
+from allscope.training.data import (
+    CLASSES,
+    Sample,
+    block_split,
+    file_number,
+    read_split,
+    write_split,
+)
 
 
 def _samples(per_class: int = 200) -> list[Sample]:

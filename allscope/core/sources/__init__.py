@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..frames import Frame, FrameSource, SourceError
-from .camera import CameraSource
-from .camera_controls import CameraInfo, ControlInfo, enumerate_cameras
-from .demo import DemoSlideSource
-from .images import IMAGE_SUFFIXES, ImageSource, find_images, load_image
-from .pacing import Pacer
-from .video import VIDEO_SUFFIXES, VideoSource, is_video_path
-from .virtual_slide import VirtualSlideSource
+from allscope.core.frames import Frame, FrameSource, SourceError
+from allscope.core.sources.camera import CameraSource
+from allscope.core.sources.camera_controls import CameraInfo, ControlInfo, enumerate_cameras
+from allscope.core.sources.demo.source import DemoSlideSource
+from allscope.core.sources.images import IMAGE_SUFFIXES, ImageSource, find_images, load_image
+from allscope.core.sources.pacing import Pacer
+from allscope.core.sources.video import VIDEO_SUFFIXES, VideoSource, is_video_path
+from allscope.core.sources.virtual_slide import VirtualSlideSource
 
 __all__ = ["CameraInfo", "CameraSource", "ControlInfo", "DemoSlideSource", "Frame",
            "FrameSource", "IMAGE_SUFFIXES", "ImageSource", "Pacer", "SourceError",

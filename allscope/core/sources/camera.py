@@ -18,10 +18,19 @@ from collections.abc import Callable, Iterator
 
 import cv2
 
-from ..frames import Frame, FrameSource, SourceError
-from .camera_controls import CONTROL_NAMES, ControlInfo, backend_id, backend_name, \
-    enumerate_cameras, fourcc_text, read_controls, request_format, set_control
-from .camera_link import CaptureLink
+from allscope.core.frames import Frame, FrameSource, SourceError
+from allscope.core.sources.camera_controls import (
+    CONTROL_NAMES,
+    ControlInfo,
+    backend_id,
+    backend_name,
+    enumerate_cameras,
+    fourcc_text,
+    read_controls,
+    request_format,
+    set_control,
+)
+from allscope.core.sources.camera_link import CaptureLink
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import cv2
 
-from ..frames import SourceError
+from allscope.core.frames import SourceError
 
 BACKENDS = {"v4l2": cv2.CAP_V4L2, "dshow": cv2.CAP_DSHOW, "msmf": cv2.CAP_MSMF,
             "avfoundation": cv2.CAP_AVFOUNDATION, "any": cv2.CAP_ANY}

@@ -7,18 +7,17 @@ frame rate like a live camera (demonstrations, the live pipeline on a recording)
 from __future__ import annotations
 
 import itertools
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import threading
-
 import cv2
 import numpy as np
 
-from ..frames import Frame, FrameSource, SourceError
-from .images import to_bgr8
-from .pacing import Pacer
+from allscope.core.frames import Frame, FrameSource, SourceError
+from allscope.core.sources.images import to_bgr8
+from allscope.core.sources.pacing import Pacer
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".wmv", ".mpg", ".mpeg")
 

@@ -15,10 +15,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..frames import SourceError
-from .images import find_images, load_image
-from .pan import PanPath, PanState, defocus
-from .panning import PanningSource, View
+from allscope.core.frames import SourceError
+from allscope.core.sources.images import find_images, load_image
+from allscope.core.sources.scan_path import PanPath, PanState, defocus
+from allscope.core.sources.viewport import PanningSource, View
 
 GLASS = (232, 234, 236)  # empty slide between tiles when the mosaic is smaller than the view
 

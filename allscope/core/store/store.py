@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from allscope.core.results import FieldResult, Flag, MaskResult
-from allscope.core.store import saved
 from allscope.core.store import records as rec
+from allscope.core.store import saved
 from allscope.core.store.database import DB_NAME, open_database, quarantine
 from allscope.core.store.errors import StoreError
 from allscope.core.store.files import FileWriter, fsync_dir, remove_stale_temp_files

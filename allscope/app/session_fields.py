@@ -1,0 +1,81 @@
+"""The gallery's ``FieldStore`` backed by a session of the SQLite session store.
+
+``add_field`` returns only after ``SessionStore.add_field`` has written the field durably, so
+the gallery never shows a field a crash could lose; reviews are appended to the store's audit
+trail with the reviewer's name before the gallery shows them.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+
+import cv2
+import numpy as np
+
+from allscope.app.field_store import GalleryRecord, make_thumbnail
+from allscope.core.results import FieldResult, Flag, MaskResult
+from allscope.core.store import FieldRecord, SessionStore, StoreError
+
+
+class SessionFieldStore:
+    """Stores the gallery's fields in session ``session_id`` of ``store``."""
+
+    def __init__(self, store: SessionStore, session_id: int, reviewer: str = "") -> None:
+        self.store, self.session_id, self.reviewer = store, session_id, reviewer
+        self._records: dict[int, GalleryRecord] = {}
+        self._lock = threading.Lock()
+
+    def existing_records(self) -> list[GalleryRecord]:
+        """The session's saved fields with their latest review (to resume a session)."""
+        records = [self._gallery_record(f, self._thumbnail(f)) for f in self.store.fields(self.session_id)]
+        with self._lock:
+            self._records.update({r.id: r for r in records})
+        return records
+
+    def add_field(self, kind: str, frame_bgr: np.ndarray, mask: MaskResult | None,
+                  result: FieldResult, flag: Flag | None) -> GalleryRecord:
+        mask_array = np.zeros(frame_bgr.shape[:2], np.uint8) if mask is None else mask.mask
+        saved = self.store.add_field(self.session_id, kind, frame_bgr, mask_array, result, flag)
+        record = self._gallery_record(saved, make_thumbnail(frame_bgr, mask_array))
+        with self._lock:
+            self._records[record.id] = record
+        return record
+
+    def review(self, field_id: int, decision: str | None, comment: str) -> GalleryRecord:
+        review = self.store.review(field_id, decision, comment, self.reviewer)
+        with self._lock:
+            record = self._records.get(field_id)
+        if record is None:
+            saved = self.store.get_field(field_id)
+            record = self._gallery_record(saved, self._thumbnail(saved))
+        updated = replace(record, decision=review.decision, comment=review.comment)
+        with self._lock:
+            self._records[field_id] = updated
+        return updated
+
+    def full_image(self, field_id: int) -> np.ndarray:
+        return _read(self.store.get_field(field_id).image_path, cv2.IMREAD_COLOR)
+
+    def mask(self, field_id: int) -> np.ndarray | None:
+        return _read(self.store.get_field(field_id).mask_path, cv2.IMREAD_GRAYSCALE)
+
+    def heat_map(self, field_id: int) -> np.ndarray | None:
+        return self.store.heat_map(field_id)
+
+    def _thumbnail(self, saved: FieldRecord) -> np.ndarray:
+        return make_thumbnail(self.full_image(saved.id), self.mask(saved.id))
+
+    @staticmethod
+    def _gallery_record(saved: FieldRecord, thumbnail: np.ndarray) -> GalleryRecord:
+        review = saved.review
+        return GalleryRecord(saved.id, saved.kind, thumbnail, saved.result,
+                             None if review is None else review.decision,
+                             "" if review is None else review.comment, saved.created_at)
+
+
+def _read(path, flags: int) -> np.ndarray:
+    image = cv2.imread(str(path), flags)
+    if image is None:
+        raise StoreError(f"{path}: the saved image cannot be read; the session folder may be damaged.")
+    return image

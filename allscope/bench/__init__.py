@@ -1,0 +1,1 @@
+"""Timing helpers and synthetic inputs for ``allscope bench``; never used on the live path."""

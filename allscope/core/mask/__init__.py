@@ -1,0 +1,2 @@
+"""The white-cell mask: the paper's LAB K-means on the a-channel (``lab_kmeans``), its 1-D
+K-means (``kmeans1d``) and the morphological clean-up (``cleanup``)."""

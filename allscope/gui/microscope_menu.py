@@ -1,0 +1,129 @@
+"""The window's trust controls: colour calibration, normalisation, quality limits, indicators.
+
+``TrustControls(window)`` adds a "Microscope" menu (and a toolbar button) with "Calibrate on
+a blank area" and the normalisation switch, wires the policy panel's field-quality editors to
+the settings, configures every live controller before it starts (``attach``), and refreshes
+the status bar's colour-drift and outside-count indicators on its own slow timer.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QToolBar
+
+from allscope.app.settings import quality_settings, settings_dir
+from allscope.core.colour.calibration import CalibrationError
+from allscope.gui.status import TrustValues
+
+REFRESH_MS = 500
+CALIBRATE_TODO = "Move the stage to an empty, evenly lit part of the slide and calibrate again."
+
+
+class TrustControls(QObject):
+    """Owns the calibration action and keeps the live controller's trust settings current."""
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.config_dir = settings_dir(window.settings_dir)
+        self.controller = None
+        self._outside_before = 0  # fields counted by controllers of earlier sources
+        self.calibrate_action = QAction("Calibrate on a &blank area", window)
+        self.calibrate_action.setToolTip("Take the current frame of an empty, lit slide area as this "
+                                         "camera's white reference (saved per camera).")
+        self.calibrate_action.triggered.connect(self.calibrate)
+        self.normalize_action = QAction("&Normalise colours", window, checkable=True)
+        self.normalize_action.setChecked(window.settings.normalize_colour)
+        self.normalize_action.toggled.connect(self.set_normalization)
+        menu = window.menuBar().addMenu("&Microscope")
+        menu.addAction(self.calibrate_action)
+        menu.addAction(self.normalize_action)
+        toolbar = window.findChild(QToolBar, "LiveToolbar")
+        if toolbar is not None:
+            toolbar.addAction(self.calibrate_action)
+        panel = window.policy_panel
+        panel.set_quality(window.settings.quality, window.settings.normalize_colour)
+        panel.quality_changed.connect(self.set_quality)
+        panel.normalization_changed.connect(self.set_normalization)
+        self._timer = QTimer(self, interval=REFRESH_MS)
+        self._timer.timeout.connect(self.refresh)
+        self._timer.start()
+
+    @property
+    def outside(self) -> int:
+        """Fields outside the model's experience since the window opened."""
+        return self._outside_before + (self.controller.outside.count if self.controller else 0)
+
+    def attach(self, controller) -> None:
+        """Give a new live controller the saved gate limits and normaliser (before it starts)."""
+        if controller is self.controller:
+            return
+        if self.controller is not None:
+            self._outside_before += self.controller.outside.count
+        self.controller = controller
+        quality, warning = quality_settings(self.window.settings.quality)
+        if warning:
+            self.window.banner.show_message(warning, "Correct the field-quality limits in the policy panel.",
+                                            "warning", key="quality")
+        controller.set_quality(quality)
+        controller.set_normalization(self.window.settings.normalize_colour, self.config_dir)
+
+    def calibrate(self) -> bool:
+        """Take the white reference from the current raw frame; False (with a banner) if refused."""
+        banner = self.window.banner
+        if self.controller is None:
+            banner.show_message("There is no live image to calibrate on.", "Open a source first.",
+                                "warning", key="calibration")
+            return False
+        try:
+            reference = self.controller.calibrate(self.config_dir)
+        except CalibrationError as exc:
+            banner.show_message(f"Calibration refused: {exc}", CALIBRATE_TODO, "warning", key="calibration")
+            return False
+        except OSError as exc:
+            banner.show_message(f"The white reference could not be saved in {self.config_dir} ({exc}).",
+                                "Check that the settings folder is writable.", key="calibration")
+            return False
+        banner.dismiss("calibration")
+        note = "" if self.window.settings.normalize_colour else " (colour normalisation is off)"
+        self.window.status_bar.showMessage(f"White reference saved for {reference.camera}{note}.", 8000)
+        return True
+
+    def set_quality(self, data: dict) -> None:
+        """Apply and save new gate limits; invalid ones are refused with a banner."""
+        quality, warning = quality_settings(data)
+        if warning:
+            self.window.banner.show_message(warning.replace("saved ", ""), "Correct the value.", "warning",
+                                            key="quality")
+            return
+        self.window.banner.dismiss("quality")
+        self.window.settings.quality = quality.to_dict()
+        self.window.save_settings()
+        if self.controller is not None:
+            self.controller.set_quality(quality)
+
+    def set_normalization(self, enabled: bool) -> None:
+        settings = self.window.settings
+        if settings.normalize_colour == enabled:
+            return
+        settings.normalize_colour = enabled
+        self.normalize_action.setChecked(enabled)
+        self.window.policy_panel.set_quality({}, enabled)
+        self.window.save_settings()
+        if self.controller is not None:
+            self.controller.set_normalization(enabled, self.config_dir)
+
+    def refresh(self) -> None:
+        """Show drift and outside count; adopt a controller started without ``attach``."""
+        controller = self.window.controller
+        if controller is not None and controller is not self.controller:
+            self.attach(controller)
+        normalizer = None if self.controller is None else self.controller.normalizer
+        values = TrustValues(
+            normalizing=normalizer is not None and normalizer.enabled,
+            calibrated=normalizer is not None and normalizer.calibrated,
+            drift=None if normalizer is None else normalizer.drift,
+            outside=self.outside,
+        )
+        self.window.status_bar.show_trust(values)
