@@ -31,7 +31,10 @@ def run_subcommand(name: str, argv: list[str]) -> int:
         try:
             from allscope.training.cli import main as train_main
         except ImportError as exc:
-            print(f"Training needs the train extra (pip install -e '.[train]'): {exc}", file=sys.stderr)
+            print(
+                f"Training needs the train extra (pip install -e '.[train]'): {exc}",
+                file=sys.stderr,
+            )
             return 2
         return train_main(argv)
     if name == "sessions":

@@ -19,11 +19,12 @@ def _step(name: str, fn: Callable[[], object], timings: dict[str, float]) -> obj
 
 
 def run_self_test(model: str | Path | None = None) -> int:
-    """Load the model, mask and classify a built-in synthetic field, write a PDF; 0 when all pass."""
+    """Load the model, mask and classify a built-in synthetic field, write a PDF; 0 when all
+    pass."""
     timings: dict[str, float] = {}
     try:
         report = _run(model, timings)
-    except Exception as exc:  # noqa: BLE001 - the self-test reports every failure in words
+    except Exception as exc:  # the self-test reports every failure in words
         print(f"SELF-TEST FAILED: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     print(report)
@@ -44,7 +45,9 @@ def _run(model: str | Path | None, timings: dict[str, float]) -> str:
     from allscope.core.sources.demo.slide import render_field
 
     classifier = _step("load model", lambda: Classifier(model or DEFAULT_MODEL_DIR), timings)
-    field, truth, _ = _step("render field", lambda: render_field(640, 480, seed=3, n_wbc=3), timings)
+    field, truth, _ = _step(
+        "render field", lambda: render_field(640, 480, seed=3, n_wbc=3), timings
+    )
     mask = _step("mask", lambda: lab_kmeans_mask(field), timings)
     if mask.wbc_count == 0:
         raise RuntimeError("the LAB K-means mask found no white cell in the synthetic field")
@@ -53,15 +56,22 @@ def _run(model: str | Path | None, timings: dict[str, float]) -> str:
     if not np.isclose(probabilities.sum(), 1.0, atol=1e-3):
         raise RuntimeError(f"class probabilities do not sum to 1: {probabilities}")
     pdf = _step("write PDF", lambda: _write_pdf(field, mask, classifier), timings)
-    return "\n".join([
-        f"allscope {__version__} ({'frozen' if getattr(sys, 'frozen', False) else 'from source'})",
-        f"python {sys.version.split()[0]}, OpenVINO {ov.get_version()}, OpenCV {cv2.__version__}, "
-        f"NumPy {np.__version__}, PySide6 {pyside_version}",
-        f"model: {classifier.package.describe()} at {classifier.package.path}",
-        f"mask: {mask.wbc_count} white cells, {overlap:.0%} of the true cell area covered",
-        "probabilities: " + ", ".join(f"{c} {p:.3f}" for c, p in zip(classifier.classes, probabilities)),
-        f"PDF: {pdf.stat().st_size} bytes written to {pdf}",
-    ])
+    return "\n".join(
+        [
+            f"allscope {__version__} "
+            f"({'frozen' if getattr(sys, 'frozen', False) else 'from source'})",
+            f"python {sys.version.split()[0]}, OpenVINO {ov.get_version()}, OpenCV "
+            f"{cv2.__version__}, "
+            f"NumPy {np.__version__}, PySide6 {pyside_version}",
+            f"model: {classifier.package.describe()} at {classifier.package.path}",
+            f"mask: {mask.wbc_count} white cells, {overlap:.0%} of the true cell area covered",
+            "probabilities: "
+            + ", ".join(
+                f"{c} {p:.3f}" for c, p in zip(classifier.classes, probabilities, strict=True)
+            ),
+            f"PDF: {pdf.stat().st_size} bytes written to {pdf}",
+        ]
+    )
 
 
 def _write_pdf(field, mask, classifier) -> Path:

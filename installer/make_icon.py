@@ -14,12 +14,24 @@ from pathlib import Path
 
 ICON_DIR = Path(__file__).resolve().parents[1] / "resources" / "icons"
 
-RED_CELLS = ((70, 92, 22), (104, 178, 21), (176, 186, 23), (190, 112, 20), (136, 58, 19), (62, 146, 18))
+RED_CELLS = (
+    (70, 92, 22),
+    (104, 178, 21),
+    (176, 186, 23),
+    (190, 112, 20),
+    (136, 58, 19),
+    (62, 146, 18),
+)
 
 # Qt writes ICO uncompressed, so the Windows icon stays at 128 px to keep the file small.
-ICON_FILES = (("allscope.png", "PNG", 256), ("allscope.ico", "ICO", 128), ("allscope.icns", "ICNS", 256))
+ICON_FILES = (
+    ("allscope.png", "PNG", 256),
+    ("allscope.ico", "ICO", 128),
+    ("allscope.icns", "ICNS", 256),
+)
 
-SVG_HEAD = """<svg xmlns="http://www.w3.org/2000/svg" width="256" height="256" viewBox="0 0 256 256">
+SVG_HEAD = """<svg xmlns="http://www.w3.org/2000/svg" width="256" height="256" viewBox="0 0 256
+256">
   <title>allscope</title>
   <rect x="8" y="8" width="240" height="240" rx="48" fill="#1d2b3a"/>
   <circle cx="128" cy="128" r="104" fill="#f7e6e8"/>
@@ -36,7 +48,8 @@ SVG_TAIL = """  <circle cx="130" cy="126" r="40" fill="#ddc9ec" stroke="#b79ad0"
 
 
 def icon_svg() -> str:
-    """The icon as SVG text: a field of view, red cells with pale centres, one stained white cell."""
+    """The icon as SVG text: a field of view, red cells with pale centres, one stained white
+    cell."""
     cells = "".join(
         f'  <circle cx="{x}" cy="{y}" r="{r}" fill="#e59aa5"/>\n'
         f'  <circle cx="{x}" cy="{y}" r="{r * 0.45:.1f}" fill="#f2c4cb"/>\n'

@@ -29,7 +29,9 @@ def drop_page_cache() -> None:
     try:
         Path("/proc/sys/vm/drop_caches").write_text("3\n")
     except OSError as exc:
-        raise SystemExit(f"cannot drop the page cache ({exc}): run as root or leave out --drop-caches")
+        raise SystemExit(
+            f"cannot drop the page cache ({exc}): run as root or leave out --drop-caches"
+        ) from exc
 
 
 def first_frame_s(command: list[str], quit_after: float, env: dict[str, str]) -> tuple[float, dict]:
@@ -37,7 +39,9 @@ def first_frame_s(command: list[str], quit_after: float, env: dict[str, str]) ->
     with tempfile.TemporaryDirectory(prefix="allscope-startup-") as settings:
         argv = [*command, "--demo", "--quit-after", str(quit_after), "--settings-dir", settings]
         start = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+        proc = subprocess.Popen(
+            argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
+        )
         assert proc.stdout is not None
         for line in proc.stdout:
             if line.startswith("{"):
@@ -45,7 +49,9 @@ def first_frame_s(command: list[str], quit_after: float, env: dict[str, str]) ->
                 metrics = json.loads(line)
                 break
         else:
-            raise SystemExit(f"{shlex.join(argv)} exited with {proc.wait()} before printing its figures")
+            raise SystemExit(
+                f"{shlex.join(argv)} exited with {proc.wait()} before printing its figures"
+            )
         proc.wait()
     if metrics["seconds"] <= 0:
         raise SystemExit(f"{shlex.join(argv)} showed no frame in {quit_after} s")
@@ -63,10 +69,17 @@ def self_test_s(command: list[str], env: dict[str, str]) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", help='the app to start, e.g. dist/allscope/allscope or ".venv/bin/python -m allscope"')
+    parser.add_argument(
+        "command",
+        help='the app to start, e.g. dist/allscope/allscope or ".venv/bin/python -m allscope"',
+    )
     parser.add_argument("--runs", type=int, default=3, help="starts of each kind (default 3)")
-    parser.add_argument("--quit-after", type=float, default=4.0, help="seconds each GUI run lasts (default 4)")
-    parser.add_argument("--drop-caches", action="store_true", help="make each kind's first run cold (root only)")
+    parser.add_argument(
+        "--quit-after", type=float, default=4.0, help="seconds each GUI run lasts (default 4)"
+    )
+    parser.add_argument(
+        "--drop-caches", action="store_true", help="make each kind's first run cold (root only)"
+    )
     args = parser.parse_args()
     command = shlex.split(args.command)
     env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
@@ -77,9 +90,12 @@ def main() -> int:
     if args.drop_caches:
         drop_page_cache()
     tests = [self_test_s(command, env) for _ in range(args.runs)]
-    results |= {"first_frame_s": [round(s, 2) for s in frames], "self_test_s": [round(s, 2) for s in tests],
-                "first_frame_warm_median_s": round(statistics.median(frames[1:] or frames), 2),
-                "self_test_warm_median_s": round(statistics.median(tests[1:] or tests), 2)}
+    results |= {
+        "first_frame_s": [round(s, 2) for s in frames],
+        "self_test_s": [round(s, 2) for s in tests],
+        "first_frame_warm_median_s": round(statistics.median(frames[1:] or frames), 2),
+        "self_test_warm_median_s": round(statistics.median(tests[1:] or tests), 2),
+    }
     print(json.dumps(results))
     return 0
 

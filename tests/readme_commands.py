@@ -15,7 +15,9 @@ README = ROOT / "README.md"
 
 def readme_commands() -> list[str]:
     """Every indented (code) line of the README, in order."""
-    return [m.group(1) for m in re.finditer(r"^    (\S.*)$", README.read_text(encoding="utf-8"), re.M)]
+    return [
+        m.group(1) for m in re.finditer(r"^    (\S.*)$", README.read_text(encoding="utf-8"), re.M)
+    ]
 
 
 def allscope_commands(word: str) -> list[str]:
@@ -28,5 +30,11 @@ def run_allscope(command: str, cwd: Path, *extra: str, env: dict | None = None,
     args = shlex.split(command)
     assert args[0] == ".venv/bin/allscope", command
     full_env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", **(env or {})}
-    return subprocess.run([sys.executable, "-m", "allscope", *args[1:], *extra], cwd=cwd, env=full_env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "allscope", *args[1:], *extra],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

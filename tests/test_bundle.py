@@ -20,11 +20,18 @@ EXECUTABLE = BUNDLE / ("allscope.exe" if sys.platform == "win32" else "allscope"
 DATA = BUNDLE / "_internal"
 
 pytestmark = pytest.mark.skipif(
-    not EXECUTABLE.is_file(), reason=f"no bundle built ({EXECUTABLE} absent): run installer/build.sh")
+    not EXECUTABLE.is_file(),
+    reason=f"no bundle built ({EXECUTABLE} absent): run installer/build.sh",
+)
 
 
 def run_bundle(*args: str, tmp_path: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "TMPDIR": str(tmp_path), "TEMP": str(tmp_path)}
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "TMPDIR": str(tmp_path),
+        "TEMP": str(tmp_path),
+    }
     return subprocess.run([str(EXECUTABLE), *args], capture_output=True, text=True, env=env,
                           timeout=180, cwd=tmp_path)
 
@@ -34,7 +41,9 @@ def bundled_default_model() -> Path:
     model = DATA / "models" / "default"
     if not (model / "model.json").is_file():
         if (ROOT / "models" / "default" / "model.json").is_file():
-            pytest.fail(f"{model} is missing but models/default exists: the bundle is stale, rebuild it")
+            pytest.fail(
+                f"{model} is missing but models/default exists: the bundle is stale, rebuild it"
+            )
         pytest.skip("the project has no models/default yet, so the bundle carries no default model")
     return model
 
@@ -44,7 +53,9 @@ def test_bundle_carries_openvino_cpu_plugin_and_ir_frontend_beside_libopenvino()
     names = [p.name for p in libs.iterdir()]
     assert any("openvino" in n and "cpu_plugin" in n for n in names), names
     assert any("openvino_ir_frontend" in n for n in names), names
-    assert any(n.startswith(("libopenvino.so", "libopenvino.", "openvino.dll")) for n in names), names
+    assert any(n.startswith(("libopenvino.so", "libopenvino.", "openvino.dll")) for n in names), (
+        names
+    )
 
 
 def test_bundle_carries_fonts_and_colour_target():
@@ -58,7 +69,9 @@ def test_bundle_self_test_passes_with_the_bundled_model(tmp_path):
     done = run_bundle("--self-test", tmp_path=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "(frozen)" in done.stdout
-    assert f"at {model}" in done.stdout  # the model was found inside the bundle, not in the source tree
+    assert (
+        f"at {model}" in done.stdout
+    )  # the model was found inside the bundle, not in the source tree
     assert "self-test passed" in done.stdout
 
 

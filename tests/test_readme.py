@@ -21,9 +21,14 @@ def workspace(tmp_path_factory):
     for folder in ("path/to/fields", "path/to/folder/of/fields"):
         (root / folder).mkdir(parents=True)
         for seed in range(3):
-            cv2.imwrite(str(root / folder / f"field{seed}.png"), render_field(320, 240, seed=seed, n_wbc=2)[0])
+            cv2.imwrite(
+                str(root / folder / f"field{seed}.png"),
+                render_field(320, 240, seed=seed, n_wbc=2)[0],
+            )
     frame = render_field(320, 240, seed=5, n_wbc=2)[0]
-    writer = cv2.VideoWriter(str(root / "path/to/scan.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), 10, (320, 240))
+    writer = cv2.VideoWriter(
+        str(root / "path/to/scan.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), 10, (320, 240)
+    )
     for _ in range(6):
         writer.write(frame)
     writer.release()
@@ -53,8 +58,15 @@ def test_app_commands_start_and_show_frames(workspace, tmp_path):
                 and " analyze " not in c and " sessions " not in c and " train" not in c]
     assert len(commands) == 3
     for command in commands:
-        done = run_allscope(command, workspace, "--quit-after", "2", "--settings-dir", str(tmp_path / "settings"),
-                            env={"ALLSCOPE_DATA_DIR": str(tmp_path / "data")})
+        done = run_allscope(
+            command,
+            workspace,
+            "--quit-after",
+            "2",
+            "--settings-dir",
+            str(tmp_path / "settings"),
+            env={"ALLSCOPE_DATA_DIR": str(tmp_path / "data")},
+        )
         assert done.returncode == 0, f"{command}\n{done.stderr}"
         figures = json.loads(done.stdout.strip().splitlines()[-1])
         assert figures["display_fps"] > 0, command
@@ -67,8 +79,9 @@ def test_workstation_unpack_command_runs_the_bundle_self_test(tmp_path):
     command = next(c for c in readme_commands() if c.startswith("mkdir -p ~/apps"))
     shutil.copy(archives[-1], tmp_path / "allscope-0.1.0-linux-x86_64.tar.gz")
     env = {**os.environ, "HOME": str(tmp_path / "home"), "QT_QPA_PLATFORM": "offscreen"}
-    done = subprocess.run(["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run(
+        ["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     assert "self-test passed" in done.stdout
     assert list(Path(env["HOME"]).rglob("allscope.desktop"))

@@ -17,10 +17,17 @@ def gui_parser() -> argparse.ArgumentParser:
         f"Sub-commands: {', '.join(SUBCOMMANDS)} (allscope COMMAND --help).",
     )
     parser.add_argument("--version", action="version", version=f"allscope {__version__}")
-    parser.add_argument("--demo", action="store_true", help="use the built-in demo slide instead of a camera")
-    parser.add_argument("--source", help='source to open: "demo", "camera:N", a video, an image folder, "slide:FOLDER"')
+    parser.add_argument(
+        "--demo", action="store_true", help="use the built-in demo slide instead of a camera"
+    )
+    parser.add_argument(
+        "--source",
+        help='source to open: "demo", "camera:N", a video, an image folder, "slide:FOLDER"',
+    )
     parser.add_argument("--model", help="model package directory (default: the shipped model)")
-    parser.add_argument("--settings-dir", help="folder for settings (default: the platform's config folder)")
+    parser.add_argument(
+        "--settings-dir", help="folder for settings (default: the platform's config folder)"
+    )
     parser.add_argument("--quit-after", type=float, metavar="SECONDS",
                         help="run for SECONDS, print one JSON line of performance figures, exit")
     parser.add_argument("--self-test", action="store_true", help="check the installation and exit")

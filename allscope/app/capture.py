@@ -101,7 +101,7 @@ class FieldWriter:
                 store = request.store or self.store
                 record = store.add_field(request.kind, request.frame_bgr, request.mask,
                                          request.result, request.flag)
-            except Exception as exc:  # noqa: BLE001 - every failure must reach the user
+            except Exception as exc:  # every failure must reach the user
                 log.exception("storing a %s field failed", request.kind)
                 self._outbox.append(CaptureOutcome(request, error=str(exc) or type(exc).__name__))
             else:

@@ -7,6 +7,7 @@ model are not counted as display stalls.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from allscope.core.handoff import RateMeter
 
@@ -22,7 +23,10 @@ class DisplayMeter:
         self.displayed = 0
         self.max_stall_ms = 0.0
         self.first_shown_at: float | None = None
-        self.counts_at_first = (0, 0)  # pipeline (processed, classified) when the first frame showed
+        self.counts_at_first = (
+            0,
+            0,
+        )  # pipeline (processed, classified) when the first frame showed
         self._last_tick: float | None = None
         self._cpu_at_first = 0.0
         self.ticks = 0
@@ -47,7 +51,7 @@ class DisplayMeter:
             self.counts_at_first = (stats.processed, stats.classified)
             self._cpu_at_first = time.thread_time()  # the display timer runs on the GUI thread
 
-    def metrics(self, stats, flags: int) -> dict:
+    def metrics(self, stats, flags: int) -> dict[str, Any]:
         """Average rates since the first frame was shown, the worst stall, and the flag count.
 
         Call on the GUI thread: ``gui_thread_cpu_pct`` is that thread's CPU time over the run,
@@ -60,9 +64,18 @@ class DisplayMeter:
 
         processed = 0 if stats is None else stats.processed - self.counts_at_first[0]
         classified = 0 if stats is None else stats.classified - self.counts_at_first[1]
-        return {"display_fps": per_s(max(0, self.displayed - 1)), "processed_fps": per_s(processed),
-                "classified_per_s": per_s(classified), "max_stall_ms": round(self.max_stall_ms, 1),
-                "ticks_over_50ms": f"{self.late_ticks}/{self.ticks}",
-                "flags": flags, "seconds": round(elapsed, 2), "dropped": 0 if stats is None else stats.dropped,
-                "gui_thread_cpu_pct": round(100 * (time.thread_time() - self._cpu_at_first) / elapsed, 1)
-                if elapsed > 0 else 0.0}
+        return {
+            "display_fps": per_s(max(0, self.displayed - 1)),
+            "processed_fps": per_s(processed),
+            "classified_per_s": per_s(classified),
+            "max_stall_ms": round(self.max_stall_ms, 1),
+            "ticks_over_50ms": f"{self.late_ticks}/{self.ticks}",
+            "flags": flags,
+            "seconds": round(elapsed, 2),
+            "dropped": 0 if stats is None else stats.dropped,
+            "gui_thread_cpu_pct": round(
+                100 * (time.thread_time() - self._cpu_at_first) / elapsed, 1
+            )
+            if elapsed > 0
+            else 0.0,
+        }

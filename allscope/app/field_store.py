@@ -58,7 +58,9 @@ class StoreFullError(RuntimeError):
     """The in-memory store holds its maximum; the message says what to do."""
 
 
-def make_thumbnail(frame_bgr: np.ndarray, mask: np.ndarray | None, width: int = THUMB_WIDTH) -> np.ndarray:
+def make_thumbnail(
+    frame_bgr: np.ndarray, mask: np.ndarray | None, width: int = THUMB_WIDTH
+) -> np.ndarray:
     """A small copy of the field with the WBC outlines, for the gallery."""
     height = max(1, round(frame_bgr.shape[0] * width / frame_bgr.shape[1]))
     thumb = cv2.resize(frame_bgr, (width, height), interpolation=cv2.INTER_AREA)
@@ -81,7 +83,9 @@ class MemoryFieldStore:
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._records: dict[int, GalleryRecord] = {}
-        self._images: dict[int, tuple[bytes, bytes | None, bytes | None]] = {}  # image, mask, heat map
+        self._images: dict[
+            int, tuple[bytes, bytes | None, bytes | None]
+        ] = {}  # image, mask, heat map
 
     def add_field(self, kind, frame_bgr, mask, result, flag) -> GalleryRecord:
         mask_array = None if mask is None else mask.mask
@@ -89,7 +93,9 @@ class MemoryFieldStore:
         image_png = _png(frame_bgr)
         mask_png = None if mask_array is None else _png(mask_array)
         heat = None if flag is None else flag.heat_map
-        heat_png = None if heat is None else _png(np.clip(heat * 255.0 + 0.5, 0, 255).astype(np.uint8))
+        heat_png = (
+            None if heat is None else _png(np.clip(heat * 255.0 + 0.5, 0, 255).astype(np.uint8))
+        )
         with self._lock:
             if len(self._records) >= self.max_fields:
                 raise StoreFullError(
@@ -119,14 +125,21 @@ class MemoryFieldStore:
     def mask(self, field_id) -> np.ndarray | None:
         with self._lock:
             data = self._images[field_id][1]
-        return None if data is None else cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
+        return (
+            None
+            if data is None
+            else cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
+        )
 
     def heat_map(self, field_id) -> np.ndarray | None:
         with self._lock:
             data = self._images[field_id][2]
         if data is None:
             return None
-        return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE).astype(np.float32) / 255.0
+        return (
+            cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE).astype(np.float32)
+            / 255.0
+        )
 
 
 def _png(image: np.ndarray) -> bytes:

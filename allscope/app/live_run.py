@@ -17,6 +17,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from allscope.app.capture import FieldWriter
 from allscope.app.normalizer_switch import (
@@ -40,24 +41,37 @@ MAX_MESSAGES = 64
 class LiveController:
     """Runs ``source`` through a Pipeline; flagged fields go to ``writer``."""
 
-    def __init__(self, source: FrameSource, classifier, policy: FlagPolicy, writer: FieldWriter,
-                 problems: deque | None = None, *, on_result: Callable[[FieldResult], None] | None = None,
-                 quality: QualitySettings | None = None, normalize: bool = False,
-                 config_dir: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        source: FrameSource,
+        classifier,
+        policy: FlagPolicy,
+        writer: FieldWriter,
+        problems: deque[Any] | None = None,
+        *,
+        on_result: Callable[[FieldResult], None] | None = None,
+        quality: QualitySettings | None = None,
+        normalize: bool = False,
+        config_dir: str | Path | None = None,
+    ) -> None:
         self.source = TeeSource(source)
         self.writer = writer
         self.camera_key = source_key(source)
         self.gate = QualityGate(quality)
         self.normalizer = SwitchableNormalizer()
         self.outside = OutsideCounter()
-        self.pipeline = Pipeline(self.source, classifier, policy, gate=self.gate, normalizer=self.normalizer)
+        self.pipeline = Pipeline(
+            self.source, classifier, policy, gate=self.gate, normalizer=self.normalizer
+        )
         self.pipeline.add_result_listener(self.outside.update)
         if on_result is not None:  # e.g. the session's per-frame record
             self.pipeline.add_result_listener(on_result)
         self.messages: deque[tuple[str, str]] = deque(maxlen=MAX_MESSAGES)
         self.flag_times: deque[float] = deque(maxlen=MAX_MESSAGES)
         self.flags = 0
-        self.problems = problems if problems is not None else deque(maxlen=MAX_MESSAGES)  # unreadable files
+        self.problems = (
+            problems if problems is not None else deque(maxlen=MAX_MESSAGES)
+        )  # unreadable files
         self.started_at: float | None = None
         self.pipeline.add_flag_listener(self._on_flag)
         self.pipeline.add_status_listener(self._on_status)
@@ -119,7 +133,9 @@ class LiveController:
         """
         frame = self.latest_frame()
         if frame is None:
-            raise CalibrationError("No frame has arrived yet: wait for the live image, then calibrate again.")
+            raise CalibrationError(
+                "No frame has arrived yet: wait for the live image, then calibrate again."
+            )
         reference = white_reference(frame.image, self.camera_key)
         reference.save(config_dir)
         if self.normalizer.enabled:
@@ -138,15 +154,22 @@ class LiveController:
     def capture(self, snapshot: LiveSnapshot) -> bool:
         """Store the snapshot's field by hand (Space); False when the writer is busy."""
         result = snapshot.last_classified if _same_frame(snapshot) else snapshot.result
-        return self.writer.submit("manual", snapshot.frame.image, snapshot.mask, result or snapshot.result)
+        return self.writer.submit(
+            "manual", snapshot.frame.image, snapshot.mask, result or snapshot.result
+        )
 
     # worker threads ----------------------------------------------------------------------
     def _on_flag(self, flag: Flag, frame: Frame, mask: MaskResult) -> None:
         self.flags += 1
         self.flag_times.append(time.monotonic())
         if not self.writer.submit("flag", frame.image, mask, flag.result, flag):
-            self.messages.append(("error", "A flagged field could not be queued for saving: the "
-                                  "writer is busy. Slow the scan down; the flag is in the session log."))
+            self.messages.append(
+                (
+                    "error",
+                    "A flagged field could not be queued for saving: the "
+                    "writer is busy. Slow the scan down; the flag is in the session log.",
+                )
+            )
 
     def _on_status(self, level: str, message: str) -> None:
         self.messages.append((level, message))
@@ -161,7 +184,7 @@ def _same_frame(snapshot: LiveSnapshot) -> bool:
     return classified is not None and classified.frame_id == snapshot.frame.id
 
 
-def _drain(items: deque) -> list:
+def _drain(items: deque[Any]) -> list[Any]:
     out = []
     while items:
         out.append(items.popleft())

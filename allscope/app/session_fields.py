@@ -28,7 +28,9 @@ class SessionFieldStore:
 
     def existing_records(self) -> list[GalleryRecord]:
         """The session's saved fields with their latest review (to resume a session)."""
-        records = [self._gallery_record(f, self._thumbnail(f)) for f in self.store.fields(self.session_id)]
+        records = [
+            self._gallery_record(f, self._thumbnail(f)) for f in self.store.fields(self.session_id)
+        ]
         with self._lock:
             self._records.update({r.id: r for r in records})
         return records
@@ -77,5 +79,7 @@ class SessionFieldStore:
 def _read(path, flags: int) -> np.ndarray:
     image = cv2.imread(str(path), flags)
     if image is None:
-        raise StoreError(f"{path}: the saved image cannot be read; the session folder may be damaged.")
+        raise StoreError(
+            f"{path}: the saved image cannot be read; the session folder may be damaged."
+        )
     return image

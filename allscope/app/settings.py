@@ -12,6 +12,7 @@ import logging
 import os
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -24,25 +25,28 @@ ENV_DIR = "ALLSCOPE_CONFIG_DIR"
 DISPLAY_MODES = ("raw", "overlay", "masked")
 
 
-def default_policy() -> dict:
+def default_policy() -> dict[str, Any]:
     """The flag policy the app starts with (the keys of ``allscope.core.flags.FlagPolicy``)."""
     return {"threshold": 0.5, "consecutive": 3, "release": 0.1, "require_still": True}
 
 
-def default_quality() -> dict:
+def default_quality() -> dict[str, Any]:
     """The quality gate's thresholds (the keys of ``allscope.core.quality.QualitySettings``)."""
     return QualitySettings().to_dict()
 
 
-def quality_settings(data: dict) -> tuple[QualitySettings, str | None]:
+def quality_settings(data: dict[str, Any]) -> tuple[QualitySettings, str | None]:
     """The gate settings from the saved dict; defaults and a warning when a value is invalid."""
     try:
         return QualitySettings.from_dict(data), None
     except (TypeError, ValueError) as exc:
-        return QualitySettings(), f"The saved field-quality settings are invalid ({exc}); defaults are in use."
+        return (
+            QualitySettings(),
+            f"The saved field-quality settings are invalid ({exc}); defaults are in use.",
+        )
 
 
-def default_session_info() -> dict:
+def default_session_info() -> dict[str, Any]:
     return {"patient_id": "", "slide_id": "", "operator": "", "lab": ""}
 
 
@@ -55,17 +59,18 @@ class Settings:
     last_source: str = ""
     display_mode: str = "overlay"
     plot_seconds: float = 60.0
-    policy: dict = field(default_factory=default_policy)
-    session_info: dict = field(default_factory=default_session_info)
-    camera: dict = field(default_factory=dict)  # control name -> value, resolution, fps
-    quality: dict = field(default_factory=default_quality)  # QualitySettings.to_dict() keys
+    policy: dict[str, Any] = field(default_factory=default_policy)
+    session_info: dict[str, Any] = field(default_factory=default_session_info)
+    camera: dict[str, Any] = field(default_factory=dict)  # control name -> value, resolution, fps
+    # QualitySettings.to_dict() keys
+    quality: dict[str, Any] = field(default_factory=default_quality)
     normalize_colour: bool = True  # bring frames toward the training colours before analysis
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> tuple["Settings", list[str]]:
+    def from_dict(cls, data: dict[str, Any]) -> tuple[Settings, list[str]]:
         """Build settings from parsed JSON; returns them with a list of what was ignored."""
         defaults = cls()
         values, ignored = {}, []
@@ -73,7 +78,11 @@ class Settings:
             if f.name not in data:
                 continue
             value, default = data[f.name], getattr(defaults, f.name)
-            if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+            if (
+                isinstance(default, float)
+                and isinstance(value, int)
+                and not isinstance(value, bool)
+            ):
                 value = float(value)
             if type(value) is not type(default):
                 ignored.append(f"{f.name} (expected {type(default).__name__})")
@@ -88,7 +97,7 @@ class Settings:
         return settings, ignored
 
 
-def settings_dir(override: str | os.PathLike | None = None) -> Path:
+def settings_dir(override: str | os.PathLike[str] | None = None) -> Path:
     """Where settings live: the argument, else $ALLSCOPE_CONFIG_DIR, else the platform's dir."""
     if override:
         return Path(override)
@@ -97,7 +106,7 @@ def settings_dir(override: str | os.PathLike | None = None) -> Path:
     return Path(platformdirs.user_config_dir("allscope"))
 
 
-def load_settings(directory: str | os.PathLike | None = None) -> tuple[Settings, list[str]]:
+def load_settings(directory: str | os.PathLike[str] | None = None) -> tuple[Settings, list[str]]:
     """Read settings; returns (settings, warnings). Never raises for a bad or missing file."""
     path = settings_dir(directory) / SETTINGS_FILE
     if not path.exists():
@@ -118,13 +127,15 @@ def load_settings(directory: str | os.PathLike | None = None) -> tuple[Settings,
     return settings, warnings
 
 
-def save_settings(settings: Settings, directory: str | os.PathLike | None = None) -> Path:
+def save_settings(settings: Settings, directory: str | os.PathLike[str] | None = None) -> Path:
     """Write settings atomically (temporary file, then rename); returns the file's path."""
     folder = settings_dir(directory)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / SETTINGS_FILE
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(settings.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.write_text(
+        json.dumps(settings.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     os.replace(tmp, path)
     return path
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 import threading
 from collections import deque
 from pathlib import Path
+from typing import Any
 
 from allscope.core.frames import FrameSource, SourceError
 
 GUI_VIDEO_OPTIONS = {"paced": True, "loop": True}  # a video plays like a camera in the app
 
 
-def gui_options(spec: str, options: dict, problems: deque) -> dict:
+def gui_options(spec: str, options: dict[str, Any], problems: deque[Any]) -> dict[str, Any]:
     """The constructor options the app uses for ``spec`` on top of the caller's.
 
     Videos play paced and looped; image folders report unreadable files into ``problems``.
@@ -30,9 +31,11 @@ def gui_options(spec: str, options: dict, problems: deque) -> dict:
 class SourceOpening:
     """One attempt to open ``spec``; ``source`` or ``error`` is set when ``done()``."""
 
-    def __init__(self, spec: str, options: dict | None = None) -> None:
+    def __init__(self, spec: str, options: dict[str, Any] | None = None) -> None:
         self.spec = spec
-        self.problems: deque[tuple[str, str]] = deque(maxlen=32)  # (file, message) from image folders
+        self.problems: deque[tuple[str, str]] = deque(
+            maxlen=32
+        )  # (file, message) from image folders
         self.options = gui_options(spec, options or {}, self.problems)
         self.source: FrameSource | None = None
         self.error: str | None = None
@@ -63,7 +66,7 @@ class SourceOpening:
         except (SourceError, OSError, ValueError, TypeError) as exc:
             self.error = str(exc) or type(exc).__name__
             return
-        except Exception as exc:  # noqa: BLE001 - any failure must reach the banner
+        except Exception as exc:  # any failure must reach the banner
             self.error = f"{type(exc).__name__}: {exc}"
             return
         with self._lock:

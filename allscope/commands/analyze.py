@@ -20,16 +20,27 @@ from allscope.core.results import FieldResult, Flag, MaskResult
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders (recursive) or video files")
-    parser.add_argument("--model", type=Path, help=f"model package directory (default: {DEFAULT_MODEL_DIR})")
+    parser.add_argument(
+        "inputs", nargs="+", metavar="INPUT", help="image files, folders (recursive) or video files"
+    )
+    parser.add_argument(
+        "--model", type=Path, help=f"model package directory (default: {DEFAULT_MODEL_DIR})"
+    )
     parser.add_argument("--no-model", action="store_true", help="masks and WBC counts only")
     parser.add_argument("--json", type=Path, help="write per-field results and flags as JSON")
     parser.add_argument("--csv", type=Path, help="write per-field results as CSV")
-    parser.add_argument("--masks", type=Path, help="write one 8-bit PNG mask (0/255) per field into this folder")
-    parser.add_argument("--threshold", type=probability, help="P(ALL) flag threshold (default: the model's)")
-    parser.add_argument("--normalize", action="store_true",
-                        help="normalise each field's colour toward the training data before analysis "
-                             "(for cameras and stains unlike the model's)")
+    parser.add_argument(
+        "--masks", type=Path, help="write one 8-bit PNG mask (0/255) per field into this folder"
+    )
+    parser.add_argument(
+        "--threshold", type=probability, help="P(ALL) flag threshold (default: the model's)"
+    )
+    parser.add_argument(
+        "--normalize",
+        action="store_true",
+        help="normalise each field's colour toward the training data before analysis "
+        "(for cameras and stains unlike the model's)",
+    )
     parser.add_argument("--pdf", type=Path, help="write a PDF report of the flagged fields")
     parser.add_argument("--patient", default="", help="patient or sample ID for the report")
     parser.add_argument("--slide", default="", help="slide ID for the report")
@@ -44,7 +55,9 @@ def probability(text: str) -> float:
     return value
 
 
-def load_classifier(model: Path | None, no_model: bool, mode: str = "throughput") -> Classifier | None:
+def load_classifier(
+    model: Path | None, no_model: bool, mode: str = "throughput"
+) -> Classifier | None:
     """The requested or default model; None (with one message) when there is none."""
     if no_model:
         return None
@@ -111,8 +124,19 @@ def report_json(report: BatchReport, classifier: Classifier | None) -> dict:
         model = {"name": package.name, "version": package.version, "sha256": package.sha256}
     fields = [field_record(r) for r in report.results]
     fields += [
-        {"source": e.source, "frame": e.frame, "status": "error", "error": e.error, "assessable": False,
-         "reasons": [], "wbc_count": None, "probabilities": None, "label": None, "p_all": None, "flagged": False}
+        {
+            "source": e.source,
+            "frame": e.frame,
+            "status": "error",
+            "error": e.error,
+            "assessable": False,
+            "reasons": [],
+            "wbc_count": None,
+            "probabilities": None,
+            "label": None,
+            "p_all": None,
+            "flagged": False,
+        }
         for e in report.errors
     ]
     return {
@@ -125,7 +149,18 @@ def report_json(report: BatchReport, classifier: Classifier | None) -> dict:
 
 
 def write_csv(path: Path, records: list[dict], classes: tuple[str, ...]) -> None:
-    columns = ["source", "frame", "status", "error", "assessable", "reasons", "wbc_count", "label", "p_all", "flagged"]
+    columns = [
+        "source",
+        "frame",
+        "status",
+        "error",
+        "assessable",
+        "reasons",
+        "wbc_count",
+        "label",
+        "p_all",
+        "flagged",
+    ]
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(columns + [f"p_{c}" for c in classes])
@@ -155,7 +190,9 @@ class ProgressBar:
 
     def close(self, done: int) -> None:
         if self.enabled:
-            self.stream.write(f"\ranalysed {done} fields in {time.monotonic() - self.started:.1f} s\n")
+            self.stream.write(
+                f"\ranalysed {done} fields in {time.monotonic() - self.started:.1f} s\n"
+            )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -186,14 +223,22 @@ def run(args: argparse.Namespace) -> int:
         print(f"skipped {error.source}: {error.error}", file=sys.stderr)
     if args.pdf:
         write_pdf(args, report, classifier)
-    print(f"{report.analysed} fields analysed, {len(report.errors)} unreadable, {len(report.flags)} flagged.",
-          file=sys.stderr)
+    print(
+        f"{report.analysed} fields analysed, {len(report.errors)} unreadable, {len(report.flags)} "
+        "flagged.",
+        file=sys.stderr,
+    )
     return 0 if report.analysed else 1
 
 
 def write_pdf(args: argparse.Namespace, report: BatchReport, classifier: Classifier | None) -> None:
     from allscope.commands.sessions import write_batch_report
 
-    info = {"patient_id": args.patient, "slide_id": args.slide, "operator": args.operator, "lab_name": args.lab,
-            "source": ", ".join(map(str, args.inputs))}
+    info = {
+        "patient_id": args.patient,
+        "slide_id": args.slide,
+        "operator": args.operator,
+        "lab_name": args.lab,
+        "source": ", ".join(map(str, args.inputs)),
+    }
     write_batch_report(report, classifier, args.pdf, info)

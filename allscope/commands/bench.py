@@ -11,6 +11,7 @@ import os
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import cv2
@@ -26,16 +27,27 @@ SHARED_WEIGHTS = shared_weights_dir()
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="print one JSON document instead of a table")
-    parser.add_argument("--model", type=Path, help="model package to time (default: the shipped one)")
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON document instead of a table"
+    )
+    parser.add_argument(
+        "--model", type=Path, help="model package to time (default: the shipped one)"
+    )
     parser.add_argument("--repeats", type=int, default=50, help="repeats per stage and size")
-    parser.add_argument("--live-frames", type=int, default=10000, help="frames for the live run (0 skips it)")
-    parser.add_argument("--no-reference", action="store_true", help="skip the slow reference mask pipeline")
+    parser.add_argument(
+        "--live-frames", type=int, default=10000, help="frames for the live run (0 skips it)"
+    )
+    parser.add_argument(
+        "--no-reference", action="store_true", help="skip the slow reference mask pipeline"
+    )
 
 
 def stats(samples_ms: list[float]) -> dict:
     values = np.asarray(samples_ms)
-    return {"median_ms": round(float(np.median(values)), 3), "p95_ms": round(float(np.percentile(values, 95)), 3)}
+    return {
+        "median_ms": round(float(np.median(values)), 3),
+        "p95_ms": round(float(np.percentile(values, 95)), 3),
+    }
 
 
 def timed(fn, repeats: int) -> list[float]:
@@ -49,7 +61,8 @@ def timed(fn, repeats: int) -> list[float]:
 
 
 def bench_model(path: Path | None) -> tuple[Classifier, str]:
-    """The package to time: given, shipped, or the ImageNet MobileNetV2 from ../shared as a stand-in."""
+    """The package to time: given, shipped, or the ImageNet MobileNetV2 from ../shared as a
+    stand-in."""
     if path is not None or (DEFAULT_MODEL_DIR / "model.json").is_file():
         classifier = Classifier(path or DEFAULT_MODEL_DIR)
         return classifier, classifier.package.describe()
@@ -59,11 +72,22 @@ def bench_model(path: Path | None) -> tuple[Classifier, str]:
         package = write_tiny_package(tempfile.mkdtemp(prefix="allscope-bench-"))
         return Classifier(package), "tiny test model (no trained model and no ../shared weights)"
     import openvino as ov
-    meta = {"name": "mobilenetv2-imagenet", "version": "tflite", "architecture": "MobileNetV2 (ImageNet, int8 TFLite)",
-            "classes": [f"class {i}" for i in range(1001)], "benign_class": "class 0",
-            "input": InputSpec(color_order="RGB", layout="NHWC", std=(1.0, 1.0, 1.0)), "output": "probabilities"}
-    package = write_package(tempfile.mkdtemp(prefix="allscope-bench-"), ov.Core().read_model(str(tflite)), meta)
-    return Classifier(package), "ImageNet MobileNetV2 int8 TFLite (timing stand-in; no trained model)"
+
+    meta = {
+        "name": "mobilenetv2-imagenet",
+        "version": "tflite",
+        "architecture": "MobileNetV2 (ImageNet, int8 TFLite)",
+        "classes": [f"class {i}" for i in range(1001)],
+        "benign_class": "class 0",
+        "input": InputSpec(color_order="RGB", layout="NHWC", std=(1.0, 1.0, 1.0)),
+        "output": "probabilities",
+    }
+    package = write_package(
+        tempfile.mkdtemp(prefix="allscope-bench-"), ov.Core().read_model(str(tflite)), meta
+    )
+    return Classifier(
+        package
+    ), "ImageNet MobileNetV2 int8 TFLite (timing stand-in; no trained model)"
 
 
 def stage_timings(classifier: Classifier, repeats: int, reference: bool) -> dict:
@@ -76,24 +100,36 @@ def stage_timings(classifier: Classifier, repeats: int, reference: bool) -> dict
         key = f"{width}x{height}"
         bgr = render_field(width, height, seed=7, n_wbc=max(1, width * height // 200_000))[0]
         jpeg = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, 92])[1]
-        decode = timed(lambda: cv2.imdecode(jpeg, cv2.IMREAD_COLOR), repeats)
-        mask = timed(lambda: lab_kmeans_mask(bgr), repeats)
+        decode = timed(partial(cv2.imdecode, jpeg, cv2.IMREAD_COLOR), repeats)
+        mask = timed(partial(lab_kmeans_mask, bgr), repeats)
         result = lab_kmeans_mask(bgr)
-        pre = timed(lambda: prepare_field(bgr, result, classifier.spec), repeats)
+        pre = timed(partial(prepare_field, bgr, result, classifier.spec), repeats)
         tensor = prepare_field(bgr, result, classifier.spec)
-        infer = timed(lambda: classifier.predict(tensor), repeats)
-        total = [sum(parts) for parts in zip(decode, mask, pre, infer)]
-        for name, samples in (("decode", decode), ("mask", mask), ("preprocess", pre), ("infer", infer), ("total", total)):
+        infer = timed(partial(classifier.predict, tensor), repeats)
+        total = [sum(parts) for parts in zip(decode, mask, pre, infer, strict=False)]
+        for name, samples in (
+            ("decode", decode),
+            ("mask", mask),
+            ("preprocess", pre),
+            ("infer", infer),
+            ("total", total),
+        ):
             out[name][key] = stats(samples)
         if reference:
             from threadpoolctl import threadpool_limits
 
             from allscope.evaluation.reference_mask import reference_mask
             ref_repeats = max(3, repeats // 10) if width > 1000 else max(5, repeats // 5)
-            with threadpool_limits(1):  # one core, like the mask above; scikit-learn's default single start
-                out["reference_mask"][key] = stats(timed(lambda: reference_mask(bgr, n_init=1), ref_repeats))
+            with threadpool_limits(
+                1
+            ):  # one core, like the mask above; scikit-learn's default single start
+                out["reference_mask"][key] = stats(
+                    timed(partial(reference_mask, bgr, n_init=1), ref_repeats)
+                )
             out["reference_mask"][key]["ratio"] = round(
-                out["reference_mask"][key]["median_ms"] / max(out["mask"][key]["median_ms"], 1e-6), 1)
+                out["reference_mask"][key]["median_ms"] / max(out["mask"][key]["median_ms"], 1e-6),
+                1,
+            )
     return out
 
 
@@ -128,12 +164,16 @@ def live_run(classifier: Classifier, frames: int, warmup: int = 150) -> dict:
     rss_end = rss_mb()
     pipeline.stop()
     return {
-        "frames": st.captured - base.captured, "seconds": round(elapsed, 1),
+        "frames": st.captured - base.captured,
+        "seconds": round(elapsed, 1),
         "fps": round((st.processed - base.processed) / elapsed, 2),
         "capture_fps": round((st.captured - base.captured) / elapsed, 2),
         "classified_per_s": round((st.classified - base.classified) / elapsed, 2),
-        "latency_p50_ms": round(st.latency_p50_ms, 1), "latency_p95_ms": round(st.latency_p95_ms, 1),
-        "dropped": st.dropped - base.dropped, "rss_start_mb": round(rss_start, 1), "rss_end_mb": round(rss_end, 1),
+        "latency_p50_ms": round(st.latency_p50_ms, 1),
+        "latency_p95_ms": round(st.latency_p95_ms, 1),
+        "dropped": st.dropped - base.dropped,
+        "rss_start_mb": round(rss_start, 1),
+        "rss_end_mb": round(rss_end, 1),
     }
 
 
@@ -147,15 +187,22 @@ def run(args: argparse.Namespace) -> int:
     reference = not args.no_reference
     if reference:
         try:
-            import scipy
-            import skimage
-            import sklearn  # noqa: F401, E401
+            import scipy  # noqa: F401 - only checks that the test extra is installed
+            import skimage  # noqa: F401
+            import sklearn  # noqa: F401
         except ImportError:
-            print("reference mask pipeline skipped: install the test extra (pip install -e '.[test]')",
-                  file=sys.stderr)
+            print(
+                "reference mask pipeline skipped: install the test extra (pip install -e "
+                "'.[test]')",
+                file=sys.stderr,
+            )
             reference = False
     cv2.setNumThreads(1)
-    document = {"model": described, "cpu": cpu_name(), **stage_timings(classifier, args.repeats, reference)}
+    document = {
+        "model": described,
+        "cpu": cpu_name(),
+        **stage_timings(classifier, args.repeats, reference),
+    }
     cv2.setNumThreads(-1)
     if args.live_frames:
         document["live"] = live_run(Classifier(classifier.package), args.live_frames)
@@ -173,10 +220,17 @@ def cpu_name() -> str:
 
 def print_table(document: dict) -> None:
     print(f"model: {document['model']}\ncpu: {document['cpu']}")
-    stages = [s for s in ("decode", "mask", "reference_mask", "preprocess", "infer", "total") if s in document]
+    stages = [
+        s
+        for s in ("decode", "mask", "reference_mask", "preprocess", "infer", "total")
+        if s in document
+    ]
     print(f"{'stage':<16}" + "".join(f"{f'{w}x{h}':>22}" for w, h in SIZES))
     for stage in stages:
         cells = [document[stage][f"{w}x{h}"] for w, h in SIZES]
-        print(f"{stage:<16}" + "".join(f"{c['median_ms']:>10.2f} (p95 {c['p95_ms']:>6.2f})" for c in cells))
+        print(
+            f"{stage:<16}"
+            + "".join(f"{c['median_ms']:>10.2f} (p95 {c['p95_ms']:>6.2f})" for c in cells)
+        )
     if "live" in document:
         print("live:", json.dumps(document["live"]))

@@ -16,9 +16,15 @@ from allscope.core.store import SessionInfo, SessionStore, StoreCorruptError, St
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="allscope sessions", description=f"Saved sessions. {DISCLAIMER}")
-    parser.add_argument("--data-dir", type=Path, help="session store folder (default: the platform's data folder; "
-                        "ALLSCOPE_DATA_DIR overrides it)")
+    parser = argparse.ArgumentParser(
+        prog="allscope sessions", description=f"Saved sessions. {DISCLAIMER}"
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="session store folder (default: the platform's data folder; "
+        "ALLSCOPE_DATA_DIR overrides it)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     listing = sub.add_parser("list", help="list sessions, newest first")
     listing.add_argument("--search", help="part of a patient or slide ID")
@@ -27,9 +33,17 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--pdf", type=Path, help="PDF report file")
     export.add_argument("--csv", type=Path, help="CSV of every per-field result")
     export.add_argument("--json", type=Path, help="JSON of the whole session")
-    export.add_argument("--model", type=Path, help="model package whose card goes into the report's model section")
-    export.add_argument("--overwrite", action="store_true", help="replace existing files (default: pick 'name (2).ext')")
-    sub.add_parser("quarantine", help="move a damaged session database aside so a new one can start")
+    export.add_argument(
+        "--model", type=Path, help="model package whose card goes into the report's model section"
+    )
+    export.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace existing files (default: pick 'name (2).ext')",
+    )
+    sub.add_parser(
+        "quarantine", help="move a damaged session database aside so a new one can start"
+    )
     return parser
 
 
@@ -61,21 +75,33 @@ def _list(store: SessionStore, search: str | None) -> int:
     print(f"{'ID':>5}  {'started':<24} {'fields':>6}  {'state':<9} name")
     for s in sessions:
         state = "ended" if s.finished else "unfinished"
-        print(f"{s.id:>5}  {local_time(s.started_at):<24} {s.field_count:>6}  {state:<9} {s.display_name}")
+        print(
+            f"{s.id:>5}  {local_time(s.started_at):<24} {s.field_count:>6}  {state:<9} "
+            f"{s.display_name}"
+        )
     return 0
 
 
 def _export(store: SessionStore, args: argparse.Namespace) -> int:
     if not (args.pdf or args.csv or args.json):
-        print("error: nothing to export; give --pdf FILE, --csv FILE and/or --json FILE.", file=sys.stderr)
+        print(
+            "error: nothing to export; give --pdf FILE, --csv FILE and/or --json FILE.",
+            file=sys.stderr,
+        )
         return 2
     store.get_session(args.session_id)
     from allscope.report import exports
 
     if args.csv:
-        print(f"CSV written to {exports.write_csv(store, args.session_id, args.csv, overwrite=args.overwrite)}")
+        print(
+            "CSV written to "
+            f"{exports.write_csv(store, args.session_id, args.csv, overwrite=args.overwrite)}"
+        )
     if args.json:
-        print(f"JSON written to {exports.write_json(store, args.session_id, args.json, overwrite=args.overwrite)}")
+        print(
+            "JSON written to "
+            f"{exports.write_json(store, args.session_id, args.json, overwrite=args.overwrite)}"
+        )
     if args.pdf:
         package = _load_model(args.model)
         from allscope.report.pdf import write_pdf
@@ -105,8 +131,11 @@ def write_batch_report(report, classifier, pdf_path: Path | str, info: Mapping[s
     package = classifier.package if classifier is not None else None
     session_info = SessionInfo(
         **{k: str(v) for k, v in info.items() if k in SessionInfo.__dataclass_fields__},
-        model_name=package.name if package else "", model_version=package.version if package else "",
-        model_sha256=package.sha256 if package else "", app_version=__version__, threshold=report.threshold,
+        model_name=package.name if package else "",
+        model_version=package.version if package else "",
+        model_sha256=package.sha256 if package else "",
+        app_version=__version__,
+        threshold=report.threshold,
     )
     owned = store is None
     try:

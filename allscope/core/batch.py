@@ -93,7 +93,9 @@ class BatchAnalyzer:
 
         for frame, is_moving, mask, gate in self._fields(inputs, report):
             assessable, reasons = gate(frame, mask, is_moving)
-            result = dataclasses.replace(base_result(frame, mask, assessable, reasons, {}), moving=is_moving)
+            result = dataclasses.replace(
+                base_result(frame, mask, assessable, reasons, {}), moving=is_moving
+            )
             with lock:
                 slots.append(result)
                 index = len(slots) - 1
@@ -142,18 +144,26 @@ class BatchAnalyzer:
 
     @staticmethod
     def _normalized(frame: Frame, normalizer: ColourNormalizer | None) -> Frame:
-        return frame if normalizer is None else dataclasses.replace(frame, image=normalizer(frame.image))
+        return (
+            frame
+            if normalizer is None
+            else dataclasses.replace(frame, image=normalizer(frame.image))
+        )
 
     def _flag(self, report: BatchReport, moving: list[bool],
               frames: dict[int, tuple[Frame, MaskResult]]) -> None:
         """Run the flag policy over results in input order: one tracker per video, one per image."""
         trackers: dict[str, FlagTracker] = {}
-        raised: list[tuple[FlagTracker, int, int]] = []  # tracker, its flag's position, result index
+        raised: list[
+            tuple[FlagTracker, int, int]
+        ] = []  # tracker, its flag's position, result index
         for index, result in enumerate(report.results):
             if result.frame_index is None:
                 tracker = FlagTracker(dataclasses.replace(self.policy, consecutive=1))
             else:
-                tracker = trackers.setdefault(result.path or result.source, FlagTracker(self.policy))
+                tracker = trackers.setdefault(
+                    result.path or result.source, FlagTracker(self.policy)
+                )
             if tracker.update(result, moving[index]) is not None:
                 report.results[index] = dataclasses.replace(result, flagged=True)
                 raised.append((tracker, len(tracker.flags) - 1, index))
@@ -169,5 +179,9 @@ class BatchAnalyzer:
         """The class activation map of a flagged field, when the model has a CAM head."""
         if self.trust.cam_head is None:
             return None
-        prediction = self.classifier.predict_detailed(prepare_field(frame.image, mask, self.classifier.spec))
-        return flag_heat_map(self.classifier, self.trust.cam_head, prediction, result, frame.image.shape)
+        prediction = self.classifier.predict_detailed(
+            prepare_field(frame.image, mask, self.classifier.spec)
+        )
+        return flag_heat_map(
+            self.classifier, self.trust.cam_head, prediction, result, frame.image.shape
+        )

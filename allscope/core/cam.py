@@ -37,11 +37,13 @@ class CamHead:
     def save(self, path: str | Path) -> Path:
         path = Path(path)
         with open(path, "wb") as handle:
-            np.savez(handle, weights=self.weights.astype(np.float32), bias=self.bias.astype(np.float32))
+            np.savez(
+                handle, weights=self.weights.astype(np.float32), bias=self.bias.astype(np.float32)
+            )
         return path
 
     @classmethod
-    def load(cls, path: str | Path) -> "CamHead":
+    def load(cls, path: str | Path) -> CamHead:
         with np.load(Path(path)) as data:
             return cls(data["weights"].astype(np.float32), data["bias"].astype(np.float32))
 
@@ -53,7 +55,9 @@ def load_cam_head(package: ModelPackage) -> CamHead | None:
         return None
     path = package.path / meta.get("file", CAM_HEAD_FILE)
     if not path.is_file() or file_sha256(path) != meta.get("sha256"):
-        raise ModelPackageError(f"{path}: missing or its SHA-256 does not match model.json; reinstall the model.")
+        raise ModelPackageError(
+            f"{path}: missing or its SHA-256 does not match model.json; reinstall the model."
+        )
     return CamHead.load(path)
 
 
@@ -86,7 +90,9 @@ def field_heat_map(cam: np.ndarray, frame_shape: tuple[int, ...]) -> np.ndarray:
     peak = float(positive.max())
     heat = np.zeros((h, w), np.float32)
     if peak > 0:
-        heat[y : y + side, x : x + side] = cv2.resize(positive / peak, (side, side), interpolation=cv2.INTER_CUBIC)
+        heat[y : y + side, x : x + side] = cv2.resize(
+            positive / peak, (side, side), interpolation=cv2.INTER_CUBIC
+        )
     return np.clip(heat, 0.0, 1.0)
 
 

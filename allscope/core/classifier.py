@@ -39,7 +39,8 @@ def square_crop(image: np.ndarray) -> np.ndarray:
 
 
 def prepare_field(frame_bgr: np.ndarray, mask: MaskResult | None, spec: InputSpec) -> np.ndarray:
-    """The model's input image: centre square (masked when the model expects it), resized, u8 BGR."""
+    """The model's input image: centre square (masked when the model expects it), resized, u8
+    BGR."""
     source = mask.masked if (spec.masked and mask is not None) else frame_bgr
     square = square_crop(source)
     if square.shape[0] == spec.height and square.shape[1] == spec.width:
@@ -97,12 +98,18 @@ class Classifier:
         try:
             model = core.read_model(str(self.package.xml))
         except RuntimeError as exc:
-            raise ModelPackageError(f"{self.package.xml}: OpenVINO cannot read it ({exc}).") from exc
+            raise ModelPackageError(
+                f"{self.package.xml}: OpenVINO cannot read it ({exc})."
+            ) from exc
         self._check_shapes(model)
-        config: dict[str, Any] = {"PERFORMANCE_HINT": "LATENCY" if mode == "latency" else "THROUGHPUT"}
+        config: dict[str, Any] = {
+            "PERFORMANCE_HINT": "LATENCY" if mode == "latency" else "THROUGHPUT"
+        }
         if inference_precision:
             config["INFERENCE_PRECISION_HINT"] = inference_precision
-        self.compiled = core.compile_model(_with_preprocessing(model, self.package.input), device, config)
+        self.compiled = core.compile_model(
+            _with_preprocessing(model, self.package.input), device, config
+        )
         jobs = num_requests or (2 if mode == "latency" else 0)
         self._queue = ov.AsyncInferQueue(self.compiled, jobs)
         self._queue.set_callback(self._on_done)
@@ -126,7 +133,10 @@ class Classifier:
         spec, xml = self.package.input, self.package.xml
         shape = model.input(0).get_partial_shape()
         expected = [spec.height, spec.width]
-        dims = [shape[i].get_length() if shape[i].is_static else -1 for i in range(shape.rank.get_length())]
+        dims = [
+            shape[i].get_length() if shape[i].is_static else -1
+            for i in range(shape.rank.get_length())
+        ]
         spatial = dims[1:3] if spec.layout == "NHWC" else dims[2:4]
         if len(dims) != 4 or spatial != expected:
             raise ModelPackageError(
@@ -137,7 +147,8 @@ class Classifier:
         n_out = out[out.rank.get_length() - 1].get_length()
         if n_out != len(self.classes):
             raise ModelPackageError(
-                f"{xml}: the model has {n_out} outputs but model.json lists {len(self.classes)} classes."
+                f"{xml}: the model has {n_out} outputs but model.json lists {len(self.classes)} "
+                "classes."
             )
 
     def _to_probabilities(self, scores: np.ndarray) -> np.ndarray:
@@ -173,7 +184,9 @@ class Classifier:
 
     def _input(self, field_bgr: np.ndarray) -> np.ndarray:
         if field_bgr.ndim != 3 or field_bgr.shape[2] != 3 or field_bgr.dtype != np.uint8:
-            raise ValueError(f"expected a uint8 BGR image (H, W, 3), got {field_bgr.dtype} {field_bgr.shape}")
+            raise ValueError(
+                f"expected a uint8 BGR image (H, W, 3), got {field_bgr.dtype} {field_bgr.shape}"
+            )
         field = prepare_field(field_bgr, None, self.spec)
         return np.ascontiguousarray(field[np.newaxis])
 
@@ -187,13 +200,17 @@ class Classifier:
         with self._submit_lock:
             if not self._queue.is_ready():
                 return False
-            self._queue.start_async({0: np.ascontiguousarray(field_bgr[np.newaxis])}, (callback, userdata))
+            self._queue.start_async(
+                {0: np.ascontiguousarray(field_bgr[np.newaxis])}, (callback, userdata)
+            )
         return True
 
     def submit(self, field_bgr: np.ndarray, userdata: Any, callback: ResultCallback) -> None:
         """Like ``try_submit`` but waits for a free request: for batch work, never for live."""
         with self._submit_lock:
-            self._queue.start_async({0: np.ascontiguousarray(field_bgr[np.newaxis])}, (callback, userdata))
+            self._queue.start_async(
+                {0: np.ascontiguousarray(field_bgr[np.newaxis])}, (callback, userdata)
+            )
 
     def _prediction(self, request: ov.InferRequest) -> Prediction:
         scores = np.array(request.get_output_tensor(0).data, dtype=np.float64).reshape(-1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 from allscope.core.results import FieldResult, Flag
 
@@ -31,11 +32,11 @@ class FlagPolicy:
         if not 0.0 <= self.release <= 1.0:
             raise ValueError(f"release must be within 0..1, got {self.release}")
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "FlagPolicy":
+    def from_dict(cls, data: dict[str, Any]) -> FlagPolicy:
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
 

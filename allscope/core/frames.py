@@ -6,6 +6,7 @@ import abc
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -29,7 +30,7 @@ class Frame:
     path: str | None = None
     frame_index: int | None = None
     truth_mask: np.ndarray | None = None
-    meta: dict = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict[str, Any])
 
 
 class SourceError(RuntimeError):
@@ -72,7 +73,7 @@ class FrameSource(abc.ABC):
         """Release devices and files."""
         self.stop()
 
-    def __enter__(self) -> "FrameSource":
+    def __enter__(self) -> FrameSource:
         return self
 
     def __exit__(self, *exc: object) -> None:

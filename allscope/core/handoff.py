@@ -89,10 +89,10 @@ class Samples:
         return float(np.percentile(values, q)) if values else 0.0
 
 
-def notify_all(listeners: Iterable[Callable], *args: object) -> None:
+def notify_all(listeners: Iterable[Callable[..., object]], *args: object) -> None:
     """Call every listener; an exception is logged and never stops acquisition."""
     for listener in list(listeners):
         try:
             listener(*args)
-        except Exception:  # noqa: BLE001 - a listener must never stop the stream
+        except Exception:  # a listener must never stop the stream
             log.exception("listener %r failed", listener)

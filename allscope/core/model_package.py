@@ -22,6 +22,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from allscope.paths import default_model_dir
 
@@ -58,7 +59,7 @@ class ModelPackage:
     output: str = "logits"
     temperature: float = 1.0
     precision: str = "FP32"
-    summary: dict = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict[str, Any])
     files: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -120,13 +121,15 @@ def load_package(path: str | Path, verify: bool = True) -> ModelPackage:
     return package
 
 
-def _from_meta(path: Path, meta: dict, meta_path: Path) -> ModelPackage:
+def _from_meta(path: Path, meta: dict[str, Any], meta_path: Path) -> ModelPackage:
     if meta.get("format", FORMAT_VERSION) > FORMAT_VERSION:
         raise ModelPackageError(
             f"{meta_path}: format {meta['format']} is newer than this allscope understands "
             f"({FORMAT_VERSION}); update allscope."
         )
-    missing = [k for k in ("name", "version", "classes", "benign_class", "input", "files") if k not in meta]
+    missing = [
+        k for k in ("name", "version", "classes", "benign_class", "input", "files") if k not in meta
+    ]
     if missing:
         raise ModelPackageError(f"{meta_path}: missing keys {', '.join(missing)}.")
     classes = tuple(meta["classes"])
@@ -134,14 +137,19 @@ def _from_meta(path: Path, meta: dict, meta_path: Path) -> ModelPackage:
         raise ModelPackageError(f"{meta_path}: needs at least two classes, has {len(classes)}.")
     if meta["benign_class"] not in classes:
         raise ModelPackageError(
-            f"{meta_path}: benign_class {meta['benign_class']!r} is not one of the classes {list(classes)}."
+            f"{meta_path}: benign_class {meta['benign_class']!r} is not one of the classes "
+            f"{list(classes)}."
         )
     try:
-        spec = InputSpec(**{k: tuple(v) if isinstance(v, list) else v for k, v in meta["input"].items()})
+        spec = InputSpec(
+            **{k: tuple(v) if isinstance(v, list) else v for k, v in meta["input"].items()}
+        )
     except TypeError as exc:
         raise ModelPackageError(f"{meta_path}: bad input spec ({exc}).") from exc
     if spec.color_order not in ("RGB", "BGR") or spec.layout not in ("NCHW", "NHWC"):
-        raise ModelPackageError(f"{meta_path}: input color_order must be RGB/BGR and layout NCHW/NHWC.")
+        raise ModelPackageError(
+            f"{meta_path}: input color_order must be RGB/BGR and layout NCHW/NHWC."
+        )
     if meta.get("output", "logits") not in ("logits", "probabilities"):
         raise ModelPackageError(f"{meta_path}: output must be 'logits' or 'probabilities'.")
     return ModelPackage(
@@ -161,7 +169,7 @@ def _from_meta(path: Path, meta: dict, meta_path: Path) -> ModelPackage:
     )
 
 
-def write_package(path: str | Path, model, meta: dict) -> ModelPackage:
+def write_package(path: str | Path, model, meta: dict[str, Any]) -> ModelPackage:
     """Save ``model`` (an ``openvino.Model``) as IR in ``path`` with ``model.json``.
 
     ``meta`` holds every model.json key except ``files`` and ``format``, which are filled in.
@@ -176,5 +184,7 @@ def write_package(path: str | Path, model, meta: dict) -> ModelPackage:
     meta["input"] = asdict(meta["input"]) if isinstance(meta["input"], InputSpec) else meta["input"]
     meta["format"] = FORMAT_VERSION
     meta["files"] = {name: file_sha256(path / name) for name in IR_FILES}
-    (path / "model.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (path / "model.json").write_text(
+        json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     return load_package(path)

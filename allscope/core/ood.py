@@ -23,6 +23,7 @@ import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -56,21 +57,31 @@ class FeatureStats:
         offsets = np.asarray(features, np.float64).ravel()[None, :] - self.centres
         inside = offsets @ self.components.T
         outside = (offsets**2).sum(1) - (inside**2).sum(1)
-        d2 = ((inside * self.scale) ** 2).sum(1) + np.maximum(outside, 0.0) / float(self.residual_var[0])
+        d2 = ((inside * self.scale) ** 2).sum(1) + np.maximum(outside, 0.0) / float(
+            self.residual_var[0]
+        )
         return float(np.sqrt(d2.min()))
 
     def save(self, path: str | Path) -> Path:
         with open(path, "wb") as handle:
-            np.savez(handle, **{f.name: getattr(self, f.name).astype(np.float32) for f in dataclasses.fields(self)})
+            np.savez(
+                handle,
+                **{
+                    f.name: getattr(self, f.name).astype(np.float32)
+                    for f in dataclasses.fields(self)
+                },
+            )
         return Path(path)
 
     @classmethod
-    def load(cls, path: str | Path) -> "FeatureStats":
+    def load(cls, path: str | Path) -> FeatureStats:
         with np.load(path) as data:
             return cls(**{f.name: data[f.name].astype(np.float64) for f in dataclasses.fields(cls)})
 
 
-def fit_feature_stats(features: np.ndarray, labels: np.ndarray, components: int = 32) -> FeatureStats:
+def fit_feature_stats(
+    features: np.ndarray, labels: np.ndarray, components: int = 32
+) -> FeatureStats:
     """Statistics of training features (N, C) with their class labels (N,)."""
     x = np.asarray(features, np.float64).reshape(len(features), -1)
     labels = np.asarray(labels)
@@ -114,9 +125,13 @@ class OodDetector:
     def outside(self, score: float) -> bool:
         return score > self.threshold
 
-    def meta(self, stats_sha256: str | None = None) -> dict:
+    def meta(self, stats_sha256: str | None = None) -> dict[str, Any]:
         """The model.json "ood" entry."""
-        entry = {"kind": self.kind, "threshold": float(self.threshold), "temperature": float(self.temperature)}
+        entry = {
+            "kind": self.kind,
+            "threshold": float(self.threshold),
+            "temperature": float(self.temperature),
+        }
         if self.kind == "feature":
             entry |= {"file": FEATURES_FILE, "sha256": stats_sha256}
         return entry
@@ -131,7 +146,9 @@ def load_ood(package: ModelPackage) -> OodDetector | None:
     if meta.get("kind") == "feature":
         path = package.path / meta.get("file", FEATURES_FILE)
         if not path.is_file() or file_sha256(path) != meta.get("sha256"):
-            raise ModelPackageError(f"{path}: missing or its SHA-256 does not match model.json; reinstall the model.")
+            raise ModelPackageError(
+                f"{path}: missing or its SHA-256 does not match model.json; reinstall the model."
+            )
         stats = FeatureStats.load(path)
     try:
         return OodDetector(meta["kind"], float(meta["threshold"]),
@@ -152,4 +169,6 @@ def abstain(result: FieldResult, score: float, detector: OodDetector) -> FieldRe
     flagged) and says why. Its probabilities are kept for the record."""
     if not detector.outside(score):
         return dataclasses.replace(result, ood_score=score)
-    return dataclasses.replace(result, ood_score=score, assessable=False, reasons=(*result.reasons, OUTSIDE))
+    return dataclasses.replace(
+        result, ood_score=score, assessable=False, reasons=(*result.reasons, OUTSIDE)
+    )

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -135,7 +136,11 @@ class Pipeline:
         self._flag_listeners: list[Callable[[Flag, Frame, MaskResult], None]] = []
         self._status_listeners: list[Callable[[str, str], None]] = []
         self._counts = {"captured": 0, "processed": 0, "classified": 0}
-        self._capture_rate, self._process_rate, self._classify_rate = RateMeter(), RateMeter(), RateMeter()
+        self._capture_rate, self._process_rate, self._classify_rate = (
+            RateMeter(),
+            RateMeter(),
+            RateMeter(),
+        )
         self._infer_ms, self._latency_ms = Samples(), Samples()
         self._moving_frames = 0
 
@@ -234,7 +239,7 @@ class Pipeline:
                 self._counts["captured"] += 1
                 self._capture_rate.tick()
                 self._box.put(frame)
-        except Exception as exc:  # noqa: BLE001 - reported to the user, not raised into a thread
+        except Exception as exc:  # reported to the user, not raised into a thread
             log.exception("source failed")
             self._status("error", f"{self.source.describe()}: {exc}")
         finally:
@@ -249,7 +254,7 @@ class Pipeline:
                 continue
             try:
                 self._process(frame)
-            except Exception as exc:  # noqa: BLE001 - one bad frame must not end the stream
+            except Exception as exc:  # one bad frame must not end the stream
                 log.exception("processing frame %s failed", frame.id)
                 self._status("error", f"frame {frame.id} could not be processed: {exc}")
 
@@ -262,14 +267,26 @@ class Pipeline:
         t2 = time.perf_counter()
         moving = self._motion(frame.image)
         assessable, reasons = self.gate(frame, mask, moving)
-        timings = {"normalize": (t1 - t0) * 1e3, "mask": (t2 - t1) * 1e3, "gate": (time.perf_counter() - t2) * 1e3}
-        result = dataclasses.replace(base_result(frame, mask, assessable, reasons, timings), moving=moving)
+        timings = {
+            "normalize": (t1 - t0) * 1e3,
+            "mask": (t2 - t1) * 1e3,
+            "gate": (time.perf_counter() - t2) * 1e3,
+        }
+        result = dataclasses.replace(
+            base_result(frame, mask, assessable, reasons, timings), moving=moving
+        )
         self._moving_frames = self._moving_frames + 1 if moving else 0
         submitted = False
-        if self.classifier is not None and assessable and self._moving_frames % self.moving_classify_every == 0:
+        if (
+            self.classifier is not None
+            and assessable
+            and self._moving_frames % self.moving_classify_every == 0
+        ):
             t3 = time.perf_counter()
             field = prepare_field(frame.image, mask, self.classifier.spec)
-            result = dataclasses.replace(result, timings_ms={**timings, "preprocess": (time.perf_counter() - t3) * 1e3})
+            result = dataclasses.replace(
+                result, timings_ms={**timings, "preprocess": (time.perf_counter() - t3) * 1e3}
+            )
             data = (frame, mask, result, moving, time.perf_counter())
             submitted = self.classifier.try_submit(field, data, self._on_inferred)
         self._counts["processed"] += 1
@@ -281,7 +298,7 @@ class Pipeline:
             self._latency_ms.add((time.monotonic() - frame.timestamp) * 1e3)
             notify_all(self._result_listeners, result)
 
-    def _on_inferred(self, prediction: Prediction, data: tuple) -> None:
+    def _on_inferred(self, prediction: Prediction, data: tuple[Any, ...]) -> None:
         frame, mask, result, moving, started = data
         if self._stop.is_set() and not self._threads[1].is_alive():
             return
@@ -298,6 +315,8 @@ class Pipeline:
         self._latency_ms.add((time.monotonic() - frame.timestamp) * 1e3)
         notify_all(self._result_listeners, result)
         if flag is not None:
-            heat = flag_heat_map(self.classifier, self._trust.cam_head, prediction, result, frame.image.shape)
+            heat = flag_heat_map(
+                self.classifier, self._trust.cam_head, prediction, result, frame.image.shape
+            )
             flag = dataclasses.replace(flag, result=result, heat_map=heat)
             notify_all(self._flag_listeners, flag, frame, mask)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -62,11 +63,11 @@ class QualitySettings:
         if self.min_cells < 0 or self.analysis_side < 32 or self.cell_px < 8:
             raise ValueError("min_cells must be >= 0, analysis_side >= 32 and cell_px >= 8")
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "QualitySettings":
+    def from_dict(cls, data: dict[str, Any]) -> QualitySettings:
         """Settings from a dict; unknown keys (from older or newer versions) are ignored."""
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
@@ -206,7 +207,9 @@ class QualityGate:
         short = min(shape[:2])
         if diameter <= 0:
             return self.settings.analysis_side
-        return max(self.settings.analysis_side, round(short * min(1.0, self.settings.cell_px / diameter)))
+        return max(
+            self.settings.analysis_side, round(short * min(1.0, self.settings.cell_px / diameter))
+        )
 
     def judge(self, m: QualityMeasures, moving: bool = False) -> tuple[bool, tuple[str, ...]]:
         """(assessable, reasons) for measures already taken; every failing check is named."""
@@ -225,6 +228,8 @@ class QualityGate:
             reasons.append(UNDER_EXPOSED)
         return not reasons, tuple(reasons)
 
-    def __call__(self, frame: Frame, mask: MaskResult, moving: bool) -> tuple[bool, tuple[str, ...]]:
+    def __call__(
+        self, frame: Frame, mask: MaskResult, moving: bool
+    ) -> tuple[bool, tuple[str, ...]]:
         self.last = self.measure(frame.image, mask)
         return self.judge(self.last, moving)

@@ -70,7 +70,7 @@ class FieldResult:
     def probability_map(self) -> dict[str, float] | None:
         if self.probabilities is None:
             return None
-        return dict(zip(self.classes, self.probabilities))
+        return dict(zip(self.classes, self.probabilities, strict=False))
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,4 +85,6 @@ class Flag:
     label: str
     p_all: float
     result: FieldResult
-    heat_map: np.ndarray | None = None  # class activation map over the frame, float32 0..1, when the model has one
+    heat_map: np.ndarray | None = (
+        None  # class activation map over the frame, float32 0..1, when the model has one
+    )

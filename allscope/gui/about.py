@@ -24,10 +24,16 @@ def about_html(package: ModelPackage | None) -> str:
         "classified as Benign, Early Pre-B, Pre-B or Pro-B by a lightweight CNN.</p>",
     ]
     if package is None:
-        parts.append("<p><b>No model loaded.</b> The live view and the mask work; fields are not classified.</p>")
+        parts.append(
+            "<p><b>No model loaded.</b> The live view and the mask work; fields are not "
+            "classified.</p>"
+        )
         return "\n".join(parts)
     parts.append(f"<h3>Model: {escape(package.describe())}</h3>")
-    parts.append(f"<p>Classes: {escape(', '.join(package.classes))}; SHA-256 {escape(package.sha256[:16])}…</p>")
+    parts.append(
+        f"<p>Classes: {escape(', '.join(package.classes))}; SHA-256 "
+        f"{escape(package.sha256[:16])}…</p>"
+    )
     if package.summary:
         rows = "".join(
             f"<tr><td>{escape(str(k))}</td><td>{escape(_format_value(v))}</td></tr>"
@@ -59,7 +65,9 @@ class AboutDialog(QDialog):
         self.browser = QTextBrowser(self)
         self.browser.setOpenExternalLinks(True)
         self.browser.setHtml(about_html(package))
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, Qt.Orientation.Horizontal, self)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Close, Qt.Orientation.Horizontal, self
+        )
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(self.browser)

@@ -44,7 +44,7 @@ def default_source() -> str:
     try:
         from allscope.core.sources import enumerate_cameras
         cameras = enumerate_cameras()
-    except Exception:  # noqa: BLE001 - no camera stack at all: the demo still works
+    except Exception:  # no camera stack at all: the demo still works
         cameras = []
     return f"camera:{cameras[0].index}" if cameras else "demo"
 
@@ -69,7 +69,9 @@ def create_window(args: argparse.Namespace, store=None, source_options: dict | N
     problems, owns = [], session_store is None
     if owns:
         session_store, problems = open_session_store()
-    window = MainWindow(settings, settings_dir, getattr(args, "model", None), store, warnings, session_store)
+    window = MainWindow(
+        settings, settings_dir, getattr(args, "model", None), store, warnings, session_store
+    )
     window.sessions.owns_store = owns
     window.sessions.report(problems)
     window.sessions.offer_resume()
@@ -86,7 +88,9 @@ def create_app(argv: list[str] | None = None, store=None, source_options: dict |
     """The app and its window for ``allscope`` command-line arguments (tests and embedding)."""
     from allscope.app.arguments import gui_parser
 
-    return create_window(gui_parser().parse_args(list(argv or [])), store, source_options, session_store)
+    return create_window(
+        gui_parser().parse_args(list(argv or [])), store, source_options, session_store
+    )
 
 
 def run_gui(args: argparse.Namespace) -> int:

@@ -65,8 +65,9 @@ class ErrorBanner(QFrame):
         self._actions.pop(key, None)
         if key in self.buttons:  # a replaced message may offer another action
             self.buttons.pop(key).deleteLater()
-        self._messages[key] = BannerMessage(what, todo, level if level in LEVEL_COLOURS else "error",
-                                            action[0] if action else "")
+        self._messages[key] = BannerMessage(
+            what, todo, level if level in LEVEL_COLOURS else "error", action[0] if action else ""
+        )
         if action:
             self._actions[key] = action[1]
         while len(self._messages) > MAX_MESSAGES:

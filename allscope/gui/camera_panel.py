@@ -91,7 +91,7 @@ class CameraControls(QWidget):
             return {}
         try:
             return dict(self.source.controls())
-        except Exception:  # noqa: BLE001 - a lost camera has no controls; the banner says why
+        except Exception:  # a lost camera has no controls; the banner says why
             return {}
 
     def _show_control(self, name: str, label: str, info) -> None:
@@ -120,13 +120,15 @@ class CameraControls(QWidget):
         for widget in (self.resolution, self.apply_resolution):
             widget.setEnabled(enabled)
             widget.setToolTip("" if enabled else NOT_A_CAMERA)
-        self.granted_resolution.setText("—" if not granted else f"granted {granted[0]} × {granted[1]}")
+        self.granted_resolution.setText(
+            "—" if not granted else f"granted {granted[0]} × {granted[1]}"
+        )
 
     def _granted(self) -> dict:
         granted = getattr(self.source, "granted", None)
         try:
             return dict(granted()) if callable(granted) else {}
-        except Exception:  # noqa: BLE001
+        except Exception:
             return {}
 
     def _changed(self, name: str, value) -> None:
@@ -135,7 +137,7 @@ class CameraControls(QWidget):
             return
         try:
             self.source.set_control(name, value)
-        except Exception as exc:  # noqa: BLE001 - the driver refused; the value shown is the real one
+        except Exception as exc:  # the driver refused; the value shown is the real one
             self.error.emit(f"The camera refused {name.replace('_', ' ')} = {value} ({exc}).",
                             "The value shown is what the camera uses; try another value.")
         else:

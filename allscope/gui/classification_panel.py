@@ -28,7 +28,9 @@ def describe_state(result: FieldResult | None, classified: FieldResult | None, t
     if not result.assessable:
         if OUTSIDE in result.reasons:
             return OUTSIDE_WORDS
-        return f"Not assessable — {'; '.join(result.reasons)}" if result.reasons else "Not assessable"
+        return (
+            f"Not assessable — {'; '.join(result.reasons)}" if result.reasons else "Not assessable"
+        )
     if not has_model:
         return f"{result.wbc_count} white cell(s); not classified (no model)"
     if classified is None or classified.p_all is None:
@@ -61,17 +63,23 @@ class ThresholdBar(QWidget):
             self.value, self.threshold = value, threshold
             self.update()
 
-    def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)
+    def paintEvent(self, event) -> None:  # Qt's name
         painter = QPainter(self)
         rect = QRectF(self.rect()).adjusted(1, 1, -1, -1)
         painter.fillRect(rect, QColor(235, 235, 235))
         if self.value is not None:
             colour = ALL_RED if self.value >= self.threshold else CALM_GREEN
-            painter.fillRect(QRectF(rect.left(), rect.top(), rect.width() * self.value, rect.height()), colour)
+            painter.fillRect(
+                QRectF(rect.left(), rect.top(), rect.width() * self.value, rect.height()), colour
+            )
         x = rect.left() + rect.width() * self.threshold
         painter.setPen(QPen(QColor(20, 20, 20), 2))
         painter.drawLine(int(x), int(rect.top()), int(x), int(rect.bottom()))
-        text = "P(ALL) —" if self.value is None else f"P(ALL) {self.value:.2f}  (threshold {self.threshold:.2f})"
+        text = (
+            "P(ALL) —"
+            if self.value is None
+            else f"P(ALL) {self.value:.2f}  (threshold {self.threshold:.2f})"
+        )
         painter.setPen(QColor(0, 0, 0))
         painter.drawText(rect.adjusted(6, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter, text)
         painter.end()
@@ -124,12 +132,16 @@ class ClassificationPanel(QWidget):
         """A flag was raised: light the indicator for at least ``FLAG_HOLD_S`` seconds."""
         self._flag_until = max(self._flag_until, now + FLAG_HOLD_S)
 
-    def show_result(self, result: FieldResult | None, classified: FieldResult | None, now: float) -> None:
+    def show_result(
+        self, result: FieldResult | None, classified: FieldResult | None, now: float
+    ) -> None:
         if result is not None and result.flagged:
             self.note_flag(now)
         self.state_label.setText(describe_state(
             result, classified, self.threshold, self.has_model, self.benign_class))
-        self.wbc_label.setText(f"White cells in view: {'—' if result is None else result.wbc_count}")
+        self.wbc_label.setText(
+            f"White cells in view: {'—' if result is None else result.wbc_count}"
+        )
         probs = classified.probability_map() if classified is not None else None
         for name, bar in self._bars.items():
             p = None if probs is None else probs.get(name)
@@ -144,7 +156,9 @@ class ClassificationPanel(QWidget):
         self._flag_lit = lit
         if lit:
             self.flag_label.setText("⚑ FLAGGED: suspicious field captured")
-            self.flag_label.setStyleSheet("background: #c82828; color: white; font-weight: bold; border-radius: 4px;")
+            self.flag_label.setStyleSheet(
+                "background: #c82828; color: white; font-weight: bold; border-radius: 4px;"
+            )
         else:
             self.flag_label.setText("No flag")
             self.flag_label.setStyleSheet("background: #e6e6e6; color: #555; border-radius: 4px;")

@@ -32,17 +32,24 @@ def failure_message(kind: str, session_id: int, exc: BaseException) -> tuple[str
     """(what happened, what to do) for an export that failed with ``exc``."""
     label = KINDS[kind][0]
     if isinstance(exc, (WriteFailedError, FileExistsError, PermissionError)):
-        return (f"The {label} of session {session_id} was not saved. {exc}",
-                "Nothing was overwritten and the session is unchanged; export again to another folder.")
+        return (
+            f"The {label} of session {session_id} was not saved. {exc}",
+            "Nothing was overwritten and the session is unchanged; export again to another folder.",
+        )
     if isinstance(exc, OSError):
-        return (f"The {label} of session {session_id} was not saved: {exc.strerror or exc}.",
-                "Nothing was overwritten and the session is unchanged; free disk space or choose another "
-                "folder, then export again.")
+        return (
+            f"The {label} of session {session_id} was not saved: {exc.strerror or exc}.",
+            "Nothing was overwritten and the session is unchanged; free disk space or choose "
+            "another "
+            "folder, then export again.",
+        )
     if isinstance(exc, StoreError):
         return (f"The {label} of session {session_id} could not be made: {exc}",
                 "The session is unchanged; check the session store and export again.")
-    return (f"The {label} of session {session_id} failed unexpectedly ({type(exc).__name__}: {exc}).",
-            "The session is unchanged; export again, and report this if it repeats.")
+    return (
+        f"The {label} of session {session_id} failed unexpectedly ({type(exc).__name__}: {exc}).",
+        "The session is unchanged; export again, and report this if it repeats.",
+    )
 
 
 class ExportJob(QObject):
@@ -61,7 +68,9 @@ class ExportJob(QObject):
         self.path, self.model_package = Path(path), model_package
         self.written: Path | None = None
         self.error: tuple[str, str] | None = None
-        self._thread = threading.Thread(target=self._run, name=f"allscope-export-{kind}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"allscope-export-{kind}", daemon=True
+        )
 
     @property
     def label(self) -> str:
@@ -86,7 +95,7 @@ class ExportJob(QObject):
     def _run(self) -> None:
         try:
             written = self._write()
-        except Exception as exc:  # noqa: BLE001 - every failure reaches the banner
+        except Exception as exc:  # every failure reaches the banner
             log.exception("%s export of session %s failed", self.kind, self.session_id)
             self.error = failure_message(self.kind, self.session_id, exc)
             self.errored.emit(*self.error)
@@ -111,7 +120,9 @@ class ExportJob(QObject):
 
 def progress_dialog(job: ExportJob, parent) -> QProgressDialog:
     """A non-modal progress dialog that follows ``job`` and closes itself when it ends."""
-    dialog = QProgressDialog(f"Writing the {job.label} of session {job.session_id}…", "", 0, 0, parent)
+    dialog = QProgressDialog(
+        f"Writing the {job.label} of session {job.session_id}…", "", 0, 0, parent
+    )
     dialog.setWindowTitle("Export")
     dialog.setWindowModality(Qt.WindowModality.NonModal)
     dialog.setCancelButton(None)  # an export is short and atomic: there is nothing to cancel
@@ -141,19 +152,33 @@ class Exporter(QObject):
         self.window, self.store = window, store
         self.job: ExportJob | None = None
 
-    def export(self, kind: str, session_id: int, path: Path | str | None = None) -> ExportJob | None:
+    def export(
+        self, kind: str, session_id: int, path: Path | str | None = None
+    ) -> ExportJob | None:
         """Start exporting; asks for the file when no ``path`` is given. None if nothing started."""
         if self.job is not None and self.job.running():
-            self.window.banner.show_message(f"The {self.job.label} is still being written.",
-                                            "Export again when it is done.", "warning", key="export")
+            self.window.banner.show_message(
+                f"The {self.job.label} is still being written.",
+                "Export again when it is done.",
+                "warning",
+                key="export",
+            )
             return None
         path = path or self._ask_path(kind, session_id)
         if not path:
             return None
         job = ExportJob(kind, self.store, session_id, path, self._package_for(session_id), self)
-        job.succeeded.connect(lambda written: self.window.banner.show_message(
-            f"The {job.label} of session {session_id} was saved as {written}.", "", "info", key="export"))
-        job.errored.connect(lambda what, todo: self.window.banner.show_message(what, todo, key="export"))
+        job.succeeded.connect(
+            lambda written: self.window.banner.show_message(
+                f"The {job.label} of session {session_id} was saved as {written}.",
+                "",
+                "info",
+                key="export",
+            )
+        )
+        job.errored.connect(
+            lambda what, todo: self.window.banner.show_message(what, todo, key="export")
+        )
         progress_dialog(job, self.window)
         self.job = job
         job.start()
@@ -166,14 +191,22 @@ class Exporter(QObject):
 
     def _ask_path(self, kind: str, session_id: int) -> str:
         label, suffix, file_filter = KINDS[kind]
-        name = "".join(c if c.isalnum() or c in "-_" else "-" for c in self.store.get_session(session_id).display_name)
+        name = "".join(
+            c if c.isalnum() or c in "-_" else "-"
+            for c in self.store.get_session(session_id).display_name
+        )
         start = Path.home() / f"allscope-session-{session_id}-{name.strip('-')[:60]}{suffix}"
-        path, _ = QFileDialog.getSaveFileName(self.window, f"Export {label}", str(start), file_filter)
+        path, _ = QFileDialog.getSaveFileName(
+            self.window, f"Export {label}", str(start), file_filter
+        )
         return path
 
     def _package_for(self, session_id: int):
         """The loaded model package if the session used it (its card summary goes in the PDF)."""
         classifier = self.window.classifier
-        if classifier is None or classifier.package.sha256 != self.store.get_session(session_id).info.model_sha256:
+        if (
+            classifier is None
+            or classifier.package.sha256 != self.store.get_session(session_id).info.model_sha256
+        ):
             return None
         return classifier.package

@@ -18,7 +18,9 @@ RecordRole = Qt.ItemDataRole.UserRole + 1
 
 def bgr_to_pixmap(bgr: np.ndarray) -> QPixmap:
     rgb = np.ascontiguousarray(bgr[:, :, ::-1])
-    image = QImage(rgb.data, rgb.shape[1], rgb.shape[0], rgb.strides[0], QImage.Format.Format_RGB888)
+    image = QImage(
+        rgb.data, rgb.shape[1], rgb.shape[0], rgb.strides[0], QImage.Format.Format_RGB888
+    )
     return QPixmap.fromImage(image.copy())
 
 
@@ -39,8 +41,8 @@ class GalleryModel(QAbstractListModel):
         self._records: list[GalleryRecord] = []
         self._pixmaps: dict[int | str, QPixmap] = {}
 
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt name)
-        return 0 if parent.isValid() else len(self._records)
+    def rowCount(self, parent: QModelIndex | None = None) -> int:  # Qt's name
+        return 0 if parent is not None and parent.isValid() else len(self._records)
 
     def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or not 0 <= index.row() < len(self._records):
@@ -54,7 +56,10 @@ class GalleryModel(QAbstractListModel):
             return self._pixmaps[record.id]
         if role == Qt.ItemDataRole.ToolTipRole:
             kind = "captured by hand" if record.kind == "manual" else "flagged automatically"
-            return f"{record.result.name or record.result.source} · {kind} · {record.comment or 'no comment'}"
+            return (
+                f"{record.result.name or record.result.source} · {kind} · "
+                f"{record.comment or 'no comment'}"
+            )
         if role == Qt.ItemDataRole.BackgroundRole and record.decision == "dismiss":
             return QColor(230, 230, 230)
         if role == RecordRole:

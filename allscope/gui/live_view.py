@@ -43,9 +43,13 @@ class LiveView(pg.GraphicsView):
         self._buffers: dict[str, np.ndarray] = {}
         self._contours: tuple[int, list[np.ndarray]] | None = None  # (id of mask array, contours)
         self._mask_ref: MaskResult | None = None
-        self._placed: tuple | None = None  # (display size, field size) the image transform is set for
+        self._placed: tuple | None = (
+            None  # (display size, field size) the image transform is set for
+        )
         self.count_label = QLabel(self)
-        self.count_label.setStyleSheet("background: rgba(0,0,0,150); color: white; padding: 3px 6px;")
+        self.count_label.setStyleSheet(
+            "background: rgba(0,0,0,150); color: white; padding: 3px 6px;"
+        )
         self.count_label.move(8, 8)
         self.count_label.setText("WBC: —")
         self.count_label.adjustSize()
@@ -77,7 +81,9 @@ class LiveView(pg.GraphicsView):
         rgb = self._to_rgb(source, size)
         if self.mode == "overlay" and outlines and mask is not None and mask.candidates:
             cv2.drawContours(rgb, self._scaled_contours(mask, size), -1, OUTLINE_RGB, 2, cv2.LINE_8)
-        self.image.setImage(rgb, autoLevels=False)  # levels stay None: uint8 RGB passes straight to QImage
+        self.image.setImage(
+            rgb, autoLevels=False
+        )  # levels stay None: uint8 RGB passes straight to QImage
         if self._placed != (size, (width, height)):  # a new transform makes the view re-measure
             self._placed = (size, (width, height))
             self.image.setRect(QRectF(0, 0, width, height))
@@ -117,7 +123,11 @@ class LiveView(pg.GraphicsView):
 
     def _scaled_contours(self, mask: MaskResult, size: tuple[int, int]) -> list[np.ndarray]:
         """Mask outlines at display size; found once per mask, not once per frame."""
-        if self._contours is None or self._contours[0] != id(mask.mask) or self._mask_ref is not mask:
+        if (
+            self._contours is None
+            or self._contours[0] != id(mask.mask)
+            or self._mask_ref is not mask
+        ):
             found, _ = cv2.findContours(mask.mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
             self._contours = (id(mask.mask), [c.astype(np.float32) for c in found])
             self._mask_ref = mask

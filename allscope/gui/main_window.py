@@ -39,8 +39,16 @@ log = logging.getLogger(__name__)
 DISPLAY_MS = 15
 HOUSEKEEPING_MS = 250
 SHUTDOWN_WAIT_S = 8.0  # per thread; a camera may take seconds to let go
-CAMERA_OPTIONS = ("width", "height", "fps", "exposure", "gain", "auto_exposure", "auto_white_balance",
-                  "white_balance")
+CAMERA_OPTIONS = (
+    "width",
+    "height",
+    "fps",
+    "exposure",
+    "gain",
+    "auto_exposure",
+    "auto_white_balance",
+    "white_balance",
+)
 
 
 class MainWindow(QMainWindow):
@@ -86,7 +94,9 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         build_docks(self)
         build_actions(self)
-        self.trust = TrustControls(self)  # calibration, quality limits, drift and outside indicators
+        self.trust = TrustControls(
+            self
+        )  # calibration, quality limits, drift and outside indicators
         self.panel.threshold = self.policy().threshold
         self.plots.set_threshold(self.policy().threshold)
         if self.classifier is not None:
@@ -95,11 +105,19 @@ class MainWindow(QMainWindow):
         else:
             self.panel.has_model = False
         if model_error:
-            self.banner.show_message(model_error, "Fields are shown and masked but not classified. "
-                                     "Start with --model DIR to use another model package.", key="model")
+            self.banner.show_message(
+                model_error,
+                "Fields are shown and masked but not classified. "
+                "Start with --model DIR to use another model package.",
+                key="model",
+            )
         for warning in warnings:
-            self.banner.show_message(warning, "Your settings were reset; they are saved again on exit.",
-                                     "warning", key="settings")
+            self.banner.show_message(
+                warning,
+                "Your settings were reset; they are saved again on exit.",
+                "warning",
+                key="settings",
+            )
         self.restore_layout()
 
     # sources -----------------------------------------------------------------------------
@@ -126,7 +144,7 @@ class MainWindow(QMainWindow):
         try:
             from allscope.core.sources import enumerate_cameras
             return enumerate_cameras()
-        except Exception as exc:  # noqa: BLE001 - a broken driver must not stop the dialog
+        except Exception as exc:  # a broken driver must not stop the dialog
             log.warning("listing cameras failed: %s", exc)
             return []
 
@@ -139,14 +157,23 @@ class MainWindow(QMainWindow):
         if opening.error:
             fallback = self.controller is None and opening.spec != "demo"
             todo = "Check the path or connection and choose the source again (File ▸ Open source)."
-            self.banner.show_message(f"Could not open {opening.spec}: {opening.error}",
-                                     ("The demo slide is shown meanwhile. " if fallback else "") + todo, key="source")
+            self.banner.show_message(
+                f"Could not open {opening.spec}: {opening.error}",
+                ("The demo slide is shown meanwhile. " if fallback else "") + todo,
+                key="source",
+            )
             if fallback:
                 self.open_source("demo")
             return
         self._stop_controller()
-        self.controller = LiveController(opening.source, self.classifier, self.policy(), self.writer,
-                                         opening.problems, on_result=self.sessions.record_result)
+        self.controller = LiveController(
+            opening.source,
+            self.classifier,
+            self.policy(),
+            self.writer,
+            opening.problems,
+            on_result=self.sessions.record_result,
+        )
         self.trust.attach(self.controller)  # quality limits and colour normaliser, before it starts
         self.controller.start()
         self.settings.last_source = opening.spec
@@ -158,7 +185,9 @@ class MainWindow(QMainWindow):
     def _stop_controller(self) -> None:
         """Stop the running pipeline on a helper thread: the GUI never waits for it."""
         if self.controller is not None:
-            stopping = threading.Thread(target=self.controller.stop, name="allscope-stop-source", daemon=True)
+            stopping = threading.Thread(
+                target=self.controller.stop, name="allscope-stop-source", daemon=True
+            )
             stopping.start()
             self._retired = [t for t in self._retired if t.is_alive()] + [stopping]
             self.controller = None
@@ -188,7 +217,9 @@ class MainWindow(QMainWindow):
         new_snapshot = self._shown is None or snapshot is not None and key[1] != self._shown[1]
         self._shown = key
         current = snapshot is not None and (snapshot.frame.id == frame.id or not snapshot.moving)
-        self.live_view.show_field(frame.image, None if snapshot is None else snapshot.mask, outlines=current)
+        self.live_view.show_field(
+            frame.image, None if snapshot is None else snapshot.mask, outlines=current
+        )
         if snapshot is not None and new_snapshot:
             self._show_snapshot(snapshot)
         if frame.id != self._shown_frame_id:  # count new frames, not repaints with a newer mask
@@ -198,7 +229,11 @@ class MainWindow(QMainWindow):
     def _show_snapshot(self, snapshot) -> None:
         self.panel.show_result(snapshot.result, snapshot.last_classified, time.monotonic())
         classified = snapshot.last_classified
-        if classified is not None and classified.p_all is not None and classified.frame_id != self._last_p_id:
+        if (
+            classified is not None
+            and classified.p_all is not None
+            and classified.frame_id != self._last_p_id
+        ):
             self._last_p_id = classified.frame_id
             self.plots.add_p_all(time.monotonic(), classified.p_all)
 
@@ -220,16 +255,23 @@ class MainWindow(QMainWindow):
             stats = self.controller.stats()
             self.plots.add_rates(now, self.meter.rate.rate(), stats.processed_fps, stats.infer_ms)
             self.status_bar.show_values(self._status_values(stats))
-        self._house_ticks += 1  # one plot per tick: each redraws every 0.75 s, none stalls the display
+        self._house_ticks += (
+            1  # one plot per tick: each redraws every 0.75 s, none stalls the display
+        )
         self.plots.refresh(now, self._house_ticks % PLOT_COUNT)
         for outcome in self.writer.drain():
             if outcome.record is not None:
-                if outcome.request.store in (None, self.store):  # else saved in a session no longer shown
+                if outcome.request.store in (
+                    None,
+                    self.store,
+                ):  # else saved in a session no longer shown
                     self.gallery_model.add_record(outcome.record)
             else:
-                self.banner.show_message(f"A {outcome.request.kind} field was not saved: {outcome.error}",
-                                         "Free disk space or check the session folder; live work continues.",
-                                         key=f"store-{outcome.request.result.frame_id}")
+                self.banner.show_message(
+                    f"A {outcome.request.kind} field was not saved: {outcome.error}",
+                    "Free disk space or check the session folder; live work continues.",
+                    key=f"store-{outcome.request.result.frame_id}",
+                )
 
     def _show_status_message(self, level: str, message: str) -> None:
         if message.startswith("camera: "):
@@ -237,8 +279,13 @@ class MainWindow(QMainWindow):
             if message == "camera: connected":
                 self.banner.dismiss("camera")
             else:
-                self.banner.show_message(f"Camera {message[8:]}.", "Check the cable; allscope reconnects "
-                                         "by itself and keeps every field already captured.", "warning", key="camera")
+                self.banner.show_message(
+                    f"Camera {message[8:]}.",
+                    "Check the cable; allscope reconnects "
+                    "by itself and keeps every field already captured.",
+                    "warning",
+                    key="camera",
+                )
             self.camera_controls.refresh()
             return
         todo = "Live work continues; if it repeats, restart the source (File ▸ Open source)."
@@ -256,15 +303,21 @@ class MainWindow(QMainWindow):
         try:
             return FlagPolicy.from_dict(self.settings.policy)
         except (TypeError, ValueError) as exc:
-            self.banner.show_message(f"The saved flag policy is invalid ({exc}).", "Defaults are in use.",
-                                     "warning", key="policy")
+            self.banner.show_message(
+                f"The saved flag policy is invalid ({exc}).",
+                "Defaults are in use.",
+                "warning",
+                key="policy",
+            )
             return FlagPolicy()
 
     def set_policy(self, policy: dict) -> None:
         try:
             parsed = FlagPolicy.from_dict(policy)
         except (TypeError, ValueError) as exc:
-            self.banner.show_message(f"Flag policy not applied: {exc}.", "Correct the value.", "warning", key="policy")
+            self.banner.show_message(
+                f"Flag policy not applied: {exc}.", "Correct the value.", "warning", key="policy"
+            )
             return
         self.settings.policy = parsed.to_dict()
         self.save_settings()
@@ -287,18 +340,24 @@ class MainWindow(QMainWindow):
             self.open_source(self.settings.last_source)
 
     def capture_current(self) -> bool:
-        """Store the field on screen by hand (Space); False when there is none or the writer is busy."""
+        """Store the field on screen by hand (Space); False when there is none or the writer is
+        busy."""
         snapshot = self.controller.latest() if self.controller else None
         if snapshot is None:
             return False
         if not self.controller.capture(snapshot):
-            self.banner.show_message("The field was not captured: the writer is still saving earlier fields.",
-                                     "Wait a moment and press Space again.", "warning", key="capture")
+            self.banner.show_message(
+                "The field was not captured: the writer is still saving earlier fields.",
+                "Wait a moment and press Space again.",
+                "warning",
+                key="capture",
+            )
             return False
         return True
 
     def set_field_store(self, store: FieldStore) -> None:
-        """Capture into, review in and show ``store`` from now on (a session's, or the memory one)."""
+        """Capture into, review in and show ``store`` from now on (a session's, or the memory
+        one)."""
         self.store = self.writer.store = self.review.store = store
         self.review.pane.set_record(None)
         self.gallery_model.clear()
@@ -318,7 +377,9 @@ class MainWindow(QMainWindow):
     def metrics(self) -> dict:
         """Figures for ``--quit-after``: rates since the first frame was shown."""
         controller = self.controller
-        return self.meter.metrics(controller.stats() if controller else None, controller.flags if controller else 0)
+        return self.meter.metrics(
+            controller.stats() if controller else None, controller.flags if controller else 0
+        )
 
     def restore_layout(self) -> None:
         from PySide6.QtCore import QByteArray
@@ -365,6 +426,6 @@ class MainWindow(QMainWindow):
         self.sessions.close()
         self.save_settings()
 
-    def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+    def closeEvent(self, event) -> None:  # Qt's name
         self.shutdown()
         super().closeEvent(event)

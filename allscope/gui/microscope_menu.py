@@ -30,8 +30,10 @@ class TrustControls(QObject):
         self.controller = None
         self._outside_before = 0  # fields counted by controllers of earlier sources
         self.calibrate_action = QAction("Calibrate on a &blank area", window)
-        self.calibrate_action.setToolTip("Take the current frame of an empty, lit slide area as this "
-                                         "camera's white reference (saved per camera).")
+        self.calibrate_action.setToolTip(
+            "Take the current frame of an empty, lit slide area as this "
+            "camera's white reference (saved per camera)."
+        )
         self.calibrate_action.triggered.connect(self.calibrate)
         self.normalize_action = QAction("&Normalise colours", window, checkable=True)
         self.normalize_action.setChecked(window.settings.normalize_colour)
@@ -64,8 +66,12 @@ class TrustControls(QObject):
         self.controller = controller
         quality, warning = quality_settings(self.window.settings.quality)
         if warning:
-            self.window.banner.show_message(warning, "Correct the field-quality limits in the policy panel.",
-                                            "warning", key="quality")
+            self.window.banner.show_message(
+                warning,
+                "Correct the field-quality limits in the policy panel.",
+                "warning",
+                key="quality",
+            )
         controller.set_quality(quality)
         controller.set_normalization(self.window.settings.normalize_colour, self.config_dir)
 
@@ -79,23 +85,31 @@ class TrustControls(QObject):
         try:
             reference = self.controller.calibrate(self.config_dir)
         except CalibrationError as exc:
-            banner.show_message(f"Calibration refused: {exc}", CALIBRATE_TODO, "warning", key="calibration")
+            banner.show_message(
+                f"Calibration refused: {exc}", CALIBRATE_TODO, "warning", key="calibration"
+            )
             return False
         except OSError as exc:
-            banner.show_message(f"The white reference could not be saved in {self.config_dir} ({exc}).",
-                                "Check that the settings folder is writable.", key="calibration")
+            banner.show_message(
+                f"The white reference could not be saved in {self.config_dir} ({exc}).",
+                "Check that the settings folder is writable.",
+                key="calibration",
+            )
             return False
         banner.dismiss("calibration")
         note = "" if self.window.settings.normalize_colour else " (colour normalisation is off)"
-        self.window.status_bar.showMessage(f"White reference saved for {reference.camera}{note}.", 8000)
+        self.window.status_bar.showMessage(
+            f"White reference saved for {reference.camera}{note}.", 8000
+        )
         return True
 
     def set_quality(self, data: dict) -> None:
         """Apply and save new gate limits; invalid ones are refused with a banner."""
         quality, warning = quality_settings(data)
         if warning:
-            self.window.banner.show_message(warning.replace("saved ", ""), "Correct the value.", "warning",
-                                            key="quality")
+            self.window.banner.show_message(
+                warning.replace("saved ", ""), "Correct the value.", "warning", key="quality"
+            )
             return
         self.window.banner.dismiss("quality")
         self.window.settings.quality = quality.to_dict()

@@ -71,7 +71,9 @@ class RollingPlots(QWidget):
     def __init__(self, seconds: float = 60.0, threshold: float = 0.5, parent=None) -> None:
         super().__init__(parent)
         self.seconds = float(seconds)
-        capacity = int(self.seconds * 25) + 1  # classified fields a second, at most, kept for the plot
+        capacity = (
+            int(self.seconds * 25) + 1
+        )  # classified fields a second, at most, kept for the plot
         self.p_all = RollingSeries(capacity)
         self.display_fps = RollingSeries(int(self.seconds * 4) + 1)
         self.processed_fps = RollingSeries(int(self.seconds * 4) + 1)
@@ -81,15 +83,22 @@ class RollingPlots(QWidget):
         self.p_plot.setYRange(0, 1, padding=0.02)
         self.p_curve = self.p_plot.plot(pen=pg.mkPen(ALL_COLOUR, width=2))
         self.threshold_line = pg.InfiniteLine(
-            pos=threshold, angle=0, pen=pg.mkPen(THRESHOLD_COLOUR, width=1, style=pg.QtCore.Qt.PenStyle.DashLine),
-            label="threshold {value:.2f}", labelOpts={"position": 0.8, "color": THRESHOLD_COLOUR},
+            pos=threshold,
+            angle=0,
+            pen=pg.mkPen(THRESHOLD_COLOUR, width=1, style=pg.QtCore.Qt.PenStyle.DashLine),
+            label="threshold {value:.2f}",
+            labelOpts={"position": 0.8, "color": THRESHOLD_COLOUR},
         )
         self.p_plot.addItem(self.threshold_line)
 
         self.fps_plot = _plot("Frames per second", "fps")
         self.fps_plot.addLegend(offset=(5, 5))
-        self.display_curve = self.fps_plot.plot(pen=pg.mkPen((30, 90, 200), width=2), name="display")
-        self.processed_curve = self.fps_plot.plot(pen=pg.mkPen((20, 150, 70), width=2), name="processing")
+        self.display_curve = self.fps_plot.plot(
+            pen=pg.mkPen((30, 90, 200), width=2), name="display"
+        )
+        self.processed_curve = self.fps_plot.plot(
+            pen=pg.mkPen((20, 150, 70), width=2), name="processing"
+        )
 
         self.latency_plot = _plot("Inference latency", "ms")
         self.latency_curve = self.latency_plot.plot(pen=pg.mkPen((150, 60, 160), width=2))
@@ -106,7 +115,9 @@ class RollingPlots(QWidget):
     def add_p_all(self, t: float, p_all: float) -> None:
         self.p_all.append(t, p_all)
 
-    def add_rates(self, t: float, display_fps: float, processed_fps: float, infer_ms: float) -> None:
+    def add_rates(
+        self, t: float, display_fps: float, processed_fps: float, infer_ms: float
+    ) -> None:
         self.display_fps.append(t, display_fps)
         self.processed_fps.append(t, processed_fps)
         self.infer_ms.append(t, infer_ms)
@@ -131,6 +142,8 @@ class RollingPlots(QWidget):
                 curve.setData(t - now, v)
 
     def _curves(self) -> tuple:
-        return (((self.p_all, self.p_curve),),
-                ((self.display_fps, self.display_curve), (self.processed_fps, self.processed_curve)),
-                ((self.infer_ms, self.latency_curve),))
+        return (
+            ((self.p_all, self.p_curve),),
+            ((self.display_fps, self.display_curve), (self.processed_fps, self.processed_curve)),
+            ((self.infer_ms, self.latency_curve),),
+        )

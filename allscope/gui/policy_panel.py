@@ -16,18 +16,42 @@ from PySide6.QtWidgets import (
 
 from allscope.core.quality import QualitySettings
 
-SESSION_FIELDS = {"patient_id": "Patient or sample ID", "slide_id": "Slide ID", "operator": "Operator",
-                  "lab": "Laboratory"}
+SESSION_FIELDS = {
+    "patient_id": "Patient or sample ID",
+    "slide_id": "Slide ID",
+    "operator": "Operator",
+    "lab": "Laboratory",
+}
 # Gate thresholds editable here: key -> (label, maximum, step, decimals, tooltip)
 QUALITY_FIELDS = {
-    "min_sharpness": ("Focus, at least", 1.0, 0.01, 3,
-                      "Focus score (0-1) around the white cells below which a field is out of focus."),
-    "max_highlights": ("Clipped white, at most", 1.0, 0.01, 3,
-                       "Fraction of pixels clipped white above which a field is over-exposed."),
-    "max_shadows": ("Clipped black, at most", 1.0, 0.01, 3,
-                    "Fraction of pixels clipped black above which a field is under-exposed."),
-    "min_background": ("Background level, at least", 255.0, 5.0, 0,
-                       "Brightness (0-255) of the lit background below which a field is under-exposed."),
+    "min_sharpness": (
+        "Focus, at least",
+        1.0,
+        0.01,
+        3,
+        "Focus score (0-1) around the white cells below which a field is out of focus.",
+    ),
+    "max_highlights": (
+        "Clipped white, at most",
+        1.0,
+        0.01,
+        3,
+        "Fraction of pixels clipped white above which a field is over-exposed.",
+    ),
+    "max_shadows": (
+        "Clipped black, at most",
+        1.0,
+        0.01,
+        3,
+        "Fraction of pixels clipped black above which a field is under-exposed.",
+    ),
+    "min_background": (
+        "Background level, at least",
+        255.0,
+        5.0,
+        0,
+        "Brightness (0-255) of the lit background below which a field is under-exposed.",
+    ),
 }
 
 
@@ -48,14 +72,22 @@ class PolicyPanel(QWidget):
         self.threshold.setToolTip("A field is flagged when P(ALL) reaches this value.")
         self.consecutive = QSpinBox(self)
         self.consecutive.setRange(1, 100)
-        self.consecutive.setToolTip("Classified frames in a row above the threshold before a flag is raised.")
+        self.consecutive.setToolTip(
+            "Classified frames in a row above the threshold before a flag is raised."
+        )
         self.release = QDoubleSpinBox(self)
         self.release.setRange(0.0, 1.0)
         self.release.setSingleStep(0.05)
-        self.release.setToolTip("P(ALL) must fall this far below the threshold before a new streak can start.")
+        self.release.setToolTip(
+            "P(ALL) must fall this far below the threshold before a new streak can start."
+        )
         self.require_still = QCheckBox("only while the stage is still", self)
-        for label, widget in (("Flag threshold", self.threshold), ("Frames in a row", self.consecutive),
-                              ("Hysteresis", self.release), ("Flag", self.require_still)):
+        for label, widget in (
+            ("Flag threshold", self.threshold),
+            ("Frames in a row", self.consecutive),
+            ("Hysteresis", self.release),
+            ("Flag", self.require_still),
+        ):
             form.addRow(label, widget)
         self._build_quality(form)
         self.session_edits = {key: QLineEdit(self) for key in SESSION_FIELDS}
@@ -83,8 +115,10 @@ class PolicyPanel(QWidget):
             self.quality_boxes[key] = box
             form.addRow(label, box)
         self.normalize = QCheckBox("normalise colours to the training data", self)
-        self.normalize.setToolTip("Bring each frame toward the training fields' colours before masking and "
-                                  "classification (with this camera's white reference once calibrated).")
+        self.normalize.setToolTip(
+            "Bring each frame toward the training fields' colours before masking and "
+            "classification (with this camera's white reference once calibrated)."
+        )
         form.addRow("Colour", self.normalize)
         self.set_quality(self._quality)
         for box in self.quality_boxes.values():
@@ -123,8 +157,12 @@ class PolicyPanel(QWidget):
 
     def policy(self) -> dict:
         threshold = self.threshold.value()
-        return {"threshold": threshold, "consecutive": self.consecutive.value(),
-                "release": min(self.release.value(), threshold), "require_still": self.require_still.isChecked()}
+        return {
+            "threshold": threshold,
+            "consecutive": self.consecutive.value(),
+            "release": min(self.release.value(), threshold),
+            "require_still": self.require_still.isChecked(),
+        }
 
     def session_info(self) -> dict:
         return {key: edit.text().strip() for key, edit in self.session_edits.items()}

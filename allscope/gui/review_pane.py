@@ -63,8 +63,10 @@ class ReviewPane(QWidget):
         self.overlay_box.setChecked(True)
         self.overlay_box.toggled.connect(self._render)
         self.cam_box = QCheckBox("Evidence map (H)", self)
-        self.cam_box.setToolTip("Where the model saw the evidence for its answer (class activation map); "
-                                "only flags of a model with a CAM head have one.")
+        self.cam_box.setToolTip(
+            "Where the model saw the evidence for its answer (class activation map); "
+            "only flags of a model with a CAM head have one."
+        )
         self.cam_box.toggled.connect(self._render)
         self.info_label = QLabel("", self)
         self.info_label.setWordWrap(True)
@@ -92,14 +94,24 @@ class ReviewPane(QWidget):
 
     def set_record(self, record: GalleryRecord | None, image: np.ndarray | None = None,
                    mask: np.ndarray | None = None, heat: np.ndarray | None = None) -> None:
-        """Show ``record``; ``image``/``mask``/``heat`` are only reloaded when the record changes field."""
+        """Show ``record``; ``image``/``mask``/``heat`` are only reloaded when the record changes
+        field."""
         same_field = record is not None and self.record is not None and record.id == self.record.id
         self.record = record
         if not same_field:
             self._image, self._mask = image, mask
-            self._heat = heat if heat is not None and image is not None and heat.shape == image.shape[:2] else None
+            self._heat = (
+                heat
+                if heat is not None and image is not None and heat.shape == image.shape[:2]
+                else None
+            )
             self._render()
-        for widget in (self.accept_button, self.dismiss_button, self.comment_edit, self.overlay_box):
+        for widget in (
+            self.accept_button,
+            self.dismiss_button,
+            self.comment_edit,
+            self.overlay_box,
+        ):
             widget.setEnabled(record is not None)
         self.cam_box.setEnabled(self._heat is not None)
         if record is None:
@@ -122,7 +134,11 @@ class ReviewPane(QWidget):
         """The field as drawn now (before scaling to the label): heat map and outlines applied."""
         if self._image is None:
             return None
-        shown = overlay(self._image, self._heat) if self.cam_box.isChecked() and self._heat is not None else self._image
+        shown = (
+            overlay(self._image, self._heat)
+            if self.cam_box.isChecked() and self._heat is not None
+            else self._image
+        )
         return outlined(shown, self._mask) if self.overlay_box.isChecked() else shown
 
     def edit_comment(self) -> None:
@@ -130,7 +146,7 @@ class ReviewPane(QWidget):
             self.comment_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
             self.comment_edit.selectAll()
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+    def resizeEvent(self, event) -> None:  # Qt's name
         super().resizeEvent(event)
         self._fit_pixmap()
 
@@ -158,7 +174,10 @@ def _describe(record: GalleryRecord) -> str:
     lines = ", ".join(f"{name} {p:.2f}" for name, p in probs.items()) or "not classified"
     p_all = "—" if result.p_all is None else f"{result.p_all:.2f}"
     kind = "captured by hand" if record.kind == "manual" else "flagged automatically"
-    return f"{result.name or result.source} · {kind} · {result.wbc_count} WBC<br>P(ALL) {p_all} · {lines}"
+    return (
+        f"{result.name or result.source} · {kind} · {result.wbc_count} WBC<br>P(ALL) {p_all} · "
+        f"{lines}"
+    )
 
 
 class ReviewPanel(QWidget):
@@ -185,17 +204,27 @@ class ReviewPanel(QWidget):
         self.pane.decide.connect(self.review)
         self.pane.comment_entered.connect(self.comment)
         self._keys = {
-            Qt.Key.Key_A: lambda: self.review("accept"), Qt.Key.Key_D: lambda: self.review("dismiss"),
-            Qt.Key.Key_C: self.pane.edit_comment, Qt.Key.Key_O: self.pane.toggle_overlay,
+            Qt.Key.Key_A: lambda: self.review("accept"),
+            Qt.Key.Key_D: lambda: self.review("dismiss"),
+            Qt.Key.Key_C: self.pane.edit_comment,
+            Qt.Key.Key_O: self.pane.toggle_overlay,
             Qt.Key.Key_H: self.pane.toggle_cam,
         }
-        self._pane_keys = {Qt.Key.Key_Right: 1, Qt.Key.Key_Down: 1, Qt.Key.Key_Left: -1, Qt.Key.Key_Up: -1}
+        self._pane_keys = {
+            Qt.Key.Key_Right: 1,
+            Qt.Key.Key_Down: 1,
+            Qt.Key.Key_Left: -1,
+            Qt.Key.Key_Up: -1,
+        }
         for widget in (self.pane, self.gallery, self.pane.comment_edit):
             widget.installEventFilter(self)
 
-    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt name)
+    def eventFilter(self, watched, event) -> bool:  # Qt's name
         """The review keys, on the gallery and the pane; the comment field only takes Escape."""
-        if event.type() != QEvent.Type.KeyPress or event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+        if (
+            event.type() != QEvent.Type.KeyPress
+            or event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        ):
             return False
         key = event.key()
         if watched is self.pane.comment_edit:
@@ -243,7 +272,7 @@ class ReviewPanel(QWidget):
     def _apply(self, field_id, decision: str | None, comment: str) -> None:
         try:
             updated = self.store.review(field_id, decision, comment)
-        except Exception as exc:  # noqa: BLE001 - shown to the user, nothing is lost
+        except Exception as exc:  # shown to the user, nothing is lost
             self.error.emit(f"The review of field {field_id} was not saved ({exc}).",
                             "The field is unchanged; try again, or check the session's storage.")
             return
@@ -261,7 +290,7 @@ class ReviewPanel(QWidget):
         record = self.model.record(row)
         try:
             image, mask = self.store.full_image(record.id), self.store.mask(record.id)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self.error.emit(f"Field {record.id} could not be loaded ({exc}).",
                             "Its record is kept; check the session's storage.")
             image, mask = record.thumbnail, None
@@ -275,7 +304,7 @@ class ReviewPanel(QWidget):
             return None
         try:
             return heat_map(record.id)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self.error.emit(f"The evidence map of field {record.id} could not be loaded ({exc}).",
                             "The field itself is shown; check the session's storage.")
             return None

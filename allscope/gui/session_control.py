@@ -47,8 +47,10 @@ def _replace_corrupt(root, exc: StoreCorruptError) -> tuple[SessionStore | None,
     except (OSError, StoreError) as again:
         return None, [(f"{exc} Moving it aside failed: {again}", NO_SESSIONS, "error")]
     what = f"The session database {exc.db_path} was damaged; it was moved aside as {kept.name}."
-    todo = ("allscope started with a new, empty session list. The damaged file and every saved field "
-            "image are kept in that folder for recovery.")
+    todo = (
+        "allscope started with a new, empty session list. The damaged file and every saved field "
+        "image are kept in that folder for recovery."
+    )
     return store, [(what, todo, "warning")]
 
 
@@ -65,7 +67,9 @@ class SessionControl(QObject):
         self.sessions_window = None
         self.exporter = Exporter(window, store) if store is not None else None
         self.record_failures = 0
-        self._recording: tuple[SessionStore, int] | None = None  # swapped whole: read on a worker thread
+        self._recording: tuple[SessionStore, int] | None = (
+            None  # swapped whole: read on a worker thread
+        )
         self._record_error = ""
         self._reported_failures = 0
         self._loaders: list[threading.Thread] = []
@@ -85,12 +89,21 @@ class SessionControl(QObject):
         if not unfinished:
             return
         newest = unfinished[0]
-        more = f" {len(unfinished) - 1} more are listed in Session ▸ Sessions…" if len(unfinished) > 1 else ""
+        more = (
+            f" {len(unfinished) - 1} more are listed in Session ▸ Sessions…"
+            if len(unfinished) > 1
+            else ""
+        )
         self.window.banner.show_message(
-            f"Session “{newest.display_name}” (started {local_time(newest.started_at, seconds=False)}, "
+            f"Session “{newest.display_name}” (started "
+            f"{local_time(newest.started_at, seconds=False)}, "
             f"{newest.field_count} saved fields) was not ended.",
-            "Resume it to go on where it stopped, or start a new one (Session ▸ New session…)." + more,
-            "info", key="resume", action=("Resume", lambda: self.open(newest.id)))
+            "Resume it to go on where it stopped, or start a new one (Session ▸ New session…)."
+            + more,
+            "info",
+            key="resume",
+            action=("Resume", lambda: self.open(newest.id)),
+        )
 
     # sessions ---------------------------------------------------------------------------------
     def new_session(self) -> SessionDialog | None:
@@ -105,7 +118,9 @@ class SessionControl(QObject):
         """Create a session from the dialog's values and the app's state; make it current."""
         controller = self.window.controller
         package = self.window.classifier.package if self.window.classifier is not None else None
-        info = session_info(entered, controller.source if controller else None, package, self.window.policy())
+        info = session_info(
+            entered, controller.source if controller else None, package, self.window.policy()
+        )
         session_id = self.store.create_session(info)
         self.window.set_session_info({SETTINGS_KEYS[k]: entered[k] for k in SETTINGS_KEYS})
         for key, edit in self.window.policy_panel.session_edits.items():  # the panel shows them too
@@ -120,7 +135,9 @@ class SessionControl(QObject):
         try:
             record = self.store.get_session(session_id)
         except StoreError as exc:
-            self.window.banner.show_message(str(exc), "Choose another session in Session ▸ Sessions….", key="store")
+            self.window.banner.show_message(
+                str(exc), "Choose another session in Session ▸ Sessions….", key="store"
+            )
             return False
         reviewer = record.info.operator or self.window.settings.session_info.get("operator", "")
         fields = SessionFieldStore(self.store, session_id, reviewer=reviewer)
@@ -140,8 +157,11 @@ class SessionControl(QObject):
         try:
             self.store.end_session(record.id)
         except StoreError as exc:
-            self.window.banner.show_message(f"The end of session {record.id} was not saved: {exc}",
-                                            "Its fields are kept; end it again from the sessions list.", key="store")
+            self.window.banner.show_message(
+                f"The end of session {record.id} was not saved: {exc}",
+                "Its fields are kept; end it again from the sessions list.",
+                key="store",
+            )
         self.window.set_field_store(self.window.memory_store)
         self._announce()
         self.window.status_bar.showMessage(f"Session “{record.display_name}” ended. Export it from "
@@ -160,7 +180,7 @@ class SessionControl(QObject):
             return
         try:
             target[0].record_result(target[1], result)
-        except Exception as exc:  # noqa: BLE001 - counted and shown by the GUI timer
+        except Exception as exc:  # counted and shown by the GUI timer
             self.record_failures += 1
             self._record_error = str(exc)
 
@@ -179,14 +199,23 @@ class SessionControl(QObject):
         return self.sessions_window
 
     # exports ----------------------------------------------------------------------------------
-    def export(self, kind: str, session_id: int | None = None, path: Path | str | None = None) -> ExportJob | None:
-        """Export a session (the current one by default) off the GUI thread; asks where if no path."""
-        session_id = session_id if session_id is not None else (self.current.id if self.current else None)
+    def export(
+        self, kind: str, session_id: int | None = None, path: Path | str | None = None
+    ) -> ExportJob | None:
+        """Export a session (the current one by default) off the GUI thread; asks where if no
+        path."""
+        session_id = (
+            session_id if session_id is not None else (self.current.id if self.current else None)
+        )
         if not self._have_store():
             return None
         if session_id is None:
-            self.window.banner.show_message("There is no session to export.", "Start one (Session ▸ New "
-                                            "session…) or open one in Session ▸ Sessions….", "warning", key="export")
+            self.window.banner.show_message(
+                "There is no session to export.",
+                "Start one (Session ▸ New session…) or open one in Session ▸ Sessions….",
+                "warning",
+                key="export",
+            )
             return None
         return self.exporter.export(kind, session_id, path)
 
@@ -200,7 +229,7 @@ class SessionControl(QObject):
         def load() -> None:
             try:
                 self._loaded.append((fields, fields.existing_records(), None))
-            except Exception as exc:  # noqa: BLE001 - reported by the GUI timer
+            except Exception as exc:  # reported by the GUI timer
                 self._loaded.append((fields, [], exc))
 
         loader = threading.Thread(target=load, name="allscope-session-load", daemon=True)
@@ -211,15 +240,21 @@ class SessionControl(QObject):
         while self._loaded:
             fields, records, error = self._loaded.pop(0)
             if error is not None:
-                self.window.banner.show_message(f"The saved fields of the session could not all be read: {error}",
-                                                "They stay on disk; check the session folder.", key="store")
+                self.window.banner.show_message(
+                    f"The saved fields of the session could not all be read: {error}",
+                    "They stay on disk; check the session folder.",
+                    key="store",
+                )
             if fields is self.window.store:
                 self.window.show_saved_records(records)
         if self.record_failures != self._reported_failures:
             self._reported_failures = self.record_failures
             self.window.banner.show_message(
-                f"{self.record_failures} per-frame results could not be recorded: {self._record_error}",
-                "Saved fields are not affected; free disk space or check the session folder.", key="record")
+                f"{self.record_failures} per-frame results could not be recorded: "
+                f"{self._record_error}",
+                "Saved fields are not affected; free disk space or check the session folder.",
+                key="record",
+            )
 
     def _announce(self) -> None:
         name = f"session “{self.current.display_name}”" if self.current else "no session"
@@ -228,7 +263,9 @@ class SessionControl(QObject):
 
     def _have_store(self) -> bool:
         if self.store is None:
-            self.window.banner.show_message("The session store is not available.", NO_SESSIONS, key="store")
+            self.window.banner.show_message(
+                "The session store is not available.", NO_SESSIONS, key="store"
+            )
         return self.store is not None
 
     def threads(self) -> list[threading.Thread]:

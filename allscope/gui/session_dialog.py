@@ -28,12 +28,19 @@ from allscope.core.store import SessionInfo
 FIELDS = {"patient_id": "Patient or sample ID", "slide_id": "Slide ID", "operator": "Operator",
           "lab_name": "Laboratory"}
 REQUIRED = ("patient_id", "operator")
-SETTINGS_KEYS = {"patient_id": "patient_id", "slide_id": "slide_id", "operator": "operator", "lab_name": "lab"}
+SETTINGS_KEYS = {
+    "patient_id": "patient_id",
+    "slide_id": "slide_id",
+    "operator": "operator",
+    "lab_name": "lab",
+}
 MAX_ID_CHARS = 200
 MAX_NOTES_CHARS = 20_000
 
 
-def session_info(entered: dict, source=None, package=None, policy: FlagPolicy | None = None) -> SessionInfo:
+def session_info(
+    entered: dict, source=None, package=None, policy: FlagPolicy | None = None
+) -> SessionInfo:
     """The SessionInfo for what the user ``entered`` plus the app's own state at the start.
 
     ``source`` is the running FrameSource (its ``granted()`` camera settings are kept when it
@@ -42,14 +49,19 @@ def session_info(entered: dict, source=None, package=None, policy: FlagPolicy | 
     camera = granted() if callable(granted) else {}
     policy = policy or FlagPolicy()
     return SessionInfo(
-        patient_id=entered.get("patient_id", ""), slide_id=entered.get("slide_id", ""),
-        operator=entered.get("operator", ""), lab_name=entered.get("lab_name", ""),
+        patient_id=entered.get("patient_id", ""),
+        slide_id=entered.get("slide_id", ""),
+        operator=entered.get("operator", ""),
+        lab_name=entered.get("lab_name", ""),
         notes=entered.get("notes", ""),
         source=source.describe() if source is not None else "",
         camera_settings=dict(camera or {}),
-        model_name=package.name if package else "", model_version=package.version if package else "",
+        model_name=package.name if package else "",
+        model_version=package.version if package else "",
         model_sha256=package.sha256 if package else "",
-        app_version=__version__, threshold=policy.threshold, flag_policy=policy.to_dict(),
+        app_version=__version__,
+        threshold=policy.threshold,
+        flag_policy=policy.to_dict(),
     )
 
 
@@ -75,8 +87,9 @@ class SessionDialog(QDialog):
         form.addRow("Notes", self.notes)
         self.message = QLabel(self)
         self.message.setWordWrap(True)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel,
-                                        self)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Start session")
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
@@ -103,7 +116,7 @@ class SessionDialog(QDialog):
             return
         try:
             self.session_id = self._create(self.entered())
-        except Exception as exc:  # noqa: BLE001 - shown in the dialog; what was typed is kept
+        except Exception as exc:  # shown in the dialog; what was typed is kept
             self.message.setText(f"<b>The session was not created:</b> {exc} "
                                  "Check the session folder, or Cancel to go on without a session.")
             return

@@ -92,8 +92,16 @@ class SessionsWindow(QDialog):
         self.table.setRowCount(len(records))
         for row, record in enumerate(records):
             info = record.info
-            cells = (str(record.id), record.display_name, info.patient_id, info.slide_id, info.operator,
-                     local_time(record.started_at, seconds=False), status_text(record, current), str(record.field_count))
+            cells = (
+                str(record.id),
+                record.display_name,
+                info.patient_id,
+                info.slide_id,
+                info.operator,
+                local_time(record.started_at, seconds=False),
+                status_text(record, current),
+                str(record.field_count),
+            )
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(IdRole, record.id)
@@ -121,7 +129,9 @@ class SessionsWindow(QDialog):
     def open_selected(self) -> None:
         session_id = self.selected_id()
         if session_id is not None and self.control.open(session_id):
-            self.message.setText(f"Session {session_id} is open: its fields are in the gallery for review.")
+            self.message.setText(
+                f"Session {session_id} is open: its fields are in the gallery for review."
+            )
             self.refresh()
 
     def rename_selected(self, name: str | None = None) -> None:
@@ -131,7 +141,9 @@ class SessionsWindow(QDialog):
             return
         if name is None:
             old = self.control.store.get_session(session_id).name or ""
-            name, ok = QInputDialog.getText(self, "Rename session", "Name (empty: patient / slide ID):", text=old)
+            name, ok = QInputDialog.getText(
+                self, "Rename session", "Name (empty: patient / slide ID):", text=old
+            )
             if not ok:
                 return
         self._act(lambda: self.control.store.rename_session(session_id, name[:200]), "")
@@ -144,16 +156,25 @@ class SessionsWindow(QDialog):
         if session_id is None:
             return
         if self.control.current is not None and self.control.current.id == session_id:
-            self.message.setText("This is the current session: end it (Session ▸ End session) before deleting it.")
+            self.message.setText(
+                "This is the current session: end it (Session ▸ End session) before deleting it."
+            )
             return
         record = self.control.store.get_session(session_id)
         answer = QMessageBox.question(
-            self, "Delete session",
-            f"Delete session “{record.display_name}” with its {record.field_count} saved fields, their images "
+            self,
+            "Delete session",
+            f"Delete session “{record.display_name}” with its {record.field_count} saved fields, "
+            "their images "
             "and reviews? This cannot be undone.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
         if answer == QMessageBox.StandardButton.Yes:
-            self._act(lambda: self.control.store.delete_session(session_id), f"Session {session_id} was deleted.")
+            self._act(
+                lambda: self.control.store.delete_session(session_id),
+                f"Session {session_id} was deleted.",
+            )
 
     def export_selected(self, kind: str) -> None:
         session_id = self.selected_id()

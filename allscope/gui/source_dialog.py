@@ -33,7 +33,9 @@ def build_spec(kind: str, value: str = "") -> str:
         return "demo"
     if kind == "camera":
         if not value.isdigit():
-            raise ValueError("Choose a camera; none was found. Connect one, or pick another source.")
+            raise ValueError(
+                "Choose a camera; none was found. Connect one, or pick another source."
+            )
         return f"camera:{value}"
     if kind not in KINDS:
         raise ValueError(f"unknown source kind {kind!r}; expected one of {', '.join(KINDS)}")
@@ -68,7 +70,7 @@ class SourceDialog(QDialog):
         self.radios = {kind: QRadioButton(text, self) for kind, text in (
             ("camera", "Camera"), ("video", "Video file"), ("folder", "Image folder"),
             ("slide", "Virtual slide from a folder"), ("demo", "Demo slide (built in)"))}
-        for kind, radio in self.radios.items():
+        for radio in self.radios.values():
             self.group.addButton(radio)
         self.camera = QComboBox(self)
         for info in cameras:
@@ -99,7 +101,13 @@ class SourceDialog(QDialog):
     def _layout(self, cameras) -> None:
         grid = QGridLayout(self)
         camera_row = QHBoxLayout()
-        for widget in (self.camera, QLabel("at", self), self.resolution, self.fps, QLabel("fps", self)):
+        for widget in (
+            self.camera,
+            QLabel("at", self),
+            self.resolution,
+            self.fps,
+            QLabel("fps", self),
+        ):
             camera_row.addWidget(widget)
         grid.addWidget(self.radios["camera"], 0, 0)
         grid.addLayout(camera_row, 0, 1)
@@ -108,7 +116,9 @@ class SourceDialog(QDialog):
             grid.addWidget(self._path_row(kind), row, 1)
         grid.addWidget(self.radios["demo"], 4, 0)
         grid.addWidget(self.error_label, 5, 0, 1, 2)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Open | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Open | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         grid.addWidget(buttons, 6, 0, 1, 2)
@@ -126,9 +136,13 @@ class SourceDialog(QDialog):
 
     def _browse(self, kind: str) -> None:
         if kind == "video":
-            path, _ = QFileDialog.getOpenFileName(self, "Video file", self.paths[kind].text(), VIDEO_FILTER)
+            path, _ = QFileDialog.getOpenFileName(
+                self, "Video file", self.paths[kind].text(), VIDEO_FILTER
+            )
         else:
-            path = QFileDialog.getExistingDirectory(self, "Folder of fields", self.paths[kind].text())
+            path = QFileDialog.getExistingDirectory(
+                self, "Folder of fields", self.paths[kind].text()
+            )
         if path:
             self.paths[kind].setText(path)
             self.radios[kind].setChecked(True)

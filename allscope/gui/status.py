@@ -1,5 +1,6 @@
 """The status bar: source, resolution, display and processing rates, inference time, drops, model,
-and the trust indicators: colour drift from the calibration and fields outside the model's experience."""
+and the trust indicators: colour drift from the calibration and fields outside the model's
+experience."""
 
 from __future__ import annotations
 
@@ -11,10 +12,15 @@ from allscope.core.colour.calibration import DRIFT_WARN
 
 FIELDS = ("source", "resolution", "display", "processing", "inference", "dropped", "model")
 TRUST_FIELDS = ("colour", "outside")
-SHRINKING = {"source": 2, "model": 1}  # long texts: they shrink (full text in the tooltip), not the window
+SHRINKING = {
+    "source": 2,
+    "model": 1,
+}  # long texts: they shrink (full text in the tooltip), not the window
 DRIFT_TIP = "colour has drifted from the calibration: recalibrate on a blank area"
-COLOUR_TIP = ("Colour normalisation: off, on without a white reference (uncalibrated: Microscope ▸ "
-              "Calibrate on a blank area), or the background's distance ΔE*ab from the calibration.")
+COLOUR_TIP = (
+    "Colour normalisation: off, on without a white reference (uncalibrated: Microscope ▸ "
+    "Calibrate on a blank area), or the background's distance ΔE*ab from the calibration."
+)
 AMBER = "background: #f0a020; color: black; padding: 0 4px; border-radius: 3px;"
 
 
@@ -31,7 +37,9 @@ class StatusValues:
 
 def status_texts(values: StatusValues) -> dict[str, str]:
     """One short text per status field."""
-    resolution = "—" if values.resolution is None else f"{values.resolution[0]}×{values.resolution[1]}"
+    resolution = (
+        "—" if values.resolution is None else f"{values.resolution[0]}×{values.resolution[1]}"
+    )
     inference = "inference —" if not values.infer_ms else f"inference {values.infer_ms:.1f} ms"
     return {
         "source": values.source,
@@ -73,7 +81,9 @@ class StatusBar(QStatusBar):
         self.labels = {name: QLabel(self) for name in (*FIELDS, *TRUST_FIELDS)}
         for name in (*FIELDS, *TRUST_FIELDS):
             if name in SHRINKING:
-                self.labels[name].setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+                self.labels[name].setSizePolicy(
+                    QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred
+                )
                 self.labels[name].setMinimumWidth(60)
             self.addPermanentWidget(self.labels[name], SHRINKING.get(name, 0))
         self.labels["dropped"].setToolTip(

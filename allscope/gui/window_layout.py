@@ -39,24 +39,36 @@ def build_docks(window) -> None:
     window.plots = RollingPlots(window.settings.plot_seconds, parent=window)
     window.review = ReviewPanel(window.gallery_model, window.store, window)
     window.docks = {
-        "classification": _dock(window, "Classification", "ClassificationDock", window.panel, right),
+        "classification": _dock(
+            window, "Classification", "ClassificationDock", window.panel, right
+        ),
         "camera": _dock(window, "Camera", "CameraDock", window.camera_controls, right, scroll=True),
-        "policy": _dock(window, "Flag policy and session", "PolicyDock", window.policy_panel, right, scroll=True),
+        "policy": _dock(
+            window, "Flag policy and session", "PolicyDock", window.policy_panel, right, scroll=True
+        ),
         "gallery": _dock(window, "Flagged fields", "GalleryDock", window.review, bottom),
         "plots": _dock(window, "Plots", "PlotsDock", window.plots, bottom),
     }
     window.tabifyDockWidget(window.docks["camera"], window.docks["policy"])
     window.docks["camera"].raise_()
-    window.splitDockWidget(window.docks["gallery"], window.docks["plots"], Qt.Orientation.Horizontal)
+    window.splitDockWidget(
+        window.docks["gallery"], window.docks["plots"], Qt.Orientation.Horizontal
+    )
     window.resizeDocks([window.docks["gallery"]], [300], Qt.Orientation.Vertical)
-    window.resizeDocks([window.docks["gallery"], window.docks["plots"]], [700, 700], Qt.Orientation.Horizontal)
+    window.resizeDocks(
+        [window.docks["gallery"], window.docks["plots"]], [700, 700], Qt.Orientation.Horizontal
+    )
     window.status_bar = StatusBar(window)
     window.setStatusBar(window.status_bar)
     window.policy_panel.policy_changed.connect(window.set_policy)
     window.policy_panel.session_changed.connect(window.set_session_info)
     window.camera_controls.control_changed.connect(window.remember_camera_control)
-    window.camera_controls.error.connect(lambda what, todo: window.banner.show_message(what, todo, key="camera-control"))
-    window.review.error.connect(lambda what, todo: window.banner.show_message(what, todo, key="review"))
+    window.camera_controls.error.connect(
+        lambda what, todo: window.banner.show_message(what, todo, key="camera-control")
+    )
+    window.review.error.connect(
+        lambda what, todo: window.banner.show_message(what, todo, key="review")
+    )
     window.camera_controls.resolution_requested.connect(window.request_resolution)
 
 
@@ -64,10 +76,14 @@ def build_actions(window) -> None:
     """Menus, the toolbar and the keyboard shortcuts (Space captures, F fits, Ctrl+O opens)."""
     menu = window.menuBar()
     file_menu = menu.addMenu("&File")
-    window.open_action = file_menu.addAction("&Open source…", QKeySequence.StandardKey.Open, window.choose_source)
+    window.open_action = file_menu.addAction(
+        "&Open source…", QKeySequence.StandardKey.Open, window.choose_source
+    )
     file_menu.addAction("&Quit", QKeySequence.StandardKey.Quit, window.close)
     view_menu = menu.addMenu("&View")
-    window.fit_action = view_menu.addAction("&Fit field to window", QKeySequence("F"), window.live_view.fit)
+    window.fit_action = view_menu.addAction(
+        "&Fit field to window", QKeySequence("F"), window.live_view.fit
+    )
     for dock in window.docks.values():
         view_menu.addAction(dock.toggleViewAction())
     window.capture_action = QAction("&Capture field", window)
@@ -95,7 +111,9 @@ def build_session_menu(window, session_menu) -> None:
     sessions = window.sessions
     window.new_session_action = session_menu.addAction("&New session…", QKeySequence("Ctrl+N"),
                                                        sessions.new_session)
-    window.sessions_action = session_menu.addAction("&Sessions…", QKeySequence("Ctrl+L"), sessions.show_sessions)
+    window.sessions_action = session_menu.addAction(
+        "&Sessions…", QKeySequence("Ctrl+L"), sessions.show_sessions
+    )
     session_menu.addSeparator()
     window.export_actions = {
         kind: session_menu.addAction(f"Export {kind.upper()}…", lambda k=kind: sessions.export(k))

@@ -12,7 +12,9 @@ from allscope.core.model_package import ModelPackage
 from allscope.core.ood import OUTSIDE
 from allscope.core.store import FieldRecord, SessionRecord, SessionSummary
 
-DISCLAIMER = "Screening aid, not a diagnosis; confirm by flow cytometry and bone marrow examination."
+DISCLAIMER = (
+    "Screening aid, not a diagnosis; confirm by flow cytometry and bone marrow examination."
+)
 COMMENT_LIMIT = 500  # characters of a review comment shown in the PDF
 NOTES_LIMIT = 1500
 DECISION_WORDS = {"accept": "Accepted", "dismiss": "Dismissed", None: "No decision"}
@@ -26,7 +28,11 @@ def local_time(epoch: float | None, seconds: bool = True) -> str:
 
 
 def iso_time(epoch: float | None) -> str | None:
-    return None if epoch is None else datetime.fromtimestamp(epoch).astimezone().isoformat(timespec="seconds")
+    return (
+        None
+        if epoch is None
+        else datetime.fromtimestamp(epoch).astimezone().isoformat(timespec="seconds")
+    )
 
 
 def shorten(text: str, limit: int, where: str) -> str:
@@ -66,14 +72,19 @@ def metadata_rows(session: SessionRecord) -> list[tuple[str, str]]:
 
 
 def summary_rows(summary: SessionSummary) -> list[tuple[str, str]]:
-    counts = ", ".join(f"{name} {n}" for name, n in summary.class_counts.items()) or "none classified"
+    counts = (
+        ", ".join(f"{name} {n}" for name, n in summary.class_counts.items()) or "none classified"
+    )
     threshold = "—" if summary.threshold is None else f"P(ALL) ≥ {summary.threshold:.2f}"
     return [
         ("Duration", duration_text(summary.duration_s)),
         ("Fields analysed", str(summary.analysed)),
         ("Assessable", str(summary.assessable)),
         ("Classified", str(summary.classified)),
-        ("Outside the model's experience", f"{summary.outside} (the model abstained: never flagged)"),
+        (
+            "Outside the model's experience",
+            f"{summary.outside} (the model abstained: never flagged)",
+        ),
         ("Top class per classified field", counts),
         ("Flagged fields saved", str(summary.flagged_fields)),
         ("Fields captured by hand", str(summary.captured_fields)),
@@ -85,20 +96,26 @@ def field_text(field: FieldRecord, number: int, total: int) -> str:
     """The lines beside a field's image."""
     r = field.result
     kind = "flagged" if field.kind == "flag" else "captured by hand"
-    lines = [f"Field {number} of {total} (no. {field.id}) — {kind}", f"Saved {local_time(field.created_at)}"]
+    lines = [
+        f"Field {number} of {total} (no. {field.id}) — {kind}",
+        f"Saved {local_time(field.created_at)}",
+    ]
     lines.append(f"From: {r.name or r.path or '—'} ({r.source})")
     if OUTSIDE in r.reasons:
         score = "" if r.ood_score is None else f" (score {r.ood_score:.3g})"
         lines.append(f"Outside the model's experience{score}: the model abstained; not assessed")
     if r.classified:
         lines.append(f"Top class: {r.label} · P(ALL) {r.p_all:.2f}")
-        lines += [f"   {name}: {p:.2f}" for name, p in zip(r.classes, r.probabilities)]
+        lines += [f"   {name}: {p:.2f}" for name, p in zip(r.classes, r.probabilities, strict=True)]
     else:
         reasons = ", ".join(r.reasons) or "no classification"
         lines.append(f"Not classified ({reasons})")
     lines.append(f"White cells found: {r.wbc_count}")
     if field.flag is not None:
-        lines.append(f"Flag: frames {field.flag.start_frame}–{field.flag.end_frame}, P(ALL) {field.flag.p_all:.2f}")
+        lines.append(
+            f"Flag: frames {field.flag.start_frame}–{field.flag.end_frame}, P(ALL) "
+            f"{field.flag.p_all:.2f}"
+        )
     lines.append(review_text(field))
     return "\n".join(lines)
 
@@ -106,8 +123,12 @@ def field_text(field: FieldRecord, number: int, total: int) -> str:
 def cam_legend(field: FieldRecord) -> str:
     """The words under a field's evidence map (class activation map)."""
     label = field.result.label or "the flagged class"
-    return (f"Lower picture: evidence map for {label} versus Benign (class activation map). Red and yellow mark where "
-            "the model found its evidence; it shows where the model looked, not which cells are malignant.")
+    return (
+        f"Lower picture: evidence map for {label} versus Benign (class activation map). Red and "
+        "yellow mark where "
+        "the model found its evidence; it shows where the model looked, not which cells are "
+        "malignant."
+    )
 
 
 def review_text(field: FieldRecord) -> str:
@@ -115,7 +136,10 @@ def review_text(field: FieldRecord) -> str:
     if review is None:
         return "Review: not reviewed"
     who = review.reviewer or "unknown reviewer"
-    text = f"Review: {DECISION_WORDS.get(review.decision, review.decision)} by {who}, {local_time(review.created_at)}"
+    text = (
+        f"Review: {DECISION_WORDS.get(review.decision, review.decision)} by {who}, "
+        f"{local_time(review.created_at)}"
+    )
     if review.comment:
         text += "\nComment: " + shorten(review.comment, COMMENT_LIMIT, "in the JSON export")
     return text
@@ -124,7 +148,12 @@ def review_text(field: FieldRecord) -> str:
 def model_rows(session: SessionRecord, package: ModelPackage | None) -> list[tuple[str, str]]:
     info = session.info
     if package is None:
-        rows = [("Model", " ".join(p for p in (info.model_name, info.model_version) if p) or "none recorded")]
+        rows = [
+            (
+                "Model",
+                " ".join(p for p in (info.model_name, info.model_version) if p) or "none recorded",
+            )
+        ]
         rows.append(("SHA-256", info.model_sha256 or "—"))
         rows.append(("Model card", "not available when this report was made"))
         return rows

@@ -18,8 +18,21 @@ from allscope.core.store.files import FileWriter, write_new
 from allscope.core.store.records import result_to_json
 from allscope.report.content import DISCLAIMER, iso_time
 
-CSV_COLUMNS = ("session_id", "recorded_at", "frame_id", "frame_index", "source", "name", "wbc_count",
-               "mask_coverage", "assessable", "reasons", "label", "p_all", "flagged")
+CSV_COLUMNS = (
+    "session_id",
+    "recorded_at",
+    "frame_id",
+    "frame_index",
+    "source",
+    "name",
+    "wbc_count",
+    "mask_coverage",
+    "assessable",
+    "reasons",
+    "label",
+    "p_all",
+    "flagged",
+)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -39,8 +52,12 @@ def csv_bytes(store: SessionStore, session_id: int) -> bytes:
     table = csv.writer(out, lineterminator="\n")
     table.writerow([*CSV_COLUMNS, *(f"p_{c}" for c in classes)])
     for row in rows:
-        probabilities = dict(zip(row["classes"], row["probabilities"] or ()))
-        values = {**row, "recorded_at": iso_time(row["recorded_at"]), "reasons": "; ".join(row["reasons"])}
+        probabilities = dict(zip(row["classes"], row["probabilities"] or (), strict=False))
+        values = {
+            **row,
+            "recorded_at": iso_time(row["recorded_at"]),
+            "reasons": "; ".join(row["reasons"]),
+        }
         cells = [_cell(values[c]) for c in CSV_COLUMNS]
         table.writerow(cells + [_number(probabilities.get(c)) for c in classes])
     return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: spreadsheets then read UTF-8 names
@@ -77,17 +94,25 @@ def session_document(store: SessionStore, session_id: int) -> dict:
         "allscope_version": __version__,
         "disclaimer": DISCLAIMER,
         "session": {
-            "id": session.id, "name": session.display_name,
-            "started_at": iso_time(session.started_at), "ended_at": iso_time(session.ended_at),
+            "id": session.id,
+            "name": session.display_name,
+            "started_at": iso_time(session.started_at),
+            "ended_at": iso_time(session.ended_at),
             **{k: getattr(info, k) for k in info.__dataclass_fields__},
         },
         "summary": {
-            "duration_s": summary.duration_s, "analysed": summary.analysed, "assessable": summary.assessable,
-            "classified": summary.classified, "flagged_fields": summary.flagged_fields,
-            "captured_fields": summary.captured_fields, "class_counts": summary.class_counts,
+            "duration_s": summary.duration_s,
+            "analysed": summary.analysed,
+            "assessable": summary.assessable,
+            "classified": summary.classified,
+            "flagged_fields": summary.flagged_fields,
+            "captured_fields": summary.captured_fields,
+            "class_counts": summary.class_counts,
             "threshold": summary.threshold,
         },
-        "results": [{**r, "recorded_at": iso_time(r["recorded_at"])} for r in store.results(session_id)],
+        "results": [
+            {**r, "recorded_at": iso_time(r["recorded_at"])} for r in store.results(session_id)
+        ],
         "fields": [_field_entry(store, f) for f in store.fields(session_id)],
     }
 
@@ -95,15 +120,31 @@ def session_document(store: SessionStore, session_id: int) -> dict:
 def _field_entry(store: SessionStore, field: FieldRecord) -> dict:
     flag = field.flag
     return {
-        "id": field.id, "kind": field.kind, "saved_at": iso_time(field.created_at),
-        "image_file": str(field.image_path.relative_to(store.root)), "image_sha256": field.image_sha256,
-        "mask_file": str(field.mask_path.relative_to(store.root)), "mask_sha256": field.mask_sha256,
-        "width": field.width, "height": field.height,
+        "id": field.id,
+        "kind": field.kind,
+        "saved_at": iso_time(field.created_at),
+        "image_file": str(field.image_path.relative_to(store.root)),
+        "image_sha256": field.image_sha256,
+        "mask_file": str(field.mask_path.relative_to(store.root)),
+        "mask_sha256": field.mask_sha256,
+        "width": field.width,
+        "height": field.height,
         "result": json.loads(result_to_json(field.result)),
-        "flag": None if flag is None else {"start_frame": flag.start_frame, "end_frame": flag.end_frame,
-                                           "label": flag.label, "p_all": flag.p_all},
+        "flag": None
+        if flag is None
+        else {
+            "start_frame": flag.start_frame,
+            "end_frame": flag.end_frame,
+            "label": flag.label,
+            "p_all": flag.p_all,
+        },
         "reviews": [
-            {"decision": r.decision, "comment": r.comment, "reviewer": r.reviewer, "at": iso_time(r.created_at)}
+            {
+                "decision": r.decision,
+                "comment": r.comment,
+                "reviewer": r.reviewer,
+                "at": iso_time(r.created_at),
+            }
             for r in store.reviews(field.id)
         ],
     }

@@ -66,7 +66,9 @@ def page_image(field: FieldRecord, max_width: int = 640) -> PageImage:
     return PageImage(_to_qimage(shown), image_sha, mask_sha, problem, cam, heat_sha)
 
 
-def _cam_image(field: FieldRecord, shown: np.ndarray) -> tuple[QImage | None, str | None, str | None]:
+def _cam_image(
+    field: FieldRecord, shown: np.ndarray
+) -> tuple[QImage | None, str | None, str | None]:
     """(the outlined field with the heat map blended in, the heat map's SHA-256, a problem)."""
     if field.heat_map_path is None:
         return None, None, None
@@ -110,10 +112,16 @@ class Prefetch:
 
     def get(self, index: int) -> PageImage:
         while self._next < len(self._fields) and self._next <= index + self._window:
-            self._futures[self._next] = self._pool.submit(page_image, self._fields[self._next], self._max_width)
+            self._futures[self._next] = self._pool.submit(
+                page_image, self._fields[self._next], self._max_width
+            )
             self._next += 1
         future = self._futures.pop(index, None)
-        return future.result() if future is not None else page_image(self._fields[index], self._max_width)
+        return (
+            future.result()
+            if future is not None
+            else page_image(self._fields[index], self._max_width)
+        )
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -124,9 +132,13 @@ def outlined(image_bgr: np.ndarray, mask: np.ndarray, max_width: int) -> np.ndar
     height, width = image_bgr.shape[:2]
     scale = min(1.0, max_width / width)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    small = cv2.resize(image_bgr, size, interpolation=cv2.INTER_AREA) if scale < 1 else image_bgr.copy()
+    small = (
+        cv2.resize(image_bgr, size, interpolation=cv2.INTER_AREA) if scale < 1 else image_bgr.copy()
+    )
     small_mask = cv2.resize(mask, size, interpolation=cv2.INTER_NEAREST) if scale < 1 else mask
-    contours, _ = cv2.findContours((small_mask > 0).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    contours, _ = cv2.findContours(
+        (small_mask > 0).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE
+    )
     thickness = max(1, round(size[0] / 320))
     cv2.drawContours(small, contours, -1, OUTLINE_BGR, thickness, lineType=cv2.LINE_AA)
     return small

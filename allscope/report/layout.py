@@ -18,7 +18,14 @@ from PySide6.QtGui import QColor, QFont, QPaintDevice, QPainter, QTextLayout, QT
 class TextBox:
     """A paragraph wrapped to a width: measure with ``height``, then ``draw``."""
 
-    def __init__(self, text: str, font: QFont, width: float, device: QPaintDevice, color: QColor | None = None) -> None:
+    def __init__(
+        self,
+        text: str,
+        font: QFont,
+        width: float,
+        device: QPaintDevice,
+        color: QColor | None = None,
+    ) -> None:
         self.color = color or QColor(20, 20, 20)
         self._layouts: list[QTextLayout] = []
         self.height = 0.0
@@ -56,8 +63,17 @@ class Block:
 
 
 class TextBlock(Block):
-    def __init__(self, text: str, font: QFont, width: float, device: QPaintDevice, *,
-                 space_after: float = 0.0, color: QColor | None = None, keep_with_next: bool = False) -> None:
+    def __init__(
+        self,
+        text: str,
+        font: QFont,
+        width: float,
+        device: QPaintDevice,
+        *,
+        space_after: float = 0.0,
+        color: QColor | None = None,
+        keep_with_next: bool = False,
+    ) -> None:
         self.box = TextBox(text, font, width, device, color)
         self.height = self.box.height + space_after
         self.keep_with_next = keep_with_next
@@ -69,8 +85,17 @@ class TextBlock(Block):
 class RowBlock(Block):
     """One label/value row of a table; the value wraps, the label column has a fixed width."""
 
-    def __init__(self, label: str, value: str, font: QFont, bold: QFont, width: float, device: QPaintDevice,
-                 label_width: float, padding: float) -> None:
+    def __init__(
+        self,
+        label: str,
+        value: str,
+        font: QFont,
+        bold: QFont,
+        width: float,
+        device: QPaintDevice,
+        label_width: float,
+        padding: float,
+    ) -> None:
         self.label = TextBox(label, bold, label_width - padding, device, QColor(70, 70, 70))
         self.value = TextBox(value, font, width - label_width, device)
         self.label_width = label_width
@@ -85,7 +110,15 @@ class RowBlock(Block):
 class BoxBlock(Block):
     """Text in a tinted box with a border (the disclaimer in the body)."""
 
-    def __init__(self, text: str, font: QFont, width: float, device: QPaintDevice, padding: float, space_after: float) -> None:
+    def __init__(
+        self,
+        text: str,
+        font: QFont,
+        width: float,
+        device: QPaintDevice,
+        padding: float,
+        space_after: float,
+    ) -> None:
         self.box = TextBox(text, font, width - 2 * padding, device, QColor(120, 20, 20))
         self.width = width
         self.padding = padding

@@ -35,14 +35,23 @@ def sidecar_path(report_path: Path) -> Path:
     return report_path.with_name(report_path.name + ".manifest.json")
 
 
-def build_manifest(report_name: str, session: SessionRecord, checks: list[ImageCheck], created_at: str,
-                   model_sha256: str | None) -> dict:
+def build_manifest(
+    report_name: str,
+    session: SessionRecord,
+    checks: list[ImageCheck],
+    created_at: str,
+    model_sha256: str | None,
+) -> dict:
     return {
         "format": FORMAT,
         "report": report_name,
         "created_at": created_at,
         "allscope_version": __version__,
-        "session": {"id": session.id, "patient_id": session.info.patient_id, "slide_id": session.info.slide_id},
+        "session": {
+            "id": session.id,
+            "patient_id": session.info.patient_id,
+            "slide_id": session.info.slide_id,
+        },
         "model_sha256": model_sha256 or session.info.model_sha256 or None,
         "images": [_image_entry(check) for check in checks],
     }
@@ -65,7 +74,9 @@ def _image_entry(check: ImageCheck) -> dict:
 
 
 def manifest_bytes(manifest: dict) -> bytes:
-    return (json.dumps(manifest, sort_keys=True, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+    return (json.dumps(manifest, sort_keys=True, indent=1, ensure_ascii=False) + "\n").encode(
+        "utf-8"
+    )
 
 
 def manifest_sha256(manifest: dict) -> str:
@@ -74,4 +85,6 @@ def manifest_sha256(manifest: dict) -> str:
 
 def write_sidecar(report_path: Path, manifest: dict, writer: FileWriter | None = None) -> Path:
     """Write the manifest beside the report (replacing a previous sidecar of that report)."""
-    return atomic_write(sidecar_path(report_path), manifest_bytes(manifest), overwrite=True, writer=writer)
+    return atomic_write(
+        sidecar_path(report_path), manifest_bytes(manifest), overwrite=True, writer=writer
+    )

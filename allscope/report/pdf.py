@@ -53,7 +53,9 @@ class _Page:
         self.body, self.bold = report_font(9), report_font(9, bold=True)
         self.small, self.small_bold = report_font(7), report_font(7, bold=True)
         self.digits = report_font(7)
-        self.digits.setStyleStrategy(QFont.StyleStrategy.PreferNoShaping)  # no "ff" ligature in hashes
+        self.digits.setStyleStrategy(
+            QFont.StyleStrategy.PreferNoShaping
+        )  # no "ff" ligature in hashes
 
     def text(self, text: str, font, space_after: float = 0.0, **kw) -> lay.TextBlock:
         return lay.TextBlock(text, font, self.content, self.device, space_after=space_after, **kw)
@@ -61,17 +63,34 @@ class _Page:
     def heading(self, text: str) -> list[lay.Block]:
         return [lay.SpacerBlock(4 * MM), self.text(text, self.h2, 2 * MM, keep_with_next=True)]
 
-    def rows(self, rows: list[tuple[str, str]], font=None, bold=None, label_mm: float = 48) -> list[lay.Block]:
+    def rows(
+        self, rows: list[tuple[str, str]], font=None, bold=None, label_mm: float = 48
+    ) -> list[lay.Block]:
         return [
-            lay.RowBlock(label, value, font or self.body, bold or self.bold, self.content, self.device,
-                         label_mm * MM, 1.2 * MM)
+            lay.RowBlock(
+                label,
+                value,
+                font or self.body,
+                bold or self.bold,
+                self.content,
+                self.device,
+                label_mm * MM,
+                1.2 * MM,
+            )
             for label, value in rows
         ]
 
 
-def write_pdf(store: SessionStore, session_id: int, path: Path | str, model_package: ModelPackage | None = None,
-              progress: Progress | None = None, *, overwrite: bool = False,
-              writer: FileWriter | None = None) -> Path:
+def write_pdf(
+    store: SessionStore,
+    session_id: int,
+    path: Path | str,
+    model_package: ModelPackage | None = None,
+    progress: Progress | None = None,
+    *,
+    overwrite: bool = False,
+    writer: FileWriter | None = None,
+) -> Path:
     """Render the session's report to ``path`` atomically; return the path written.
 
     Without ``overwrite`` an existing file is kept and the report goes to ``name (2).pdf``.
@@ -87,7 +106,11 @@ def write_pdf(store: SessionStore, session_id: int, path: Path | str, model_pack
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
     pdf = QPdfWriter(buffer)
     pdf.setResolution(DPI)
-    pdf.setPageLayout(QPageLayout(QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Portrait, QMarginsF()))
+    pdf.setPageLayout(
+        QPageLayout(
+            QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Portrait, QMarginsF()
+        )
+    )
     pdf.setTitle(f"allscope report — {session.display_name}")
     pdf.setCreator("allscope")
     page = _Page(pdf)
@@ -129,9 +152,16 @@ def _target(path: Path, overwrite: bool) -> Path:
     """Check the destination before the work, and pick a free name unless overwriting."""
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
-        raise WriteFailedError(2, f"Could not write {path}: the folder {folder} does not exist; choose another location.")
+        raise WriteFailedError(
+            2,
+            f"Could not write {path}: the folder {folder} does not exist; choose another location.",
+        )
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise WriteFailedError(13, f"Could not write {path}: the folder {folder} is not writable; choose another location.")
+        raise WriteFailedError(
+            13,
+            f"Could not write {path}: the folder {folder} is not writable; choose another "
+            "location.",
+        )
     if overwrite:
         return path
     return free_name(path)
@@ -151,23 +181,43 @@ def _front(page: _Page, session, summary) -> list[lay.Block]:
     return blocks
 
 
-def _field_blocks(page: _Page, fields, checks: tuple[list[ImageCheck], dict], progress: Progress | None,
-                  prefetch: Prefetch) -> list[lay.Block]:
+def _field_blocks(
+    page: _Page,
+    fields,
+    checks: tuple[list[ImageCheck], dict],
+    progress: Progress | None,
+    prefetch: Prefetch,
+) -> list[lay.Block]:
     blocks = page.heading(f"Flagged and captured fields ({len(fields)})")
     if not fields:
         return blocks + [page.text("No field was flagged or captured in this session.", page.body)]
     image_w = 80 * MM
     gap = 5 * MM
     for number, field in enumerate(fields, 1):
-        text = lay.TextBox(content.field_text(field, number, len(fields)), page.body, page.content - image_w - gap,
-                           page.device)
+        text = lay.TextBox(
+            content.field_text(field, number, len(fields)),
+            page.body,
+            page.content - image_w - gap,
+            page.device,
+        )
         has_cam = field.heat_map_path is not None
         image_h = min(image_w * field.height / max(1, field.width), (60 if has_cam else 80) * MM)
-        legend = lay.TextBox(content.cam_legend(field), page.small, image_w, page.device) if has_cam else None
+        legend = (
+            lay.TextBox(content.cam_legend(field), page.small, image_w, page.device)
+            if has_cam
+            else None
+        )
         column_h = image_h if legend is None else 2 * image_h + 1.5 * MM + legend.height
         height = max(text.height, column_h) + 6 * MM
-        draw = _field_drawer(page, number - 1, (text, legend), (image_w, image_h, gap, column_h), checks, progress,
-                             prefetch)
+        draw = _field_drawer(
+            page,
+            number - 1,
+            (text, legend),
+            (image_w, image_h, gap, column_h),
+            checks,
+            progress,
+            prefetch,
+        )
         blocks.append(lay.DrawBlock(height, draw))
     return blocks
 
@@ -192,7 +242,13 @@ def _field_drawer(page, index, boxes, geometry, checks, progress, prefetch: Pref
                 painter.drawImage(QRectF(x, cam_y, w, image_h), shown.cam)
             legend.draw(painter, x, cam_y + image_h + 0.5 * MM)
         if shown.problem:
-            note = lay.TextBox(f"Warning: {shown.problem}.", page.small_bold, image_w, page.device, QColor(180, 0, 0))
+            note = lay.TextBox(
+                f"Warning: {shown.problem}.",
+                page.small_bold,
+                image_w,
+                page.device,
+                QColor(180, 0, 0),
+            )
             note.draw(painter, x, y + column_h + 0.5 * MM)
         text.draw(painter, x + image_w + gap, y)
         rule_y = y + max(text.height, column_h) + 3.5 * MM
@@ -206,8 +262,14 @@ def _field_drawer(page, index, boxes, geometry, checks, progress, prefetch: Pref
 
 def _model_blocks(page: _Page, session, package: ModelPackage | None) -> list[lay.Block]:
     blocks = [lay.PageBreak()] + page.heading("Model")
-    blocks.append(page.text("Figures come from the model's own evaluation; each names the data split it was "
-                            "measured on. They describe the model, not this session.", page.small, 2 * MM))
+    blocks.append(
+        page.text(
+            "Figures come from the model's own evaluation; each names the data split it was "
+            "measured on. They describe the model, not this session.",
+            page.small,
+            2 * MM,
+        )
+    )
     return blocks + page.rows(content.model_rows(session, package))
 
 
@@ -224,12 +286,20 @@ def _add_heat_maps(manifest: dict, fields, heat_checks: dict[int, str | None]) -
 
 def _appendix_blocks(page: _Page, fields, checks, finish_manifest, target: Path) -> list[lay.Block]:
     blocks = page.heading("Appendix: image integrity (SHA-256)")
-    blocks.append(page.text(
-        "SHA-256 of each field's stored lossless image and mask (and evidence map, where there is one) as read "
-        "when this report was made. The manifest "
-        f"listing them is saved beside this report as “{sidecar_path(target).name}”; its own SHA-256 is below.",
-        page.small, 2 * MM))
-    row_h = lay.RowBlock("x", "0" * 64, page.small, page.small_bold, page.content, page.device, 40 * MM, 0.6 * MM).height
+    blocks.append(
+        page.text(
+            "SHA-256 of each field's stored lossless image and mask (and evidence map, where "
+            "there is one) as read "
+            "when this report was made. The manifest "
+            f"listing them is saved beside this report as “{sidecar_path(target).name}”; its own "
+            "SHA-256 is below.",
+            page.small,
+            2 * MM,
+        )
+    )
+    row_h = lay.RowBlock(
+        "x", "0" * 64, page.small, page.small_bold, page.content, page.device, 40 * MM, 0.6 * MM
+    ).height
 
     checks, heat_checks = checks
 
@@ -241,8 +311,16 @@ def _appendix_blocks(page: _Page, fields, checks, finish_manifest, target: Path)
                 digest = heat_checks.get(check.field.id)
             status = "" if check.problem is None else "  ✗ CHANGED OR MISSING"
             label = f"Field no. {check.field.id} {which}"
-            lay.RowBlock(label, f"{digest or 'unreadable'}{status}", page.digits, page.small_bold, page.content,
-                         page.device, 40 * MM, 0.6 * MM).draw(painter, x, y)
+            lay.RowBlock(
+                label,
+                f"{digest or 'unreadable'}{status}",
+                page.digits,
+                page.small_bold,
+                page.content,
+                page.device,
+                40 * MM,
+                0.6 * MM,
+            ).draw(painter, x, y)
         return lay.DrawBlock(row_h, draw)
 
     for index, field in enumerate(fields):
@@ -252,8 +330,16 @@ def _appendix_blocks(page: _Page, fields, checks, finish_manifest, target: Path)
 
     def manifest_line(painter, x, y):
         digest = manifest_sha256(finish_manifest())
-        lay.RowBlock("Manifest SHA-256", digest, page.digits, page.small_bold, page.content, page.device,
-                     40 * MM, 0.6 * MM).draw(painter, x, y)
+        lay.RowBlock(
+            "Manifest SHA-256",
+            digest,
+            page.digits,
+            page.small_bold,
+            page.content,
+            page.device,
+            40 * MM,
+            0.6 * MM,
+        ).draw(painter, x, y)
 
     return blocks + [lay.SpacerBlock(2 * MM), lay.DrawBlock(row_h, manifest_line)]
 
@@ -276,12 +362,17 @@ def _draw(pdf: QPdfWriter, page: _Page, pages: list[list[lay.Placed]], session) 
 def _header_footer(painter: QPainter, page: _Page, session, number: int, total: int) -> None:
     info = session.info
     header = f"{info.lab_name or 'allscope'} · B-ALL screening report · {session.display_name}"
-    lay.TextBox(header, page.small, page.content, page.device, QColor(90, 90, 90)).draw(painter, page.left, 10 * MM)
+    lay.TextBox(header, page.small, page.content, page.device, QColor(90, 90, 90)).draw(
+        painter, page.left, 10 * MM
+    )
     painter.setPen(QColor(180, 180, 180))
     painter.drawLine(QLineF(page.left, 15 * MM, page.right, 15 * MM))
     painter.drawLine(QLineF(page.left, page.bottom + 3 * MM, page.right, page.bottom + 3 * MM))
     footer_w = page.content - 30 * MM
-    lay.TextBox(content.DISCLAIMER, page.small_bold, footer_w, page.device, QColor(120, 20, 20)).draw(
-        painter, page.left, page.bottom + 5 * MM)
-    number_box = lay.TextBox(f"Page {number} of {total}", page.small, 30 * MM, page.device, QColor(60, 60, 60))
+    lay.TextBox(
+        content.DISCLAIMER, page.small_bold, footer_w, page.device, QColor(120, 20, 20)
+    ).draw(painter, page.left, page.bottom + 5 * MM)
+    number_box = lay.TextBox(
+        f"Page {number} of {total}", page.small, 30 * MM, page.device, QColor(60, 60, 60)
+    )
     number_box.draw(painter, page.right - 22 * MM, page.bottom + 5 * MM)

@@ -24,7 +24,9 @@ def ensure_gui_app() -> QGuiApplication:
                 "create a QGuiApplication (or QApplication) instead."
             )
         return existing
-    if not os.environ.get("QT_QPA_PLATFORM") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+    if not os.environ.get("QT_QPA_PLATFORM") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     # A QApplication (a QGuiApplication that also allows widgets), so that code running later
     # in the same process, such as the GUI or its tests, can still create widgets.

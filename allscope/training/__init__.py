@@ -1,1 +1,2 @@
-"""Training, evaluation and export of the field classifier (optional extra: pip install 'allscope[train]')."""
+"""Training, evaluation and export of the field classifier (optional extra: pip install
+'allscope[train]')."""

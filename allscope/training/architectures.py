@@ -33,7 +33,9 @@ def save_converted_weights(out_dir: str | Path, weights_dir: str | Path | None =
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    save_converted(Path(weights_dir or DEFAULT_WEIGHTS_DIR) / TFLITE_WEIGHTS, out_dir / MOBILENET_CONVERTED)
+    save_converted(
+        Path(weights_dir or DEFAULT_WEIGHTS_DIR) / TFLITE_WEIGHTS, out_dir / MOBILENET_CONVERTED
+    )
     state = {k: v.half() if v.is_floating_point() else v for k, v in wheel_state_dict().items()}
     torch.save(state, out_dir / EFFICIENTNET_CONVERTED)
 
@@ -44,10 +46,13 @@ def build_model(arch: str, num_classes: int, pretrained: bool = True, width: flo
     if arch == "mobilenetv2":
         model = MobileNetV2(num_classes, width=width)
         if pretrained:
-            path = _first_file(Path(weights_dir or DEFAULT_WEIGHTS_DIR), MOBILENET_CONVERTED, TFLITE_WEIGHTS)
+            path = _first_file(
+                Path(weights_dir or DEFAULT_WEIGHTS_DIR), MOBILENET_CONVERTED, TFLITE_WEIGHTS
+            )
             if not path.is_file():
                 raise FileNotFoundError(
-                    f"{path}: MobileNetV2 ImageNet weights not found; pass --weights DIR or --no-pretrained."
+                    f"{path}: MobileNetV2 ImageNet weights not found; pass --weights DIR or "
+                    "--no-pretrained."
                 )
             if width != 1.0:
                 raise ValueError("ImageNet MobileNetV2 weights exist for width 1.0 only.")

@@ -49,7 +49,10 @@ def cover_scale_bar(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     if rng.random() < 0.5:
         out[y0:, x0:] = np.median(image.reshape(-1, 3), axis=0).astype(np.uint8)
     else:
-        sx, sy = int(rng.integers(0, w - 2 * bw + 1)), int(rng.integers(0, h - bh + 1))  # left of the corner
+        sx, sy = (
+            int(rng.integers(0, w - 2 * bw + 1)),
+            int(rng.integers(0, h - bh + 1)),
+        )  # left of the corner
         out[y0:, x0:] = image[sy : sy + bh, sx : sx + bw]
     return out
 
@@ -107,14 +110,18 @@ def augment(image: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig = Au
         sigma = float(rng.uniform(0.4, 1.6))
         image = cv2.GaussianBlur(image, (0, 0), sigma)
     if rng.random() < cfg.jpeg_p:
-        ok, blob = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(35, 90))])
+        ok, blob = cv2.imencode(
+            ".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(35, 90))]
+        )
         image = cv2.imdecode(blob, cv2.IMREAD_COLOR)
     if mask is not None:
         image = cv2.bitwise_and(image, image, mask=(mask > 127).astype(np.uint8))
     return np.ascontiguousarray(image)
 
 
-def _geometry(image: np.ndarray, rng: np.random.Generator, scale: tuple[float, float]) -> np.ndarray:
+def _geometry(
+    image: np.ndarray, rng: np.random.Generator, scale: tuple[float, float]
+) -> np.ndarray:
     """Random 90° rotation, flip, and zoom about a random centre (reflected borders)."""
     image = np.rot90(image, int(rng.integers(0, 4)))
     if rng.random() < 0.5:
@@ -124,7 +131,9 @@ def _geometry(image: np.ndarray, rng: np.random.Generator, scale: tuple[float, f
     s = float(rng.uniform(*scale))
     cx, cy = w / 2 + rng.uniform(-0.1, 0.1) * w, h / 2 + rng.uniform(-0.1, 0.1) * h
     matrix = cv2.getRotationMatrix2D((cx, cy), float(rng.uniform(-10, 10)), s)
-    return cv2.warpAffine(image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+    return cv2.warpAffine(
+        image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101
+    )
 
 
 def _colour(image: np.ndarray, rng: np.random.Generator, strength: float) -> np.ndarray:
@@ -141,9 +150,14 @@ def _colour(image: np.ndarray, rng: np.random.Generator, strength: float) -> np.
     out = cv2.LUT(image, _lut(camera))
     ab_gain = rng.uniform(1 - 0.3 * strength, 1 + 0.3 * strength)
     a_shift, b_shift = rng.normal(0, 6 * strength, 2)
-    stain = [levels * rng.uniform(1 - 0.15 * strength, 1 + 0.1 * strength) + rng.normal(0, 8 * strength),
-             128 + (levels - 128) * ab_gain + a_shift, 128 + (levels - 128) * ab_gain + b_shift]
-    out = cv2.cvtColor(cv2.LUT(cv2.cvtColor(out, cv2.COLOR_BGR2LAB), _lut(stain)), cv2.COLOR_LAB2BGR)
+    stain = [
+        levels * rng.uniform(1 - 0.15 * strength, 1 + 0.1 * strength) + rng.normal(0, 8 * strength),
+        128 + (levels - 128) * ab_gain + a_shift,
+        128 + (levels - 128) * ab_gain + b_shift,
+    ]
+    out = cv2.cvtColor(
+        cv2.LUT(cv2.cvtColor(out, cv2.COLOR_BGR2LAB), _lut(stain)), cv2.COLOR_LAB2BGR
+    )
     hue = (np.arange(256) + int(rng.integers(-8, 9) * strength)) % 180
     hsv = cv2.cvtColor(out, cv2.COLOR_BGR2HSV)
     hsv[..., 0] = cv2.LUT(hsv[..., 0], hue.astype(np.uint8))

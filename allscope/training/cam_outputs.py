@@ -6,7 +6,8 @@ folded head (W', b') is read from the IR itself: everything after the pooling is
 a new input and evaluated on the zero vector and the unit vectors; a random probe checks that
 the head is indeed affine. In an INT8 IR the activation quantizers of the head are bypassed
 for this, so the CAM is that of the float head (its mean matches the INT8 logits up to the
-rounding of the pooled features). Needs only OpenVINO (no torch), so it works on any exported package.
+rounding of the pooled features). Needs only OpenVINO (no torch), so it works on any exported
+package.
 """
 
 from __future__ import annotations
@@ -27,14 +28,22 @@ def global_pool(model: ov.Model) -> ov.Node:
     """The ReduceMean over H and W of the last 4-D feature map (the head's pooling)."""
     pools = []
     for node in model.get_ordered_ops():
-        if node.get_type_name() != "ReduceMean" or node.input_value(0).get_partial_shape().rank.get_length() != 4:
+        if (
+            node.get_type_name() != "ReduceMean"
+            or node.input_value(0).get_partial_shape().rank.get_length() != 4
+        ):
             continue
         axes = node.input_value(1).get_node()
-        if axes.get_type_name() == "Constant" and sorted(int(a) % 4 for a in axes.get_data().ravel()) == [2, 3]:
+        if axes.get_type_name() == "Constant" and sorted(
+            int(a) % 4 for a in axes.get_data().ravel()
+        ) == [2, 3]:
             pools.append(node)
     if not pools:
-        raise ValueError("no global average pooling (ReduceMean over axes 2 and 3 of a 4-D tensor) in the model; "
-                         "CAM needs a pooling → batch norm → dense head")
+        raise ValueError(
+            "no global average pooling (ReduceMean over axes 2 and 3 of a 4-D tensor) in the "
+            "model; "
+            "CAM needs a pooling → batch norm → dense head"
+        )
     return pools[-1]
 
 
@@ -67,7 +76,10 @@ def folded_head(model: ov.Model, check_seed: int = 0) -> CamHead:
     bias = logits[0]
     weights = (logits[1 : channels + 1] - bias).T
     if not np.allclose(weights @ random + bias, logits[-1], rtol=1e-3, atol=1e-3):
-        raise ValueError("the head after the pooling is not affine (not pooling → batch norm → dense); no exact CAM")
+        raise ValueError(
+            "the head after the pooling is not affine (not pooling → batch norm → dense); no "
+            "exact CAM"
+        )
     return CamHead(weights.astype(np.float32), bias.astype(np.float32))
 
 
@@ -75,7 +87,10 @@ def _bypass_activation_quantizers(head: ov.Model) -> None:
     """Let activations pass the head's FakeQuantize nodes unrounded (an INT8 IR's head is then
     the float head it was quantized from; weight quantization stays, it is constant)."""
     for node in head.get_ordered_ops():
-        if node.get_type_name() == "FakeQuantize" and node.input_value(0).get_node().get_type_name() != "Constant":
+        if (
+            node.get_type_name() == "FakeQuantize"
+            and node.input_value(0).get_node().get_type_name() != "Constant"
+        ):
             for target in list(node.output(0).get_target_inputs()):
                 target.replace_source_output(node.input_value(0))
 
@@ -87,7 +102,9 @@ def augment_package(source: str | Path, destination: str | Path) -> Path:
     """
     source, destination = Path(source), Path(destination)
     if destination.resolve() == source.resolve():
-        raise ValueError(f"{destination}: write the augmented package to a new folder, not over its source")
+        raise ValueError(
+            f"{destination}: write the augmented package to a new folder, not over its source"
+        )
     package = load_package(source)
     meta = json.loads((source / "model.json").read_text(encoding="utf-8"))
     model = ov.Core().read_model(str(package.xml))
@@ -96,11 +113,19 @@ def augment_package(source: str | Path, destination: str | Path) -> Path:
     destination.mkdir(parents=True, exist_ok=True)
     head_path = head.save(destination / CAM_HEAD_FILE)
     meta = {k: v for k, v in meta.items() if k not in ("files", "format")}
-    meta["cam"] = {"file": CAM_HEAD_FILE, "sha256": file_sha256(head_path), "feature_map": FEATURE_MAP,
-                   "features": FEATURES, "head": "global average pooling → batch norm → dense, folded"}
+    meta["cam"] = {
+        "file": CAM_HEAD_FILE,
+        "sha256": file_sha256(head_path),
+        "feature_map": FEATURE_MAP,
+        "features": FEATURES,
+        "head": "global average pooling → batch norm → dense, folded",
+    }
     write_package(destination, augmented, meta)
     for extra in source.iterdir():
-        if extra.is_file() and extra.name not in ("model.xml", "model.bin", "model.json", CAM_HEAD_FILE) \
-                and not (destination / extra.name).exists():
+        if (
+            extra.is_file()
+            and extra.name not in ("model.xml", "model.bin", "model.json", CAM_HEAD_FILE)
+            and not (destination / extra.name).exists()
+        ):
             shutil.copy2(extra, destination / extra.name)
     return destination

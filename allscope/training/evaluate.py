@@ -27,8 +27,10 @@ from allscope.training.metrics import (
 
 Scorer = Callable[[np.ndarray], np.ndarray]  # (N, H, W, 3) uint8 BGR → (N, classes) logits
 SENSITIVITY_TARGET = 0.995
-THRESHOLD_RULE = ("largest P(ALL) threshold, capped at 0.5, that keeps ALL sensitivity ≥ 99.5% on the "
-                  "validation blocks (temperature-scaled probabilities)")
+THRESHOLD_RULE = (
+    "largest P(ALL) threshold, capped at 0.5, that keeps ALL sensitivity ≥ 99.5% on the "
+    "validation blocks (temperature-scaled probabilities)"
+)
 
 
 def prepare(frame_bgr: np.ndarray, masked: bool, size: int = 224) -> np.ndarray:
@@ -39,13 +41,17 @@ def prepare(frame_bgr: np.ndarray, masked: bool, size: int = 224) -> np.ndarray:
         frame_bgr = lab_kmeans_mask(frame_bgr).masked
     h, w = frame_bgr.shape[:2]
     side = min(h, w)
-    square = frame_bgr[(h - side) // 2 : (h - side) // 2 + side, (w - side) // 2 : (w - side) // 2 + side]
+    square = frame_bgr[
+        (h - side) // 2 : (h - side) // 2 + side, (w - side) // 2 : (w - side) // 2 + side
+    ]
     if square.shape[:2] == (size, size):
         return np.ascontiguousarray(square)
     return cv2.resize(square, (size, size), interpolation=cv2.INTER_AREA)
 
 
-def torch_scorer(checkpoint: str | Path, device: str = "cpu", batch: int = 64) -> tuple[Scorer, dict]:
+def torch_scorer(
+    checkpoint: str | Path, device: str = "cpu", batch: int = 64
+) -> tuple[Scorer, dict]:
     """A scorer for a training checkpoint, and the checkpoint's config."""
     import torch
 
@@ -63,14 +69,20 @@ def torch_scorer(checkpoint: str | Path, device: str = "cpu", batch: int = 64) -
     return score, ckpt["config"]
 
 
-def package_scorer(path: str | Path, inference_precision: str | None = None) -> tuple[Scorer, object]:
+def package_scorer(
+    path: str | Path, inference_precision: str | None = None
+) -> tuple[Scorer, object]:
     """A scorer for an exported model package (through the core's OpenVINO classifier)."""
     from allscope.core.classifier import Classifier
 
     classifier = Classifier(path, mode="throughput", inference_precision=inference_precision)
 
     def score(images: np.ndarray) -> np.ndarray:
-        return np.stack([classifier.predict_detailed(im).scores for im in images]) if len(images) else np.zeros((0, 4))
+        return (
+            np.stack([classifier.predict_detailed(im).scores for im in images])
+            if len(images)
+            else np.zeros((0, 4))
+        )
 
     return score, classifier.package
 
@@ -96,36 +108,79 @@ def evaluate(score: Scorer, store: FieldStore, split_path: str | Path, masked: b
     p_val = 1 - softmax(logits["val"], temperature)[:, benign]
     chosen = sensitivity_threshold(p_val, labels["val"] != benign, SENSITIVITY_TARGET)
     threshold = chosen if threshold is None else threshold
-    report = {"temperature": temperature, "temperature_fitted_on_val": fitted_t, "threshold": threshold,
-              "threshold_chosen_on_val": chosen, "threshold_rule": THRESHOLD_RULE, "masked_input": masked}
+    report = {
+        "temperature": temperature,
+        "temperature_fitted_on_val": fitted_t,
+        "threshold": threshold,
+        "threshold_chosen_on_val": chosen,
+        "threshold_rule": THRESHOLD_RULE,
+        "masked_input": masked,
+    }
     for part in ("val", "test"):
-        report[part] = classification_report(logits[part], labels[part], list(CLASSES), benign, temperature, threshold)
-    report["robustness"] = robustness(score, raw["test"], labels["test"], masked, temperature, threshold,
-                                      report["test"]["accuracy"], "test", size)
+        report[part] = classification_report(
+            logits[part], labels[part], list(CLASSES), benign, temperature, threshold
+        )
+    report["robustness"] = robustness(
+        score,
+        raw["test"],
+        labels["test"],
+        masked,
+        temperature,
+        threshold,
+        report["test"]["accuracy"],
+        "test",
+        size,
+    )
     if bccd_dir is not None:
-        report["robustness"]["bccd"] = bccd_flag_rate(score, bccd_dir, masked, temperature, threshold, size)
+        report["robustness"]["bccd"] = bccd_flag_rate(
+            score, bccd_dir, masked, temperature, threshold, size
+        )
     return report
 
 
-def robustness(score: Scorer, fields: np.ndarray, labels: np.ndarray, masked: bool, temperature: float,
-               threshold: float, plain: float, part: str, size: int = 224) -> dict:
+def robustness(
+    score: Scorer,
+    fields: np.ndarray,
+    labels: np.ndarray,
+    masked: bool,
+    temperature: float,
+    threshold: float,
+    plain: float,
+    part: str,
+    size: int = 224,
+) -> dict:
     """Accuracy with the scale-bar corner blanked and under three camera/stain shifts."""
     benign = CLASSES.index(BENIGN_CLASS)
     out = {}
-    variants = {"corner_blanked": blank_corner, **{f"camera_shift_{v}": (lambda f, v=v: camera_shift(f, v)) for v in range(3)}}
+    variants = {
+        "corner_blanked": blank_corner,
+        **{f"camera_shift_{v}": (lambda f, v=v: camera_shift(f, v)) for v in range(3)},
+    }
     for name, perturb in variants.items():
         logits = score(np.stack([prepare(perturb(f), masked, size) for f in fields]))
         accuracy = float((logits.argmax(1) == labels).mean())
-        binary = binary_report(1 - softmax(logits, temperature)[:, benign], labels != benign, threshold)
+        binary = binary_report(
+            1 - softmax(logits, temperature)[:, benign], labels != benign, threshold
+        )
         out[name] = {"split": part, "accuracy": accuracy, "delta_pt": 100 * (accuracy - plain),
                      "sensitivity": binary["sensitivity"], "specificity": binary["specificity"]}
     shifts = [out[f"camera_shift_{v}"]["accuracy"] for v in range(3)]
-    out["camera_shift_mean"] = {"split": part, "accuracy": float(np.mean(shifts)), "delta_pt": 100 * (np.mean(shifts) - plain)}
+    out["camera_shift_mean"] = {
+        "split": part,
+        "accuracy": float(np.mean(shifts)),
+        "delta_pt": 100 * (np.mean(shifts) - plain),
+    }
     return out
 
 
-def bccd_flag_rate(score: Scorer, directory: str | Path, masked: bool, temperature: float, threshold: float,
-                   size: int = 224) -> dict:
+def bccd_flag_rate(
+    score: Scorer,
+    directory: str | Path,
+    masked: bool,
+    temperature: float,
+    threshold: float,
+    size: int = 224,
+) -> dict:
     """Share of BCCD fields (normal blood, another lab and camera) flagged as ALL."""
     frames = bccd_frames(directory)
     logits = score(np.stack([prepare(f, masked, size) for f in frames]))
@@ -133,12 +188,19 @@ def bccd_flag_rate(score: Scorer, directory: str | Path, masked: bool, temperatu
     flagged = int((p_all >= threshold).sum())
     from allscope.training.metrics import wilson
 
-    return {"split": "BCCD JPEGImages (all fields, external)", "n": len(frames), "flagged": flagged,
-            "flagged_rate": flagged / len(frames), "flagged_rate_ci95": wilson(flagged, len(frames)),
-            "predicted_benign_rate": float((logits.argmax(1) == CLASSES.index(BENIGN_CLASS)).mean())}
+    return {
+        "split": "BCCD JPEGImages (all fields, external)",
+        "n": len(frames),
+        "flagged": flagged,
+        "flagged_rate": flagged / len(frames),
+        "flagged_rate_ci95": wilson(flagged, len(frames)),
+        "predicted_benign_rate": float((logits.argmax(1) == CLASSES.index(BENIGN_CLASS)).mean()),
+    }
 
 
-def latency_ms(package_dir: str | Path, repeats: int = 300, inference_precision: str | None = None) -> float:
+def latency_ms(
+    package_dir: str | Path, repeats: int = 300, inference_precision: str | None = None
+) -> float:
     """Median milliseconds of one synchronous batch-1 inference of a package (a 224×224 field)."""
     from allscope.core.classifier import Classifier
 

@@ -31,20 +31,31 @@ def to_openvino(checkpoint: str | Path):
 
     model, ckpt = load_checkpoint(checkpoint)
     size = ckpt["config"].get("image_size", 224)
-    ov_model = ov.convert_model(model, example_input=torch.zeros(1, 3, size, size), input=[(1, 3, size, size)])
+    ov_model = ov.convert_model(
+        model, example_input=torch.zeros(1, 3, size, size), input=[(1, 3, size, size)]
+    )
     ov_model.outputs[0].get_tensor().set_names({"logits"})
     return ov_model, ckpt
 
 
-def calibration_inputs(data: str | Path, split_path: str | Path, count: int, masked: bool, seed: int = 0,
-                       size: int = 224) -> list[np.ndarray]:
-    """``count`` training fields (evenly per class, seeded), prepared and normalised as the IR expects."""
+def calibration_inputs(
+    data: str | Path,
+    split_path: str | Path,
+    count: int,
+    masked: bool,
+    seed: int = 0,
+    size: int = 224,
+) -> list[np.ndarray]:
+    """``count`` training fields (evenly per class, seeded), prepared and normalised as the IR
+    expects."""
     from allscope.training.evaluate import prepare
     from allscope.training.train import to_tensor
 
     train = read_split(split_path)["train"]
     rng = np.random.default_rng(seed)
-    chosen = [train[i] for i in sorted(rng.choice(len(train), min(count, len(train)), replace=False))]
+    chosen = [
+        train[i] for i in sorted(rng.choice(len(train), min(count, len(train)), replace=False))
+    ]
     store = FieldStore(data, size)
     return [to_tensor(prepare(store.read(s.name), masked, size)[None]).numpy() for s in chosen]
 
@@ -62,18 +73,38 @@ def quantize_int8(ov_model, calibration: list[np.ndarray]):
                          preset=nncf.QuantizationPreset.MIXED, fast_bias_correction=False)
 
 
-def package_meta(config: dict, precision: str, temperature: float = 1.0, threshold: float = 0.5,
-                 summary: dict | None = None, name: str = "allscope-default", version: str = "1.0.0") -> dict:
+def package_meta(
+    config: dict,
+    precision: str,
+    temperature: float = 1.0,
+    threshold: float = 0.5,
+    summary: dict | None = None,
+    name: str = "allscope-default",
+    version: str = "1.0.0",
+) -> dict:
     from allscope.training.architectures import INPUT_MEAN, INPUT_STD
 
     size = config.get("image_size", 224)
     return {
-        "name": name, "version": version, "architecture": ARCH_NAMES.get(config["arch"], config["arch"]),
-        "classes": list(CLASSES), "benign_class": BENIGN_CLASS,
-        "input": InputSpec(width=size, height=size, color_order="RGB", layout="NCHW", mean=INPUT_MEAN,
-                           std=INPUT_STD, masked=bool(config.get("masked", False))),
-        "output": "logits", "temperature": float(temperature), "precision": precision,
-        "threshold": float(threshold), "summary": summary or {},
+        "name": name,
+        "version": version,
+        "architecture": ARCH_NAMES.get(config["arch"], config["arch"]),
+        "classes": list(CLASSES),
+        "benign_class": BENIGN_CLASS,
+        "input": InputSpec(
+            width=size,
+            height=size,
+            color_order="RGB",
+            layout="NCHW",
+            mean=INPUT_MEAN,
+            std=INPUT_STD,
+            masked=bool(config.get("masked", False)),
+        ),
+        "output": "logits",
+        "temperature": float(temperature),
+        "precision": precision,
+        "threshold": float(threshold),
+        "summary": summary or {},
     }
 
 
@@ -83,25 +114,44 @@ def export_package(checkpoint: str | Path, out: str | Path, precision: str = "FP
     ov_model, ckpt = to_openvino(checkpoint)
     if precision == "INT8":
         if not calibration:
-            raise ValueError("INT8 export needs calibration fields (--data with a split, --calib N).")
+            raise ValueError(
+                "INT8 export needs calibration fields (--data with a split, --calib N)."
+            )
         ov_model = quantize_int8(ov_model, calibration)
     return write_package(out, ov_model, package_meta(ckpt["config"], precision, **meta))
 
 
-def export_and_choose(checkpoint: str | Path, out: str | Path, data: str | Path, split_path: str | Path,
-                      bccd: str | Path | None = None, calib: int = 300, work: str | Path | None = None) -> dict:
-    """Export FP32 and INT8, evaluate both, ship INT8 or FP16 into ``out``; returns the comparison."""
+def export_and_choose(
+    checkpoint: str | Path,
+    out: str | Path,
+    data: str | Path,
+    split_path: str | Path,
+    bccd: str | Path | None = None,
+    calib: int = 300,
+    work: str | Path | None = None,
+) -> dict:
+    """Export FP32 and INT8, evaluate both, ship INT8 or FP16 into ``out``; returns the
+    comparison."""
     import torch
 
     from allscope.training.evaluate import evaluate, latency_ms, package_scorer
 
     work = Path(work or Path(out).parent / (Path(out).name + "-candidates"))
     ckpt = torch.load(checkpoint, map_location="cpu", weights_only=False)
-    masked, size = bool(ckpt["config"].get("masked", False)), int(ckpt["config"].get("image_size", 224))
+    masked, size = (
+        bool(ckpt["config"].get("masked", False)),
+        int(ckpt["config"].get("image_size", 224)),
+    )
     store = FieldStore(data, size)
-    candidates = {"FP32": export_package(checkpoint, work / "fp32", "FP32"),
-                  "INT8": export_package(checkpoint, work / "int8", "INT8",
-                                         calibration_inputs(data, split_path, calib, masked, size=size))}
+    candidates = {
+        "FP32": export_package(checkpoint, work / "fp32", "FP32"),
+        "INT8": export_package(
+            checkpoint,
+            work / "int8",
+            "INT8",
+            calibration_inputs(data, split_path, calib, masked, size=size),
+        ),
+    }
     reports, latency = {}, {}
     for precision, package in candidates.items():
         score, _ = package_scorer(package.path)
@@ -122,7 +172,9 @@ def export_and_choose(checkpoint: str | Path, out: str | Path, data: str | Path,
             "package": str(package.path), "calibration_fields": calib}
 
 
-def _repackage(source: Path, out: str | Path, config: dict, precision: str, meta: dict) -> ModelPackage:
+def _repackage(
+    source: Path, out: str | Path, config: dict, precision: str, meta: dict
+) -> ModelPackage:
     """Save an exported IR again as ``out`` with the final model.json (temperature, threshold)."""
     import openvino as ov
 

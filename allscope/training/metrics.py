@@ -36,7 +36,9 @@ def nll(logits: np.ndarray, labels: np.ndarray, temperature: float = 1.0) -> flo
 
 def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
     """The temperature minimising validation negative log-likelihood (Guo et al. 2017)."""
-    result = minimize_scalar(lambda log_t: nll(logits, labels, math.exp(log_t)), bounds=(-3, 3), method="bounded")
+    result = minimize_scalar(
+        lambda log_t: nll(logits, labels, math.exp(log_t)), bounds=(-3, 3), method="bounded"
+    )
     return float(math.exp(result.x))
 
 
@@ -46,15 +48,18 @@ def ece(probabilities: np.ndarray, labels: np.ndarray, bins: int = 15) -> float:
     correct = probabilities.argmax(axis=1) == labels
     edges = np.linspace(0, 1, bins + 1)
     total = 0.0
-    for lo, hi in zip(edges[:-1], edges[1:]):
+    for lo, hi in zip(edges[:-1], edges[1:], strict=False):
         inside = (confidence > lo) & (confidence <= hi)
         if inside.any():
             total += inside.mean() * abs(confidence[inside].mean() - correct[inside].mean())
     return float(total)
 
 
-def sensitivity_threshold(p_all: np.ndarray, is_all: np.ndarray, target: float = 0.995, cap: float = 0.5) -> float:
-    """The largest threshold (at most ``cap``) whose ALL sensitivity on these fields is ≥ ``target``."""
+def sensitivity_threshold(
+    p_all: np.ndarray, is_all: np.ndarray, target: float = 0.995, cap: float = 0.5
+) -> float:
+    """The largest threshold (at most ``cap``) whose ALL sensitivity on these fields is ≥
+    ``target``."""
     scores = np.sort(p_all[is_all])
     allowed_misses = int(math.floor((1 - target) * len(scores) + 1e-9))
     return float(min(cap, scores[allowed_misses])) if len(scores) else cap
@@ -82,16 +87,24 @@ def classification_report(logits: np.ndarray, labels: np.ndarray, classes: list[
     confusion = np.zeros((k, k), int)
     np.add.at(confusion, (labels, predicted), 1)
     per_class = {
-        cls: {"precision": _ratio(confusion[i, i], confusion[:, i].sum()),
-              "recall": _ratio(confusion[i, i], confusion[i].sum()), "support": int(confusion[i].sum())}
+        cls: {
+            "precision": _ratio(confusion[i, i], confusion[:, i].sum()),
+            "recall": _ratio(confusion[i, i], confusion[i].sum()),
+            "support": int(confusion[i].sum()),
+        }
         for i, cls in enumerate(classes)
     }
     correct = int((predicted == labels).sum())
     return {
-        "n": int(len(labels)), "accuracy": correct / max(1, len(labels)), "accuracy_ci95": wilson(correct, len(labels)),
-        "per_class": per_class, "confusion": confusion.tolist(), "confusion_axes": "rows true, columns predicted",
+        "n": int(len(labels)),
+        "accuracy": correct / max(1, len(labels)),
+        "accuracy_ci95": wilson(correct, len(labels)),
+        "per_class": per_class,
+        "confusion": confusion.tolist(),
+        "confusion_axes": "rows true, columns predicted",
         "all_vs_benign": binary_report(1 - probabilities[:, benign], labels != benign, threshold),
-        "ece": ece(probabilities, labels), "ece_uncalibrated": ece(softmax(logits), labels),
+        "ece": ece(probabilities, labels),
+        "ece_uncalibrated": ece(softmax(logits), labels),
         "nll": nll(logits, labels, temperature),
     }
 

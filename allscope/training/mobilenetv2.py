@@ -18,7 +18,15 @@ from torch import nn
 
 TFLITE_WEIGHTS = "tf2_mobilenet_v2_1.0_224_ptq.tflite"
 # expansion t, output channels c, repeats n, first stride s (Sandler et al. 2018, table 2)
-SETTINGS = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1))
+SETTINGS = (
+    (1, 16, 1, 1),
+    (6, 24, 2, 2),
+    (6, 32, 3, 2),
+    (6, 64, 4, 2),
+    (6, 96, 3, 1),
+    (6, 160, 3, 2),
+    (6, 320, 1, 1),
+)
 
 
 def make_divisible(value: float, divisor: int = 8) -> int:
@@ -38,10 +46,20 @@ class SamePad(nn.Module):
         return nn.functional.pad(x, self.pad)
 
 
-def conv_bn(cin: int, cout: int, kernel: int = 1, stride: int = 1, groups: int = 1, act: bool = True,
-            eps: float = 1e-3) -> nn.Sequential:
+def conv_bn(
+    cin: int,
+    cout: int,
+    kernel: int = 1,
+    stride: int = 1,
+    groups: int = 1,
+    act: bool = True,
+    eps: float = 1e-3,
+) -> nn.Sequential:
     layers = [SamePad(kernel, stride)] if kernel > 1 else []
-    layers += [nn.Conv2d(cin, cout, kernel, stride, 0, groups=groups, bias=False), nn.BatchNorm2d(cout, eps=eps)]
+    layers += [
+        nn.Conv2d(cin, cout, kernel, stride, 0, groups=groups, bias=False),
+        nn.BatchNorm2d(cout, eps=eps),
+    ]
     if act:
         layers.append(nn.ReLU6(inplace=True))
     return nn.Sequential(*layers)
@@ -52,7 +70,10 @@ class InvertedResidual(nn.Module):
         super().__init__()
         hidden = cin * expand
         layers = [conv_bn(cin, hidden)] if expand != 1 else []
-        layers += [conv_bn(hidden, hidden, 3, stride, groups=hidden), conv_bn(hidden, cout, act=False)]
+        layers += [
+            conv_bn(hidden, hidden, 3, stride, groups=hidden),
+            conv_bn(hidden, cout, act=False),
+        ]
         self.conv = nn.Sequential(*layers)
         self.residual = stride == 1 and cin == cout
 
@@ -97,7 +118,7 @@ class MobileNetV2(nn.Module):
         """Every (convolution, its BatchNorm) in graph order."""
         convs = [m for m in self.features.modules() if isinstance(m, nn.Conv2d)]
         norms = [m for m in self.features.modules() if isinstance(m, nn.BatchNorm2d)]
-        return list(zip(convs, norms))
+        return list(zip(convs, norms, strict=False))
 
 
 def tflite_conv_params(path: str | Path) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -109,28 +130,41 @@ def tflite_conv_params(path: str | Path) -> list[tuple[np.ndarray, np.ndarray]]:
     import openvino as ov
 
     model = ov.Core().read_model(str(path))
-    convs = [op for op in model.get_ordered_ops() if op.get_type_name() in ("Convolution", "GroupConvolution")]
+    convs = [
+        op
+        for op in model.get_ordered_ops()
+        if op.get_type_name() in ("Convolution", "GroupConvolution")
+    ]
     outputs = []
     for op in convs:
         add = next(iter(op.output(0).get_target_inputs())).get_node()
         if add.get_type_name() != "Add":
-            raise ValueError(f"{path}: convolution {op.get_friendly_name()} is not followed by a bias Add.")
+            raise ValueError(
+                f"{path}: convolution {op.get_friendly_name()} is not followed by a bias Add."
+            )
         outputs += [op.input_value(1), add.input_value(1)]
     values = ov.Core().compile_model(ov.Model(outputs, model.get_parameters()), "CPU")(
         {0: np.zeros(model.inputs[0].get_shape(), np.uint8)}
     )
     params = []
-    for op, i in zip(convs, range(0, len(outputs), 2)):
+    for op, i in zip(convs, range(0, len(outputs), 2), strict=False):
         weight, bias = values[i], values[i + 1].reshape(-1)
-        if op.get_type_name() == "GroupConvolution":  # (groups, out/g, in/g, kh, kw) → (out, in/g, kh, kw)
+        if (
+            op.get_type_name() == "GroupConvolution"
+        ):  # (groups, out/g, in/g, kh, kw) → (out, in/g, kh, kw)
             weight = weight.reshape(-1, *weight.shape[2:])
-        params.append((np.ascontiguousarray(weight, np.float32), np.ascontiguousarray(bias, np.float32)))
+        params.append(
+            (np.ascontiguousarray(weight, np.float32), np.ascontiguousarray(bias, np.float32))
+        )
     return params
 
 
 def save_converted(tflite: str | Path, out: str | Path) -> None:
     """Store the dequantized parameters as a torch file (fp16) for machines without OpenVINO."""
-    params = [(torch.from_numpy(w).half(), torch.from_numpy(b).half()) for w, b in tflite_conv_params(tflite)]
+    params = [
+        (torch.from_numpy(w).half(), torch.from_numpy(b).half())
+        for w, b in tflite_conv_params(tflite)
+    ]
     torch.save(params, out)
 
 
@@ -140,16 +174,22 @@ def load_tflite_imagenet(model: MobileNetV2, path: str | Path) -> nn.Linear:
     ``path`` is the TFLite file or a ``save_converted`` copy of its parameters (``.pt``).
     """
     if Path(path).suffix == ".pt":
-        params = [(w.float().numpy(), b.float().numpy()) for w, b in torch.load(path, weights_only=True)]
+        params = [
+            (w.float().numpy(), b.float().numpy()) for w, b in torch.load(path, weights_only=True)
+        ]
     else:
         params = tflite_conv_params(path)
     pairs = model.convs()
     if len(params) != len(pairs) + 1:
-        raise ValueError(f"{path}: {len(params)} convolutions, expected {len(pairs) + 1} (MobileNetV2 1.0).")
+        raise ValueError(
+            f"{path}: {len(params)} convolutions, expected {len(pairs) + 1} (MobileNetV2 1.0)."
+        )
     with torch.no_grad():
-        for (conv, norm), (weight, bias) in zip(pairs, params):
+        for (conv, norm), (weight, bias) in zip(pairs, params, strict=False):
             if tuple(conv.weight.shape) != weight.shape:
-                raise ValueError(f"{path}: weight shape {weight.shape} does not fit {tuple(conv.weight.shape)}.")
+                raise ValueError(
+                    f"{path}: weight shape {weight.shape} does not fit {tuple(conv.weight.shape)}."
+                )
             conv.weight.copy_(torch.from_numpy(weight))
             norm.weight.fill_(1.0)
             norm.bias.copy_(torch.from_numpy(bias))
@@ -173,8 +213,12 @@ def calibrate_folded_norms(model: MobileNetV2, images: torch.Tensor) -> None:
     """
     pairs = model.convs()
     stats: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
-    hooks = [conv.register_forward_hook(lambda m, i, o, k=k: stats.__setitem__(k, (o.mean((0, 2, 3)), o.var((0, 2, 3)))))
-             for k, (conv, _) in enumerate(pairs)]
+    hooks = [
+        conv.register_forward_hook(
+            lambda m, i, o, k=k: stats.__setitem__(k, (o.mean((0, 2, 3)), o.var((0, 2, 3))))
+        )
+        for k, (conv, _) in enumerate(pairs)
+    ]
     was_training = model.training
     model.eval()
     with torch.no_grad():

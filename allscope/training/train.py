@@ -67,9 +67,9 @@ class FieldDataset(Dataset):
     """Fields of one split; augmented (seeded by epoch and index) when ``train``."""
 
     def __init__(self, store: FieldStore, samples: list[Sample], train: bool, seed: int,
-                 masks: dict[str, np.ndarray] | None = None, aug: AugmentConfig = AugmentConfig()):
+                 masks: dict[str, np.ndarray] | None = None, aug: AugmentConfig | None = None):
         self.store, self.samples, self.train, self.seed = store, samples, train, seed
-        self.masks, self.aug, self.epoch = masks, aug, 0
+        self.masks, self.aug, self.epoch = masks, aug or AugmentConfig(), 0
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -92,10 +92,14 @@ def balanced_sampler(samples: list[Sample], seed: int) -> WeightedRandomSampler:
     counts = np.bincount(labels, minlength=len(CLASSES)).astype(float)
     weights = 1.0 / counts[labels]
     generator = torch.Generator().manual_seed(seed)
-    return WeightedRandomSampler(torch.as_tensor(weights), len(samples), replacement=True, generator=generator)
+    return WeightedRandomSampler(
+        torch.as_tensor(weights), len(samples), replacement=True, generator=generator
+    )
 
 
-def predict_logits(model: nn.Module, loader: DataLoader, device: str) -> tuple[np.ndarray, np.ndarray]:
+def predict_logits(
+    model: nn.Module, loader: DataLoader, device: str
+) -> tuple[np.ndarray, np.ndarray]:
     model.eval()
     logits, labels = [], []
     with torch.no_grad(), _autocast(device):
@@ -106,7 +110,11 @@ def predict_logits(model: nn.Module, loader: DataLoader, device: str) -> tuple[n
 
 
 def _autocast(device: str):
-    return torch.autocast("cuda", dtype=torch.bfloat16) if device.startswith("cuda") else torch.autocast("cpu", enabled=False)
+    return (
+        torch.autocast("cuda", dtype=torch.bfloat16)
+        if device.startswith("cuda")
+        else torch.autocast("cpu", enabled=False)
+    )
 
 
 def train(cfg: TrainConfig, log=print) -> Path:
@@ -117,21 +125,40 @@ def train(cfg: TrainConfig, log=print) -> Path:
     torch.backends.cudnn.benchmark = cfg.device.startswith("cuda")
     store = FieldStore(cfg.data, cfg.image_size)
     split = block_split(store.samples(), cfg.block_size, seed=cfg.seed)
-    write_split(out / "split.json", split, {"data": str(cfg.data), "block_size": cfg.block_size, "seed": cfg.seed})
+    write_split(
+        out / "split.json",
+        split,
+        {"data": str(cfg.data), "block_size": cfg.block_size, "seed": cfg.seed},
+    )
     masks = field_masks(store, split["train"] + split["val"]) if cfg.masked else None
     aug = replace(AugmentConfig(), colour=cfg.colour)
     workers = cfg.workers if cfg.workers >= 0 else (8 if cfg.device.startswith("cuda") else 0)
     train_set = FieldDataset(store, split["train"], True, cfg.seed, masks, aug)
-    loader = DataLoader(train_set, cfg.batch_size, sampler=balanced_sampler(split["train"], cfg.seed),
-                        num_workers=workers, drop_last=True, persistent_workers=False, pin_memory=workers > 0)
-    val_loader = DataLoader(FieldDataset(store, split["val"], False, cfg.seed, masks), 64, num_workers=workers)
+    loader = DataLoader(
+        train_set,
+        cfg.batch_size,
+        sampler=balanced_sampler(split["train"], cfg.seed),
+        num_workers=workers,
+        drop_last=True,
+        persistent_workers=False,
+        pin_memory=workers > 0,
+    )
+    val_loader = DataLoader(
+        FieldDataset(store, split["val"], False, cfg.seed, masks), 64, num_workers=workers
+    )
     model = build_model(cfg.arch, len(CLASSES), cfg.pretrained, cfg.width, cfg.weights_dir)
     if getattr(model, "folded_norms", False):
         calibrate_folded_norms(model, _calibration_batch(store, split["train"], masks))
     model = model.to(cfg.device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    steps = cfg.epochs * len(loader) if not cfg.max_steps else min(cfg.max_steps, cfg.epochs * len(loader))
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: _warm_cosine(s, steps, max(1, len(loader) // 2)))
+    steps = (
+        cfg.epochs * len(loader)
+        if not cfg.max_steps
+        else min(cfg.max_steps, cfg.epochs * len(loader))
+    )
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: _warm_cosine(s, steps, max(1, len(loader) // 2))
+    )
     criterion = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
     history, step = [], 0
     for epoch in range(cfg.epochs):
@@ -140,7 +167,9 @@ def train(cfg: TrainConfig, log=print) -> Path:
         model.train()
         for x, y in loader:
             with _autocast(cfg.device):
-                loss = criterion(model(x.to(cfg.device, non_blocking=True)).float(), y.to(cfg.device))
+                loss = criterion(
+                    model(x.to(cfg.device, non_blocking=True)).float(), y.to(cfg.device)
+                )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -151,22 +180,41 @@ def train(cfg: TrainConfig, log=print) -> Path:
                 break
         trained_at = time.perf_counter()
         logits, labels = predict_logits(model, val_loader, cfg.device)
-        record = {"epoch": epoch + 1, "loss": float(np.mean(losses)), "losses": losses if cfg.max_steps else None,
-                  "val_acc": float((logits.argmax(1) == labels).mean()), "steps": len(losses),
-                  "train_seconds": trained_at - started, "seconds": time.perf_counter() - started}
+        record = {
+            "epoch": epoch + 1,
+            "loss": float(np.mean(losses)),
+            "losses": losses if cfg.max_steps else None,
+            "val_acc": float((logits.argmax(1) == labels).mean()),
+            "steps": len(losses),
+            "train_seconds": trained_at - started,
+            "seconds": time.perf_counter() - started,
+        }
         history.append(record)
-        log(f"epoch {epoch + 1}/{cfg.epochs} loss {record['loss']:.4f} val acc {record['val_acc']:.4f} "
-            f"({record['seconds']:.0f} s)")
+        log(
+            f"epoch {epoch + 1}/{cfg.epochs} loss {record['loss']:.4f} val acc "
+            f"{record['val_acc']:.4f} "
+            f"({record['seconds']:.0f} s)"
+        )
         if step >= steps:
             break
     (out / "history.json").write_text(json.dumps(history, indent=1) + "\n", encoding="utf-8")
     checkpoint = out / "checkpoint.pt"
-    torch.save({"config": asdict(cfg), "classes": list(CLASSES), "mean": INPUT_MEAN, "std": INPUT_STD,
-                "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}}, checkpoint)
+    torch.save(
+        {
+            "config": asdict(cfg),
+            "classes": list(CLASSES),
+            "mean": INPUT_MEAN,
+            "std": INPUT_STD,
+            "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        },
+        checkpoint,
+    )
     return checkpoint
 
 
-def _calibration_batch(store: FieldStore, samples: list[Sample], masks: dict | None, count: int = 64) -> torch.Tensor:
+def _calibration_batch(
+    store: FieldStore, samples: list[Sample], masks: dict | None, count: int = 64
+) -> torch.Tensor:
     """Un-augmented training fields spread over the split, for BatchNorm calibration."""
     chosen = samples[:: max(1, len(samples) // count)][:count]
     dataset = FieldDataset(store, chosen, False, 0, masks)
@@ -183,6 +231,10 @@ def load_checkpoint(path: str | Path, device: str = "cpu") -> tuple[nn.Module, d
     """The trained model (eval mode) and its checkpoint dictionary."""
     checkpoint = torch.load(path, map_location="cpu", weights_only=False)
     cfg = checkpoint["config"]
-    model = build_model(cfg["arch"], len(checkpoint["classes"]), pretrained=False, width=cfg.get("width", 1.0))
-    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in checkpoint["state_dict"].items()})
+    model = build_model(
+        cfg["arch"], len(checkpoint["classes"]), pretrained=False, width=cfg.get("width", 1.0)
+    )
+    model.load_state_dict(
+        {k: v.float() if v.is_floating_point() else v for k, v in checkpoint["state_dict"].items()}
+    )
     return model.to(device).eval(), checkpoint

@@ -32,20 +32,31 @@ def test_resumed_session_shows_saved_fields_with_their_reviews(tmp_path):
         first.review(kept.id, "dismiss", "debris")
     with SessionStore(tmp_path / "store") as store:
         records = SessionFieldStore(store, session).existing_records()
-    assert [(r.id, r.kind, r.decision, r.comment) for r in records] == [(kept.id, "manual", "dismiss", "debris")]
+    assert [(r.id, r.kind, r.decision, r.comment) for r in records] == [
+        (kept.id, "manual", "dismiss", "debris")
+    ]
     assert records[0].thumbnail.shape[1] == 160
 
 
 def test_window_capture_and_review_go_through_the_session_store(qtbot, tmp_path):
     with SessionStore(tmp_path / "store") as store:
         session = store.create_session(SessionInfo(operator="dr-b"))
-        _, window = create_app(["--demo", "--settings-dir", str(tmp_path / "settings"),
-                                "--model", str(tmp_path / "no-model")],  # no flags: one captured field
-                               store=SessionFieldStore(store, session, reviewer="dr-b"),
-                               source_options={"width": 640, "height": 360})
+        _, window = create_app(
+            [
+                "--demo",
+                "--settings-dir",
+                str(tmp_path / "settings"),
+                "--model",
+                str(tmp_path / "no-model"),
+            ],  # no flags: one captured field
+            store=SessionFieldStore(store, session, reviewer="dr-b"),
+            source_options={"width": 640, "height": 360},
+        )
         qtbot.addWidget(window)
         window.show()
-        qtbot.waitUntil(lambda: window.displayed > 2 and window.controller.latest() is not None, timeout=30000)
+        qtbot.waitUntil(
+            lambda: window.displayed > 2 and window.controller.latest() is not None, timeout=30000
+        )
         assert window.capture_current()
         qtbot.waitUntil(lambda: window.gallery_model.rowCount() == 1, timeout=30000)
         saved = store.fields(session)
@@ -55,5 +66,7 @@ def test_window_capture_and_review_go_through_the_session_store(qtbot, tmp_path)
         qtbot.waitActive(window)
         window.review.pane.setFocus()
         qtbot.keyClick(window.review.pane, Qt.Key.Key_A)
-        assert [(r.decision, r.reviewer) for r in store.reviews(saved[0].id)] == [("accept", "dr-b")]
+        assert [(r.decision, r.reviewer) for r in store.reviews(saved[0].id)] == [
+            ("accept", "dr-b")
+        ]
         window.close()

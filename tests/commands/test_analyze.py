@@ -43,7 +43,20 @@ def test_images_folders_and_videos_give_one_record_per_field(tmp_path, fields, m
     video = tmp_path / "scan.avi"
     write_video(video, [fields[1]] * 6)
     out = tmp_path / "out.json"
-    assert analyze(tmp_path / "slide", single, video, "--model", model, "--json", out, "--masks", tmp_path / "m") == 0
+    assert (
+        analyze(
+            tmp_path / "slide",
+            single,
+            video,
+            "--model",
+            model,
+            "--json",
+            out,
+            "--masks",
+            tmp_path / "m",
+        )
+        == 0
+    )
     document = json.loads(out.read_text())
     assert document["model"]["name"] == "tiny-color" and len(document["model"]["sha256"]) == 64
     assert len(document["fields"]) == 3 + 1 + 6
@@ -54,7 +67,9 @@ def test_images_folders_and_videos_give_one_record_per_field(tmp_path, fields, m
         assert set(record["probabilities"]) == {"Benign", "Early Pre-B", "Pre-B", "Pro-B"}
         assert record["p_all"] == pytest.approx(1 - record["probabilities"]["Benign"])
     masks = sorted(p.name for p in (tmp_path / "m").iterdir())
-    assert masks == sorted(["f0.png", "f1.png", "f2.png", "single.png"] + [f"scan_{i}.png" for i in range(6)])
+    assert masks == sorted(
+        ["f0.png", "f1.png", "f2.png", "single.png"] + [f"scan_{i}.png" for i in range(6)]
+    )
     mask = cv2.imread(str(tmp_path / "m" / "f0.png"), cv2.IMREAD_UNCHANGED)
     assert mask.dtype == np.uint8 and set(np.unique(mask)) <= {0, 255}
 
@@ -83,7 +98,12 @@ def test_bad_files_are_reported_per_file_and_the_run_continues(tmp_path, fields,
     out = tmp_path / "out.json"
     assert analyze(folder, "--model", model, "--json", out) == 0
     records = {r["source"].split("/")[-1]: r for r in json.loads(out.read_text())["fields"]}
-    assert {n for n, r in records.items() if r["status"] == "ok"} == {"good.png", "grey.png", "rgba.png", "deep.tif"}
+    assert {n for n, r in records.items() if r["status"] == "ok"} == {
+        "good.png",
+        "grey.png",
+        "rgba.png",
+        "deep.tif",
+    }
     for name in ("empty.jpg", "text.bmp", "truncated.jpg"):
         assert records[name]["status"] == "error" and records[name]["error"]
     assert "empty" in records["empty.jpg"]["error"]
@@ -94,7 +114,9 @@ def test_without_a_model_masks_and_counts_are_still_written(tmp_path, fields, ca
     out = tmp_path / "out.json"
     assert analyze(tmp_path / "a.png", "--model", tmp_path / "none", "--json", out) == 2
     assert "not a directory" in capsys.readouterr().err
-    assert analyze(tmp_path / "a.png", "--no-model", "--json", out, "--csv", tmp_path / "out.csv") == 0
+    assert (
+        analyze(tmp_path / "a.png", "--no-model", "--json", out, "--csv", tmp_path / "out.csv") == 0
+    )
     record = json.loads(out.read_text())["fields"][0]
     assert record["wbc_count"] >= 1 and record["probabilities"] is None
     assert (tmp_path / "out.csv").read_text().splitlines()[0].startswith("source,frame,status")

@@ -48,7 +48,10 @@ def test_export_writes_pdf_csv_and_json(saved_session, tmp_path, qapp, capsys):
     assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF-")
     assert (tmp_path / "r.pdf.manifest.json").is_file()
     assert len((tmp_path / "r.csv").read_text(encoding="utf-8-sig").splitlines()) == 5
-    assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["session"]["patient_id"] == "P-77"
+    assert (
+        json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["session"]["patient_id"]
+        == "P-77"
+    )
 
 
 def test_export_without_an_output_says_what_to_give(saved_session, capsys):
@@ -84,13 +87,19 @@ def test_batch_report_saves_a_session_and_writes_the_pdf(tmp_path, qapp):
     image, mask = field_image(2)
     result = field_result(3, 0.95)
     frame = Frame(id=3, timestamp=0.0, image=image, source="slide.png", name="slide")
-    mask_result = MaskResult(mask=mask, masked=image, candidates=(), centers=np.zeros(2), inertia=0.0)
+    mask_result = MaskResult(
+        mask=mask, masked=image, candidates=(), centers=np.zeros(2), inertia=0.0
+    )
     report = BatchReport(results=[field_result(i) for i in range(5)], flags=[flag_for(result)],
                          flagged_frames={0: (frame, mask_result)}, threshold=0.6)
     with SessionStore(tmp_path / "store") as store:
-        path = write_batch_report(report, None, tmp_path / "batch.pdf",
-                                  {"patient_id": "B-1", "slide_id": "S", "operator": "op", "lab_name": "Lab"},
-                                  store=store)
+        path = write_batch_report(
+            report,
+            None,
+            tmp_path / "batch.pdf",
+            {"patient_id": "B-1", "slide_id": "S", "operator": "op", "lab_name": "Lab"},
+            store=store,
+        )
         [session] = store.list_sessions()
         assert path == tmp_path / "batch.pdf"
         assert session.info.patient_id == "B-1" and session.info.threshold == 0.6

@@ -30,14 +30,21 @@ def cam_model(affine_head: bool = True):
     """RGB in [0, 1] → 1×1 conv (purple, pink, red, offset) → ReLU → 32-px average pool (7×7)
     → global mean → batch norm as multiply-add → dense. Purple drives "Pre-B"."""
     x = ops.parameter([1, 3, 224, 224], np.float32, name="field")
-    kernel = np.array([[0, -1, 1], [1, 0, -1], [1, 0, 0], [0, 0, 0]], np.float32).reshape(4, 3, 1, 1)
+    kernel = np.array([[0, -1, 1], [1, 0, -1], [1, 0, 0], [0, 0, 0]], np.float32).reshape(
+        4, 3, 1, 1
+    )
     conv = ops.add(ops.convolution(x, ops.constant(kernel), [1, 1], [0, 0], [0, 0], [1, 1]),
                    ops.constant(np.array([0, 0, 0, 1], np.float32).reshape(1, 4, 1, 1)))
     fmap = ops.avg_pool(ops.relu(conv), [32, 32], [0, 0], [0, 0], [32, 32], True)
     pooled = ops.reduce_mean(fmap, ops.constant(np.array([2, 3], np.int64)), False)
-    scale, shift = np.array([2.0, 1.5, 0.5, 1.0], np.float32), np.array([0.1, -0.2, 0.0, 0.3], np.float32)
+    scale, shift = (
+        np.array([2.0, 1.5, 0.5, 1.0], np.float32),
+        np.array([0.1, -0.2, 0.0, 0.3], np.float32),
+    )
     normed = ops.add(ops.multiply(pooled, ops.constant(scale)), ops.constant(shift))
-    weights = np.array([[-4, 0, 6, 0], [3, 1, -2, 0], [0, 0.5, 1, 0.2], [1, 0, 0, -0.5]], np.float32)
+    weights = np.array(
+        [[-4, 0, 6, 0], [3, 1, -2, 0], [0, 0.5, 1, 0.2], [1, 0, 0, -0.5]], np.float32
+    )
     logits = ops.add(ops.matmul(normed, ops.constant(weights), False, False),
                      ops.constant(np.array([0.5, -0.5, 0.0, 0.0], np.float32)))
     out = logits if affine_head else ops.relu(logits)
@@ -81,7 +88,9 @@ def test_cam_peaks_on_the_blast(augmented):
     classifier = Classifier(augmented)
     prediction = classifier.predict_detailed(field_with_blast())
     label = int(np.argmax(prediction.probabilities))
-    cam = evidence_map(prediction.outputs[FEATURE_MAP], load_cam_head(classifier.package), label, versus=0)
+    cam = evidence_map(
+        prediction.outputs[FEATURE_MAP], load_cam_head(classifier.package), label, versus=0
+    )
     x, y = peak_position(field_heat_map(cam, (224, 224)))
     assert CLASSES[label] == "Pre-B" and np.hypot(x - BLAST[0], y - BLAST[1]) < BLAST_RADIUS
 
@@ -90,7 +99,9 @@ def test_heat_map_follows_the_blast_in_a_wide_frame(augmented):
     frame = field_with_blast(640, 360, centre=(230, 90))  # inside the centre square (x 140..500)
     classifier = Classifier(augmented)
     prediction = classifier.predict_detailed(frame)
-    cam = evidence_map(prediction.outputs[FEATURE_MAP], load_cam_head(classifier.package), 2, versus=0)
+    cam = evidence_map(
+        prediction.outputs[FEATURE_MAP], load_cam_head(classifier.package), 2, versus=0
+    )
     heat = field_heat_map(cam, frame.shape)
     x, y = peak_position(heat)
     assert np.hypot(x - 230, y - 90) < 2 * BLAST_RADIUS and heat[:, :140].max() == 0.0
@@ -99,7 +110,9 @@ def test_heat_map_follows_the_blast_in_a_wide_frame(augmented):
 
 def test_non_affine_head_is_refused(tmp_path):
     with pytest.raises(ValueError, match="not affine"):
-        trust_export.augment_package(write_cam_package(tmp_path / "p", affine_head=False).path, tmp_path / "a")
+        trust_export.augment_package(
+            write_cam_package(tmp_path / "p", affine_head=False).path, tmp_path / "a"
+        )
 
 
 def test_model_without_global_pooling_is_refused():

@@ -27,15 +27,21 @@ def test_predict_matches_the_model_maths_in_f32(tmp_path):
     rng = np.random.default_rng(1)
     weights = rng.normal(0, 3, (3, 4)).astype(np.float32)
     bias = rng.normal(0, 1, 4).astype(np.float32)
-    classifier = Classifier(write_tiny_package(tmp_path / "m", weights, bias), inference_precision="f32")
+    classifier = Classifier(
+        write_tiny_package(tmp_path / "m", weights, bias), inference_precision="f32"
+    )
     field = rng.integers(0, 256, (224, 224, 3), dtype=np.uint8)
-    np.testing.assert_allclose(classifier.predict(field), expected_probabilities(field, weights, bias), atol=1e-5)
+    np.testing.assert_allclose(
+        classifier.predict(field), expected_probabilities(field, weights, bias), atol=1e-5
+    )
 
 
 def test_p_all_is_one_minus_benign(package):
     classifier = Classifier(package, inference_precision="f32")
     probabilities = classifier.predict(np.full((224, 224, 3), (200, 90, 170), np.uint8))
-    assert classifier.p_all(probabilities) == pytest.approx(1 - probabilities[CLASSES.index("Benign")])
+    assert classifier.p_all(probabilities) == pytest.approx(
+        1 - probabilities[CLASSES.index("Benign")]
+    )
     assert classifier.p_all(probabilities) > 0.9  # purple field → ALL with the tiny model
 
 
@@ -77,7 +83,7 @@ def test_predict_batch_keeps_input_order(package):
     classifier = Classifier(package, mode="throughput", inference_precision="f32")
     fields = [np.full((64, 64, 3), (b, 100, 150), np.uint8) for b in range(0, 250, 25)]
     batch = classifier.predict_batch(fields)
-    for field, row in zip(fields, batch):
+    for field, row in zip(fields, batch, strict=False):
         np.testing.assert_allclose(row, classifier.predict(field), atol=1e-6)
 
 
@@ -111,7 +117,10 @@ def test_input_shape_mismatch_is_reported(package):
     ("edit", "message"),
     [
         (lambda m: m.pop("classes"), "missing keys classes"),
-        (lambda m: m.update(benign_class="Normal"), "benign_class 'Normal' is not one of the classes"),
+        (
+            lambda m: m.update(benign_class="Normal"),
+            "benign_class 'Normal' is not one of the classes",
+        ),
         (lambda m: m.update(format=99), "newer than this allscope understands"),
     ],
 )

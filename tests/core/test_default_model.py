@@ -1,4 +1,5 @@
-"""The shipped default model: loads, verifies, runs, and holds its model card's test-block accuracy."""
+"""The shipped default model: loads, verifies, runs, and holds its model card's test-block
+accuracy."""
 
 from __future__ import annotations
 
@@ -28,7 +29,11 @@ def test_default_package_describes_the_four_classes(package):
     assert package.benign_class == "Benign"
     assert package.precision in ("INT8", "FP16")
     assert 0.0 < package.threshold <= 0.5
-    assert (package.input.width, package.input.height, package.input.color_order) == (224, 224, "RGB")
+    assert (package.input.width, package.input.height, package.input.color_order) == (
+        224,
+        224,
+        "RGB",
+    )
 
 
 def test_default_package_has_a_model_card_citing_the_data(package):
@@ -56,6 +61,8 @@ def test_default_model_holds_its_card_accuracy_on_the_test_blocks(package):
     store = FieldStore(SHARED_FIELDS)
     test = block_split(store.samples(), split_info["block_size"], seed=split_info["seed"])["test"]
     assert len(test) == split_info["counts"]["test"]
-    probabilities = Classifier(package, mode="throughput").predict_batch([store.read(s.name) for s in test])
+    probabilities = Classifier(package, mode="throughput").predict_batch(
+        [store.read(s.name) for s in test]
+    )
     accuracy = float((probabilities.argmax(1) == np.array([s.label for s in test])).mean())
     assert accuracy >= _metric(package, "4-class accuracy", "test") - 0.01

@@ -1,4 +1,5 @@
-"""The stage-motion detector on demo-slide views: still with fresh noise, slowly panned, replaced."""
+"""The stage-motion detector on demo-slide views: still with fresh noise, slowly panned,
+replaced."""
 
 import numpy as np
 import pytest

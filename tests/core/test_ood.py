@@ -63,9 +63,19 @@ def test_threshold_leaves_the_stated_fraction_above_it():
 
 
 def result(p_all: float, frame_id: int) -> FieldResult:
-    return FieldResult(frame_id=frame_id, timestamp=0.0, source="t", name=str(frame_id), wbc_count=2,
-                       mask_coverage=0.1, assessable=True, classes=("Benign", "Pre-B"),
-                       probabilities=(1 - p_all, p_all), label="Pre-B", p_all=p_all)
+    return FieldResult(
+        frame_id=frame_id,
+        timestamp=0.0,
+        source="t",
+        name=str(frame_id),
+        wbc_count=2,
+        mask_coverage=0.1,
+        assessable=True,
+        classes=("Benign", "Pre-B"),
+        probabilities=(1 - p_all, p_all),
+        label="Pre-B",
+        p_all=p_all,
+    )
 
 
 def test_fields_outside_the_experience_are_never_flagged():
@@ -85,7 +95,9 @@ def package_with_ood(tmp_path, entry):
 
 
 def test_package_ood_entry_is_loaded(tmp_path):
-    detector = load_ood(package_with_ood(tmp_path, {"kind": "energy", "threshold": -2.5, "temperature": 1.5}))
+    detector = load_ood(
+        package_with_ood(tmp_path, {"kind": "energy", "threshold": -2.5, "temperature": 1.5})
+    )
     assert detector == OodDetector("energy", -2.5, 1.5)
 
 
@@ -112,10 +124,15 @@ def test_bccd_fields_score_stranger_than_validation_fields():
         pytest.skip("no trained model in models/default yet")
     from allscope.core.classifier import Classifier
     classifier = Classifier(DEFAULT_MODEL_DIR)
-    detector = load_ood(classifier.package) or OodDetector("energy", 0.0, classifier.package.temperature)
+    detector = load_ood(classifier.package) or OodDetector(
+        "energy", 0.0, classifier.package.temperature
+    )
     split = DEFAULT_MODEL_DIR / "split.json"
     if split.is_file():  # the validation blocks of the shipped model's run
-        val = [SHARED / "all-fields" / s["name"] for s in json.loads(split.read_text())["splits"]["val"]][::10]
+        val = [
+            SHARED / "all-fields" / s["name"]
+            for s in json.loads(split.read_text())["splits"]["val"]
+        ][::10]
     else:  # no split shipped: training-distribution fields of every class
         val = sorted((SHARED / "all-fields").glob("*/*.jpg"))[::90]
     bccd = sorted((SHARED / "bccd" / "JPEGImages").glob("*.jpg"))[::12]

@@ -22,7 +22,9 @@ def smear(purple: bool, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     image = np.full((240, 320, 3), (225, 215, 240), np.uint8)
     for _ in range(25):
-        cv2.circle(image, (int(rng.integers(0, 320)), int(rng.integers(0, 240))), 14, (190, 170, 235), -1)
+        cv2.circle(
+            image, (int(rng.integers(0, 320)), int(rng.integers(0, 240))), 14, (190, 170, 235), -1
+        )
     if purple:
         cv2.circle(image, (160, 120), 30, (160, 40, 120), -1)
         cv2.circle(image, (60, 60), 22, (150, 35, 115), -1)
@@ -43,7 +45,9 @@ class ListSource(FrameSource):
         for i, image in enumerate(self.images):
             if self.stopped:
                 return
-            yield Frame(id=i, timestamp=time.monotonic(), image=image, source="test list", name=f"f{i}")
+            yield Frame(
+                id=i, timestamp=time.monotonic(), image=image, source="test list", name=f"f{i}"
+            )
             time.sleep(1 / self.fps)
 
 
@@ -113,7 +117,9 @@ def test_latest_snapshot_pairs_frame_and_mask(classifier):
 def test_no_thread_outlives_stop(classifier):
     before = set(threading.enumerate())
     images = [smear(True, s) for s in range(5)]
-    pipeline = Pipeline(ListSource(images * 20_000, fps=60), classifier)  # 100k references to 5 images
+    pipeline = Pipeline(
+        ListSource(images * 20_000, fps=60), classifier
+    )  # 100k references to 5 images
     pipeline.start()
     time.sleep(0.3)
     pipeline.stop()

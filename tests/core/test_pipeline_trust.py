@@ -28,7 +28,9 @@ class Repeat(FrameSource):
         for i in range(self.count):
             if self.stopped:
                 return
-            yield Frame(id=i, timestamp=time.monotonic(), image=self.image, source="repeat", name=f"f{i}")
+            yield Frame(
+                id=i, timestamp=time.monotonic(), image=self.image, source="repeat", name=f"f{i}"
+            )
             time.sleep(1 / 30)
 
 

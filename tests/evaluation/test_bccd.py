@@ -13,7 +13,8 @@ BCCD = shared_data_dir() / "bccd"
 
 VOC_XML = """<annotation><filename>field.jpg</filename>
 <object><name>WBC</name><bndbox><xmin>10</xmin><ymin>20</ymin><xmax>60</xmax><ymax>80</ymax></bndbox></object>
-<object><name> RBC </name><bndbox><xmin>1</xmin><ymin>2</ymin><xmax>3</xmax><ymax>4</ymax></bndbox></object>
+<object><name> RBC
+</name><bndbox><xmin>1</xmin><ymin>2</ymin><xmax>3</xmax><ymax>4</ymax></bndbox></object>
 </annotation>"""
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import cv2
 import numpy as np
 import pytest
@@ -12,20 +10,20 @@ pytest.importorskip("sklearn", reason="the reference pipeline needs the test ext
 pytest.importorskip("scipy", reason="the reference pipeline needs the test extra")
 pytest.importorskip("skimage", reason="the reference pipeline needs the test extra")
 
-from scipy import ndimage  # noqa: E402
-from skimage import morphology  # noqa: E402
+from scipy import ndimage
+from skimage import morphology
 
-from allscope.evaluation import reference_mask as reference  # noqa: E402
-from allscope.core.mask.kmeans1d import cluster_bounds  # noqa: E402
-from allscope.bench.mask import synthetic_field  # noqa: E402
-from allscope.paths import shared_data_dir  # noqa: E402
-from allscope.core.mask.cleanup import clean_mask  # noqa: E402
-from allscope.core.mask.lab_kmeans import (  # noqa: E402
+from allscope.bench.mask import synthetic_field
+from allscope.core.mask.cleanup import clean_mask
+from allscope.core.mask.kmeans1d import cluster_bounds
+from allscope.core.mask.lab_kmeans import (
     a_channel,
     foreground_cut,
     lab_kmeans_mask,
     scaled_area,
 )
+from allscope.evaluation import reference_mask as reference
+from allscope.paths import shared_data_dir
 
 SHARED_DATA = shared_data_dir()
 ALL_FIELDS = SHARED_DATA / "all-fields"

@@ -17,13 +17,17 @@ from allscope.gui.app import create_app
 def main(output: str, settings_dir: str, model_dir: str) -> int:
     policy = {"threshold": 0.5, "consecutive": 1, "release": 0.1, "require_still": False}
     with open(f"{settings_dir}/{SETTINGS_FILE}", "w", encoding="utf-8") as handle:
-        json.dump({"policy": policy, "session_info": {"slide_id": "DEMO-1", "operator": "test"}}, handle)
+        json.dump(
+            {"policy": policy, "session_info": {"slide_id": "DEMO-1", "operator": "test"}}, handle
+        )
     _, window = create_app(["--demo", "--model", model_dir, "--settings-dir", settings_dir],
                            source_options={"width": 960, "height": 540})
     window.resize(1600, 1000)
     window.show()
     deadline = time.monotonic() + 40
-    while time.monotonic() < deadline and (window.gallery_model.rowCount() < 1 or window.displayed < 45):
+    while time.monotonic() < deadline and (
+        window.gallery_model.rowCount() < 1 or window.displayed < 45
+    ):
         QTest.qWait(100)
     window.review.select(0)
     QTest.qWait(1000)  # let plots and the flag indicator catch up

@@ -36,7 +36,9 @@ def test_banner_keeps_only_the_newest_messages(qtbot):
 
 
 def test_about_names_version_disclaimer_and_model_summary(tmp_path):
-    (tmp_path / "MODEL_CARD.md").write_text("# Card\nBalanced accuracy on the held-out test split.", encoding="utf-8")
+    (tmp_path / "MODEL_CARD.md").write_text(
+        "# Card\nBalanced accuracy on the held-out test split.", encoding="utf-8"
+    )
     package = ModelPackage(path=tmp_path, name="tiny", version="3", architecture="mean-linear",
                            classes=CLASSES, benign_class="Benign", input=InputSpec(),
                            summary={"test balanced accuracy (held-out patients)": 0.91},
@@ -48,13 +50,20 @@ def test_about_names_version_disclaimer_and_model_summary(tmp_path):
     assert "No model loaded" in about_html(None)
 
 
-@pytest.mark.parametrize("res, classified, expected", [
-    (None, None, "Waiting for frames"),
-    (result(None, wbc=0, assessable=False), None, "No cells in view"),
-    (result(None, assessable=False, reasons=("out of focus",)), None, "Not assessable — out of focus"),
-    (result(0.2), result(0.2), "Benign"),
-    (result(0.8), result(0.8), "Suspicious for ALL → most likely Pre-B"),
-])
+@pytest.mark.parametrize(
+    "res, classified, expected",
+    [
+        (None, None, "Waiting for frames"),
+        (result(None, wbc=0, assessable=False), None, "No cells in view"),
+        (
+            result(None, assessable=False, reasons=("out of focus",)),
+            None,
+            "Not assessable — out of focus",
+        ),
+        (result(0.2), result(0.2), "Benign"),
+        (result(0.8), result(0.8), "Suspicious for ALL → most likely Pre-B"),
+    ],
+)
 def test_state_in_words(res, classified, expected):
     assert describe_state(res, classified, threshold=0.5) == expected
 

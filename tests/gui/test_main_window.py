@@ -83,7 +83,9 @@ def test_switching_sources_demo_then_video_then_image_folder(qtbot, open_window,
         cv2.imwrite(str(folder / f"field_{i}.png"), np.full((200, 300, 3), (200, 40, 40), np.uint8))
     window.open_source(str(folder))
     qtbot.waitUntil(lambda: window.live_view.frame_size == (300, 200), timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: np.allclose(shown_colour(window), (40, 40, 200), atol=3), timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: np.allclose(shown_colour(window), (40, 40, 200), atol=3), timeout=WAIT_MS
+    )
     assert window.settings.last_source == str(folder)
     assert "image(s)" in window.controller.source.describe()
 
@@ -103,7 +105,10 @@ def test_flag_reaches_the_gallery_and_space_captures_by_hand(qtbot, open_window,
     settings_dir = tmp_path / "settings"
     settings_dir.mkdir()
     policy = {"threshold": 0.3, "consecutive": 1, "release": 0.1, "require_still": False}
-    raw = {"policy": policy, "normalize_colour": False}  # the tiny model reads the demo's raw colours
+    raw = {
+        "policy": policy,
+        "normalize_colour": False,
+    }  # the tiny model reads the demo's raw colours
     (settings_dir / SETTINGS_FILE).write_text(json.dumps(raw), encoding="utf-8")
     window = open_window("--demo", "--model", str(tmp_path / "model"), settings_dir=settings_dir)
     assert window.classifier is not None and window.panel.has_model
@@ -118,14 +123,20 @@ def test_flag_reaches_the_gallery_and_space_captures_by_hand(qtbot, open_window,
     qtbot.waitActive(window)
     window.live_view.setFocus()
     qtbot.keyClick(window, Qt.Key.Key_Space)
-    qtbot.waitUntil(lambda: any(r.kind == "manual" for r in window.gallery_model.records()), timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: any(r.kind == "manual" for r in window.gallery_model.records()), timeout=WAIT_MS
+    )
     assert sum(r.kind == "flag" for r in window.gallery_model.records()) >= flags_before
 
 
 def test_review_in_the_window_changes_the_stored_decision(qtbot, open_window, tmp_path):
-    window = open_window("--demo", "--model", str(tmp_path / "no-model"))  # no flags: one captured field
+    window = open_window(
+        "--demo", "--model", str(tmp_path / "no-model")
+    )  # no flags: one captured field
     wait_for_frames(qtbot, window)
-    qtbot.waitUntil(lambda: window.controller.latest() is not None, timeout=WAIT_MS)  # a processed field
+    qtbot.waitUntil(
+        lambda: window.controller.latest() is not None, timeout=WAIT_MS
+    )  # a processed field
     assert window.capture_current()
     qtbot.waitUntil(lambda: window.gallery_model.rowCount() == 1, timeout=WAIT_MS)
     window.review.select(0)
@@ -166,7 +177,10 @@ def test_corrupt_settings_file_does_not_block_start_up(qtbot, open_window, tmp_p
     wait_for_frames(qtbot, window)
     assert "could not be read" in window.banner.text()
     window.close()
-    assert json.loads((settings_dir / SETTINGS_FILE).read_text(encoding="utf-8"))["last_source"] == "demo"
+    assert (
+        json.loads((settings_dir / SETTINGS_FILE).read_text(encoding="utf-8"))["last_source"]
+        == "demo"
+    )
 
 
 def test_missing_model_is_explained_and_live_view_still_runs(qtbot, open_window, tmp_path):
@@ -210,7 +224,9 @@ def test_lost_camera_is_shown_and_reconnected(qtbot, open_window, tmp_path):
     qtbot.waitUntil(lambda: "connected" in list(window.camera_events)[1:], timeout=WAIT_MS)
     assert window.camera_events[0] == "lost" and window.camera_events[1].startswith("reconnecting")
     assert len(captures) >= 2
-    qtbot.waitUntil(lambda: "Camera" not in window.banner.text() or window.banner.isHidden(), timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: "Camera" not in window.banner.text() or window.banner.isHidden(), timeout=WAIT_MS
+    )
     wait_for_frames(qtbot, window)
 
 

@@ -1,4 +1,5 @@
-"""Gallery and review: fields appear only once stored, and the keyboard drives every review action."""
+"""Gallery and review: fields appear only once stored, and the keyboard drives every review
+action."""
 
 import threading
 
@@ -19,7 +20,9 @@ def stored_panel(qtbot, n=3):
     model = GalleryModel()
     image, mask = field_with_cells()
     for i in range(n):
-        model.add_record(store.add_field("flag", image, mask, result(0.6 + 0.1 * i, frame_id=i), None))
+        model.add_record(
+            store.add_field("flag", image, mask, result(0.6 + 0.1 * i, frame_id=i), None)
+        )
     panel = ReviewPanel(model, store)
     qtbot.addWidget(panel)
     panel.resize(900, 400)

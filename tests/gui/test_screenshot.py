@@ -21,10 +21,15 @@ HERE = Path(__file__).parent
 @pytest.fixture
 def x_display():
     if shutil.which("Xvfb") is None:
-        pytest.skip("Xvfb is not installed (apt-get install xvfb); the screenshot needs an X display")
+        pytest.skip(
+            "Xvfb is not installed (apt-get install xvfb); the screenshot needs an X display"
+        )
     number = 90 + os.getpid() % 500
-    server = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1920x1200x24", "-nolisten", "tcp"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        ["Xvfb", f":{number}", "-screen", "0", "1920x1200x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     socket = Path(f"/tmp/.X11-unix/X{number}")
     deadline = time.monotonic() + 10
     while not socket.exists() and server.poll() is None and time.monotonic() < deadline:
@@ -32,14 +37,20 @@ def x_display():
     if not socket.exists():
         server.kill()
         pytest.skip(f"Xvfb did not start on display :{number}")
-    probe = subprocess.run([sys.executable, "-c", "from PySide6.QtWidgets import QApplication; QApplication([])"],
-                           env={**os.environ, "DISPLAY": f":{number}", "QT_QPA_PLATFORM": "xcb"},
-                           capture_output=True, text=True, timeout=60)
+    probe = subprocess.run(
+        [sys.executable, "-c", "from PySide6.QtWidgets import QApplication; QApplication([])"],
+        env={**os.environ, "DISPLAY": f":{number}", "QT_QPA_PLATFORM": "xcb"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     if probe.returncode != 0:
         server.terminate()
         server.wait(10)
-        pytest.skip("Qt's xcb platform plugin cannot load (apt-get install libxcb-cursor0 libxcb-icccm4 "
-                    f"libxcb-keysyms1 libxkbcommon-x11-0): {probe.stderr.strip().splitlines()[:1]}")
+        pytest.skip(
+            "Qt's xcb platform plugin cannot load (apt-get install libxcb-cursor0 libxcb-icccm4 "
+            f"libxcb-keysyms1 libxkbcommon-x11-0): {probe.stderr.strip().splitlines()[:1]}"
+        )
     yield f":{number}"
     server.terminate()
     server.wait(10)

@@ -22,7 +22,9 @@ from allscope.gui.app import create_app
 from allscope.gui.session_dialog import SessionDialog
 
 SMALL_DEMO = {"width": 640, "height": 360}
-WAIT_MS = 30000  # generous for the shared CI machine; every wait ends as soon as the state is reached
+WAIT_MS = (
+    30000  # generous for the shared CI machine; every wait ends as soon as the state is reached
+)
 FLAG_POLICY = {"threshold": 0.3, "consecutive": 1, "release": 0.1, "require_still": False}
 RAW_COLOURS = False  # the tiny model reads the demo's own stain colour: no colour normalisation
 
@@ -72,15 +74,19 @@ def start_session(qtbot, window, **values) -> int:
             dialog.notes.setPlainText(text)
         else:
             dialog.edits[key].setText(text)
-    qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton
+    )
     assert dialog.session_id is not None, dialog.message.text()
     return dialog.session_id
 
 
 def capture_one(qtbot, window) -> int:
     """Capture the field on screen by hand and wait until the gallery shows it; its id."""
-    qtbot.waitUntil(lambda: window.controller is not None and window.controller.latest() is not None,
-                    timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: window.controller is not None and window.controller.latest() is not None,
+        timeout=WAIT_MS,
+    )
     rows = window.gallery_model.rowCount()
     assert window.capture_current()
     qtbot.waitUntil(lambda: window.gallery_model.rowCount() == rows + 1, timeout=WAIT_MS)
@@ -109,25 +115,37 @@ def test_dialog_needs_the_patient_id_and_operator_and_keeps_the_typing_when_the_
     dialog.edits["operator"].setText("  Dr. Zoë  ")
     assert ok.isEnabled()
     dialog.accept()
-    assert dialog.session_id == 7 and created[0]["operator"] == "Dr. Zoë" and created[0]["patient_id"] == "P-1"
+    assert (
+        dialog.session_id == 7
+        and created[0]["operator"] == "Dr. Zoë"
+        and created[0]["patient_id"] == "P-1"
+    )
     dialog.session_id = None
     dialog.accept()  # the second create fails: the dialog stays with the store's message
     assert dialog.session_id is None and "The disk is full." in dialog.message.text()
     assert dialog.edits["operator"].text() == "  Dr. Zoë  "
 
 
-def test_new_session_stores_the_entered_fields_and_the_app_state(qtbot, open_window, store, tmp_path):
+def test_new_session_stores_the_entered_fields_and_the_app_state(
+    qtbot, open_window, store, tmp_path
+):
     package = write_tiny_model(tmp_path / "model")
     window = open_window("--model", str(tmp_path / "model"), session_store=store,
                          settings={"policy": FLAG_POLICY, "normalize_colour": RAW_COLOURS,
                                    "session_info": {"patient_id": "P-7", "lab": "Haematology"}})
     qtbot.waitUntil(lambda: window.controller is not None, timeout=WAIT_MS)
-    session_id = start_session(qtbot, window, slide_id="S-1", operator="Dr. Zoë", notes="Wright stain")
+    session_id = start_session(
+        qtbot, window, slide_id="S-1", operator="Dr. Zoë", notes="Wright stain"
+    )
     info = store.get_session(session_id).info
     assert (info.patient_id, info.slide_id, info.operator, info.lab_name, info.notes) == (
         "P-7", "S-1", "Dr. Zoë", "Haematology", "Wright stain")
     assert info.source.startswith("demo slide") and "640x360" in info.source
-    assert (info.model_name, info.model_version, info.model_sha256) == ("tiny-purple", "test", package.sha256)
+    assert (info.model_name, info.model_version, info.model_sha256) == (
+        "tiny-purple",
+        "test",
+        package.sha256,
+    )
     assert info.app_version == __version__
     assert info.threshold == 0.3 and info.flag_policy == FLAG_POLICY
     assert window.sessions.current.id == session_id and not store.get_session(session_id).finished
@@ -142,16 +160,25 @@ def test_flag_is_stored_in_the_session_before_the_gallery_shows_it_and_results_a
     window = open_window("--model", str(tmp_path / "model"), session_store=store,
                          settings={"policy": FLAG_POLICY, "normalize_colour": RAW_COLOURS})
     session_id = start_session(qtbot, window, patient_id="P-8", operator="dr-f")
-    qtbot.waitUntil(lambda: any(r.kind == "flag" for r in window.gallery_model.records()), timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: any(r.kind == "flag" for r in window.gallery_model.records()), timeout=WAIT_MS
+    )
     flagged = next(r for r in window.gallery_model.records() if r.kind == "flag")
     saved = store.get_field(flagged.id)
     assert saved.session_id == session_id and saved.kind == "flag" and saved.flag is not None
     assert cv2.imread(str(saved.image_path)).shape == (360, 640, 3)
-    assert saved.result.p_all >= 0.3 and saved.result.classes == ("Benign", "Early Pre-B", "Pre-B", "Pro-B")
+    assert saved.result.p_all >= 0.3 and saved.result.classes == (
+        "Benign",
+        "Early Pre-B",
+        "Pre-B",
+        "Pro-B",
+    )
     results = store.results(session_id)
     assert len(results) > 0 and any(r["p_all"] is not None for r in results)
     summary = store.summary(session_id)
-    assert summary.analysed >= len(results) and summary.flagged_fields >= 1  # results still arrive live
+    assert (
+        summary.analysed >= len(results) and summary.flagged_fields >= 1
+    )  # results still arrive live
 
 
 def test_keyboard_review_lands_in_the_audit_trail_under_the_operator(qtbot, open_window, store):
@@ -171,11 +198,21 @@ def test_keyboard_review_lands_in_the_audit_trail_under_the_operator(qtbot, open
     assert window.gallery_model.record(0).decision == "accept"
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")
-def test_export_pdf_from_the_menu_writes_the_report_on_a_worker_thread(qtbot, open_window, store, tmp_path,
-                                                                         monkeypatch):
+@pytest.mark.skipif(
+    shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed"
+)
+def test_export_pdf_from_the_menu_writes_the_report_on_a_worker_thread(
+    qtbot, open_window, store, tmp_path, monkeypatch
+):
     window = open_window(session_store=store)
-    start_session(qtbot, window, patient_id="محمد رضایی", slide_id="S-4711", operator="Dr. Zoë", lab_name="Haem Lab")
+    start_session(
+        qtbot,
+        window,
+        patient_id="محمد رضایی",
+        slide_id="S-4711",
+        operator="Dr. Zoë",
+        lab_name="Haem Lab",
+    )
     capture_one(qtbot, window)
     target = tmp_path / "report.pdf"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
@@ -192,7 +229,9 @@ def test_export_pdf_from_the_menu_writes_the_report_on_a_worker_thread(qtbot, op
     assert "screening aid, not a diagnosis" in text.lower()
 
 
-def test_csv_and_json_exports_pick_a_free_name_instead_of_overwriting(qtbot, open_window, store, tmp_path):
+def test_csv_and_json_exports_pick_a_free_name_instead_of_overwriting(
+    qtbot, open_window, store, tmp_path
+):
     window = open_window(session_store=store)
     session_id = start_session(qtbot, window, patient_id="P-5", operator="dr-e")
     capture_one(qtbot, window)
@@ -202,7 +241,9 @@ def test_csv_and_json_exports_pick_a_free_name_instead_of_overwriting(qtbot, ope
     assert job.written == tmp_path / "results (2).csv" and job.error is None
     assert (tmp_path / "results.csv").read_text(encoding="utf-8") == "older file"
     rows = job.written.read_text(encoding="utf-8-sig").splitlines()
-    assert rows[0].startswith("session_id,") and len(rows) > 1 and rows[1].startswith(f"{session_id},")
+    assert (
+        rows[0].startswith("session_id,") and len(rows) > 1 and rows[1].startswith(f"{session_id},")
+    )
     job = window.sessions.export("json", path=tmp_path / "session.json")
     qtbot.waitUntil(lambda: job.written is not None or job.error is not None, timeout=WAIT_MS)
     document = json.loads(job.written.read_text(encoding="utf-8"))
@@ -248,8 +289,9 @@ def test_store_from_a_newer_version_leaves_sessions_off_and_fields_in_memory(qtb
     assert (root / "sessions.db").read_bytes() == before
 
 
-def test_unfinished_session_is_offered_and_resume_brings_back_its_reviewed_fields(qtbot, open_window,
-                                                                                   session_data_dir):
+def test_unfinished_session_is_offered_and_resume_brings_back_its_reviewed_fields(
+    qtbot, open_window, session_data_dir
+):
     with SessionStore(session_data_dir / "sessions") as earlier:
         session_id = earlier.create_session(SessionInfo(patient_id="P-9", operator="dr-r"))
         field = save_field(earlier, session_id)
@@ -266,9 +308,13 @@ def test_unfinished_session_is_offered_and_resume_brings_back_its_reviewed_field
     assert [f.id for f in window.sessions.store.fields(session_id)] == [field.id, new_id]
 
 
-def test_sessions_list_searches_renames_and_deletes_after_confirmation(qtbot, open_window, store, monkeypatch):
+def test_sessions_list_searches_renames_and_deletes_after_confirmation(
+    qtbot, open_window, store, monkeypatch
+):
     first = store.create_session(SessionInfo(patient_id="P-100", slide_id="S-1"), started_at=1000.0)
-    second = store.create_session(SessionInfo(patient_id="P-200", slide_id="S-2"), started_at=2000.0)
+    second = store.create_session(
+        SessionInfo(patient_id="P-200", slide_id="S-2"), started_at=2000.0
+    )
     third = store.create_session(SessionInfo(patient_id="P-300", slide_id="S-9"), started_at=3000.0)
     save_field(store, first)
     window = open_window(session_store=store)
@@ -317,12 +363,16 @@ def test_opening_a_session_from_the_list_loads_its_fields_and_it_cannot_be_delet
     assert "current session" in listing.message.text() and store.get_session(session_id)
 
 
-def test_end_session_stores_the_end_time_and_returns_the_gallery_to_memory(qtbot, open_window, store):
+def test_end_session_stores_the_end_time_and_returns_the_gallery_to_memory(
+    qtbot, open_window, store
+):
     window = open_window(session_store=store)
     session_id = start_session(qtbot, window, patient_id="P-12", operator="dr-n")
     capture_one(qtbot, window)
     window.end_session_action.trigger()
     assert store.get_session(session_id).finished and window.sessions.current is None
     assert isinstance(window.store, MemoryFieldStore) and window.gallery_model.rowCount() == 0
-    assert not window.export_actions["pdf"].isEnabled() and not window.end_session_action.isEnabled()
+    assert (
+        not window.export_actions["pdf"].isEnabled() and not window.end_session_action.isEnabled()
+    )
     assert len(store.fields(session_id)) == 1

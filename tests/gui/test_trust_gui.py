@@ -19,38 +19,38 @@ from PySide6.QtCore import Qt
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))  # test_cam's tiny CAM model
 
-from gui_helpers import field_with_cells, result  # noqa: E402
+from gui_helpers import field_with_cells, result
 
-from allscope.app.capture import FieldWriter  # noqa: E402
-from allscope.app.live_run import LiveController  # noqa: E402
-from allscope.app.normalizer_switch import OutsideCounter  # noqa: E402
-from allscope.app.session_fields import SessionFieldStore  # noqa: E402
-from allscope.app.settings import (  # noqa: E402
+from allscope.app.capture import FieldWriter
+from allscope.app.live_run import LiveController
+from allscope.app.normalizer_switch import OutsideCounter
+from allscope.app.session_fields import SessionFieldStore
+from allscope.app.settings import (
     SETTINGS_FILE,
     Settings,
     load_settings,
     quality_settings,
     save_settings,
 )
-from allscope.core.classifier import Classifier  # noqa: E402
-from allscope.core.colour.calibration import (  # noqa: E402
+from allscope.core.classifier import Classifier
+from allscope.core.colour.calibration import (
     DRIFT_WARN,
     ColourNormalizer,
     load_white_reference,
     white_reference,
 )
-from allscope.core.colour.target import to_lab  # noqa: E402
-from allscope.core.flags import FlagPolicy  # noqa: E402
-from allscope.core.frames import Frame, FrameSource  # noqa: E402
-from allscope.core.ood import OUTSIDE, OodDetector  # noqa: E402
-from allscope.core.pipeline import base_result, classified_result  # noqa: E402
-from allscope.core.sources.demo.slide import Illumination, Stain, render_field  # noqa: E402
-from allscope.core.store import SessionInfo, SessionStore  # noqa: E402
-from allscope.gui.app import create_app  # noqa: E402
-from allscope.gui.classification_panel import ClassificationPanel  # noqa: E402
+from allscope.core.colour.target import to_lab
+from allscope.core.flags import FlagPolicy
+from allscope.core.frames import Frame, FrameSource
+from allscope.core.ood import OUTSIDE, OodDetector
+from allscope.core.pipeline import base_result, classified_result
+from allscope.core.sources.demo.slide import Illumination, Stain, render_field
+from allscope.core.store import SessionInfo, SessionStore
+from allscope.gui.app import create_app
+from allscope.gui.classification_panel import ClassificationPanel
 from allscope.gui.gallery import GalleryModel
-from allscope.gui.review_pane import ReviewPanel  # noqa: E402
-from allscope.gui.status import StatusBar, TrustValues  # noqa: E402
+from allscope.gui.review_pane import ReviewPanel
+from allscope.gui.status import StatusBar, TrustValues
 
 WAIT_MS = 30000
 WARM_LAMP = Illumination(gains=(0.85, 1.0, 1.15), vignette=0.1, brightness=0.85)  # B, G, R
@@ -60,7 +60,9 @@ NEUTRAL_LAMP = Illumination(vignette=0.1, brightness=0.85)
 def blank_area(lamp: Illumination, width=640, height=360) -> np.ndarray:
     """An empty, lit slide under ``lamp``, with sensor noise."""
     glass = (np.exp(-Stain().background) * 255.0).astype(np.float32)
-    lit = lamp.map(width, height) * glass + np.random.default_rng(0).normal(0, 2, (height, width, 3))
+    lit = lamp.map(width, height) * glass + np.random.default_rng(0).normal(
+        0, 2, (height, width, 3)
+    )
     return np.clip(lit + 0.5, 0, 255).astype(np.uint8)
 
 
@@ -81,8 +83,10 @@ def window_on(qtbot, tmp_path, monkeypatch):
         qtbot.addWidget(window)
         window.show()
         windows.append(window)
-        qtbot.waitUntil(lambda: window.controller is not None and window.controller.latest_frame() is not None,
-                        timeout=WAIT_MS)
+        qtbot.waitUntil(
+            lambda: window.controller is not None and window.controller.latest_frame() is not None,
+            timeout=WAIT_MS,
+        )
         return window
 
     yield _open
@@ -125,7 +129,9 @@ def test_turning_normalisation_off_passes_frames_unchanged_and_is_saved(window_o
     window = window_on("demo")
     assert window.controller.normalizer.enabled
     window.policy_panel.normalize.setChecked(False)
-    assert not window.controller.normalizer.enabled and not window.trust.normalize_action.isChecked()
+    assert (
+        not window.controller.normalizer.enabled and not window.trust.normalize_action.isChecked()
+    )
     frame = window.controller.latest_frame().image
     assert window.controller.normalizer(frame) is frame
     saved = json.loads((tmp_path / "settings" / SETTINGS_FILE).read_text(encoding="utf-8"))
@@ -155,7 +161,10 @@ def test_drift_indicator_turns_amber_above_the_warning_level(qtbot):
     assert not bar.drift_warning and bar.text("colour") == f"ΔE {DRIFT_WARN - 1:.1f}"
     bar.show_trust(TrustValues(normalizing=True, calibrated=True, drift=DRIFT_WARN + 1, outside=2))
     assert bar.drift_warning and "recalibrate on a blank area" in bar.labels["colour"].toolTip()
-    assert bar.text("outside") == "outside 2" and "outside the model's experience" in bar.labels["outside"].toolTip()
+    assert (
+        bar.text("outside") == "outside 2"
+        and "outside the model's experience" in bar.labels["outside"].toolTip()
+    )
 
 
 @pytest.fixture(scope="module")
@@ -176,13 +185,17 @@ def test_ood_abstained_result_shows_outside_the_models_experience(qtbot, cam_pac
     prediction = classifier.predict_detailed(field_with_blast())
     frame = Frame(id=1, timestamp=0.0, image=field, source="test")
     gated = base_result(frame, mask, True, (), {})
-    verdict = classified_result(gated, classifier, prediction, 1.0, OodDetector("energy", threshold=-1e6))
+    verdict = classified_result(
+        gated, classifier, prediction, 1.0, OodDetector("energy", threshold=-1e6)
+    )
     assert OUTSIDE in verdict.reasons and not verdict.assessable
     panel = ClassificationPanel()
     qtbot.addWidget(panel)
     panel.show_result(gated, verdict, time.monotonic())
     assert panel.state_label.text() == "Outside the model's experience"
-    panel.show_result(result(None, assessable=False, reasons=("out of focus",)), None, time.monotonic())
+    panel.show_result(
+        result(None, assessable=False, reasons=("out of focus",)), None, time.monotonic()
+    )
     assert panel.state_label.text() == "Not assessable — out of focus"
 
 
@@ -190,7 +203,15 @@ def test_outside_fields_are_counted_once_per_still_run():
     counter = OutsideCounter()
     outside = result(0.9, assessable=False, reasons=(OUTSIDE,))
     inside = result(0.9)
-    for verdict in (outside, outside, inside, outside, outside, replace(outside, moving=True), outside):
+    for verdict in (
+        outside,
+        outside,
+        inside,
+        outside,
+        outside,
+        replace(outside, moving=True),
+        outside,
+    ):
         counter.update(verdict)
     assert counter.count == 3  # two runs split by a verdict inside, a third after the stage moved
 
@@ -209,18 +230,27 @@ class Repeat(FrameSource):
         for i in range(self.count):
             if self.stopped:
                 return
-            yield Frame(id=i, timestamp=time.monotonic(), image=self.image, source="repeat", name=f"f{i}")
+            yield Frame(
+                id=i, timestamp=time.monotonic(), image=self.image, source="repeat", name=f"f{i}"
+            )
             time.sleep(1 / 30)
 
 
-def test_cam_flag_is_stored_with_its_heat_map_and_h_shows_it_in_review(qtbot, cam_package, tmp_path):
+def test_cam_flag_is_stored_with_its_heat_map_and_h_shows_it_in_review(
+    qtbot, cam_package, tmp_path
+):
     from test_cam import field_with_blast
 
     with SessionStore(tmp_path / "store") as store:
         fields = SessionFieldStore(store, store.create_session(SessionInfo(source="repeat")))
         writer = FieldWriter(fields)
-        controller = LiveController(Repeat(field_with_blast(), 12), Classifier(cam_package, inference_precision="f32"),
-                                    FlagPolicy(threshold=0.3, consecutive=2), writer, deque())
+        controller = LiveController(
+            Repeat(field_with_blast(), 12),
+            Classifier(cam_package, inference_precision="f32"),
+            FlagPolicy(threshold=0.3, consecutive=2),
+            writer,
+            deque(),
+        )
         controller.start()
         outcomes = []
         qtbot.waitUntil(lambda: bool(outcomes.extend(writer.drain()) or outcomes), timeout=WAIT_MS)
@@ -239,4 +269,6 @@ def test_cam_flag_is_stored_with_its_heat_map_and_h_shows_it_in_review(qtbot, ca
         qtbot.keyClick(panel.pane, Qt.Key.Key_H)
         after = panel.pane.displayed_image()
         assert panel.pane.cam_box.isChecked() and panel.pane.cam_box.isEnabled()
-        assert np.abs(after.astype(int) - before.astype(int)).max() > 50  # the evidence is painted on
+        assert (
+            np.abs(after.astype(int) - before.astype(int)).max() > 50
+        )  # the evidence is painted on

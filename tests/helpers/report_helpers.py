@@ -16,7 +16,9 @@ LONG_COMMENT = "Long remark. " + "z" * 100_000
 
 
 def needs(tool: str):
-    return pytest.mark.skipif(shutil.which(tool) is None, reason=f"{tool} (poppler-utils) is not installed")
+    return pytest.mark.skipif(
+        shutil.which(tool) is None, reason=f"{tool} (poppler-utils) is not installed"
+    )
 
 
 def pdf_text(path: Path, page: int | None = None) -> str:
@@ -24,5 +26,7 @@ def pdf_text(path: Path, page: int | None = None) -> str:
     args = ["pdftotext", "-enc", "UTF-8"]
     if page is not None:
         args += ["-f", str(page), "-l", str(page)]
-    out = subprocess.run([*args, str(path), "-"], capture_output=True, check=True).stdout.decode("utf-8")
+    out = subprocess.run([*args, str(path), "-"], capture_output=True, check=True).stdout.decode(
+        "utf-8"
+    )
     return unicodedata.normalize("NFKC", out)

@@ -24,10 +24,14 @@ def field_image(seed: int = 0, height: int = 96, width: int = 128) -> tuple[np.n
     return image, mask
 
 
-def field_result(frame_id: int = 1, p_all: float = 0.9, label: str = "Pre-B", assessable: bool = True) -> FieldResult:
+def field_result(
+    frame_id: int = 1, p_all: float = 0.9, label: str = "Pre-B", assessable: bool = True
+) -> FieldResult:
     benign = 1.0 - p_all
     rest = p_all / 3
-    probs = (benign, rest, rest, rest) if label != "Pre-B" else (benign, rest / 2, rest * 2, rest / 2)
+    probs = (
+        (benign, rest, rest, rest) if label != "Pre-B" else (benign, rest / 2, rest * 2, rest / 2)
+    )
     return FieldResult(
         frame_id=frame_id, timestamp=100.0 + frame_id, source="camera 0", name=f"frame {frame_id}",
         wbc_count=1, mask_coverage=0.05, assessable=assessable, classes=CLASSES,
@@ -38,9 +42,16 @@ def field_result(frame_id: int = 1, p_all: float = 0.9, label: str = "Pre-B", as
 
 
 def flag_for(result: FieldResult) -> Flag:
-    return Flag(source=result.source, start_frame=result.frame_id, end_frame=result.frame_id + 4,
-                start_index=None, end_index=None, label=result.label or "", p_all=result.p_all or 0.0,
-                result=result)
+    return Flag(
+        source=result.source,
+        start_frame=result.frame_id,
+        end_frame=result.frame_id + 4,
+        start_index=None,
+        end_index=None,
+        label=result.label or "",
+        p_all=result.p_all or 0.0,
+        result=result,
+    )
 
 
 def session_info(**overrides) -> SessionInfo:

@@ -14,13 +14,19 @@ def truth_mask_result(mask: np.ndarray) -> MaskResult:
     """A MaskResult built from an exact truth mask (one candidate per connected component)."""
     n, _, stats, centres = cv2.connectedComponentsWithStats(mask)
     candidates = tuple(
-        WbcCandidate(int(stats[i, 4]), tuple(int(v) for v in stats[i, :4]), (float(centres[i, 0]), float(centres[i, 1])))
+        WbcCandidate(
+            int(stats[i, 4]),
+            tuple(int(v) for v in stats[i, :4]),
+            (float(centres[i, 0]), float(centres[i, 1])),
+        )
         for i in range(1, n)
     )
     return MaskResult(mask, np.zeros((*mask.shape, 3), np.uint8), candidates, np.zeros(3), 0.0)
 
 
-def demo_field(width: int = 640, height: int = 360, seed: int = 1, **kwargs) -> tuple[np.ndarray, MaskResult]:
+def demo_field(
+    width: int = 640, height: int = 360, seed: int = 1, **kwargs
+) -> tuple[np.ndarray, MaskResult]:
     """A demo-slide field and its truth MaskResult."""
     image, mask, _ = render_field(width, height, seed=seed, **kwargs)
     return image, truth_mask_result(mask)

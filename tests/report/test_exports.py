@@ -1,4 +1,5 @@
-"""CSV and JSON exports of a session: every per-field result, written atomically, never clobbering."""
+"""CSV and JSON exports of a session: every per-field result, written atomically, never
+clobbering."""
 
 from __future__ import annotations
 
@@ -41,7 +42,9 @@ def test_csv_defuses_text_that_a_spreadsheet_would_run_as_a_formula(store, tmp_p
 
 
 def test_json_holds_session_summary_results_and_full_review_trail(store, session_id, tmp_path):
-    data = json.loads(write_json(store, session_id, tmp_path / "s.json").read_text(encoding="utf-8"))
+    data = json.loads(
+        write_json(store, session_id, tmp_path / "s.json").read_text(encoding="utf-8")
+    )
     assert data["session"]["patient_id"].startswith(PERSIAN)
     assert data["summary"]["analysed"] == 12
     assert len(data["results"]) == 12
@@ -57,7 +60,9 @@ def test_export_never_overwrites_an_existing_file(store, session_id, tmp_path):
     assert (tmp_path / "r.csv").read_text() == "mine"
 
 
-def test_disk_full_keeps_the_previous_export_and_leaves_no_partial_file(store, session_id, tmp_path):
+def test_disk_full_keeps_the_previous_export_and_leaves_no_partial_file(
+    store, session_id, tmp_path
+):
     first = write_json(store, session_id, tmp_path / "s.json")
     before = first.read_bytes()
 

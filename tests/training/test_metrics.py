@@ -45,7 +45,9 @@ def test_fitted_temperature_undoes_overconfident_logits():
 def test_report_counts_confusion_and_all_vs_benign():
     logits = np.array([[5, 0, 0, 0], [0, 5, 0, 0], [5, 0, 0, 0], [0, 0, 0, 5]], float)
     labels = np.array([0, 1, 2, 3])
-    report = classification_report(logits, labels, ["Benign", "Early Pre-B", "Pre-B", "Pro-B"], 0, 1.0, 0.5)
+    report = classification_report(
+        logits, labels, ["Benign", "Early Pre-B", "Pre-B", "Pro-B"], 0, 1.0, 0.5
+    )
     assert report["accuracy"] == 0.75
     assert report["confusion"][2] == [1, 0, 0, 0]
     assert report["all_vs_benign"]["sensitivity"] == pytest.approx(2 / 3)

@@ -13,8 +13,12 @@ from allscope.training.data import (
 
 
 def _samples(per_class: int = 200) -> list[Sample]:
-    return [Sample(f"{c}/field-{n:03d}.jpg", label, n) for label, c in enumerate(CLASSES) for n in range(1, per_class + 1)
-            if n % 17 != 0]  # gaps in the numbering, as in the real data
+    return [
+        Sample(f"{c}/field-{n:03d}.jpg", label, n)
+        for label, c in enumerate(CLASSES)
+        for n in range(1, per_class + 1)
+        if n % 17 != 0
+    ]  # gaps in the numbering, as in the real data
 
 
 def _part_of(split: dict[str, list[Sample]]) -> dict[str, str]:
@@ -41,7 +45,9 @@ def test_parts_change_only_at_block_boundaries():
     samples = _samples()
     part = _part_of(block_split(samples, block_size=30, seed=1))
     ordered = sorted((s for s in samples if s.label == 0), key=lambda s: s.number)
-    changes = [i for i in range(1, len(ordered)) if part[ordered[i].name] != part[ordered[i - 1].name]]
+    changes = [
+        i for i in range(1, len(ordered)) if part[ordered[i].name] != part[ordered[i - 1].name]
+    ]
     assert changes and all(i % 30 == 0 for i in changes)
 
 
@@ -55,7 +61,9 @@ def test_each_class_gets_roughly_15_percent_val_and_test():
     split = block_split(_samples(300), block_size=30, seed=0)
     for part in ("val", "test"):
         for label in range(len(CLASSES)):
-            share = sum(s.label == label for s in split[part]) / sum(s.label == label for s in _samples(300))
+            share = sum(s.label == label for s in split[part]) / sum(
+                s.label == label for s in _samples(300)
+            )
             assert 0.08 <= share <= 0.22
 
 

@@ -1,4 +1,5 @@
-"""Training smoke test on a tiny synthetic field set: the loss falls, export gives a working package."""
+"""Training smoke test on a tiny synthetic field set: the loss falls, export gives a working
+package."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ FOLDERS = ("Benign", "Early", "Pre", "Pro")
 
 
 def _field(label: int, rng: np.random.Generator) -> np.ndarray:
-    """64x64 fields whose class is a shape (colour-free, rotation-proof): disk, dots, rings, blank."""
+    """64x64 fields whose class is a shape (colour-free, rotation-proof): disk, dots, rings,
+    blank."""
     field = np.full((64, 64, 3), 200, np.uint8) + rng.integers(0, 20, (64, 64, 3), dtype=np.uint8)
     centre = tuple(int(c) for c in rng.integers(20, 44, 2))
     colour = tuple(int(c) for c in rng.integers(60, 140, 3))
@@ -54,7 +56,11 @@ def trained(tiny_data, tmp_path_factory):
 
 
 def test_training_loss_falls(trained):
-    losses = [loss for epoch in json.loads((trained / "history.json").read_text()) for loss in epoch["losses"]]
+    losses = [
+        loss
+        for epoch in json.loads((trained / "history.json").read_text())
+        for loss in epoch["losses"]
+    ]
     assert len(losses) == 30
     assert np.mean(losses[-6:]) < np.mean(losses[:6]) - 0.2
 
@@ -68,10 +74,25 @@ def test_run_folder_holds_the_split(trained):
 def test_export_gives_a_package_the_core_loads_and_runs(trained, tmp_path):
     from allscope.core.classifier import Classifier
 
-    assert main(["export", "--checkpoint", str(trained / "checkpoint.pt"), "--out", str(tmp_path / "pkg")]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "--checkpoint",
+                str(trained / "checkpoint.pt"),
+                "--out",
+                str(tmp_path / "pkg"),
+            ]
+        )
+        == 0
+    )
     package = load_package(tmp_path / "pkg")
     assert package.classes == ("Benign", "Early Pre-B", "Pre-B", "Pro-B")
-    assert (package.input.width, package.input.color_order, package.input.layout) == (64, "RGB", "NCHW")
+    assert (package.input.width, package.input.color_order, package.input.layout) == (
+        64,
+        "RGB",
+        "NCHW",
+    )
     probabilities = Classifier(package).predict(_field(0, np.random.default_rng(1)))
     assert probabilities.shape == (4,) and probabilities.sum() == pytest.approx(1.0)
 

@@ -28,14 +28,18 @@ def images(folder: Path, every: int = 1) -> Iterator[tuple[Path, np.ndarray]]:
 def percentiles(values: list[float]) -> dict:
     if not values:
         return {}
-    return {f"p{p:g}": round(float(np.percentile(values, p)), 4) for p in PERCENTILES} | {"n": len(values)}
+    return {f"p{p:g}": round(float(np.percentile(values, p)), 4) for p in PERCENTILES} | {
+        "n": len(values)
+    }
 
 
 def colour_target(args: argparse.Namespace) -> dict:
     root = args.data / "all-fields"
     groups = {name: [image for _, image in images(root / name)] for name in CLASS_FOLDERS}
-    target = target_from_fields(groups, "B-ALL training fields (all-fields, 4 classes weighted equally, "
-                                        "scale-bar corner excluded)")
+    target = target_from_fields(
+        groups,
+        "B-ALL training fields (all-fields, 4 classes weighted equally, scale-bar corner excluded)",
+    )
     out = args.out or COLOUR_TARGET_PATH
     import json
     out.write_text(json.dumps(target.to_dict(), indent=2) + "\n", encoding="utf-8")
@@ -44,7 +48,9 @@ def colour_target(args: argparse.Namespace) -> dict:
 
 def gate_measures(pairs) -> dict:
     """Percentiles of every quality measure over (image, mask) pairs, each judged on its own."""
-    values: dict[str, list[float]] = {k: [] for k in ("sharpness", "highlights", "shadows", "background")}
+    values: dict[str, list[float]] = {
+        k: [] for k in ("sharpness", "highlights", "shadows", "background")
+    }
     failures: dict[str, int] = {}
     count = 0
     for image, mask in pairs:
@@ -75,13 +81,19 @@ def calibrate_gate(args: argparse.Namespace) -> dict:
     report = {"defaults": QualitySettings().to_dict()}
     for name in CLASS_FOLDERS:
         folder = args.data / "all-fields" / name
-        report[f"all-fields/{name}"] = gate_measures((im, lab_kmeans_mask(im)) for _, im in images(folder, every))
-    report["bccd"] = gate_measures((im, lab_kmeans_mask(im)) for _, im in images(args.data / "bccd" / "JPEGImages", every))
+        report[f"all-fields/{name}"] = gate_measures(
+            (im, lab_kmeans_mask(im)) for _, im in images(folder, every)
+        )
+    report["bccd"] = gate_measures(
+        (im, lab_kmeans_mask(im)) for _, im in images(args.data / "bccd" / "JPEGImages", every)
+    )
     for blur in (0.0, 2.0, 4.0, 8.0):
         report[f"demo 960x540 blur {blur:g}px"] = gate_measures(demo_pairs(blur))
     training = [report[f"all-fields/{n}"]["sharpness"]["p0.5"] for n in CLASS_FOLDERS]
-    report["suggested"] = {"min_sharpness": float(np.floor(min(training) * 100) / 100),
-                           "note": "floor of the lowest per-class 0.5th percentile of all-fields sharpness"}
+    report["suggested"] = {
+        "min_sharpness": float(np.floor(min(training) * 100) / 100),
+        "note": "floor of the lowest per-class 0.5th percentile of all-fields sharpness",
+    }
     return report
 
 
@@ -107,9 +119,21 @@ def cost(args: argparse.Namespace) -> dict:
         samples["gate"].append((time.perf_counter() - t0) * 1e3)
     cv2.setNumThreads(-1)
     for mode in normalisers:
-        samples[f"gate+normalise_{mode}"] = list(np.add(samples["gate"], samples[f"normalise_{mode}"]))
-    stats = {k: {"median_ms": round(float(np.median(v)), 3), "p95_ms": round(float(np.percentile(v, 95)), 3),
-                 "min_ms": round(float(np.min(v)), 3)} for k, v in samples.items()}
-    return {"frame": "1920x1080 demo slide", "opencv_threads": args.threads, "repeats": args.repeats,
-            "note": "normaliser refits every 15 frames (included); min is the uncontended cost", **stats}
-
+        samples[f"gate+normalise_{mode}"] = list(
+            np.add(samples["gate"], samples[f"normalise_{mode}"])
+        )
+    stats = {
+        k: {
+            "median_ms": round(float(np.median(v)), 3),
+            "p95_ms": round(float(np.percentile(v, 95)), 3),
+            "min_ms": round(float(np.min(v)), 3),
+        }
+        for k, v in samples.items()
+    }
+    return {
+        "frame": "1920x1080 demo slide",
+        "opencv_threads": args.threads,
+        "repeats": args.repeats,
+        "note": "normaliser refits every 15 frames (included); min is the uncontended cost",
+        **stats,
+    }

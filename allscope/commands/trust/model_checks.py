@@ -47,10 +47,14 @@ def load_model(path: Path | None) -> Classifier:
 
 
 def ood_entry(classifier: Classifier) -> dict | None:
-    return json.loads((classifier.package.path / "model.json").read_text(encoding="utf-8")).get("ood")
+    return json.loads((classifier.package.path / "model.json").read_text(encoding="utf-8")).get(
+        "ood"
+    )
 
 
-def validation_fields(args: argparse.Namespace, classifier: Classifier, part: str = "val") -> list[tuple[Path, int]]:
+def validation_fields(
+    args: argparse.Namespace, classifier: Classifier, part: str = "val"
+) -> list[tuple[Path, int]]:
     """(path, label) of the split's fields; the split is --split or split.json beside the model."""
     candidates = [args.split] if args.split else [classifier.package.path / "split.json"]
     for path in candidates:
@@ -60,7 +64,9 @@ def validation_fields(args: argparse.Namespace, classifier: Classifier, part: st
     raise SystemExit("No split.json found; pass --split FILE (the training run folder has one).")
 
 
-def verdict(image: np.ndarray, classifier: Classifier, mode: str, detector: OodDetector | None) -> Verdict:
+def verdict(
+    image: np.ndarray, classifier: Classifier, mode: str, detector: OodDetector | None
+) -> Verdict:
     if mode != "none":
         image = ColourNormalizer(mode=mode)(image)
     mask = lab_kmeans_mask(image)
@@ -83,9 +89,13 @@ def rates(verdicts: list[Verdict], threshold: float) -> dict:
     for v in verdicts:
         for r in v.reasons:
             reasons[r] = reasons.get(r, 0) + 1
-    return {"fields": len(verdicts), "flagged_model_only": round(plain / n, 4),
-            "flagged_with_gate": round(gated / n, 4), "flagged_with_gate_and_abstention": round(final / n, 4),
-            "set_aside": reasons}
+    return {
+        "fields": len(verdicts),
+        "flagged_model_only": round(plain / n, 4),
+        "flagged_with_gate": round(gated / n, 4),
+        "flagged_with_gate_and_abstention": round(final / n, 4),
+        "set_aside": reasons,
+    }
 
 
 def read(path: Path) -> np.ndarray:
@@ -106,7 +116,7 @@ def bccd(args: argparse.Namespace) -> dict:
     modes = ("white", "reinhard") if args.recall_only else (args.mode,)
     for mode in (m for m in modes if m != "none"):
         report[f"recall_normalised_{mode}"] = bccd_mask_recall(
-            root, lambda image: lab_kmeans_mask(ColourNormalizer(mode=mode)(image)))
+            root, lambda image, mode=mode: lab_kmeans_mask(ColourNormalizer(mode=mode)(image)))
     if args.recall_only:
         report["demo_recall"] = {mode: demo_recall(mode) for mode in ("none", "white", "reinhard")}
         return report
@@ -144,27 +154,54 @@ def sensitivity(args: argparse.Namespace) -> dict:
     detector = load_ood(classifier.package)
     fields = validation_fields(args, classifier)
     threshold = classifier.package.threshold
-    report: dict = {"data": "validation blocks of split.json", "fields": len(fields), "mode": args.mode,
-                    "model": classifier.package.describe(), "threshold": threshold,
-                    "ood": ood_entry(classifier) or "none"}
+    report: dict = {
+        "data": "validation blocks of split.json",
+        "fields": len(fields),
+        "mode": args.mode,
+        "model": classifier.package.describe(),
+        "threshold": threshold,
+        "ood": ood_entry(classifier) or "none",
+    }
     baseline = None
     for mode in dict.fromkeys(("none", args.mode)):
         verdicts = [verdict(read(p), classifier, mode, detector) for p, _ in fields]
-        malignant = [v for v, (_, label) in zip(verdicts, fields) if label in ALL_LABELS]
-        benign = [v for v, (_, label) in zip(verdicts, fields) if label not in ALL_LABELS]
+        malignant = [
+            v for v, (_, label) in zip(verdicts, fields, strict=True) if label in ALL_LABELS
+        ]
+        benign = [
+            v for v, (_, label) in zip(verdicts, fields, strict=True) if label not in ALL_LABELS
+        ]
         plain = float(np.mean([v.p_all >= threshold for v in malignant]))
-        guarded = float(np.mean([v.p_all >= threshold and v.assessable and not v.reasons for v in malignant]))
+        guarded = float(
+            np.mean([v.p_all >= threshold and v.assessable and not v.reasons for v in malignant])
+        )
         baseline = plain if baseline is None else baseline
         report[f"normalise_{mode}"] = {
-            "all_fields": len(malignant), "benign_fields": len(benign),
-            "sensitivity_model_only": round(plain, 4), "sensitivity_guarded": round(guarded, 4),
+            "all_fields": len(malignant),
+            "benign_fields": len(benign),
+            "sensitivity_model_only": round(plain, 4),
+            "sensitivity_guarded": round(guarded, 4),
             "loss_pt_vs_plain_model": round(100 * (baseline - guarded), 2),
-            "specificity_model_only": round(float(np.mean([v.p_all < threshold for v in benign])), 4),
-            "specificity_guarded": round(float(np.mean(
-                [not (v.p_all >= threshold and v.assessable and not v.reasons) for v in benign])), 4),
-            "set_aside": rates(verdicts, threshold)["set_aside"]}
-    report["note"] = ("guarded = gate and abstention on (and normalisation in its mode); the loss is "
-                      "against the model alone on unnormalised fields")
+            "specificity_model_only": round(
+                float(np.mean([v.p_all < threshold for v in benign])), 4
+            ),
+            "specificity_guarded": round(
+                float(
+                    np.mean(
+                        [
+                            not (v.p_all >= threshold and v.assessable and not v.reasons)
+                            for v in benign
+                        ]
+                    )
+                ),
+                4,
+            ),
+            "set_aside": rates(verdicts, threshold)["set_aside"],
+        }
+    report["note"] = (
+        "guarded = gate and abstention on (and normalisation in its mode); the loss is "
+        "against the model alone on unnormalised fields"
+    )
     return report
 
 
@@ -185,29 +222,43 @@ def fit_ood(args: argparse.Namespace) -> dict:
     and (when the IR has a "features" output) the feature distance fitted on the training
     blocks; reports BCCD fields beyond each. --write stores the better one in model.json."""
     classifier = load_model(args.model)
-    temperature = classifier.package.temperature
     sets = {"val": [p for p, _ in validation_fields(args, classifier)],
             "bccd": sorted((args.data / "bccd" / "JPEGImages").glob("*.jpg"))}
-    embedded = {name: [embed(p, classifier, args.mode) for p in paths] for name, paths in sets.items()}
+    embedded = {
+        name: [embed(p, classifier, args.mode) for p in paths] for name, paths in sets.items()
+    }
     candidates = {"energy": ({k: np.array([e for e, _ in v]) for k, v in embedded.items()}, None)}
     if embedded["val"][0][1] is not None:
         train = validation_fields(args, classifier, "train")
         features = np.stack([embed(p, classifier, args.mode)[1] for p, _ in train])
         stats = fit_feature_stats(features, np.array([label for _, label in train]))
-        candidates["feature"] = ({k: np.array([stats.distance(f) for _, f in v]) for k, v in embedded.items()}, stats)
-    report: dict = {"mode": args.mode, "target_rate": args.target_rate, "val_fields": len(sets["val"]),
-                    "bccd_fields": len(sets["bccd"])}
+        candidates["feature"] = (
+            {k: np.array([stats.distance(f) for _, f in v]) for k, v in embedded.items()},
+            stats,
+        )
+    report: dict = {
+        "mode": args.mode,
+        "target_rate": args.target_rate,
+        "val_fields": len(sets["val"]),
+        "bccd_fields": len(sets["bccd"]),
+    }
     for kind, (scores, _) in candidates.items():
         threshold = choose_threshold(scores["val"], args.target_rate)
-        report[kind] = {"threshold": round(threshold, 4),
-                        "val_outside": round(float(np.mean(scores["val"] > threshold)), 4),
-                        "bccd_outside": round(float(np.mean(scores["bccd"] > threshold)), 4),
-                        **{f"{k}_p5_p50_p95": [round(float(np.percentile(v, q)), 3) for q in (5, 50, 95)]
-                           for k, v in scores.items()}}
+        report[kind] = {
+            "threshold": round(threshold, 4),
+            "val_outside": round(float(np.mean(scores["val"] > threshold)), 4),
+            "bccd_outside": round(float(np.mean(scores["bccd"] > threshold)), 4),
+            **{
+                f"{k}_p5_p50_p95": [round(float(np.percentile(v, q)), 3) for q in (5, 50, 95)]
+                for k, v in scores.items()
+            },
+        }
     best = max(candidates, key=lambda k: report[k]["bccd_outside"])
     report["chosen"] = best
     if args.write:
-        report["written"] = str(write_ood(classifier, best, report[best], candidates[best][1], args.target_rate))
+        report["written"] = str(
+            write_ood(classifier, best, report[best], candidates[best][1], args.target_rate)
+        )
     return report
 
 
@@ -218,6 +269,10 @@ def write_ood(classifier: Classifier, kind: str, figures: dict, stats, rate: flo
     detector = OodDetector(kind, figures["threshold"], classifier.package.temperature, stats)
     meta = json.loads((path / "model.json").read_text(encoding="utf-8"))
     meta["ood"] = detector.meta(digest) | {
-        "chosen_on": f"validation blocks ({rate:.1%} outside) and BCCD ({figures['bccd_outside']:.1%} outside)"}
-    (path / "model.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        "chosen_on": f"validation blocks ({rate:.1%} outside) and BCCD "
+        "({figures['bccd_outside']:.1%} outside)"
+    }
+    (path / "model.json").write_text(
+        json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     return path / "model.json"

@@ -88,7 +88,9 @@ def load_white_reference(folder: str | Path, camera: str) -> WhiteReference | No
         return WhiteReference(str(data["camera"]), tuple(map(float, data["white_bgr"])),
                               tuple(map(float, data["white_lab"])), str(data.get("created", "")))
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise CalibrationError(f"{path}: unreadable white reference ({exc}); calibrate on a blank area again.") from exc
+        raise CalibrationError(
+            f"{path}: unreadable white reference ({exc}); calibrate on a blank area again."
+        ) from exc
 
 
 def white_reference(bgr: np.ndarray, camera: str) -> WhiteReference:
@@ -98,11 +100,15 @@ def white_reference(bgr: np.ndarray, camera: str) -> WhiteReference:
     spread = float(grey.std())
     if spread > MAX_BLANK_STD:
         raise CalibrationError(
-            f"This view is not blank (grey-level spread {spread:.1f} > {MAX_BLANK_STD}): move to an "
-            "empty area of the slide, away from cells, and calibrate again.")
+            f"This view is not blank (grey-level spread {spread:.1f} > {MAX_BLANK_STD}): move to "
+            "an "
+            "empty area of the slide, away from cells, and calibrate again."
+        )
     if np.percentile(grey, 50) < 60 or np.mean(small >= 253) > 0.2:
-        raise CalibrationError("The blank area is too dark or clipped white: adjust the lamp or the "
-                               "camera exposure and calibrate again.")
+        raise CalibrationError(
+            "The blank area is too dark or clipped white: adjust the lamp or the "
+            "camera exposure and calibrate again."
+        )
     white = glass_colour(small)
     lab = to_lab(np.clip(white, 0, 255).astype(np.uint8).reshape(1, 1, 3))[0, 0]
     return WhiteReference(camera, tuple(map(float, white)), tuple(map(float, lab)),
@@ -132,7 +138,11 @@ class ColourNormalizer:
         self.strength = strength
         self.target = target or load_colour_target()
         self.white, self.mode = white, mode
-        self.refit_every, self.smoothing, self.analysis_side = max(1, refit_every), smoothing, analysis_side
+        self.refit_every, self.smoothing, self.analysis_side = (
+            max(1, refit_every),
+            smoothing,
+            analysis_side,
+        )
         self.matrix: np.ndarray | None = None
         self.drift: float | None = None
         self._frames = 0
@@ -151,7 +161,9 @@ class ColourNormalizer:
             fitted = pre
         else:
             base = small if pre is None else apply_matrix(small, pre)
-            fitted = colour_matrix(base, self.target, self.strength if self.mode == "reinhard" else 0.0)
+            fitted = colour_matrix(
+                base, self.target, self.strength if self.mode == "reinhard" else 0.0
+            )
             fitted = fitted if pre is None else compose(fitted, pre)
         a = self.smoothing
         self.matrix = fitted if self.matrix is None else (1 - a) * self.matrix + a * fitted

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -38,16 +39,22 @@ class ColourTarget:
     fields: int = 0
     glass: tuple[float, float, float] | None = None  # L*a*b* of the brightest tenth (bare glass)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "ColourTarget":
+    def from_dict(cls, data: dict[str, Any]) -> ColourTarget:
         try:
-            regions = {k: RegionStats(tuple(map(float, data[k]["mean"])), tuple(map(float, data[k]["std"])))
-                       for k in ("background", "cells")}
+            regions = {
+                k: RegionStats(
+                    tuple(map(float, data[k]["mean"])), tuple(map(float, data[k]["std"]))
+                )
+                for k in ("background", "cells")
+            }
         except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"colour target needs background and cells with mean and std ({exc})") from exc
+            raise ValueError(
+                f"colour target needs background and cells with mean and std ({exc})"
+            ) from exc
         glass = tuple(map(float, data["glass"])) if data.get("glass") is not None else None
         return cls(regions["background"], regions["cells"], str(data.get("source", "")),
                    int(data.get("fields", 0)), glass)
@@ -58,7 +65,9 @@ def load_colour_target(path: str | Path = COLOUR_TARGET_PATH) -> ColourTarget:
     try:
         return ColourTarget.from_dict(json.loads(path.read_text(encoding="utf-8")))
     except OSError as exc:
-        raise FileNotFoundError(f"{path}: colour target missing; run `allscope trust colour-target`.") from exc
+        raise FileNotFoundError(
+            f"{path}: colour target missing; run `allscope trust colour-target`."
+        ) from exc
 
 
 def to_lab(bgr: np.ndarray) -> np.ndarray:
@@ -88,7 +97,9 @@ def region_stats(lab: np.ndarray, region: np.ndarray) -> RegionStats | None:
     return RegionStats(tuple(map(float, mean.ravel())), tuple(map(float, std.ravel())))
 
 
-def field_pixels(bgr: np.ndarray, exclude_corner: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def field_pixels(
+    bgr: np.ndarray, exclude_corner: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(background, cell, glass) L*a*b* pixels of one field; optionally without the scale-bar
     corner. Glass is the brightest tenth of the field by lightness."""
     lab = to_lab(bgr)
@@ -117,4 +128,6 @@ def target_from_fields(fields_by_group: dict[str, list[np.ndarray]], source: str
         mean = np.mean(means, axis=0)
         std = np.sqrt(np.maximum(np.mean(second, axis=0) - mean**2, 0.0))
         regions[name] = RegionStats(tuple(map(float, mean)), tuple(map(float, std)))
-    return ColourTarget(regions["background"], regions["cells"], source, count, regions["glass"].mean)
+    return ColourTarget(
+        regions["background"], regions["cells"], source, count, regions["glass"].mean
+    )

@@ -54,9 +54,15 @@ def _reinhard_points(lab: np.ndarray, bgr: np.ndarray, region: np.ndarray, sourc
     index = np.flatnonzero(region)
     index = index[:: max(1, len(index) // samples)]
     lab, bgr = lab.reshape(-1, 3)[index], bgr.reshape(-1, 3)[index]
-    ratio = np.clip(np.asarray(target.std) / np.maximum(np.asarray(source.std), 1e-3), 1 / MAX_STD_RATIO, MAX_STD_RATIO)
+    ratio = np.clip(
+        np.asarray(target.std) / np.maximum(np.asarray(source.std), 1e-3),
+        1 / MAX_STD_RATIO,
+        MAX_STD_RATIO,
+    )
     mapped = (lab - np.asarray(source.mean)) * ratio + np.asarray(target.mean)
-    return bgr.astype(np.float64), lab_to_bgr(mapped.reshape(-1, 1, 3)).reshape(-1, 3).astype(np.float64)
+    return bgr.astype(np.float64), lab_to_bgr(mapped.reshape(-1, 1, 3)).reshape(-1, 3).astype(
+        np.float64
+    )
 
 
 def colour_matrix(small_bgr: np.ndarray, target: ColourTarget, strength: float = 1.0,
@@ -69,11 +75,20 @@ def colour_matrix(small_bgr: np.ndarray, target: ColourTarget, strength: float =
     stats = [region_stats(lab, region) for region in regions]
     if None in stats or delta_e(stats[0].mean, stats[1].mean) < MIN_REGION_CONTRAST:
         return gains_matrix(small_bgr.reshape(-1, 3).mean(0), background_bgr(target))
-    gains = gains_matrix(cv2.mean(small_bgr, mask=regions[0].view(np.uint8))[:3], background_bgr(target))
+    gains = gains_matrix(
+        cv2.mean(small_bgr, mask=regions[0].view(np.uint8))[:3], background_bgr(target)
+    )
     if strength <= 0.0:
         return gains
-    sources, targets = zip(*(_reinhard_points(lab, small_bgr, region, source, goal, samples)
-                             for region, source, goal in zip(regions, stats, (target.background, target.cells))))
+    sources, targets = zip(
+        *(
+            _reinhard_points(lab, small_bgr, region, source, goal, samples)
+            for region, source, goal in zip(
+                regions, stats, (target.background, target.cells), strict=True
+            )
+        ),
+        strict=False,
+    )
     x = np.hstack([np.vstack(sources), np.ones((sum(len(s) for s in sources), 1))])
     solution, *_ = np.linalg.lstsq(x, np.vstack(targets), rcond=None)
     return strength * solution.T + (1.0 - strength) * gains

@@ -32,10 +32,9 @@ def clean_mask(fg: np.ndarray, min_object: int, min_hole: int) -> tuple[np.ndarr
     """
     padded = np.zeros((fg.shape[0] + 2, fg.shape[1] + 2), dtype=np.uint8)
     parts = _solid_objects(fg, min_object, out=padded[1:-1, 1:-1])
-    if _may_have_pockets(parts, fg.shape, min_hole):
-        if _fill_pockets(padded, min_hole):
-            cleaned = padded[1:-1, 1:-1].copy()
-            return cleaned, _solid_objects(cleaned, 0)  # filling may have joined objects
+    if _may_have_pockets(parts, fg.shape, min_hole) and _fill_pockets(padded, min_hole):
+        cleaned = padded[1:-1, 1:-1].copy()
+        return cleaned, _solid_objects(cleaned, 0)  # filling may have joined objects
     return padded[1:-1, 1:-1].copy(), parts
 
 

@@ -141,5 +141,5 @@ def _apply_mask(bgr: np.ndarray, mask: np.ndarray) -> np.ndarray:
 def _candidates(parts: Components) -> tuple[WbcCandidate, ...]:
     return tuple(
         WbcCandidate(int(area), (int(x), int(y), int(w), int(h)), (float(cx), float(cy)))
-        for (x, y, w, h, area), (cx, cy) in zip(parts.stats, parts.centroids)
+        for (x, y, w, h, area), (cx, cy) in zip(parts.stats, parts.centroids, strict=False)
     )

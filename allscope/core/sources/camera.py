@@ -15,6 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import cv2
 
@@ -55,7 +56,11 @@ class CameraSource(FrameSource):
         self._format = {"width": width, "height": height, "fps": fps}
         self._settings: dict[str, float | bool] = {"auto_exposure": auto_exposure,
                                                    "auto_white_balance": auto_white_balance}
-        for name, value in (("exposure", exposure), ("gain", gain), ("white_balance", white_balance)):
+        for name, value in (
+            ("exposure", exposure),
+            ("gain", gain),
+            ("white_balance", white_balance),
+        ):
             if value is not None:
                 self._settings[name] = value
         self._lock = threading.Lock()
@@ -63,7 +68,7 @@ class CameraSource(FrameSource):
         self._requested = self._done = 0
         self._pending: dict[str, float | bool] = {}
         self._refused: set[str] = set()
-        self._granted: dict = {}
+        self._granted: dict[str, Any] = {}
         self._controls: dict[str, ControlInfo] = {}
         self._listeners: list[Callable[[str], None]] = []
         self._ids = itertools.count()
@@ -80,7 +85,7 @@ class CameraSource(FrameSource):
     def describe(self) -> str:
         return self._description
 
-    def granted(self) -> dict:
+    def granted(self) -> dict[str, Any]:
         """What the driver granted: backend, width, height, fps, fourcc and control values."""
         with self._lock:
             return dict(self._granted)
@@ -97,7 +102,9 @@ class CameraSource(FrameSource):
         shows what the driver granted; returns False if it is still pending (it stays queued).
         """
         if name not in CONTROL_NAMES:
-            raise ValueError(f"unknown camera control {name!r}; use one of {', '.join(CONTROL_NAMES)}")
+            raise ValueError(
+                f"unknown camera control {name!r}; use one of {', '.join(CONTROL_NAMES)}"
+            )
         with self._applied:
             self._settings[name] = value
             self._pending[name] = value
@@ -207,11 +214,14 @@ class CameraSource(FrameSource):
             with self._lock:
                 (self._refused.discard if accepted else self._refused.add)(name)
         controls = read_controls(cap, self.backend, self._refused)
-        granted = {"backend": cap.getBackendName() if cap.isOpened() else backend_name(self.backend),
-                   "width": int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)),
-                   "height": int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)),
-                   "fps": float(cap.get(cv2.CAP_PROP_FPS)), "fourcc": fourcc_text(cap),
-                   **{k: c.value for k, c in controls.items()}}
+        granted = {
+            "backend": cap.getBackendName() if cap.isOpened() else backend_name(self.backend),
+            "width": int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)),
+            "height": int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)),
+            "fps": float(cap.get(cv2.CAP_PROP_FPS)),
+            "fourcc": fourcc_text(cap),
+            **{k: c.value for k, c in controls.items()},
+        }
         granted["resolution"] = (granted["width"], granted["height"])
         with self._applied:
             self._controls, self._granted = controls, granted

@@ -66,7 +66,9 @@ def backend_id(backend: str | int | None) -> int:
     try:
         return BACKENDS[backend.lower()]
     except KeyError:
-        raise SourceError(f"unknown camera backend {backend!r}; use one of {', '.join(BACKENDS)}") from None
+        raise SourceError(
+            f"unknown camera backend {backend!r}; use one of {', '.join(BACKENDS)}"
+        ) from None
 
 
 def backend_name(backend: int) -> str:
@@ -74,7 +76,8 @@ def backend_name(backend: int) -> str:
 
 
 def _auto_values(backend: int) -> tuple[float, float]:
-    """(manual, automatic) values of CAP_PROP_AUTO_EXPOSURE: V4L2 uses its menu, others 0.25/0.75."""
+    """(manual, automatic) values of CAP_PROP_AUTO_EXPOSURE: V4L2 uses its menu, others
+    0.25/0.75."""
     return (1.0, 3.0) if backend == cv2.CAP_V4L2 else (0.25, 0.75)
 
 

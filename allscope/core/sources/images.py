@@ -80,7 +80,9 @@ def find_images(paths: Iterable[str | Path], recursive: bool = True) -> list[Pat
     for p in map(Path, paths):
         if p.is_dir():
             pattern = p.rglob("*") if recursive else p.glob("*")
-            found += sorted(f for f in pattern if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES)
+            found += sorted(
+                f for f in pattern if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES
+            )
         elif p.exists():
             found.append(p)
         else:

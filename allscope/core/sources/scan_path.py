@@ -111,7 +111,7 @@ def serpentine(points: Sequence[tuple[float, float]], band: float) -> list[tuple
 def _grid_points(canvas: tuple[int, int], view: tuple[int, int]) -> list[tuple[float, float]]:
     """View centres covering the canvas with about 20% overlap."""
     axes = []
-    for c, v in zip(canvas, view):
+    for c, v in zip(canvas, view, strict=False):
         n = max(1, int(np.ceil((c - v) / (0.8 * v))) + 1)
         axes.append(np.linspace(v / 2, c - v / 2, n))
     return [(float(x), float(y)) for y in axes[1] for x in axes[0]]
@@ -125,6 +125,8 @@ def defocus(image: np.ndarray, sigma: float) -> np.ndarray:
     if factor < 2:
         return cv2.GaussianBlur(image, (0, 0), sigma)
     h, w = image.shape[:2]
-    small = cv2.resize(image, (max(1, w // factor), max(1, h // factor)), interpolation=cv2.INTER_AREA)
+    small = cv2.resize(
+        image, (max(1, w // factor), max(1, h // factor)), interpolation=cv2.INTER_AREA
+    )
     small = cv2.GaussianBlur(small, (0, 0), sigma / factor)
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)

@@ -56,7 +56,10 @@ class VideoSource(FrameSource):
         self._ids = itertools.count()
         self._lock = threading.Lock()
         self._reading = self._closed = False
-        w, h = int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        w, h = (
+            int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH)),
+            int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT)),
+        )
         self._description = f"video {self.path.name} ({w}x{h}, {self.fps:g} fps)"
 
     @property

@@ -35,10 +35,14 @@ class VirtualSlideSource(PanningSource):
         self.folder = Path(folder)
         super().__init__(fps, paced, self.folder.name or "slide")
         if not self.folder.is_dir():
-            raise SourceError(f"{self.folder}: not a folder; a virtual slide needs a folder of images")
+            raise SourceError(
+                f"{self.folder}: not a folder; a virtual slide needs a folder of images"
+            )
         self.files = find_images([self.folder])
         if not self.files:
-            raise SourceError(f"{self.folder}: no JPEG, PNG, TIFF or BMP images to build a slide from")
+            raise SourceError(
+                f"{self.folder}: no JPEG, PNG, TIFF or BMP images to build a slide from"
+            )
         if shuffle:
             np.random.default_rng(seed).shuffle(self.files)
         self.size, self.seed, self.loop = (int(out_size[0]), int(out_size[1])), seed, loop
@@ -84,7 +88,9 @@ class VirtualSlideSource(PanningSource):
         for row in range(state.y // th, (state.y + h - 1) // th + 1):
             for col in range(state.x // tw, min((state.x + w - 1) // tw + 1, self.cols)):
                 self._blit(image, row * self.cols + col, col * tw - state.x, row * th - state.y)
-        centre = ((state.y + h // 2) // th) * self.cols + min((state.x + w // 2) // tw, self.cols - 1)
+        centre = ((state.y + h // 2) // th) * self.cols + min(
+            (state.x + w // 2) // tw, self.cols - 1
+        )
         path = str(self.files[centre]) if centre < len(self.files) else None
         return View(defocus(image, state.defocus), None, path,
                     {"tile_index": centre if path else None})

@@ -85,9 +85,11 @@ def atomic_write(
             handle.flush()
             os.fsync(handle.fileno())
         _publish(tmp, path, overwrite)
-    except FileExistsError:
+    except FileExistsError as exc:
         tmp.unlink(missing_ok=True)
-        raise FileExistsError(errno.EEXIST, f"{path} already exists; it was not replaced.", str(path))
+        raise FileExistsError(
+            errno.EEXIST, f"{path} already exists; it was not replaced.", str(path)
+        ) from exc
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise _failed(path, exc) from exc
@@ -125,7 +127,9 @@ def _failed(path: Path, exc: OSError) -> WriteFailedError:
         hint = "the folder does not exist; choose another location"
     else:
         hint = "nothing was written there"
-    return WriteFailedError(exc.errno or 0, f"Could not write {path}: {reason} ({hint}).", str(path))
+    return WriteFailedError(
+        exc.errno or 0, f"Could not write {path}: {reason} ({hint}).", str(path)
+    )
 
 
 def free_name(path: Path) -> Path:
@@ -151,7 +155,9 @@ def _split_name(name: str) -> tuple[str, str]:
     return (stem, dot + ext) if stem else (name, "")
 
 
-def write_new(path: Path, data: bytes, *, overwrite: bool = False, writer: FileWriter | None = None) -> Path:
+def write_new(
+    path: Path, data: bytes, *, overwrite: bool = False, writer: FileWriter | None = None
+) -> Path:
     """Export helper: write atomically; without ``overwrite`` pick ``name (2).ext`` on collision.
 
     Returns the path actually written, which callers must show to the user.
@@ -164,4 +170,6 @@ def write_new(path: Path, data: bytes, *, overwrite: bool = False, writer: FileW
             return atomic_write(target, data, overwrite=False, writer=writer)
         except FileExistsError:
             continue  # another writer took that name between the check and the link
-    raise WriteFailedError(errno.EEXIST, f"Could not find a free file name next to {path}.", str(path))
+    raise WriteFailedError(
+        errno.EEXIST, f"Could not find a free file name next to {path}.", str(path)
+    )

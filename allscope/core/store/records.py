@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from allscope.core.results import FieldResult, Flag
 
@@ -21,13 +22,13 @@ class SessionInfo:
     lab_name: str = ""
     notes: str = ""
     source: str = ""
-    camera_settings: dict = field(default_factory=dict)
+    camera_settings: dict[str, Any] = field(default_factory=dict[str, Any])
     model_name: str = ""
     model_version: str = ""
     model_sha256: str = ""
     app_version: str = ""
     threshold: float | None = None
-    flag_policy: dict = field(default_factory=dict)
+    flag_policy: dict[str, Any] = field(default_factory=dict[str, Any])
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,9 @@ class FieldRecord:
     flag: Flag | None = None
     review: ReviewRecord | None = None
     preview_path: Path | None = None  # JPEG, at most PREVIEW_WIDTH wide: for galleries and reports
-    heat_map_path: Path | None = None  # 8-bit PNG class activation map (flags of a model with a CAM head)
+    heat_map_path: Path | None = (
+        None  # 8-bit PNG class activation map (flags of a model with a CAM head)
+    )
     heat_map_sha256: str | None = None
 
 
@@ -126,7 +129,9 @@ def flag_to_json(flag: Flag | None) -> str | None:
     if flag is None:
         return None
     # the heat map is stored as its own image file, not in the JSON
-    data = {f.name: getattr(flag, f.name) for f in fields(Flag) if f.name not in ("result", "heat_map")}
+    data = {
+        f.name: getattr(flag, f.name) for f in fields(Flag) if f.name not in ("result", "heat_map")
+    }
     return json.dumps(data, ensure_ascii=False)
 
 
@@ -136,16 +141,16 @@ def flag_from_json(text: str | None, result: FieldResult) -> Flag | None:
     return Flag(result=result, **json.loads(text))
 
 
-def info_to_row(info: SessionInfo) -> dict:
+def info_to_row(info: SessionInfo) -> dict[str, Any]:
     row = asdict(info)
     row["camera_settings"] = json.dumps(info.camera_settings, ensure_ascii=False, default=str)
     row["flag_policy"] = json.dumps(info.flag_policy, ensure_ascii=False, default=str)
     return row
 
 
-def info_from_row(row: dict) -> SessionInfo:
+def info_from_row(row: dict[str, Any]) -> SessionInfo:
     names = {f.name for f in fields(SessionInfo)}
-    data = {k: row[k] for k in names if k in row.keys()}
+    data = {k: row[k] for k in names if k in row}
     data["camera_settings"] = json.loads(data.get("camera_settings") or "{}")
     data["flag_policy"] = json.loads(data.get("flag_policy") or "{}")
     return SessionInfo(**data)

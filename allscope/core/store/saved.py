@@ -13,6 +13,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -56,12 +57,18 @@ def write_images(folder: Path, frame_bgr: np.ndarray, mask: np.ndarray, writer: 
                  heat_map: np.ndarray | None = None) -> SavedImages:
     """Encode the field, its mask and its heat map (if any) as PNG and write each atomically."""
     frame_bgr, mask = _checked(frame_bgr, mask)
-    heat_png = None if heat_map is None else _png(heat_map_to_uint8(heat_map, frame_bgr.shape), _MASK_PNG)
+    heat_png = (
+        None if heat_map is None else _png(heat_map_to_uint8(heat_map, frame_bgr.shape), _MASK_PNG)
+    )
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"field-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(4)}"
     image_png = _png(frame_bgr, _IMAGE_PNG)
     mask_png = _png(mask, _MASK_PNG)
-    files = [(f"{stem}.png", image_png), (f"{stem}-mask.png", mask_png), (f"{stem}-preview.jpg", _preview(frame_bgr))]
+    files = [
+        (f"{stem}.png", image_png),
+        (f"{stem}-mask.png", mask_png),
+        (f"{stem}-preview.jpg", _preview(frame_bgr)),
+    ]
     if heat_png is not None:
         files.append((f"{stem}-cam.png", heat_png))
     written: list[Path] = []
@@ -74,14 +81,18 @@ def write_images(folder: Path, frame_bgr: np.ndarray, mask: np.ndarray, writer: 
         raise
     height, width = frame_bgr.shape[:2]
     heat = (written[3], _sha(heat_png)) if heat_png is not None else (None, None)
-    return SavedImages(written[0], _sha(image_png), written[1], _sha(mask_png), written[2], width, height, *heat)
+    return SavedImages(
+        written[0], _sha(image_png), written[1], _sha(mask_png), written[2], width, height, *heat
+    )
 
 
 def heat_map_to_uint8(heat: np.ndarray, frame_shape: tuple[int, ...]) -> np.ndarray:
     """The 0..1 float heat map as 0..255 grey, checked against the field's size."""
     heat = np.asarray(heat)
     if heat.shape != tuple(frame_shape[:2]):
-        raise ValueError(f"The heat map's shape {heat.shape} differs from the field's {tuple(frame_shape[:2])}.")
+        raise ValueError(
+            f"The heat map's shape {heat.shape} differs from the field's {tuple(frame_shape[:2])}."
+        )
     if heat.dtype == np.uint8:
         return np.ascontiguousarray(heat)
     return np.clip(heat.astype(np.float32) * 255.0 + 0.5, 0, 255).astype(np.uint8)
@@ -91,7 +102,9 @@ def read_heat_map(path: Path) -> np.ndarray:
     """A stored heat map as float32 in 0..1 (8-bit steps); StoreError when unreadable."""
     grey = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
     if grey is None:
-        raise StoreError(f"{path}: the saved heat map cannot be read; the session folder may be damaged.")
+        raise StoreError(
+            f"{path}: the saved heat map cannot be read; the session folder may be damaged."
+        )
     return grey.astype(np.float32) / 255.0
 
 
@@ -108,11 +121,18 @@ def _preview(image: np.ndarray) -> bytes:
 
 
 def _checked(frame: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
+    if (
+        not isinstance(frame, np.ndarray)
+        or frame.dtype != np.uint8
+        or frame.ndim != 3
+        or frame.shape[2] != 3
+    ):
         raise ValueError("A field image must be a uint8 BGR array of shape (H, W, 3).")
     mask = np.asarray(mask)
     if mask.shape != frame.shape[:2]:
-        raise ValueError(f"The mask's shape {mask.shape} differs from the field's {frame.shape[:2]}.")
+        raise ValueError(
+            f"The mask's shape {mask.shape} differs from the field's {frame.shape[:2]}."
+        )
     if mask.dtype != np.uint8:
         mask = np.where(mask > 0, 255, 0).astype(np.uint8)
     return np.ascontiguousarray(frame), np.ascontiguousarray(mask)
@@ -158,11 +178,20 @@ def insert(
         "mask_sha256, preview_file, width, height, result, flag, heat_map_file, heat_map_sha256) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
-            session_id, kind, created,
-            saved.image.relative_to(root).as_posix(), saved.image_sha256,
-            saved.mask.relative_to(root).as_posix(), saved.mask_sha256, saved.preview.relative_to(root).as_posix(),
-            saved.width, saved.height, rec.result_to_json(result), rec.flag_to_json(flag),
-            None if saved.heat_map is None else saved.heat_map.relative_to(root).as_posix(), saved.heat_map_sha256,
+            session_id,
+            kind,
+            created,
+            saved.image.relative_to(root).as_posix(),
+            saved.image_sha256,
+            saved.mask.relative_to(root).as_posix(),
+            saved.mask_sha256,
+            saved.preview.relative_to(root).as_posix(),
+            saved.width,
+            saved.height,
+            rec.result_to_json(result),
+            rec.flag_to_json(flag),
+            None if saved.heat_map is None else saved.heat_map.relative_to(root).as_posix(),
+            saved.heat_map_sha256,
         ),
     )  # autocommit: committed when execute returns
     return rec.FieldRecord(
@@ -179,7 +208,9 @@ _SELECT_FIELDS = (
 )
 
 
-def select(conn: sqlite3.Connection, root: Path, where: str, params: tuple) -> list[rec.FieldRecord]:
+def select(
+    conn: sqlite3.Connection, root: Path, where: str, params: tuple[Any, ...]
+) -> list[rec.FieldRecord]:
     rows = conn.execute(_SELECT_FIELDS + f"WHERE {where} ORDER BY f.id", params).fetchall()
     return [_field_from_row(row, root) for row in rows]
 
@@ -189,7 +220,12 @@ def _field_from_row(row: sqlite3.Row, root: Path) -> rec.FieldRecord:
     review = None
     if row["r_id"] is not None:
         review = rec.ReviewRecord(
-            row["r_id"], row["id"], row["r_decision"], row["r_comment"], row["r_reviewer"], row["r_created_at"]
+            row["r_id"],
+            row["id"],
+            row["r_decision"],
+            row["r_comment"],
+            row["r_reviewer"],
+            row["r_created_at"],
         )
     return rec.FieldRecord(
         row["id"], row["session_id"], row["kind"], row["created_at"],
@@ -201,29 +237,56 @@ def _field_from_row(row: sqlite3.Row, root: Path) -> rec.FieldRecord:
 
 
 def review_from_row(row: sqlite3.Row) -> rec.ReviewRecord:
-    return rec.ReviewRecord(row["id"], row["field_id"], row["decision"], row["comment"], row["reviewer"], row["created_at"])
-
-
-def result_row(session_id: int, r: FieldResult) -> tuple:
-    probabilities = None if r.probabilities is None else json.dumps([round(float(p), 6) for p in r.probabilities])
-    return (
-        session_id, time.time(), int(r.frame_id), float(r.timestamp), r.source, r.name, r.frame_index,
-        int(r.wbc_count), float(r.mask_coverage), int(bool(r.assessable)),
-        json.dumps(list(r.reasons), ensure_ascii=False), json.dumps(list(r.classes), ensure_ascii=False),
-        probabilities, r.label, None if r.p_all is None else float(r.p_all), int(bool(r.flagged)),
+    return rec.ReviewRecord(
+        row["id"],
+        row["field_id"],
+        row["decision"],
+        row["comment"],
+        row["reviewer"],
+        row["created_at"],
     )
 
 
-def select_results(conn: sqlite3.Connection, session_id: int) -> list[dict]:
-    rows = conn.execute("SELECT * FROM results WHERE session_id = ? ORDER BY id", (session_id,)).fetchall()
+def result_row(session_id: int, r: FieldResult) -> tuple[Any, ...]:
+    probabilities = (
+        None
+        if r.probabilities is None
+        else json.dumps([round(float(p), 6) for p in r.probabilities])
+    )
+    return (
+        session_id,
+        time.time(),
+        int(r.frame_id),
+        float(r.timestamp),
+        r.source,
+        r.name,
+        r.frame_index,
+        int(r.wbc_count),
+        float(r.mask_coverage),
+        int(bool(r.assessable)),
+        json.dumps(list(r.reasons), ensure_ascii=False),
+        json.dumps(list(r.classes), ensure_ascii=False),
+        probabilities,
+        r.label,
+        None if r.p_all is None else float(r.p_all),
+        int(bool(r.flagged)),
+    )
+
+
+def select_results(conn: sqlite3.Connection, session_id: int) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        "SELECT * FROM results WHERE session_id = ? ORDER BY id", (session_id,)
+    ).fetchall()
     out = []
     for row in rows:
-        item = {k: row[k] for k in row.keys() if k != "id"}
+        item = {k: row[k] for k in row.keys() if k != "id"}  # noqa: SIM118 - a Row iterates values
         item["assessable"] = bool(item["assessable"])
         item["flagged"] = bool(item["flagged"])
         for key in ("reasons", "classes"):
             item[key] = json.loads(item[key])
-        item["probabilities"] = None if item["probabilities"] is None else json.loads(item["probabilities"])
+        item["probabilities"] = (
+            None if item["probabilities"] is None else json.loads(item["probabilities"])
+        )
         out.append(item)
     return out
 
@@ -231,7 +294,8 @@ def select_results(conn: sqlite3.Connection, session_id: int) -> list[dict]:
 def summarise(conn: sqlite3.Connection, session: rec.SessionRecord) -> rec.SessionSummary:
     sid = session.id
     analysed, assessable, classified, flagged = conn.execute(
-        "SELECT count(*), coalesce(sum(assessable), 0), count(probabilities), coalesce(sum(flagged), 0) "
+        "SELECT count(*), coalesce(sum(assessable), 0), count(probabilities), "
+        "coalesce(sum(flagged), 0) "
         "FROM results WHERE session_id = ?",
         (sid,),
     ).fetchone()
@@ -240,9 +304,15 @@ def summarise(conn: sqlite3.Connection, session: rec.SessionRecord) -> rec.Sessi
         "AND probabilities IS NOT NULL GROUP BY label ORDER BY label",
         (sid,),
     ).fetchall())
-    kinds = dict(conn.execute("SELECT kind, count(*) FROM fields WHERE session_id = ? GROUP BY kind", (sid,)).fetchall())
-    outside = conn.execute("SELECT count(*) FROM results WHERE session_id = ? AND instr(reasons, ?) > 0",
-                           (sid, json.dumps(OUTSIDE, ensure_ascii=False))).fetchone()[0]
+    kinds = dict(
+        conn.execute(
+            "SELECT kind, count(*) FROM fields WHERE session_id = ? GROUP BY kind", (sid,)
+        ).fetchall()
+    )
+    outside = conn.execute(
+        "SELECT count(*) FROM results WHERE session_id = ? AND instr(reasons, ?) > 0",
+        (sid, json.dumps(OUTSIDE, ensure_ascii=False)),
+    ).fetchone()[0]
     return rec.SessionSummary(
         session_id=sid, started_at=session.started_at, ended_at=session.ended_at,
         analysed=analysed, assessable=assessable, classified=classified, flagged_results=flagged,

@@ -103,7 +103,8 @@ BEGIN
 END;
 """
 
-# A flagged field's class activation map (8-bit PNG beside the field), when the model has a CAM head.
+# A flagged field's class activation map (8-bit PNG beside the field), when the model has a CAM
+# head.
 _V2 = """
 ALTER TABLE fields ADD COLUMN heat_map_file TEXT;
 ALTER TABLE fields ADD COLUMN heat_map_sha256 TEXT;

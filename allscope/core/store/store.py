@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -50,17 +51,21 @@ def default_root() -> Path:
 class SessionStore:
     """The on-disk record of every session. See the module docstring for the guarantees."""
 
-    def __init__(self, root: Path | str | None = None, *, file_writer: FileWriter | None = None) -> None:
+    def __init__(
+        self, root: Path | str | None = None, *, file_writer: FileWriter | None = None
+    ) -> None:
         self.root = Path(root) if root is not None else default_root()
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(f"Could not create the session folder {self.root}: {exc.strerror}.") from exc
+            raise StoreError(
+                f"Could not create the session folder {self.root}: {exc.strerror}."
+            ) from exc
         self.db_path = self.root / DB_NAME
         self._conn = open_database(self.db_path)
         self._writer = file_writer
         self._lock = threading.RLock()
-        self._pending: list[tuple] = []
+        self._pending: list[tuple[Any, ...]] = []
         self._last_flush = time.monotonic()
         for folder in self.root.glob("session-*"):
             remove_stale_temp_files(folder, _STALE_TEMP_S)
@@ -110,7 +115,11 @@ class SessionStore:
 
     def rename_session(self, session_id: int, name: str) -> None:
         with self._lock:
-            self._execute_one("UPDATE sessions SET name = ? WHERE id = ?", (name.strip() or None, session_id), session_id)
+            self._execute_one(
+                "UPDATE sessions SET name = ? WHERE id = ?",
+                (name.strip() or None, session_id),
+                session_id,
+            )
 
     def get_session(self, session_id: int) -> rec.SessionRecord:
         rows = self._sessions("WHERE s.id = ?", (session_id,))
@@ -119,11 +128,17 @@ class SessionStore:
         return rows[0]
 
     def list_sessions(self, search: str | None = None) -> list[rec.SessionRecord]:
-        """All sessions, newest first; ``search`` matches part of the patient ID, slide ID or name."""
+        """All sessions, newest first; ``search`` matches part of the patient ID, slide ID or
+        name."""
         if not search or not search.strip():
             return self._sessions("", ())
-        like = "%" + search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        where = "WHERE s.patient_id LIKE ? ESCAPE '\\' OR s.slide_id LIKE ? ESCAPE '\\' OR s.name LIKE ? ESCAPE '\\'"
+        like = (
+            "%" + search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        )
+        where = (
+            "WHERE s.patient_id LIKE ? ESCAPE '\\' OR s.slide_id LIKE ? ESCAPE '\\' OR s.name "
+            "LIKE ? ESCAPE '\\'"
+        )
         return self._sessions(where, (like, like, like))
 
     def unfinished_sessions(self) -> list[rec.SessionRecord]:
@@ -136,14 +151,19 @@ class SessionStore:
         with self._lock:
             self.flush()
             with self._transaction():
-                self._db.execute("INSERT OR REPLACE INTO deleted_sessions VALUES (?, ?)", (session_id, time.time()))
+                self._db.execute(
+                    "INSERT OR REPLACE INTO deleted_sessions VALUES (?, ?)",
+                    (session_id, time.time()),
+                )
                 for table in ("reviews", "fields", "results"):
                     self._db.execute(f"DELETE FROM {table} WHERE session_id = ?", (session_id,))
                 self._db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
         folder = self.session_dir(session_id)
         shutil.rmtree(folder, ignore_errors=True)
         if folder.exists():
-            raise StoreError(f"Session {session_id} was deleted, but its folder {folder} could not be removed.")
+            raise StoreError(
+                f"Session {session_id} was deleted, but its folder {folder} could not be removed."
+            )
 
     def session_dir(self, session_id: int) -> Path:
         return self.root / f"session-{session_id:06d}"
@@ -172,7 +192,9 @@ class SessionStore:
         self.get_session(session_id)
         mask = mask.mask if isinstance(mask, MaskResult) else mask
         heat_map = None if flag is None else flag.heat_map
-        files = saved.write_images(self.session_dir(session_id), frame_bgr, mask, self._writer, heat_map)
+        files = saved.write_images(
+            self.session_dir(session_id), frame_bgr, mask, self._writer, heat_map
+        )
         try:
             with self._lock:
                 self.flush()
@@ -211,7 +233,7 @@ class SessionStore:
             self._pending.extend(saved.result_row(session_id, r) for r in results)
             self.flush()
 
-    def results(self, session_id: int) -> list[dict]:
+    def results(self, session_id: int) -> list[dict[str, Any]]:
         """Every recorded per-frame result of a session, in recording order, as plain dicts."""
         with self._lock:
             self.flush()
@@ -229,7 +251,9 @@ class SessionStore:
 
     # --- reviews ----------------------------------------------------------------------------
 
-    def review(self, field_id: int, decision: str | None, comment: str = "", reviewer: str = "") -> rec.ReviewRecord:
+    def review(
+        self, field_id: int, decision: str | None, comment: str = "", reviewer: str = ""
+    ) -> rec.ReviewRecord:
         """Append a review (the field's new current state); earlier reviews are kept as history."""
         if decision not in (*rec.DECISIONS, None):
             raise ValueError(f"A review decision is 'accept', 'dismiss' or None, not {decision!r}.")
@@ -237,16 +261,21 @@ class SessionStore:
         now = time.time()
         with self._lock:
             cur = self._db.execute(
-                "INSERT INTO reviews (field_id, session_id, decision, comment, reviewer, created_at) "
+                "INSERT INTO reviews (field_id, session_id, decision, comment, reviewer, "
+                "created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (field_id, field.session_id, decision, comment or "", reviewer or "", now),
             )
-        return rec.ReviewRecord(int(cur.lastrowid), field_id, decision, comment or "", reviewer or "", now)
+        return rec.ReviewRecord(
+            int(cur.lastrowid), field_id, decision, comment or "", reviewer or "", now
+        )
 
     def reviews(self, field_id: int) -> list[rec.ReviewRecord]:
         """The audit trail of a field, oldest first."""
         with self._lock:
-            rows = self._db.execute("SELECT * FROM reviews WHERE field_id = ? ORDER BY id", (field_id,)).fetchall()
+            rows = self._db.execute(
+                "SELECT * FROM reviews WHERE field_id = ? ORDER BY id", (field_id,)
+            ).fetchall()
         return [saved.review_from_row(r) for r in rows]
 
     def integrity_check(self) -> list[str]:
@@ -265,11 +294,11 @@ class SessionStore:
     def _transaction(self):
         return _Transaction(self._db)
 
-    def _execute_one(self, sql: str, params: tuple, session_id: int) -> None:
+    def _execute_one(self, sql: str, params: tuple[Any, ...], session_id: int) -> None:
         if self._db.execute(sql, params).rowcount != 1:
             raise StoreError(f"There is no session {session_id} in {self.root}.")
 
-    def _sessions(self, where: str, params: tuple) -> list[rec.SessionRecord]:
+    def _sessions(self, where: str, params: tuple[Any, ...]) -> list[rec.SessionRecord]:
         sql = (
             "SELECT s.*, (SELECT count(*) FROM fields f WHERE f.session_id = s.id) AS field_count "
             f"FROM sessions s {where} ORDER BY s.started_at DESC, s.id DESC"
@@ -277,7 +306,14 @@ class SessionStore:
         with self._lock:
             rows = self._db.execute(sql, params).fetchall()
         return [
-            rec.SessionRecord(r["id"], r["name"], rec.info_from_row(dict(r)), r["started_at"], r["ended_at"], r["field_count"])
+            rec.SessionRecord(
+                r["id"],
+                r["name"],
+                rec.info_from_row(dict(r)),
+                r["started_at"],
+                r["ended_at"],
+                r["field_count"],
+            )
             for r in rows
         ]
 

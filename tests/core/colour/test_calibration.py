@@ -52,7 +52,9 @@ def demo_target(clean_field):
 
 
 @pytest.mark.parametrize("mode", ["white", "reinhard"])
-def test_colour_cast_demo_field_is_corrected_to_within_stated_delta_e(mode, clean_field, demo_target):
+def test_colour_cast_demo_field_is_corrected_to_within_stated_delta_e(
+    mode, clean_field, demo_target
+):
     cast = render_field(640, 360, seed=3, illumination=Illumination(), gains=WARM_CAST)[0]
     assert mean_delta_e(cast, clean_field) > 15.0
     corrected = ColourNormalizer(demo_target, mode=mode)(cast)
@@ -120,4 +122,7 @@ def test_default_normalisation_keeps_every_demo_white_cell_in_the_mask():
         centroids = [c.centroid for c in lab_kmeans_mask(ColourNormalizer()(image)).candidates]
         for cell in cells:
             x, y, w, h = cell.bbox
-            assert any(x <= cx <= x + w and y <= cy <= y + h for cx, cy in centroids), (seed, cell.kind)
+            assert any(x <= cx <= x + w and y <= cy <= y + h for cx, cy in centroids), (
+                seed,
+                cell.kind,
+            )

@@ -97,7 +97,7 @@ def take(source, n):
 def test_ids_increase_monotonically(source):
     ids = [f.id for f in take(source, 4)]
     assert len(ids) == 4
-    assert all(b > a for a, b in zip(ids, ids[1:]))
+    assert all(b > a for a, b in zip(ids, ids[1:], strict=False))
 
 
 def test_frames_are_contiguous_uint8_bgr(source):

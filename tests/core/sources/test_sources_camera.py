@@ -169,9 +169,11 @@ def test_set_control_before_streaming_is_applied_at_once(video):
 
 
 def test_set_control_rejects_unknown_names(video):
-    with CameraSource(0, capture_factory=Factory(video)) as cam:
-        with pytest.raises(ValueError, match="unknown camera control 'zoom'"):
-            cam.set_control("zoom", 2)
+    with (
+        CameraSource(0, capture_factory=Factory(video)) as cam,
+        pytest.raises(ValueError, match="unknown camera control 'zoom'"),
+    ):
+        cam.set_control("zoom", 2)
 
 
 @pytest.mark.parametrize("mode", ["hang", "fail"])

@@ -59,7 +59,9 @@ def test_nuclei_lie_well_above_the_a_threshold(seed):
 def test_thresholding_a_at_141_finds_each_white_cell_and_nothing_else(seed):
     """The paper's rule in its simplest form: a > 141, objects under 200 px (scaled) dropped."""
     bgr, mask, wbcs = render_field(320, 240, seed=seed, n_wbc=3)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats((a_channel(bgr) > A_THRESHOLD).astype(np.uint8))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(
+        (a_channel(bgr) > A_THRESHOLD).astype(np.uint8)
+    )
     min_area = 200 * 320 * 240 / (224 * 224)
     kept = [i for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= min_area]
     assert len(kept) == 3
@@ -132,7 +134,9 @@ def test_demo_frames_carry_the_truth_of_the_view():
 
 def test_blast_fraction_sets_the_mix_of_white_cells():
     assert {c.kind for c in DemoSlideSource(160, 120, seed=2, blast_fraction=1.0).wbcs} == {"blast"}
-    assert "blast" not in {c.kind for c in DemoSlideSource(160, 120, seed=2, blast_fraction=0.0).wbcs}
+    assert "blast" not in {
+        c.kind for c in DemoSlideSource(160, 120, seed=2, blast_fraction=0.0).wbcs
+    }
 
 
 def test_demo_is_reproducible_from_its_seed():

@@ -67,14 +67,18 @@ def test_empty_file_says_empty(tmp_path):
 
 
 def test_truncated_jpeg_says_truncated(tmp_path):
-    ok, data = cv2.imencode(".jpg", np.random.default_rng(0).integers(0, 255, (64, 64, 3), np.uint8))
+    ok, data = cv2.imencode(
+        ".jpg", np.random.default_rng(0).integers(0, 255, (64, 64, 3), np.uint8)
+    )
     (tmp_path / "cut.jpg").write_bytes(data.tobytes()[: len(data) // 2])
     with pytest.raises(SourceError, match="truncated JPEG"):
         load_image(tmp_path / "cut.jpg")
 
 
 def test_truncated_png_says_truncated_or_corrupt(tmp_path):
-    ok, data = cv2.imencode(".png", np.random.default_rng(0).integers(0, 255, (64, 64, 3), np.uint8))
+    ok, data = cv2.imencode(
+        ".png", np.random.default_rng(0).integers(0, 255, (64, 64, 3), np.uint8)
+    )
     (tmp_path / "cut.png").write_bytes(data.tobytes()[: len(data) // 2])
     with pytest.raises(SourceError, match="truncated or corrupt PNG"):
         load_image(tmp_path / "cut.png")

@@ -106,10 +106,15 @@ def test_add_field_rejects_unknown_kind(store):
 
 def test_summary_counts_results_and_fields(store):
     sid = store.create_session(session_info(threshold=0.7), started_at=10.0)
-    store.record_results(sid, [
-        field_result(1, 0.9, "Pre-B"), field_result(2, 0.2, "Benign"), field_result(3, 0.95, "Pre-B"),
-        field_result(4, assessable=False),
-    ])
+    store.record_results(
+        sid,
+        [
+            field_result(1, 0.9, "Pre-B"),
+            field_result(2, 0.2, "Benign"),
+            field_result(3, 0.95, "Pre-B"),
+            field_result(4, assessable=False),
+        ],
+    )
     store.add_field(sid, "flag", *field_image(), field_result(1))
     store.add_field(sid, "manual", *field_image(), field_result(2))
     store.end_session(sid, ended_at=70.0)
@@ -136,7 +141,10 @@ def test_latest_review_is_the_fields_current_state(store):
     store.review(field.id, "accept", "blasts present", "Dr A")
     store.review(field.id, "dismiss", "stain artefact", "Dr B")
     assert store.get_field(field.id).review.decision == "dismiss"
-    assert [(r.decision, r.reviewer) for r in store.reviews(field.id)] == [("accept", "Dr A"), ("dismiss", "Dr B")]
+    assert [(r.decision, r.reviewer) for r in store.reviews(field.id)] == [
+        ("accept", "Dr A"),
+        ("dismiss", "Dr B"),
+    ]
 
 
 def test_review_rejects_unknown_decision(store):

@@ -80,7 +80,10 @@ def test_migrations_run_in_order_up_to_the_newest(tmp_path):
 def test_failed_migration_keeps_the_previous_version(tmp_path):
     conn = sqlite3.connect(tmp_path / "m.db", isolation_level=None)
     migrate(conn)
-    broken = (*MIGRATIONS, (SCHEMA_VERSION + 1, "ALTER TABLE sessions ADD COLUMN a TEXT; THIS IS NOT SQL;"))
+    broken = (
+        *MIGRATIONS,
+        (SCHEMA_VERSION + 1, "ALTER TABLE sessions ADD COLUMN a TEXT; THIS IS NOT SQL;"),
+    )
     with pytest.raises(sqlite3.OperationalError):
         migrate(conn, broken)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION

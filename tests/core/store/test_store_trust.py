@@ -40,7 +40,9 @@ def test_flag_heat_map_is_saved_as_8_bit_png_and_reads_back(store):
 
 def test_field_without_heat_map_has_none(store):
     sid = store.create_session(session_info())
-    field = store.add_field(sid, "flag", *field_image(2), field_result(2), flag_for(field_result(2)))
+    field = store.add_field(
+        sid, "flag", *field_image(2), field_result(2), flag_for(field_result(2))
+    )
     assert field.heat_map_path is None and store.heat_map(field.id) is None
 
 
@@ -80,7 +82,9 @@ def test_fresh_migration_creates_the_heat_map_columns():
 
 def test_summary_counts_results_outside_the_models_experience(store):
     sid = store.create_session(session_info())
-    outside = [dataclasses.replace(field_result(i), assessable=False, reasons=(OUTSIDE,)) for i in range(3)]
+    outside = [
+        dataclasses.replace(field_result(i), assessable=False, reasons=(OUTSIDE,)) for i in range(3)
+    ]
     store.record_results(sid, [*outside, field_result(9), field_result(10, assessable=False)])
     summary = store.summary(sid)
     assert summary.outside == 3 and summary.analysed == 5

@@ -44,7 +44,7 @@ class Stain:
     granule: np.ndarray = _stained((190, 140, 185))
     platelet: np.ndarray = _stained((135, 85, 165))
 
-    def varied(self, rng: np.random.Generator, amount: float = 1.0) -> "Stain":
+    def varied(self, rng: np.random.Generator, amount: float = 1.0) -> Stain:
         """The same stain with a slide-to-slide change in intensity and hue balance."""
         strength = 1.0 + amount * rng.uniform(-0.12, 0.12)
         values = {}
@@ -134,7 +134,7 @@ def _neutrophil(xx, yy, radius, ppu, stain, rng):
         lobe = _blob(xx - cx, yy - cy, radius * rng.uniform(0.26, 0.32), rng, wobble=0.08,
                      aspect=rng.uniform(0.7, 0.9), angle=rng.uniform(0, np.pi))
         nuc = np.maximum(nuc, lobe)
-    for a, b in zip(centres, centres[1:]):  # thin chromatin strands between lobes
+    for a, b in zip(centres, centres[1:], strict=False):  # thin chromatin strands between lobes
         strand = np.clip(0.5 + (0.06 * radius - _segment_distance(xx, yy, a, b)) / 1.2, 0, 1)
         nuc = np.maximum(nuc, strand)
     chromatin = (1.0 + 0.15 * _texture(xx.shape, 0.4 * ppu, rng))[..., None] * stain.nucleus_lobed

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -51,7 +52,7 @@ class Illumination:
     brightness: float = 1.0
 
     @classmethod
-    def random(cls, rng: np.random.Generator, amount: float = 1.0) -> "Illumination":
+    def random(cls, rng: np.random.Generator, amount: float = 1.0) -> Illumination:
         """A lamp between cool LED and warm halogen, with moderate vignetting."""
         t = amount * rng.uniform(-1.0, 1.0)
         warm = (1 - 0.1 * t, 1 - 0.03 * t, 1.0) if t > 0 else (1.0, 1 + 0.02 * t, 1 + 0.07 * t)
@@ -138,7 +139,7 @@ def paint_slide(
     _scatter_rbcs(od, centres, radii, stain, ppu, rng)
     mask = np.zeros((height, width), np.uint8)
     wbcs = [_paste_wbc(od, mask, k, c, r, ppu, stain, rng, truth)
-            for k, c, r in zip(cells, centres, radii)]
+            for k, c, r in zip(cells, centres, radii, strict=False)]
     sigma = 0.08 * ppu
     transmission = cv2.GaussianBlur(np.exp(-od), (0, 0), sigma) if sigma >= 0.3 else np.exp(-od)
     if as_float:
@@ -172,7 +173,7 @@ def _free_spot(width, height, r, placed, ppu, rng) -> tuple[float, float] | None
     return None
 
 
-def _add(canvas: np.ndarray, patch: np.ndarray, cx: float, cy: float) -> tuple | None:
+def _add(canvas: np.ndarray, patch: np.ndarray, cx: float, cy: float) -> tuple[Any, ...] | None:
     """Slices (canvas, patch) where a patch centred at (cx, cy) overlaps the canvas."""
     ph, pw = patch.shape[:2]
     x0, y0 = int(round(cx)) - pw // 2, int(round(cy)) - ph // 2
@@ -180,7 +181,10 @@ def _add(canvas: np.ndarray, patch: np.ndarray, cx: float, cy: float) -> tuple |
     cx1, cy1 = min(x0 + pw, canvas.shape[1]), min(y0 + ph, canvas.shape[0])
     if cx1 <= cx0 or cy1 <= cy0:
         return None
-    return (slice(cy0, cy1), slice(cx0, cx1)), (slice(cy0 - y0, cy1 - y0), slice(cx0 - x0, cx1 - x0))
+    return (slice(cy0, cy1), slice(cx0, cx1)), (
+        slice(cy0 - y0, cy1 - y0),
+        slice(cx0 - x0, cx1 - x0),
+    )
 
 
 def _scatter_rbcs(od, centres, radii, stain, ppu, rng) -> None:
@@ -193,7 +197,7 @@ def _scatter_rbcs(od, centres, radii, stain, ppu, rng) -> None:
         for x in np.arange(-r + (row % 2) * step / 2, w + r, step):
             x1, y1 = x + rng.normal(0, 0.04 * step), y + rng.normal(0, 0.04 * step)
             if rng.random() < 0.1 or any(np.hypot(x1 - cx, y1 - cy) < cr + 0.6 * r
-                                         for (cx, cy), cr in zip(centres, radii)):
+                                         for (cx, cy), cr in zip(centres, radii, strict=False)):
                 continue
             _add_thickness(od, rbcs[rng.integers(len(rbcs))], stain.rbc, x1, y1)
             if rng.random() < 0.08:  # platelets lie between the red cells

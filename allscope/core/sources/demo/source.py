@@ -62,14 +62,17 @@ class DemoSlideSource(PanningSource):
     def _pan_path(self) -> PanPath:
         targets = [(c.center[0] / self.scale, c.center[1] / self.scale) for c in self.wbcs]
         ch, cw = self.canvas.shape[:2]
-        canvas = (max(round(cw / self.scale), self.size[0]), max(round(ch / self.scale), self.size[1]))
+        canvas = (
+            max(round(cw / self.scale), self.size[0]),
+            max(round(ch / self.scale), self.size[1]),
+        )
         return PanPath(canvas, self.size, targets, fps=self.fps, speed_px_s=self.speed,
                        dwell_s=self.dwell_s, defocus=self.use_defocus, seed=self.seed,
                        loop=self.loop)
 
     def _draw(self, state: PanState) -> View:
         """Crop, defocus, light and add noise at canvas resolution, then one upscale."""
-        (w, h), s = self.size, self.scale
+        s = self.scale
         cw, ch = self._view
         x0 = min(round(state.x * s), self.canvas.shape[1] - cw)
         y0 = min(round(state.y * s), self.canvas.shape[0] - ch)
