@@ -5,7 +5,7 @@ import sys
 # OpenVINO's usage telemetry starts a network thread at import; a clinical workstation sends
 # nothing, and that thread has been seen to race PySide6's start-up. OpenVINO falls back to
 # its built-in no-op when the package cannot be imported.
-sys.modules.setdefault("openvino_telemetry", None)
+sys.modules.setdefault("openvino_telemetry", None)  # type: ignore[arg-type]  # None blocks an import
 
 __version__ = "0.1.0"
 

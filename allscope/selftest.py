@@ -7,11 +7,15 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from allscope import DISCLAIMER, __version__
 
+T = TypeVar("T")
 
-def _step(name: str, fn: Callable[[], object], timings: dict[str, float]) -> object:
+
+def _step(name: str, fn: Callable[[], T], timings: dict[str, float]) -> T:
+    """Run one step of the self-test and record how long it took (ms)."""
     t0 = time.perf_counter()
     value = fn()
     timings[name] = (time.perf_counter() - t0) * 1e3
@@ -51,7 +55,7 @@ def _run(model: str | Path | None, timings: dict[str, float]) -> str:
     mask = _step("mask", lambda: lab_kmeans_mask(field), timings)
     if mask.wbc_count == 0:
         raise RuntimeError("the LAB K-means mask found no white cell in the synthetic field")
-    overlap = np.count_nonzero((mask.mask > 0) & (truth > 0)) / max(1, np.count_nonzero(truth))
+    overlap = np.count_nonzero((mask.mask > 0) & (truth > 0)) / max(1, int(np.count_nonzero(truth)))
     probabilities = _step("classify", lambda: classifier.predict(field), timings)
     if not np.isclose(probabilities.sum(), 1.0, atol=1e-3):
         raise RuntimeError(f"class probabilities do not sum to 1: {probabilities}")

@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 from allscope.core.handoff import RateMeter
+from allscope.core.pipeline import PipelineStats
 
 LATE_MS = 50.0  # the target's worst acceptable stall
 
@@ -42,7 +43,7 @@ class DisplayMeter:
             self.late_ticks += stall > LATE_MS
         self._last_tick = now
 
-    def frame_shown(self, stats) -> None:
+    def frame_shown(self, stats: PipelineStats) -> None:
         """A new frame was painted; ``stats`` are the pipeline's, for the first one."""
         self.displayed += 1
         self.rate.tick()
@@ -51,7 +52,7 @@ class DisplayMeter:
             self.counts_at_first = (stats.processed, stats.classified)
             self._cpu_at_first = time.thread_time()  # the display timer runs on the GUI thread
 
-    def metrics(self, stats, flags: int) -> dict[str, Any]:
+    def metrics(self, stats: PipelineStats, flags: int) -> dict[str, Any]:
         """Average rates since the first frame was shown, the worst stall, and the flag count.
 
         Call on the GUI thread: ``gui_thread_cpu_pct`` is that thread's CPU time over the run,

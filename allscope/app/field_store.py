@@ -82,12 +82,14 @@ class MemoryFieldStore:
         self.max_fields = max_fields
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
-        self._records: dict[int, GalleryRecord] = {}
-        self._images: dict[
-            int, tuple[bytes, bytes | None, bytes | None]
-        ] = {}  # image, mask, heat map
+        self._records: dict[int | str, GalleryRecord] = {}
+        # image, mask and heat map of each field, as PNG bytes
+        self._images: dict[int | str, tuple[bytes, bytes | None, bytes | None]] = {}
 
-    def add_field(self, kind, frame_bgr, mask, result, flag) -> GalleryRecord:
+    def add_field(
+        self, kind: str, frame_bgr: np.ndarray, mask: MaskResult | None,
+        result: FieldResult, flag: Flag | None,
+    ) -> GalleryRecord:
         mask_array = None if mask is None else mask.mask
         thumb = make_thumbnail(frame_bgr, mask_array)
         image_png = _png(frame_bgr)
@@ -107,7 +109,9 @@ class MemoryFieldStore:
             self._images[record.id] = (image_png, mask_png, heat_png)
         return record
 
-    def review(self, field_id, decision, comment) -> GalleryRecord:
+    def review(
+        self, field_id: int | str, decision: str | None, comment: str
+    ) -> GalleryRecord:
         if decision not in (None, *DECISIONS):
             raise ValueError(f"decision must be one of {DECISIONS} or None, got {decision!r}")
         with self._lock:
@@ -117,29 +121,29 @@ class MemoryFieldStore:
             self._records[field_id] = record
         return record
 
-    def full_image(self, field_id) -> np.ndarray:
+    def full_image(self, field_id: int | str) -> np.ndarray:
         with self._lock:
             data = self._images[field_id][0]
-        return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        return _unpng(data, cv2.IMREAD_COLOR)
 
-    def mask(self, field_id) -> np.ndarray | None:
+    def mask(self, field_id: int | str) -> np.ndarray | None:
         with self._lock:
             data = self._images[field_id][1]
-        return (
-            None
-            if data is None
-            else cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
-        )
+        return None if data is None else _unpng(data, cv2.IMREAD_GRAYSCALE)
 
-    def heat_map(self, field_id) -> np.ndarray | None:
+    def heat_map(self, field_id: int | str) -> np.ndarray | None:
         with self._lock:
             data = self._images[field_id][2]
         if data is None:
             return None
-        return (
-            cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE).astype(np.float32)
-            / 255.0
-        )
+        return _unpng(data, cv2.IMREAD_GRAYSCALE).astype(np.float32) / 255.0
+
+
+def _unpng(data: bytes, flags: int) -> np.ndarray:
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    if image is None:  # only if memory was corrupted: the bytes were encoded here
+        raise ValueError("a field held in memory could not be decoded")
+    return image
 
 
 def _png(image: np.ndarray) -> bytes:

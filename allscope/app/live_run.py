@@ -27,6 +27,7 @@ from allscope.app.normalizer_switch import (
     source_key,
 )
 from allscope.app.tee_source import TeeSource
+from allscope.core.classifier import Classifier
 from allscope.core.colour.calibration import CalibrationError, WhiteReference, white_reference
 from allscope.core.flags import FlagPolicy
 from allscope.core.frames import Frame, FrameSource
@@ -44,7 +45,7 @@ class LiveController:
     def __init__(
         self,
         source: FrameSource,
-        classifier,
+        classifier: Classifier | None,
         policy: FlagPolicy,
         writer: FieldWriter,
         problems: deque[Any] | None = None,

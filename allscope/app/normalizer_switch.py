@@ -8,6 +8,7 @@ makes that swap a single reference assignment, so no frame sees half a change.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -23,7 +24,7 @@ def source_key(source: FrameSource) -> str:
     A camera is known by its index and backend (its description also holds the resolution,
     which must not split its calibration); other sources by their description's first part.
     """
-    inner = getattr(source, "inner", source)
+    inner: Any = getattr(source, "inner", source)
     index = getattr(inner, "index", None)
     if isinstance(index, int):
         granted = inner.granted() if callable(getattr(inner, "granted", None)) else {}

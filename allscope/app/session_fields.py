@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -23,7 +24,7 @@ class SessionFieldStore:
 
     def __init__(self, store: SessionStore, session_id: int, reviewer: str = "") -> None:
         self.store, self.session_id, self.reviewer = store, session_id, reviewer
-        self._records: dict[int, GalleryRecord] = {}
+        self._records: dict[int | str, GalleryRecord] = {}
         self._lock = threading.Lock()
 
     def existing_records(self) -> list[GalleryRecord]:
@@ -76,7 +77,7 @@ class SessionFieldStore:
                              "" if review is None else review.comment, saved.created_at)
 
 
-def _read(path, flags: int) -> np.ndarray:
+def _read(path: Path, flags: int) -> np.ndarray:
     image = cv2.imread(str(path), flags)
     if image is None:
         raise StoreError(

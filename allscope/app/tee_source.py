@@ -9,6 +9,7 @@ Everything else (describe, controls, set_control, on_status, ...) goes to the wr
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from allscope.core.frames import Frame, FrameSource
 
@@ -48,7 +49,7 @@ class TeeSource(FrameSource):
         super().stop()
         self.inner.close()
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         # Only called for names TeeSource lacks: camera controls, granted(), on_status(), ...
         if name == "inner":
             raise AttributeError(name)

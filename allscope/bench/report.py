@@ -2,8 +2,8 @@
 
     python -m allscope.bench.report --fields 200 --runs 3
 
-Builds a throw-away store of synthetic camera-sized fields (noisy, so PNGs are realistic in
-size), then prints the median ``add_field`` time and the median PDF export time.
+Builds a throw-away store of the benchmarks' synthetic fields (noisy, so PNGs are realistic
+in size), then prints the median ``add_field`` time and the median PDF export time.
 """
 
 from __future__ import annotations
@@ -11,47 +11,39 @@ from __future__ import annotations
 import argparse
 import statistics
 import tempfile
-import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
+from allscope.bench.synthetic import synthetic_field
+from allscope.bench.timing import time_ms
+from allscope.core.mask.lab_kmeans import lab_kmeans_mask
 from allscope.core.results import FieldResult
 from allscope.core.store import SessionInfo, SessionStore
 
 CLASSES = ("Benign", "Early Pre-B", "Pre-B", "Pro-B")
 
 
-def synthetic_field(
-    rng: np.random.Generator, height: int, width: int
-) -> tuple[np.ndarray, np.ndarray]:
-    image = np.full((height, width, 3), (205, 185, 230), np.uint8)
-    image = (image + rng.normal(0, 6, image.shape)).clip(0, 255).astype(np.uint8)
-    mask = np.zeros((height, width), np.uint8)
-    yy, xx = np.ogrid[:height, :width]
-    for _ in range(3):
-        cy, cx, r = (
-            rng.integers(60, height - 60),
-            rng.integers(60, width - 60),
-            rng.integers(25, 55),
-        )
-        inside = (yy - cy) ** 2 + (xx - cx) ** 2 < r * r
-        image[inside] = (150, 50, 120)
-        mask[inside] = 255
-    return image, mask
+def field_and_mask(width: int, height: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The benchmarks' synthetic field and its WBC mask, as a flag would store them."""
+    image = synthetic_field(width, height, seed=seed)
+    return image, lab_kmeans_mask(image).mask
 
 
 def build_store(
     root: Path, fields: int, height: int, width: int
 ) -> tuple[SessionStore, int, list[float]]:
-    rng = np.random.default_rng(0)
+    """A store with one ended session of ``fields`` flagged fields; the ms each add_field took."""
     store = SessionStore(root)
     sid = store.create_session(
         SessionInfo(patient_id="bench", slide_id="bench", lab_name="Benchmark", threshold=0.7)
     )
-    times = []
-    for i in range(fields):
-        image, mask = synthetic_field(rng, height, width)
+    numbers = iter(range(fields))
+
+    def add_next() -> None:
+        i = next(numbers)
+        image, mask = field_and_mask(width, height, seed=i)
         result = FieldResult(
             frame_id=i,
             timestamp=float(i),
@@ -66,17 +58,17 @@ def build_store(
             p_all=0.9,
             flagged=True,
         )
-        start = time.perf_counter()
         store.add_field(sid, "flag", image, mask, result)
-        times.append(time.perf_counter() - start)
         store.record_result(sid, result)
+
+    times = time_ms(add_next, fields, warm_up=False)
     store.end_session(sid)
     return store, sid, times
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m allscope.bench.report", description=__doc__.splitlines()[0]
+        prog="python -m allscope.bench.report", description=(__doc__ or "").splitlines()[0]
     )
     parser.add_argument("--fields", type=int, default=200)
     parser.add_argument("--runs", type=int, default=3)
@@ -89,21 +81,18 @@ def main(argv: list[str] | None = None) -> int:
     ensure_gui_app()
     with tempfile.TemporaryDirectory() as tmp:
         store, sid, add_times = build_store(Path(tmp) / "store", args.fields, height, width)
-        exports = []
-        for _ in range(args.runs):
-            start = time.perf_counter()
-            path = write_pdf(store, sid, Path(tmp) / "report.pdf", overwrite=True)
-            exports.append(time.perf_counter() - start)
-        size_mb = path.stat().st_size / 1e6
+        target = Path(tmp) / "report.pdf"
+        export = partial(write_pdf, store, sid, target, overwrite=True)
+        exports = [ms / 1e3 for ms in time_ms(export, args.runs, warm_up=False)]
+        size_mb = target.stat().st_size / 1e6
         store.close()
     print(
-        f"add_field ({width}x{height}): median {statistics.median(add_times) * 1e3:.1f} ms over "
+        f"add_field ({width}x{height}): median {statistics.median(add_times):.1f} ms over "
         f"{len(add_times)}"
     )
     print(
         f"PDF export of {args.fields} fields: median {statistics.median(exports):.2f} s over "
-        f"{args.runs} runs "
-        f"({', '.join(f'{t:.2f}' for t in exports)} s), {size_mb:.1f} MB"
+        f"{args.runs} runs ({', '.join(f'{t:.2f}' for t in exports)} s), {size_mb:.1f} MB"
     )
     return 0
 

@@ -15,8 +15,8 @@ from functools import partial
 from pathlib import Path
 
 import cv2
-import numpy as np
 
+from allscope.bench.timing import summary, time_ms
 from allscope.core.classifier import Classifier, prepare_field
 from allscope.core.mask.lab_kmeans import lab_kmeans_mask
 from allscope.core.model_package import DEFAULT_MODEL_DIR, InputSpec, write_package
@@ -40,24 +40,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-reference", action="store_true", help="skip the slow reference mask pipeline"
     )
-
-
-def stats(samples_ms: list[float]) -> dict:
-    values = np.asarray(samples_ms)
-    return {
-        "median_ms": round(float(np.median(values)), 3),
-        "p95_ms": round(float(np.percentile(values, 95)), 3),
-    }
-
-
-def timed(fn, repeats: int) -> list[float]:
-    fn()  # warm-up
-    samples = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - t0) * 1e3)
-    return samples
 
 
 def bench_model(path: Path | None) -> tuple[Classifier, str]:
@@ -100,12 +82,12 @@ def stage_timings(classifier: Classifier, repeats: int, reference: bool) -> dict
         key = f"{width}x{height}"
         bgr = render_field(width, height, seed=7, n_wbc=max(1, width * height // 200_000))[0]
         jpeg = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, 92])[1]
-        decode = timed(partial(cv2.imdecode, jpeg, cv2.IMREAD_COLOR), repeats)
-        mask = timed(partial(lab_kmeans_mask, bgr), repeats)
+        decode = time_ms(partial(cv2.imdecode, jpeg, cv2.IMREAD_COLOR), repeats)
+        mask = time_ms(partial(lab_kmeans_mask, bgr), repeats)
         result = lab_kmeans_mask(bgr)
-        pre = timed(partial(prepare_field, bgr, result, classifier.spec), repeats)
+        pre = time_ms(partial(prepare_field, bgr, result, classifier.spec), repeats)
         tensor = prepare_field(bgr, result, classifier.spec)
-        infer = timed(partial(classifier.predict, tensor), repeats)
+        infer = time_ms(partial(classifier.predict, tensor), repeats)
         total = [sum(parts) for parts in zip(decode, mask, pre, infer, strict=False)]
         for name, samples in (
             ("decode", decode),
@@ -114,7 +96,7 @@ def stage_timings(classifier: Classifier, repeats: int, reference: bool) -> dict
             ("infer", infer),
             ("total", total),
         ):
-            out[name][key] = stats(samples)
+            out[name][key] = summary(samples)
         if reference:
             from threadpoolctl import threadpool_limits
 
@@ -123,8 +105,8 @@ def stage_timings(classifier: Classifier, repeats: int, reference: bool) -> dict
             with threadpool_limits(
                 1
             ):  # one core, like the mask above; scikit-learn's default single start
-                out["reference_mask"][key] = stats(
-                    timed(partial(reference_mask, bgr, n_init=1), ref_repeats)
+                out["reference_mask"][key] = summary(
+                    time_ms(partial(reference_mask, bgr, n_init=1), ref_repeats)
                 )
             out["reference_mask"][key]["ratio"] = round(
                 out["reference_mask"][key]["median_ms"] / max(out["mask"][key]["median_ms"], 1e-6),

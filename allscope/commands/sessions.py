@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from allscope import DISCLAIMER, __version__
 from allscope.core.store import SessionInfo, SessionStore, StoreCorruptError, StoreError
@@ -129,8 +130,11 @@ def write_batch_report(report, classifier, pdf_path: Path | str, info: Mapping[s
     write the report again. Exits with status 2 and a message if the report cannot be written.
     """
     package = classifier.package if classifier is not None else None
+    given: dict[str, Any] = {
+        k: str(v) for k, v in info.items() if k in SessionInfo.__dataclass_fields__
+    }
     session_info = SessionInfo(
-        **{k: str(v) for k, v in info.items() if k in SessionInfo.__dataclass_fields__},
+        **given,
         model_name=package.name if package else "",
         model_version=package.version if package else "",
         model_sha256=package.sha256 if package else "",

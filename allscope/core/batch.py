@@ -22,6 +22,8 @@ from allscope.core.results import FieldResult, Flag, MaskResult
 from allscope.core.sources import ImageSource, VideoSource, is_video_path
 
 MaskSink = Callable[[Frame, MaskResult], None]
+# a field that may be flagged: its frame, mask and (once inferred) the model's prediction
+KeptField = tuple[Frame, MaskResult, Prediction | None]
 Progress = Callable[[int, int | None], None]
 
 
@@ -80,16 +82,20 @@ class BatchAnalyzer:
         report = BatchReport()
         slots: list[FieldResult | None] = []
         moving: list[bool] = []
-        frames: dict[int, tuple[Frame, MaskResult]] = {}
+        frames: dict[int, KeptField] = {}
         lock = threading.Lock()
+        classifier = self.classifier
 
         def on_inferred(prediction: Prediction, data: tuple[int, FieldResult]) -> None:
             index, result = data
-            classified = classified_result(result, self.classifier, prediction, 0.0, self.trust.ood)
+            assert classifier is not None  # only its requests call back here
+            classified = classified_result(result, classifier, prediction, 0.0, self.trust.ood)
             with lock:
                 slots[index] = classified
-                if classified.p_all < self.policy.threshold:
+                if classified.p_all is None or classified.p_all < self.policy.threshold:
                     frames.pop(index, None)  # only fields that can be flagged are kept
+                elif index in frames:  # kept with its prediction: a flag's heat map needs no rerun
+                    frames[index] = (*frames[index][:2], prediction)
 
         for frame, is_moving, mask, gate in self._fields(inputs, report):
             assessable, reasons = gate(frame, mask, is_moving)
@@ -102,12 +108,12 @@ class BatchAnalyzer:
             moving.append(is_moving)
             if self.keep_flagged_frames and assessable and self.classifier is not None:
                 with lock:
-                    frames[index] = (frame, mask)
+                    frames[index] = (frame, mask, None)
             if self.mask_sink is not None:
                 self.mask_sink(frame, mask)
-            if self.classifier is not None and assessable:
-                tensor = prepare_field(frame.image, mask, self.classifier.spec)
-                self.classifier.submit(tensor, (index, result), on_inferred)
+            if classifier is not None and assessable:
+                tensor = prepare_field(frame.image, mask, classifier.spec)
+                classifier.submit(tensor, (index, result), on_inferred)
             if progress is not None:
                 progress(len(slots), None)
         if self.classifier is not None:
@@ -135,8 +141,8 @@ class BatchAnalyzer:
             masker, motion, gate = LiveMasker(), MotionDetector(), QualityGate()
             normalizer = ColourNormalizer() if self.normalize else None
             try:
-                with VideoSource(path, paced=False) as source:
-                    for frame in source.frames():
+                with VideoSource(path, paced=False) as video:
+                    for frame in video.frames():
                         frame = self._normalized(frame, normalizer)
                         yield frame, motion(frame.image), masker(frame.image), gate
             except SourceError as exc:
@@ -151,7 +157,7 @@ class BatchAnalyzer:
         )
 
     def _flag(self, report: BatchReport, moving: list[bool],
-              frames: dict[int, tuple[Frame, MaskResult]]) -> None:
+              frames: dict[int, KeptField]) -> None:
         """Run the flag policy over results in input order: one tracker per video, one per image."""
         trackers: dict[str, FlagTracker] = {}
         raised: list[
@@ -170,18 +176,18 @@ class BatchAnalyzer:
         for tracker, position, index in raised:
             flag = tracker.flags[position]  # its final extent, after the dwell ended
             if index in frames:
-                frame, mask = frames[index]
+                frame, mask, prediction = frames[index]
                 report.flagged_frames[len(report.flags)] = (frame, mask)
-                flag = dataclasses.replace(flag, heat_map=self._heat_map(frame, mask, flag.result))
+                heat = self._heat_map(frame, prediction, flag.result)
+                flag = dataclasses.replace(flag, heat_map=heat)
             report.flags.append(flag)
 
-    def _heat_map(self, frame: Frame, mask: MaskResult, result: FieldResult) -> np.ndarray | None:
-        """The class activation map of a flagged field, when the model has a CAM head."""
-        if self.trust.cam_head is None:
+    def _heat_map(
+        self, frame: Frame, prediction: Prediction | None, result: FieldResult
+    ) -> np.ndarray | None:
+        """The class activation map of a flagged field, from the prediction it was flagged on."""
+        if self.trust.cam_head is None or prediction is None or self.classifier is None:
             return None
-        prediction = self.classifier.predict_detailed(
-            prepare_field(frame.image, mask, self.classifier.spec)
-        )
         return flag_heat_map(
             self.classifier, self.trust.cam_head, prediction, result, frame.image.shape
         )

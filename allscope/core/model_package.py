@@ -141,9 +141,10 @@ def _from_meta(path: Path, meta: dict[str, Any], meta_path: Path) -> ModelPackag
             f"{list(classes)}."
         )
     try:
-        spec = InputSpec(
-            **{k: tuple(v) if isinstance(v, list) else v for k, v in meta["input"].items()}
-        )
+        fields: dict[str, Any] = {
+            k: tuple(v) if isinstance(v, list) else v for k, v in meta["input"].items()
+        }
+        spec = InputSpec(**fields)
     except TypeError as exc:
         raise ModelPackageError(f"{meta_path}: bad input spec ({exc}).") from exc
     if spec.color_order not in ("RGB", "BGR") or spec.layout not in ("NCHW", "NHWC"):
@@ -169,7 +170,7 @@ def _from_meta(path: Path, meta: dict[str, Any], meta_path: Path) -> ModelPackag
     )
 
 
-def write_package(path: str | Path, model, meta: dict[str, Any]) -> ModelPackage:
+def write_package(path: str | Path, model: Any, meta: dict[str, Any]) -> ModelPackage:
     """Save ``model`` (an ``openvino.Model``) as IR in ``path`` with ``model.json``.
 
     ``meta`` holds every model.json key except ``files`` and ``format``, which are filled in.

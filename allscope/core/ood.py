@@ -120,6 +120,8 @@ class OodDetector:
         if features is None:
             raise ValueError("the model has no 'features' output; augment the package "
                              "(allscope.training.cam_outputs) or use the energy score")
+        if self.stats is None:
+            raise ValueError("the feature-distance detector has no fitted statistics")
         return self.stats.distance(features)
 
     def outside(self, score: float) -> bool:

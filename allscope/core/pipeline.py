@@ -303,6 +303,7 @@ class Pipeline:
         if self._stop.is_set() and not self._threads[1].is_alive():
             return
         infer_ms = (time.perf_counter() - started) * 1e3
+        assert self.classifier is not None  # only its requests call back here
         result = classified_result(result, self.classifier, prediction, infer_ms, self._trust.ood)
         with self._lock:
             flag = self._tracker.update(result, moving)

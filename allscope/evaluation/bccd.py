@@ -38,7 +38,12 @@ def read_voc_annotation(xml_path: Path, images_dir: Path) -> VocField:
         boxes: dict[str, list[Box]] = {}
         for obj in root.iter("object"):
             box = obj.find("bndbox")
-            coords = tuple(float(box.findtext(tag)) for tag in ("xmin", "ymin", "xmax", "ymax"))
+            if box is None:
+                raise ValueError("an object has no bndbox")
+            xmin, ymin, xmax, ymax = (
+                float(box.findtext(tag, "")) for tag in ("xmin", "ymin", "xmax", "ymax")
+            )
+            coords = (xmin, ymin, xmax, ymax)
             boxes.setdefault(obj.findtext("name", "").strip(), []).append(coords)
         filename = root.findtext("filename", "").strip() or xml_path.stem + ".jpg"
     except (ElementTree.ParseError, AttributeError, TypeError, ValueError) as error:

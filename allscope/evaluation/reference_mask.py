@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -25,7 +26,7 @@ class ReferenceMask:
     inertia: float
 
 
-def _import_reference_libraries():
+def _import_reference_libraries() -> tuple[Any, Any, Any]:
     try:
         from scipy import ndimage
         from skimage import morphology

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication
 from allscope.app.settings import load_settings
 from allscope.core.store import SessionStore
 from allscope.gui.main_window import MainWindow
-from allscope.gui.session_control import open_session_store
+from allscope.gui.session_control import Problem, open_session_store
 from allscope.report.fonts import register_fonts
 
 BROKEN_BINDING = (
@@ -57,7 +57,8 @@ def create_window(args: argparse.Namespace, store=None, source_options: dict | N
     ``store`` is the gallery's store when no session is current (default: in memory);
     ``session_store`` the sessions' store (default: opened in the data directory, see
     ``allscope.core.store.default_root``, and closed with the window)."""
-    app = QApplication.instance() or QApplication(["allscope"])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(["allscope"])
     app.setApplicationName("allscope")
     app.setOrganizationName("allscope")
     defect = binding_defect()
@@ -66,7 +67,8 @@ def create_window(args: argparse.Namespace, store=None, source_options: dict | N
     settings_dir = getattr(args, "settings_dir", None)
     settings, warnings = load_settings(settings_dir)
     register_fonts()  # here on the GUI thread: exports later draw text on a worker thread
-    problems, owns = [], session_store is None
+    problems: list[Problem] = []
+    owns = session_store is None
     if owns:
         session_store, problems = open_session_store()
     window = MainWindow(

@@ -46,7 +46,7 @@ def describe_state(result: FieldResult | None, classified: FieldResult | None, t
 def _most_likely_all_class(result: FieldResult, benign_class: str) -> str | None:
     probs = result.probability_map() or {}
     candidates = {k: v for k, v in probs.items() if k != benign_class}
-    return max(candidates, key=candidates.get) if candidates else None
+    return max(candidates, key=candidates.__getitem__) if candidates else None
 
 
 class ThresholdBar(QWidget):

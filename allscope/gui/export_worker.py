@@ -77,7 +77,7 @@ class ExportJob(QObject):
         return KINDS[self.kind][0]
 
     @property
-    def thread(self) -> threading.Thread:
+    def worker_thread(self) -> threading.Thread:
         return self._thread
 
     def start(self) -> None:

@@ -7,7 +7,7 @@ acknowledged it as durable.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPixmap
 from PySide6.QtWidgets import QListView
 
@@ -41,10 +41,12 @@ class GalleryModel(QAbstractListModel):
         self._records: list[GalleryRecord] = []
         self._pixmaps: dict[int | str, QPixmap] = {}
 
-    def rowCount(self, parent: QModelIndex | None = None) -> int:  # Qt's name
+    def rowCount(
+        self, parent: QModelIndex | QPersistentModelIndex | None = None
+    ) -> int:  # Qt's name
         return 0 if parent is not None and parent.isValid() else len(self._records)
 
-    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
+    def data(self, index: QModelIndex | QPersistentModelIndex, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or not 0 <= index.row() < len(self._records):
             return None
         record = self._records[index.row()]

@@ -27,7 +27,7 @@ OUTLINE_RGB = (0, 255, 255)  # cyan stands out against purple nuclei and pink ba
 SCALE_STEPS = 8  # display scale is rounded up to a multiple of 1/8 to avoid reallocating
 
 
-class LiveView(pg.GraphicsView):
+class LiveView(pg.GraphicsView):  # type: ignore[misc]  # pyqtgraph ships no type hints
     """Shows a BGR field; ``show_field`` is called from the display timer with the newest one."""
 
     def __init__(self, parent=None) -> None:

@@ -392,8 +392,8 @@ class MainWindow(QMainWindow):
             self.restoreState(QByteArray.fromBase64(self.settings.window_state.encode()))
 
     def save_settings(self) -> None:
-        self.settings.geometry = bytes(self.saveGeometry().toBase64()).decode()
-        self.settings.window_state = bytes(self.saveState().toBase64()).decode()
+        self.settings.geometry = self.saveGeometry().toBase64().data().decode()
+        self.settings.window_state = self.saveState().toBase64().data().decode()
         try:
             save_settings(self.settings, self.settings_dir)
         except OSError as exc:

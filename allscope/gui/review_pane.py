@@ -82,8 +82,8 @@ class ReviewPane(QWidget):
         for widget in (self.decision_label, self.overlay_box, self.cam_box):
             toggles.addWidget(widget)
         toggles.insertStretch(1, 1)
-        for widget in (self.accept_button, self.dismiss_button):
-            buttons.addWidget(widget)
+        for button in (self.accept_button, self.dismiss_button):
+            buttons.addWidget(button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.image_label, 1)
         layout.addWidget(self.info_label)
@@ -158,7 +158,8 @@ class ReviewPane(QWidget):
             self._pixmap = QPixmap()
             self.image_label.setPixmap(self._pixmap)
             return
-        self._pixmap = bgr_to_pixmap(self.displayed_image())
+        shown = self.displayed_image()
+        self._pixmap = QPixmap() if shown is None else bgr_to_pixmap(shown)
         self._fit_pixmap()
 
     def _fit_pixmap(self) -> None:
@@ -270,6 +271,8 @@ class ReviewPanel(QWidget):
             self._leave_comment()
 
     def _apply(self, field_id, decision: str | None, comment: str) -> None:
+        if self.store is None:  # no field can be shown without a store
+            return
         try:
             updated = self.store.review(field_id, decision, comment)
         except Exception as exc:  # shown to the user, nothing is lost

@@ -269,7 +269,9 @@ class SessionControl(QObject):
         return self.store is not None
 
     def threads(self) -> list[threading.Thread]:
-        return self._loaders + ([self.export_job.thread] if self.export_job is not None else [])
+        return self._loaders + (
+            [self.export_job.worker_thread] if self.export_job is not None else []
+        )
 
     def close(self) -> None:
         """Let a running export finish, then flush (and close, if opened here) the store."""

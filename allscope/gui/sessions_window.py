@@ -112,11 +112,17 @@ class SessionsWindow(QDialog):
         self._update_buttons()
 
     def listed_ids(self) -> list[int]:
-        return [self.table.item(row, 0).data(IdRole) for row in range(self.table.rowCount())]
+        return [self._row_id(row) for row in range(self.table.rowCount())]
+
+    def _row_id(self, row: int) -> int:
+        item = self.table.item(row, 0)
+        if item is None:
+            raise LookupError(f"row {row} of the sessions table has no id cell")
+        return item.data(IdRole)
 
     def selected_id(self) -> int | None:
         rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
-        return None if not rows else self.table.item(rows[0].row(), 0).data(IdRole)
+        return None if not rows else self._row_id(rows[0].row())
 
     def select_id(self, session_id: int) -> bool:
         for row, listed in enumerate(self.listed_ids()):

@@ -106,7 +106,9 @@ def field_text(field: FieldRecord, number: int, total: int) -> str:
         lines.append(f"Outside the model's experience{score}: the model abstained; not assessed")
     if r.classified:
         lines.append(f"Top class: {r.label} · P(ALL) {r.p_all:.2f}")
-        lines += [f"   {name}: {p:.2f}" for name, p in zip(r.classes, r.probabilities, strict=True)]
+        lines += [
+            f"   {name}: {p:.2f}" for name, p in zip(r.classes, r.probabilities or (), strict=True)
+        ]
     else:
         reasons = ", ".join(r.reasons) or "no classification"
         lines.append(f"Not classified ({reasons})")

@@ -39,7 +39,7 @@ def build_manifest(
     report_name: str,
     session: SessionRecord,
     checks: list[ImageCheck],
-    created_at: str,
+    created_at: str | None,
     model_sha256: str | None,
 ) -> dict:
     return {

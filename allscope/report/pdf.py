@@ -136,7 +136,7 @@ def write_pdf(
     finally:
         prefetch.close()
     buffer.close()
-    data = bytes(buffer.data())
+    data = bytes(buffer.data().data())
     written = atomic_write(target, data, overwrite=overwrite, writer=writer)
     try:
         write_sidecar(written, manifest, writer=writer)

@@ -44,7 +44,7 @@ def build_model(arch: str, num_classes: int, pretrained: bool = True, width: flo
                 weights_dir: str | Path | None = None) -> nn.Module:
     """A fresh model; with ``pretrained`` its features start from ImageNet weights."""
     if arch == "mobilenetv2":
-        model = MobileNetV2(num_classes, width=width)
+        mobilenet = MobileNetV2(num_classes, width=width)
         if pretrained:
             path = _first_file(
                 Path(weights_dir or DEFAULT_WEIGHTS_DIR), MOBILENET_CONVERTED, TFLITE_WEIGHTS
@@ -56,13 +56,13 @@ def build_model(arch: str, num_classes: int, pretrained: bool = True, width: flo
                 )
             if width != 1.0:
                 raise ValueError("ImageNet MobileNetV2 weights exist for width 1.0 only.")
-            load_tflite_imagenet(model, path)
-            model.folded_norms = True  # needs calibrate_folded_norms before training
-        return model
+            load_tflite_imagenet(mobilenet, path)
+            mobilenet.folded_norms = True  # type: ignore[assignment]  # calibrate before training
+        return mobilenet
     if arch == "efficientnet-lite0":
-        model = EfficientNetLite0(num_classes, width=width)
+        efficientnet = EfficientNetLite0(num_classes, width=width)
         if pretrained:
             converted = Path(weights_dir or DEFAULT_WEIGHTS_DIR) / EFFICIENTNET_CONVERTED
-            load_wheel_imagenet(model, converted if converted.is_file() else None)
-        return model
+            load_wheel_imagenet(efficientnet, converted if converted.is_file() else None)
+        return efficientnet
     raise ValueError(f"Unknown architecture {arch!r}; choose one of {', '.join(ARCHITECTURES)}.")

@@ -113,7 +113,8 @@ def augment(image: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig = Au
         ok, blob = cv2.imencode(
             ".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(35, 90))]
         )
-        image = cv2.imdecode(blob, cv2.IMREAD_COLOR)
+        decoded = cv2.imdecode(blob, cv2.IMREAD_COLOR)
+        image = image if decoded is None else decoded
     if mask is not None:
         image = cv2.bitwise_and(image, image, mask=(mask > 127).astype(np.uint8))
     return np.ascontiguousarray(image)

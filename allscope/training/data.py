@@ -15,6 +15,7 @@ import re
 import zlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -167,9 +168,11 @@ def pack_folder(
     Returns the pack's size in bytes.
     """
     samples = list_samples(root, folders)
-    arrays = {"names": np.array([s.name for s in samples])}
+    arrays: dict[str, Any] = {"names": np.array([s.name for s in samples])}
     for i, s in enumerate(samples):
         image = cv2.imread(str(Path(root) / s.name), cv2.IMREAD_COLOR)
+        if image is None:
+            raise ValueError(f"{Path(root) / s.name}: not a readable image; remove or replace it.")
         ok, blob = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
         arrays[f"f{i}"] = blob.ravel()
     buffer = io.BytesIO()

@@ -10,6 +10,7 @@ loads key for key; only the ImageNet classifier ``_fc`` is replaced by the paper
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -19,7 +20,7 @@ from allscope.training.mobilenetv2 import PaperHead, SamePad
 # expansion, kernel, first stride, output channels, repeats (EfficientNet-B0 stages)
 STAGES = ((1, 3, 1, 16, 1), (6, 3, 2, 24, 2), (6, 5, 2, 40, 2), (6, 3, 2, 80, 3), (6, 5, 1, 112, 3),
           (6, 5, 2, 192, 4), (6, 3, 1, 320, 1))
-BN = {"eps": 1e-3, "momentum": 0.01}
+BN: dict[str, Any] = {"eps": 1e-3, "momentum": 0.01}
 
 
 class MBConv(nn.Module):

@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -71,7 +73,7 @@ def torch_scorer(
 
 def package_scorer(
     path: str | Path, inference_precision: str | None = None
-) -> tuple[Scorer, object]:
+) -> tuple[Scorer, Any]:
     """A scorer for an exported model package (through the core's OpenVINO classifier)."""
     from allscope.core.classifier import Classifier
 
@@ -91,7 +93,13 @@ def bccd_frames(directory: str | Path) -> list[np.ndarray]:
     files = sorted(Path(directory).glob("*.jpg"))
     if not files:
         raise FileNotFoundError(f"{directory}: no BCCD .jpg fields found.")
-    return [cv2.imread(str(f), cv2.IMREAD_COLOR) for f in files]
+    frames = []
+    for f in files:
+        image = cv2.imread(str(f), cv2.IMREAD_COLOR)
+        if image is None:
+            raise ValueError(f"{f}: not a readable image; remove or replace it.")
+        frames.append(image)
+    return frames
 
 
 def evaluate(score: Scorer, store: FieldStore, split_path: str | Path, masked: bool,
@@ -108,7 +116,7 @@ def evaluate(score: Scorer, store: FieldStore, split_path: str | Path, masked: b
     p_val = 1 - softmax(logits["val"], temperature)[:, benign]
     chosen = sensitivity_threshold(p_val, labels["val"] != benign, SENSITIVITY_TARGET)
     threshold = chosen if threshold is None else threshold
-    report = {
+    report: dict[str, Any] = {
         "temperature": temperature,
         "temperature_fitted_on_val": fitted_t,
         "threshold": threshold,
@@ -152,9 +160,9 @@ def robustness(
     """Accuracy with the scale-bar corner blanked and under three camera/stain shifts."""
     benign = CLASSES.index(BENIGN_CLASS)
     out = {}
-    variants = {
+    variants: dict[str, Callable[[np.ndarray], np.ndarray]] = {
         "corner_blanked": blank_corner,
-        **{f"camera_shift_{v}": (lambda f, v=v: camera_shift(f, v)) for v in range(3)},
+        **{f"camera_shift_{v}": partial(camera_shift, variant=v) for v in range(3)},
     }
     for name, perturb in variants.items():
         logits = score(np.stack([prepare(perturb(f), masked, size) for f in fields]))

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -190,7 +191,9 @@ def pack_checkpoints(
 
     import torch
 
-    bundles, current, size = [], {}, 0
+    bundles: list[Any] = []
+    current: dict[str, Any] = {}
+    size = 0
     for ckpt_path in sorted(Path(grid_dir).glob("*/checkpoint.pt")):
         ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=False)
         ckpt["state_dict"] = {

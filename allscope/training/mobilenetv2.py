@@ -55,7 +55,7 @@ def conv_bn(
     act: bool = True,
     eps: float = 1e-3,
 ) -> nn.Sequential:
-    layers = [SamePad(kernel, stride)] if kernel > 1 else []
+    layers: list[nn.Module] = [SamePad(kernel, stride)] if kernel > 1 else []
     layers += [
         nn.Conv2d(cin, cout, kernel, stride, 0, groups=groups, bias=False),
         nn.BatchNorm2d(cout, eps=eps),
@@ -100,7 +100,7 @@ class MobileNetV2(nn.Module):
     def __init__(self, num_classes: int = 4, width: float = 1.0, dropout: float = 0.2):
         super().__init__()
         cin = make_divisible(32 * width)
-        layers = [conv_bn(3, cin, 3, 2)]
+        layers: list[nn.Module] = [conv_bn(3, cin, 3, 2)]
         for t, c, n, s in SETTINGS:
             cout = make_divisible(c * width)
             for i in range(n):
@@ -193,8 +193,8 @@ def load_tflite_imagenet(model: MobileNetV2, path: str | Path) -> nn.Linear:
             conv.weight.copy_(torch.from_numpy(weight))
             norm.weight.fill_(1.0)
             norm.bias.copy_(torch.from_numpy(bias))
-            norm.running_mean.zero_()
-            norm.running_var.fill_(1.0 - norm.eps)
+            _running_stats(norm)[0].zero_()
+            _running_stats(norm)[1].fill_(1.0 - norm.eps)
         weight, bias = params[-1]
         classifier = nn.Linear(weight.shape[1], weight.shape[0])
         classifier.weight.copy_(torch.from_numpy(weight.reshape(weight.shape[0], -1)))
@@ -228,8 +228,15 @@ def calibrate_folded_norms(model: MobileNetV2, images: torch.Tensor) -> None:
             std = (var + norm.eps).sqrt()
             norm.bias.add_(mean)
             norm.weight.copy_(std)
-            norm.running_mean.copy_(mean)
-            norm.running_var.copy_(var)
+            _running_stats(norm)[0].copy_(mean)
+            _running_stats(norm)[1].copy_(var)
     for hook in hooks:
         hook.remove()
     model.train(was_training)
+
+
+def _running_stats(norm: nn.BatchNorm2d) -> tuple[torch.Tensor, torch.Tensor]:
+    """(running mean, running variance) of a batch norm built with running statistics."""
+    if norm.running_mean is None or norm.running_var is None:
+        raise ValueError("the batch norm keeps no running statistics")
+    return norm.running_mean, norm.running_var

@@ -22,7 +22,7 @@ from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler
 from allscope.training.architectures import INPUT_MEAN, INPUT_STD, build_model
 from allscope.training.augment import AugmentConfig, augment
 from allscope.training.data import CLASSES, FieldStore, Sample, block_split, write_split
-from allscope.training.mobilenetv2 import calibrate_folded_norms
+from allscope.training.mobilenetv2 import MobileNetV2, calibrate_folded_norms
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ def balanced_sampler(samples: list[Sample], seed: int) -> WeightedRandomSampler:
     weights = 1.0 / counts[labels]
     generator = torch.Generator().manual_seed(seed)
     return WeightedRandomSampler(
-        torch.as_tensor(weights), len(samples), replacement=True, generator=generator
+        weights, len(samples), replacement=True, generator=generator
     )
 
 
@@ -147,7 +147,7 @@ def train(cfg: TrainConfig, log=print) -> Path:
         FieldDataset(store, split["val"], False, cfg.seed, masks), 64, num_workers=workers
     )
     model = build_model(cfg.arch, len(CLASSES), cfg.pretrained, cfg.width, cfg.weights_dir)
-    if getattr(model, "folded_norms", False):
+    if isinstance(model, MobileNetV2) and getattr(model, "folded_norms", False):
         calibrate_folded_norms(model, _calibration_batch(store, split["train"], masks))
     model = model.to(cfg.device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)

@@ -13,7 +13,7 @@ pytest.importorskip("skimage", reason="the reference pipeline needs the test ext
 from scipy import ndimage
 from skimage import morphology
 
-from allscope.bench.mask import synthetic_field
+from allscope.bench.synthetic import synthetic_field
 from allscope.core.mask.cleanup import clean_mask
 from allscope.core.mask.kmeans1d import cluster_bounds
 from allscope.core.mask.lab_kmeans import (

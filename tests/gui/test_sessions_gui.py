@@ -218,7 +218,8 @@ def test_export_pdf_from_the_menu_writes_the_report_on_a_worker_thread(
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
     window.export_actions["pdf"].trigger()
     job = window.sessions.export_job
-    assert job.thread.name == "allscope-export-pdf" and job.thread is not threading.main_thread()
+    assert job.worker_thread.name == "allscope-export-pdf"
+    assert job.worker_thread is not threading.main_thread()
     qtbot.waitUntil(lambda: "was saved as" in window.banner.text(), timeout=WAIT_MS)
     assert job.written == target and str(target) in window.banner.text()
     assert target.read_bytes()[:5] == b"%PDF-"

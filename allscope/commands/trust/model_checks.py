@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import cv2
@@ -17,6 +18,7 @@ from allscope.core.mask.lab_kmeans import lab_kmeans_mask
 from allscope.core.model_package import DEFAULT_MODEL_DIR, file_sha256
 from allscope.core.ood import (
     FEATURES_FILE,
+    FeatureStats,
     OodDetector,
     choose_threshold,
     energy_score,
@@ -24,6 +26,7 @@ from allscope.core.ood import (
     load_ood,
 )
 from allscope.core.quality import QualityGate
+from allscope.core.results import MaskResult
 
 ALL_LABELS = (1, 2, 3)  # Early Pre-B, Pre-B, Pro-B in the split's label numbering
 
@@ -73,7 +76,7 @@ def verdict(
     assessable, reasons = QualityGate()(Frame(0, 0.0, image, "trust"), mask, False)
     prediction = classifier.predict_detailed(prepare_field(image, mask, classifier.spec))
     ood = detector.score(prediction.scores, prediction.outputs) if detector else None
-    if ood is not None and detector.outside(ood):
+    if ood is not None and detector is not None and detector.outside(ood):
         reasons = (*reasons, "outside the model's experience")
     return Verdict(classifier.p_all(prediction.probabilities), assessable, reasons,
                    energy_score(prediction.scores, classifier.package.temperature), ood)
@@ -116,7 +119,7 @@ def bccd(args: argparse.Namespace) -> dict:
     modes = ("white", "reinhard") if args.recall_only else (args.mode,)
     for mode in (m for m in modes if m != "none"):
         report[f"recall_normalised_{mode}"] = bccd_mask_recall(
-            root, lambda image, mode=mode: lab_kmeans_mask(ColourNormalizer(mode=mode)(image)))
+            root, partial(_normalised_mask, ColourNormalizer(mode=mode)))
     if args.recall_only:
         report["demo_recall"] = {mode: demo_recall(mode) for mode in ("none", "white", "reinhard")}
         return report
@@ -205,6 +208,18 @@ def sensitivity(args: argparse.Namespace) -> dict:
     return report
 
 
+def _normalised_mask(normalizer: ColourNormalizer, image: np.ndarray) -> MaskResult:
+    return lab_kmeans_mask(normalizer(image))
+
+
+def _features(path: Path, classifier: Classifier, mode: str) -> np.ndarray:
+    """Pooled features of one field; the IR must have a "features" output."""
+    features = embed(path, classifier, mode)[1]
+    if features is None:
+        raise ValueError(f"{classifier.package.path}: the model has no 'features' output")
+    return features
+
+
 def embed(path: Path, classifier: Classifier, mode: str) -> tuple[float, np.ndarray | None]:
     """(energy, pooled features or None) of one field as the live app would see it."""
     image = read(path)
@@ -227,13 +242,18 @@ def fit_ood(args: argparse.Namespace) -> dict:
     embedded = {
         name: [embed(p, classifier, args.mode) for p in paths] for name, paths in sets.items()
     }
-    candidates = {"energy": ({k: np.array([e for e, _ in v]) for k, v in embedded.items()}, None)}
+    candidates: dict[str, tuple[dict[str, np.ndarray], FeatureStats | None]] = {
+        "energy": ({k: np.array([e for e, _ in v]) for k, v in embedded.items()}, None)
+    }
     if embedded["val"][0][1] is not None:
         train = validation_fields(args, classifier, "train")
-        features = np.stack([embed(p, classifier, args.mode)[1] for p, _ in train])
+        features = np.stack([_features(p, classifier, args.mode) for p, _ in train])
         stats = fit_feature_stats(features, np.array([label for _, label in train]))
         candidates["feature"] = (
-            {k: np.array([stats.distance(f) for _, f in v]) for k, v in embedded.items()},
+            {
+                k: np.array([stats.distance(f) for _, f in v if f is not None])
+                for k, v in embedded.items()
+            },
             stats,
         )
     report: dict = {

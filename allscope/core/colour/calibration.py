@@ -36,7 +36,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from allscope.core.colour.target import ColourTarget, load_colour_target, to_lab
+from allscope.core.colour.target import ColourTarget, as_triple, load_colour_target, to_lab
 from allscope.core.colour.transfer import (
     apply_matrix,
     colour_matrix,
@@ -85,8 +85,8 @@ def load_white_reference(folder: str | Path, camera: str) -> WhiteReference | No
         return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return WhiteReference(str(data["camera"]), tuple(map(float, data["white_bgr"])),
-                              tuple(map(float, data["white_lab"])), str(data.get("created", "")))
+        return WhiteReference(str(data["camera"]), as_triple(data["white_bgr"]),
+                              as_triple(data["white_lab"]), str(data.get("created", "")))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise CalibrationError(
             f"{path}: unreadable white reference ({exc}); calibrate on a blank area again."
@@ -111,7 +111,7 @@ def white_reference(bgr: np.ndarray, camera: str) -> WhiteReference:
         )
     white = glass_colour(small)
     lab = to_lab(np.clip(white, 0, 255).astype(np.uint8).reshape(1, 1, 3))[0, 0]
-    return WhiteReference(camera, tuple(map(float, white)), tuple(map(float, lab)),
+    return WhiteReference(camera, as_triple(white), as_triple(lab),
                           time.strftime("%Y-%m-%dT%H:%M:%S"))
 
 
@@ -173,4 +173,5 @@ class ColourNormalizer:
         if self.matrix is None or self._frames % self.refit_every == 0:
             self.fit(bgr)
         self._frames += 1
+        assert self.matrix is not None  # fit() always sets it
         return apply_matrix(bgr, self.matrix)

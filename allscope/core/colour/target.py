@@ -23,6 +23,12 @@ COLOUR_TARGET_PATH = resources_dir() / "colour_target.json"
 MIN_REGION_PIXELS = 50
 
 
+def as_triple(values: Any) -> tuple[float, float, float]:
+    """Three floats (an L*a*b* or BGR vector) from any sequence of three numbers."""
+    a, b, c = (float(v) for v in values)
+    return a, b, c
+
+
 @dataclass(frozen=True)
 class RegionStats:
     mean: tuple[float, float, float]  # L*, a*, b*
@@ -47,7 +53,7 @@ class ColourTarget:
         try:
             regions = {
                 k: RegionStats(
-                    tuple(map(float, data[k]["mean"])), tuple(map(float, data[k]["std"]))
+                    as_triple(data[k]["mean"]), as_triple(data[k]["std"])
                 )
                 for k in ("background", "cells")
             }
@@ -55,7 +61,7 @@ class ColourTarget:
             raise ValueError(
                 f"colour target needs background and cells with mean and std ({exc})"
             ) from exc
-        glass = tuple(map(float, data["glass"])) if data.get("glass") is not None else None
+        glass = as_triple(data["glass"]) if data.get("glass") is not None else None
         return cls(regions["background"], regions["cells"], str(data.get("source", "")),
                    int(data.get("fields", 0)), glass)
 
@@ -94,7 +100,7 @@ def region_stats(lab: np.ndarray, region: np.ndarray) -> RegionStats | None:
     if cv2.countNonZero(mask) < MIN_REGION_PIXELS:
         return None
     mean, std = cv2.meanStdDev(lab, mask=mask)
-    return RegionStats(tuple(map(float, mean.ravel())), tuple(map(float, std.ravel())))
+    return RegionStats(as_triple(mean.ravel()), as_triple(std.ravel()))
 
 
 def field_pixels(
@@ -114,7 +120,9 @@ def field_pixels(
 
 def target_from_fields(fields_by_group: dict[str, list[np.ndarray]], source: str) -> ColourTarget:
     """Target statistics with each group (class) weighted equally, so no class's stain dominates."""
-    stats = {"background": ([], []), "cells": ([], []), "glass": ([], [])}
+    stats: dict[str, tuple[list[Any], list[Any]]] = {
+        "background": ([], []), "cells": ([], []), "glass": ([], []),
+    }
     count = 0
     for images in fields_by_group.values():
         pixels = [field_pixels(image, exclude_corner=True) for image in images]
@@ -127,7 +135,7 @@ def target_from_fields(fields_by_group: dict[str, list[np.ndarray]], source: str
     for name, (means, second) in stats.items():
         mean = np.mean(means, axis=0)
         std = np.sqrt(np.maximum(np.mean(second, axis=0) - mean**2, 0.0))
-        regions[name] = RegionStats(tuple(map(float, mean)), tuple(map(float, std)))
+        regions[name] = RegionStats(as_triple(mean), as_triple(std))
     return ColourTarget(
         regions["background"], regions["cells"], source, count, regions["glass"].mean
     )

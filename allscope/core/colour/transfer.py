@@ -6,6 +6,8 @@ One matrix keeps the full-frame cost to a single ``cv2.transform``; fitting happ
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import cv2
 import numpy as np
 
@@ -28,12 +30,14 @@ def glass_colour(small_bgr: np.ndarray) -> np.ndarray:
     return small_bgr[grey >= np.percentile(grey, 90)].reshape(-1, 3).mean(0)
 
 
-def delta_e(lab1, lab2) -> float:
+def delta_e(lab1: Sequence[float], lab2: Sequence[float]) -> float:
     """CIE76 colour distance ΔE*ab."""
     return float(np.linalg.norm(np.asarray(lab1, np.float64) - np.asarray(lab2, np.float64)))
 
 
-def gains_matrix(source_bgr, target_bgr) -> np.ndarray:
+def gains_matrix(
+    source_bgr: Sequence[float] | np.ndarray, target_bgr: Sequence[float] | np.ndarray
+) -> np.ndarray:
     """3×4 matrix of per-channel gains mapping one colour onto another."""
     gains = np.asarray(target_bgr, np.float64) / np.maximum(np.asarray(source_bgr, np.float64), 1.0)
     return np.hstack([np.diag(gains), np.zeros((3, 1))])
@@ -73,7 +77,12 @@ def colour_matrix(small_bgr: np.ndarray, target: ColourTarget, strength: float =
     lab = to_lab(small_bgr)
     regions = split_regions(lab)
     stats = [region_stats(lab, region) for region in regions]
-    if None in stats or delta_e(stats[0].mean, stats[1].mean) < MIN_REGION_CONTRAST:
+    background, cells = stats
+    if (
+        background is None
+        or cells is None
+        or delta_e(background.mean, cells.mean) < MIN_REGION_CONTRAST
+    ):
         return gains_matrix(small_bgr.reshape(-1, 3).mean(0), background_bgr(target))
     gains = gains_matrix(
         cv2.mean(small_bgr, mask=regions[0].view(np.uint8))[:3], background_bgr(target)
@@ -84,7 +93,7 @@ def colour_matrix(small_bgr: np.ndarray, target: ColourTarget, strength: float =
         *(
             _reinhard_points(lab, small_bgr, region, source, goal, samples)
             for region, source, goal in zip(
-                regions, stats, (target.background, target.cells), strict=True
+                regions, (background, cells), (target.background, target.cells), strict=True
             )
         ),
         strict=False,
@@ -103,5 +112,5 @@ def glass_bgr(target: ColourTarget) -> np.ndarray:
     return _bgr_of(target.glass if target.glass is not None else target.background.mean)
 
 
-def _bgr_of(lab) -> np.ndarray:
+def _bgr_of(lab: Sequence[float]) -> np.ndarray:
     return np.clip(lab_to_bgr(np.asarray(lab, np.float32).reshape(1, 1, 3)).reshape(3), 1, 255)

@@ -56,7 +56,8 @@ def _nonzero_bins(hist: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return values.astype(np.float64), hist[values]
 
 
-def _interval_stats(values: np.ndarray, weights: np.ndarray, labels: np.ndarray, k: int):
+def _interval_stats(values: np.ndarray, weights: np.ndarray, labels: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
     counts = np.bincount(labels, weights=weights, minlength=k)
     sums = np.bincount(labels, weights=weights * values, minlength=k)
     return counts, sums
@@ -67,7 +68,9 @@ def _inertia(values: np.ndarray, weights: np.ndarray, centers: np.ndarray) -> fl
     return float(np.sum(weights * (values - nearest) ** 2))
 
 
-def _lloyd(values, weights, centers, k) -> tuple[np.ndarray, float] | None:
+def _lloyd(
+    values: np.ndarray, weights: np.ndarray, centers: np.ndarray, k: int
+) -> tuple[np.ndarray, float] | None:
     """Lloyd iterations on the weighted values; None when the start is unusable."""
     if centers.shape != (k,) or not np.all(np.isfinite(centers)):
         return None
@@ -90,7 +93,7 @@ def _upper_triangle(n: int) -> np.ndarray:
     return np.triu(np.ones((n, n), dtype=bool), 1)
 
 
-def _optimal(values, weights, k) -> tuple[np.ndarray, float]:
+def _optimal(values: np.ndarray, weights: np.ndarray, k: int) -> tuple[np.ndarray, float]:
     """Globally optimal partition into k contiguous intervals, by dynamic programming."""
     n = values.size
     shifted = values - np.dot(values, weights) / weights.sum()  # limits cancellation below

@@ -11,6 +11,7 @@ the areas scale with the frame size, and everything runs on OpenCV without scipy
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import cv2
 import numpy as np
@@ -110,7 +111,7 @@ class LiveMasker:
     per stream. ``reset()`` forgets the centres (new slide, new illumination).
     """
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         self._kwargs = kwargs
         self._k = kwargs.get("k", 7)
         self._centers: np.ndarray | None = None

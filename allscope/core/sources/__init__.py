@@ -7,6 +7,7 @@ a source: "demo", "camera:0", "slide:<folder>", a video file, or an image file o
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from allscope.core.frames import Frame, FrameSource, SourceError
 from allscope.core.sources.camera import CameraSource
@@ -23,7 +24,7 @@ __all__ = ["CameraInfo", "CameraSource", "ControlInfo", "DemoSlideSource", "Fram
            "find_images", "is_video_path", "load_image", "open_source"]
 
 
-def open_source(spec: str, **options) -> FrameSource:
+def open_source(spec: str, **options: Any) -> FrameSource:
     """Open the source named by ``spec``; ``options`` go to that source's constructor.
 
     "demo" → DemoSlideSource; "camera" or "camera:N" → CameraSource(N); "slide:DIR" →

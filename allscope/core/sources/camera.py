@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import cv2
+import numpy as np
 
 from allscope.core.frames import Frame, FrameSource, SourceError
 from allscope.core.sources.camera_controls import (
@@ -53,7 +54,7 @@ class CameraSource(FrameSource):
         self.stall_timeout, self.backoff = stall_timeout, backoff
         self.connect_timeout = connect_timeout
         self._factory = capture_factory or (lambda: cv2.VideoCapture(self.index, self.backend))
-        self._format = {"width": width, "height": height, "fps": fps}
+        self._format: dict[str, Any] = {"width": width, "height": height, "fps": fps}
         self._settings: dict[str, float | bool] = {"auto_exposure": auto_exposure,
                                                    "auto_white_balance": auto_white_balance}
         for name, value in (
@@ -74,7 +75,7 @@ class CameraSource(FrameSource):
         self._ids = itertools.count()
         self.status, self.dropped, self.reconnects = "connecting", 0, 0
         self._description = f"camera {index}"
-        self._link = self._first_link()
+        self._link: CaptureLink | None = self._first_link()
         self._set_status("connected")
 
     # -- public --------------------------------------------------------------------------
@@ -145,7 +146,7 @@ class CameraSource(FrameSource):
                     return
                 seen, last = 0, time.monotonic()
 
-    def _note_frame_size(self, image) -> None:
+    def _note_frame_size(self, image: np.ndarray) -> None:
         """Some drivers report one size and deliver another: the delivered one is granted."""
         h, w = image.shape[:2]
         with self._lock:
@@ -222,7 +223,7 @@ class CameraSource(FrameSource):
             "fourcc": fourcc_text(cap),
             **{k: c.value for k, c in controls.items()},
         }
-        granted["resolution"] = (granted["width"], granted["height"])
+        granted["resolution"] = (granted["width"], granted["height"])  # type: ignore[assignment]
         with self._applied:
             self._controls, self._granted = controls, granted
             self._done = batch

@@ -98,7 +98,8 @@ def request_format(cap: cv2.VideoCapture, width: int | None = None, height: int 
                    fps: float | None = None) -> None:
     """Ask for a size and rate; a size comes with MJPG, which USB cameras need for 1080p30."""
     if width or height:
-        cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*"MJPG"))
+        mjpg = cv2.VideoWriter_fourcc(*"MJPG")  # type: ignore[attr-defined]  # not in cv2's stubs
+        cap.set(cv2.CAP_PROP_FOURCC, mjpg)
     if width:
         cap.set(cv2.CAP_PROP_FRAME_WIDTH, float(width))
     if height:

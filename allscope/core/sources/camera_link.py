@@ -93,9 +93,12 @@ class CaptureLink:
                 return self._fail()
             seq = 0
             while not self._quit.is_set():
+                cap = self._cap
+                if cap is None:  # released by close() while this thread ran
+                    break
                 with self._cap_lock:
-                    self._configure(self._cap, False)
-                ok, image = self._cap.read()
+                    self._configure(cap, False)
+                ok, image = cap.read()
                 if self._quit.is_set():
                     break
                 if not ok or image is None:

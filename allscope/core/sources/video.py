@@ -48,7 +48,7 @@ class VideoSource(FrameSource):
     def __init__(self, path: str | Path, paced: bool = False, loop: bool = False) -> None:
         super().__init__()
         self.path = Path(path)
-        self._cap = open_video(self.path)
+        self._cap: cv2.VideoCapture | None = open_video(self.path)
         fps = self._cap.get(cv2.CAP_PROP_FPS)
         self.fps = fps if fps and 1.0 <= fps <= 1000.0 else 30.0  # some files report 0 or junk
         self.frame_count = max(0, int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT)))

@@ -195,7 +195,7 @@ def insert(
         ),
     )  # autocommit: committed when execute returns
     return rec.FieldRecord(
-        int(cur.lastrowid), session_id, kind, created, saved.image, saved.image_sha256,
+        inserted_id(cur), session_id, kind, created, saved.image, saved.image_sha256,
         saved.mask, saved.mask_sha256, saved.width, saved.height, result, flag, None, saved.preview,
         saved.heat_map, saved.heat_map_sha256,
     )
@@ -319,3 +319,10 @@ def summarise(conn: sqlite3.Connection, session: rec.SessionRecord) -> rec.Sessi
         flagged_fields=kinds.get("flag", 0), captured_fields=kinds.get("manual", 0),
         class_counts=counts, threshold=session.info.threshold, outside=outside,
     )
+
+
+def inserted_id(cursor: sqlite3.Cursor) -> int:
+    """The id SQLite gave the row an INSERT just added."""
+    if cursor.lastrowid is None:
+        raise StoreError("The database did not report the new row's id; nothing else was changed.")
+    return cursor.lastrowid

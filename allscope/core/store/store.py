@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import numpy as np
@@ -62,7 +63,7 @@ class SessionStore:
                 f"Could not create the session folder {self.root}: {exc.strerror}."
             ) from exc
         self.db_path = self.root / DB_NAME
-        self._conn = open_database(self.db_path)
+        self._conn: sqlite3.Connection | None = open_database(self.db_path)
         self._writer = file_writer
         self._lock = threading.RLock()
         self._pending: list[tuple[Any, ...]] = []
@@ -87,7 +88,7 @@ class SessionStore:
     def __enter__(self) -> SessionStore:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     # --- sessions -----------------------------------------------------------------------
@@ -99,7 +100,7 @@ class SessionStore:
         marks = ", ".join(f":{k}" for k in row)
         with self._lock:
             cur = self._db.execute(f"INSERT INTO sessions ({columns}) VALUES ({marks})", row)
-            session_id = int(cur.lastrowid)
+            session_id = saved.inserted_id(cur)
         self.session_dir(session_id).mkdir(parents=True, exist_ok=True)
         fsync_dir(self.root)
         return session_id
@@ -267,7 +268,7 @@ class SessionStore:
                 (field_id, field.session_id, decision, comment or "", reviewer or "", now),
             )
         return rec.ReviewRecord(
-            int(cur.lastrowid), field_id, decision, comment or "", reviewer or "", now
+            saved.inserted_id(cur), field_id, decision, comment or "", reviewer or "", now
         )
 
     def reviews(self, field_id: int) -> list[rec.ReviewRecord]:
@@ -291,7 +292,7 @@ class SessionStore:
             raise StoreError("The session store is closed.")
         return self._conn
 
-    def _transaction(self):
+    def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
 
     def _execute_one(self, sql: str, params: tuple[Any, ...], session_id: int) -> None:
@@ -328,5 +329,10 @@ class _Transaction:
         self._conn.execute("BEGIN IMMEDIATE")
         return self._conn
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self._conn.execute("COMMIT" if exc_type is None else "ROLLBACK")

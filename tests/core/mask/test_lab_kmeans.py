@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from allscope.bench.mask import benchmark_mask, synthetic_field
+from allscope.bench.synthetic import synthetic_field
 from allscope.core.mask.cleanup import clean_mask
 from allscope.core.mask.kmeans1d import kmeans_1d_histogram
 from allscope.core.mask.lab_kmeans import LiveMasker, a_channel, lab_kmeans_mask, scaled_area
@@ -226,12 +226,6 @@ def test_live_masker_passes_its_settings_on():
     assert LiveMasker(threshold=250.0)(field).wbc_count == 0
 
 
-def test_benchmark_reports_median_and_p95_per_size():
-    timings = benchmark_mask(sizes=((64, 48),), repeats=3)
-    assert set(timings) == {"64x48"}
-    assert 0 < timings["64x48"]["median_ms"] <= timings["64x48"]["p95_ms"]
-
-
 def test_live_masker_recovers_after_a_uniform_frame():
     masker = LiveMasker()
     blank = np.full((224, 224, 3), 200, np.uint8)
@@ -239,9 +233,3 @@ def test_live_masker_recovers_after_a_uniform_frame():
     assert masker.centers is None  # one value is no basis for a warm start
     field = synthetic_field(224, 224, seed=3)
     np.testing.assert_array_equal(masker(field).mask, lab_kmeans_mask(field).mask)
-
-
-def test_benchmark_leaves_the_opencv_thread_count_as_it_found_it():
-    before = cv2.getNumThreads()
-    benchmark_mask(sizes=((32, 32),), repeats=2, warm=True)
-    assert cv2.getNumThreads() == before

@@ -11,6 +11,7 @@ blast 12-18 µm; a blast's nucleus fills most of the cell (high N:C ratio).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import cv2
 import numpy as np
@@ -25,7 +26,7 @@ def _od(rgb: tuple[int, int, int]) -> np.ndarray:
     return -np.log(np.array(rgb[::-1], dtype=np.float32) / 255.0)
 
 
-def _stained(rgb: tuple[int, int, int]):
+def _stained(rgb: tuple[int, int, int]) -> Any:
     return field(default_factory=lambda: _od(rgb))
 
 
@@ -78,7 +79,10 @@ def _wobble(theta: np.ndarray, rng: np.random.Generator, amount: float) -> np.nd
     return out
 
 
-def _blob(xx, yy, radius, rng, wobble=0.06, aspect=1.0, angle=0.0, edge=1.2):
+def _blob(
+    xx: np.ndarray, yy: np.ndarray, radius: float, rng: np.random.Generator, wobble: float = 0.06,
+    aspect: float = 1.0, angle: float = 0.0, edge: float = 1.2,
+) -> np.ndarray:
     """Soft coverage (0..1) of an irregular ellipse; coverage 0.5 is the exact outline."""
     ca, sa = np.cos(angle), np.sin(angle)
     u, v = xx * ca + yy * sa, (-xx * sa + yy * ca) / aspect
@@ -93,7 +97,9 @@ def _texture(shape: tuple[int, int], sigma_px: float, rng: np.random.Generator) 
     return t / (t.std() + 1e-6)
 
 
-def _segment_distance(xx, yy, a, b) -> np.ndarray:
+def _segment_distance(
+    xx: np.ndarray, yy: np.ndarray, a: tuple[float, float], b: tuple[float, float]
+) -> np.ndarray:
     ab = np.subtract(b, a)
     t = np.clip(((xx - a[0]) * ab[0] + (yy - a[1]) * ab[1]) / max(float(ab @ ab), 1e-6), 0, 1)
     return np.hypot(xx - a[0] - t * ab[0], yy - a[1] - t * ab[1])
@@ -115,7 +121,14 @@ def draw_wbc(kind: str, radius: float, px_per_um: float, stain: Stain,
                      (cyto >= 0.5) | (nucleus >= 0.5), nucleus >= 0.5)
 
 
-def _lymphocyte(xx, yy, radius, ppu, stain, rng):
+def _lymphocyte(
+    xx: np.ndarray,
+    yy: np.ndarray,
+    radius: float,
+    ppu: float,
+    stain: Stain,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     off = rng.uniform(0, 0.06 * radius, 2)
     nuc = _blob(xx - off[0], yy - off[1], radius * rng.uniform(0.84, 0.9), rng, wobble=0.05)
     clumps = 1.0 + 0.22 * _texture(xx.shape, 0.55 * ppu, rng)
@@ -124,7 +137,14 @@ def _lymphocyte(xx, yy, radius, ppu, stain, rng):
     return nuc, chromatin, cyto_od
 
 
-def _neutrophil(xx, yy, radius, ppu, stain, rng):
+def _neutrophil(
+    xx: np.ndarray,
+    yy: np.ndarray,
+    radius: float,
+    ppu: float,
+    stain: Stain,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     lobes = int(rng.integers(3, 6))
     start, step = rng.uniform(0, 2 * np.pi), np.deg2rad(rng.uniform(55, 75))
     centres = [(0.45 * radius * np.cos(start + i * step), 0.45 * radius * np.sin(start + i * step))
@@ -143,7 +163,14 @@ def _neutrophil(xx, yy, radius, ppu, stain, rng):
     return nuc, chromatin, cyto_od
 
 
-def _blast(xx, yy, radius, ppu, stain, rng):
+def _blast(
+    xx: np.ndarray,
+    yy: np.ndarray,
+    radius: float,
+    ppu: float,
+    stain: Stain,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     off = rng.uniform(-0.04, 0.04, 2) * radius
     nuc = _blob(xx - off[0], yy - off[1], radius * rng.uniform(0.84, 0.9), rng, wobble=0.07,
                 aspect=rng.uniform(0.88, 1.0), angle=rng.uniform(0, np.pi))

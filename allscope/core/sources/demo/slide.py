@@ -147,7 +147,9 @@ def paint_slide(
     return np.clip(transmission * 255.0 + 0.5, 0, 255).astype(np.uint8), mask, wbcs
 
 
-def _place_wbcs(width, height, radii, ppu, rng) -> list[tuple[float, float]]:
+def _place_wbcs(
+    width: int, height: int, radii: Sequence[float], ppu: float, rng: np.random.Generator
+) -> list[tuple[float, float]]:
     """Random non-touching positions with every white cell wholly inside the field."""
     centres: list[tuple[float, float]] = [(0.0, 0.0)] * len(radii)
     placed: list[tuple[float, float, float]] = []
@@ -162,7 +164,10 @@ def _place_wbcs(width, height, radii, ppu, rng) -> list[tuple[float, float]]:
     return centres
 
 
-def _free_spot(width, height, r, placed, ppu, rng) -> tuple[float, float] | None:
+def _free_spot(
+    width: int, height: int, r: float, placed: list[tuple[float, float, float]], ppu: float,
+    rng: np.random.Generator,
+) -> tuple[float, float] | None:
     m = 1.15 * r + 2
     if width <= 2 * m or height <= 2 * m:
         return None
@@ -187,7 +192,10 @@ def _add(canvas: np.ndarray, patch: np.ndarray, cx: float, cy: float) -> tuple[A
     )
 
 
-def _scatter_rbcs(od, centres, radii, stain, ppu, rng) -> None:
+def _scatter_rbcs(
+    od: np.ndarray, centres: Sequence[tuple[float, float]], radii: Sequence[float], stain: Stain,
+    ppu: float, rng: np.random.Generator,
+) -> None:
     """A monolayer of red cells on a jittered hexagonal grid, pushed aside by white cells."""
     h, w = od.shape[:2]
     r = RBC_RADIUS_UM * ppu
@@ -205,15 +213,22 @@ def _scatter_rbcs(od, centres, radii, stain, ppu, rng) -> None:
                                x1 + step / 2, y1 + step * 0.43)
 
 
-def _add_thickness(od, thickness, colour, cx, cy) -> None:
+def _add_thickness(
+    od: np.ndarray, thickness: np.ndarray, colour: np.ndarray, cx: float, cy: float
+) -> None:
     where = _add(od, thickness, cx, cy)
     if where is not None:
         od[where[0]] += thickness[where[1]][..., None] * colour
 
 
-def _paste_wbc(od, mask, kind, centre, radius, ppu, stain, rng, truth) -> DemoWbc:
+def _paste_wbc(
+    od: np.ndarray, mask: np.ndarray, kind: str, centre: tuple[float, float], radius: float,
+    ppu: float, stain: Stain, rng: np.random.Generator, truth: str,
+) -> DemoWbc:
     patch = draw_wbc(kind, radius, ppu, stain, rng)
-    canvas_sl, patch_sl = _add(od, patch.od, *centre)
+    placed = _add(od, patch.od, *centre)
+    assert placed is not None, "white cells are placed inside the slide"
+    canvas_sl, patch_sl = placed
     cover = patch.coverage[patch_sl][..., None]
     od[canvas_sl] = od[canvas_sl] * (1 - cover) + stain.background * cover + patch.od[patch_sl]
     cell = (patch.cell if truth == "cell" else patch.nucleus)[patch_sl]

@@ -81,7 +81,8 @@ class DemoSlideSource(PanningSource):
                              scale=self._lamp_scale)
         if self._noise is not None:
             dy, dx = self._noise_rng.integers(0, 32, 2)
-            patch = cv2.subtract(cv2.add(patch, self._noise[dy:dy + ch, dx:dx + cw]), (8, 8, 8, 0))
+            noisy = cv2.add(patch, self._noise[dy:dy + ch, dx:dx + cw])
+            patch = cv2.subtract(noisy, (8, 8, 8, 0))  # type: ignore[call-overload]  # cv2 stubs lack scalars
         image = _resize(patch, self.size, cv2.INTER_LINEAR)
         truth = _resize(self.truth[region], self.size, cv2.INTER_NEAREST)
         kinds = tuple(c.kind for c in self.wbcs
@@ -96,7 +97,9 @@ def _resize(patch: np.ndarray, size: tuple[int, int], interpolation: int) -> np.
     return cv2.resize(patch, size, interpolation=interpolation)
 
 
-def _lamp_map(light: Illumination, gains, size) -> tuple[np.ndarray, float]:
+def _lamp_map(
+    light: Illumination, gains: tuple[float, float, float] | None, size: tuple[int, int]
+) -> tuple[np.ndarray, float]:
     """The lamp as a uint8 map and a scale, so lighting a frame is one saturating multiply."""
     lamp = light.map(*size)
     if gains is not None:
@@ -105,7 +108,7 @@ def _lamp_map(light: Illumination, gains, size) -> tuple[np.ndarray, float]:
     return np.clip(lamp * (255.0 / top) + 0.5, 0, 255).astype(np.uint8), top / 255.0
 
 
-def _noise_tile(size, sigma: float, rng: np.random.Generator) -> np.ndarray:
+def _noise_tile(size: tuple[int, int], sigma: float, rng: np.random.Generator) -> np.ndarray:
     """Sensor noise around +8 (undone by a subtraction), read at a random offset per frame."""
     w, h = size
     return np.clip(rng.normal(8.0, sigma, (h + 32, w + 32, 3)) + 0.5, 0, 16).astype(np.uint8)
