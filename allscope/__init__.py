@@ -9,4 +9,9 @@ sys.modules.setdefault("openvino_telemetry", None)  # type: ignore[arg-type]  # 
 
 __version__ = "0.1.0"
 
+# The one disclaimer: the About box, every report, export and command's help carry it.
 DISCLAIMER = "Screening aid, not a diagnosis."
+CONFIRMATION = (
+    "Any suspicious field must be confirmed by flow cytometry and bone marrow examination."
+)
+NOTICE = f"{DISCLAIMER} {CONFIRMATION}"  # where there is room for both: reports and exports

@@ -43,12 +43,11 @@ def _run(model: str | Path | None, timings: dict[str, float]) -> str:
     import openvino as ov
     from PySide6 import __version__ as pyside_version
 
-    from allscope.core.classifier import Classifier
     from allscope.core.mask.lab_kmeans import lab_kmeans_mask
-    from allscope.core.model_package import DEFAULT_MODEL_DIR
+    from allscope.core.model_loading import load_classifier
     from allscope.core.sources.demo.slide import render_field
 
-    classifier = _step("load model", lambda: Classifier(model or DEFAULT_MODEL_DIR), timings)
+    classifier = _step("load model", lambda: load_classifier(model), timings)
     field, truth, _ = _step(
         "render field", lambda: render_field(640, 480, seed=3, n_wbc=3), timings
     )
@@ -79,8 +78,8 @@ def _run(model: str | Path | None, timings: dict[str, float]) -> str:
 
 
 def _write_pdf(field, mask, classifier) -> Path:
+    from allscope.core.field_analysis import base_result, classified_result
     from allscope.core.frames import Frame
-    from allscope.core.pipeline import base_result, classified_result
     from allscope.core.store import SessionInfo, SessionStore
     from allscope.report.pdf import write_pdf
     from allscope.report.qt_app import ensure_gui_app

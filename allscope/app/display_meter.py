@@ -52,7 +52,7 @@ class DisplayMeter:
             self.counts_at_first = (stats.processed, stats.classified)
             self._cpu_at_first = time.thread_time()  # the display timer runs on the GUI thread
 
-    def metrics(self, stats: PipelineStats, flags: int) -> dict[str, Any]:
+    def metrics(self, stats: PipelineStats | None, flags: int) -> dict[str, Any]:
         """Average rates since the first frame was shown, the worst stall, and the flag count.
 
         Call on the GUI thread: ``gui_thread_cpu_pct`` is that thread's CPU time over the run,

@@ -28,7 +28,7 @@ THUMB_WIDTH = 160  # pixels
 class GalleryRecord:
     """One stored field as the gallery knows it."""
 
-    id: int | str
+    id: int  # the store's field id
     kind: str  # "flag" or "manual"
     thumbnail: np.ndarray  # small BGR image with outlines
     result: FieldResult
@@ -43,13 +43,13 @@ class FieldStore(Protocol):
     def add_field(self, kind: str, frame_bgr: np.ndarray, mask: MaskResult | None,
                   result: FieldResult, flag: Flag | None) -> GalleryRecord: ...
 
-    def review(self, field_id: int | str, decision: str | None, comment: str) -> GalleryRecord: ...
+    def review(self, field_id: int, decision: str | None, comment: str) -> GalleryRecord: ...
 
-    def full_image(self, field_id: int | str) -> np.ndarray: ...
+    def full_image(self, field_id: int) -> np.ndarray: ...
 
-    def mask(self, field_id: int | str) -> np.ndarray | None: ...
+    def mask(self, field_id: int) -> np.ndarray | None: ...
 
-    def heat_map(self, field_id: int | str) -> np.ndarray | None:
+    def heat_map(self, field_id: int) -> np.ndarray | None:
         """The flag's class activation map (float32 0..1 over the field), or None. Optional:
         the review pane treats a store without this method as having no heat maps."""
 
@@ -82,9 +82,9 @@ class MemoryFieldStore:
         self.max_fields = max_fields
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
-        self._records: dict[int | str, GalleryRecord] = {}
+        self._records: dict[int, GalleryRecord] = {}
         # image, mask and heat map of each field, as PNG bytes
-        self._images: dict[int | str, tuple[bytes, bytes | None, bytes | None]] = {}
+        self._images: dict[int, tuple[bytes, bytes | None, bytes | None]] = {}
 
     def add_field(
         self, kind: str, frame_bgr: np.ndarray, mask: MaskResult | None,
@@ -110,7 +110,7 @@ class MemoryFieldStore:
         return record
 
     def review(
-        self, field_id: int | str, decision: str | None, comment: str
+        self, field_id: int, decision: str | None, comment: str
     ) -> GalleryRecord:
         if decision not in (None, *DECISIONS):
             raise ValueError(f"decision must be one of {DECISIONS} or None, got {decision!r}")
@@ -121,17 +121,17 @@ class MemoryFieldStore:
             self._records[field_id] = record
         return record
 
-    def full_image(self, field_id: int | str) -> np.ndarray:
+    def full_image(self, field_id: int) -> np.ndarray:
         with self._lock:
             data = self._images[field_id][0]
         return _unpng(data, cv2.IMREAD_COLOR)
 
-    def mask(self, field_id: int | str) -> np.ndarray | None:
+    def mask(self, field_id: int) -> np.ndarray | None:
         with self._lock:
             data = self._images[field_id][1]
         return None if data is None else _unpng(data, cv2.IMREAD_GRAYSCALE)
 
-    def heat_map(self, field_id: int | str) -> np.ndarray | None:
+    def heat_map(self, field_id: int) -> np.ndarray | None:
         with self._lock:
             data = self._images[field_id][2]
         if data is None:

@@ -24,7 +24,7 @@ class SessionFieldStore:
 
     def __init__(self, store: SessionStore, session_id: int, reviewer: str = "") -> None:
         self.store, self.session_id, self.reviewer = store, session_id, reviewer
-        self._records: dict[int | str, GalleryRecord] = {}
+        self._records: dict[int, GalleryRecord] = {}
         self._lock = threading.Lock()
 
     def existing_records(self) -> list[GalleryRecord]:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import sys
 import time
 from pathlib import Path
@@ -15,8 +13,11 @@ from allscope import __version__
 from allscope.core.batch import BatchAnalyzer, BatchReport
 from allscope.core.classifier import Classifier
 from allscope.core.frames import Frame, SourceError
+from allscope.core.model_loading import has_model_package, model_folder
+from allscope.core.model_loading import load_classifier as load_model
 from allscope.core.model_package import DEFAULT_MODEL_DIR, ModelPackageError
 from allscope.core.results import FieldResult, Flag, MaskResult
+from allscope.report.tables import number, write_csv_table, write_json_document
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,18 +56,17 @@ def probability(text: str) -> float:
     return value
 
 
-def load_classifier(
+def requested_classifier(
     model: Path | None, no_model: bool, mode: str = "throughput"
 ) -> Classifier | None:
     """The requested or default model; None (with one message) when there is none."""
     if no_model:
         return None
-    path = model or DEFAULT_MODEL_DIR
-    if model is None and not (path / "model.json").is_file():
-        print(f"No model package at {path}: writing masks and WBC counts only (no classification).",
-              file=sys.stderr)
+    if model is None and not has_model_package():
+        print(f"No model package at {model_folder()}: writing masks and WBC counts only "
+              "(no classification).", file=sys.stderr)
         return None
-    return Classifier(path, mode=mode)
+    return load_model(model, mode=mode)
 
 
 class MaskWriter:
@@ -148,26 +148,21 @@ def report_json(report: BatchReport, classifier: Classifier | None) -> dict:
     }
 
 
-def write_csv(path: Path, records: list[dict], classes: tuple[str, ...]) -> None:
-    columns = [
-        "source",
-        "frame",
-        "status",
-        "error",
-        "assessable",
-        "reasons",
-        "wbc_count",
-        "label",
-        "p_all",
-        "flagged",
-    ]
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(columns + [f"p_{c}" for c in classes])
-        for record in records:
-            probabilities = record["probabilities"] or {}
-            row = [record[c] if c != "reasons" else "; ".join(record[c]) for c in columns]
-            writer.writerow(row + [probabilities.get(c, "") for c in classes])
+ANALYZE_COLUMNS = (
+    "source", "frame", "status", "error", "assessable", "reasons", "wbc_count", "label", "p_all",
+    "flagged",
+)
+
+
+def write_csv(path: Path, records: list[dict], classes: tuple[str, ...]) -> Path:
+    """One row per field (and per unreadable input), a ``p_<class>`` column per class."""
+    rows = []
+    for record in records:
+        probabilities = record["probabilities"] or {}
+        row = [record[c] if c != "reasons" else "; ".join(record[c]) for c in ANALYZE_COLUMNS]
+        rows.append(row + [number(probabilities.get(c)) for c in classes])
+    header = [*ANALYZE_COLUMNS, *(f"p_{c}" for c in classes)]
+    return write_csv_table(path, header, rows, overwrite=True)  # the run's output: replaced
 
 
 class ProgressBar:
@@ -197,7 +192,7 @@ class ProgressBar:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        classifier = load_classifier(args.model, args.no_model)
+        classifier = requested_classifier(args.model, args.no_model)
     except ModelPackageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -216,7 +211,7 @@ def run(args: argparse.Namespace) -> int:
     bar.close(report.analysed)
     document = report_json(report, classifier)
     if args.json:
-        args.json.write_text(json.dumps(document, indent=1, ensure_ascii=False), encoding="utf-8")
+        write_json_document(args.json, document, overwrite=True)
     if args.csv:
         write_csv(args.csv, document["fields"], classifier.classes if classifier else ())
     for error in report.errors:

@@ -19,7 +19,8 @@ import cv2
 from allscope.bench.timing import summary, time_ms
 from allscope.core.classifier import Classifier, prepare_field
 from allscope.core.mask.lab_kmeans import lab_kmeans_mask
-from allscope.core.model_package import DEFAULT_MODEL_DIR, InputSpec, write_package
+from allscope.core.model_loading import has_model_package, load_classifier
+from allscope.core.model_package import InputSpec, write_package
 from allscope.paths import shared_weights_dir
 
 SIZES = ((224, 224), (640, 480), (1920, 1080))
@@ -45,14 +46,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def bench_model(path: Path | None) -> tuple[Classifier, str]:
     """The package to time: given, shipped, or the ImageNet MobileNetV2 from ../shared as a
     stand-in."""
-    if path is not None or (DEFAULT_MODEL_DIR / "model.json").is_file():
-        classifier = Classifier(path or DEFAULT_MODEL_DIR)
+    if path is not None or has_model_package():
+        classifier = load_classifier(path)
         return classifier, classifier.package.describe()
     tflite = SHARED_WEIGHTS / "tf2_mobilenet_v2_1.0_224_ptq.tflite"
     if not tflite.is_file():
         from allscope.testing import write_tiny_package
         package = write_tiny_package(tempfile.mkdtemp(prefix="allscope-bench-"))
-        return Classifier(package), "tiny test model (no trained model and no ../shared weights)"
+        stand_in = "tiny test model (no trained model and no ../shared weights)"
+        return load_classifier(package.path), stand_in
     import openvino as ov
 
     meta = {
@@ -67,9 +69,9 @@ def bench_model(path: Path | None) -> tuple[Classifier, str]:
     package = write_package(
         tempfile.mkdtemp(prefix="allscope-bench-"), ov.Core().read_model(str(tflite)), meta
     )
-    return Classifier(
-        package
-    ), "ImageNet MobileNetV2 int8 TFLite (timing stand-in; no trained model)"
+    return load_classifier(package.path), (
+        "ImageNet MobileNetV2 int8 TFLite (timing stand-in; no trained model)"
+    )
 
 
 def stage_timings(classifier: Classifier, repeats: int, reference: bool) -> dict:
@@ -187,7 +189,7 @@ def run(args: argparse.Namespace) -> int:
     }
     cv2.setNumThreads(-1)
     if args.live_frames:
-        document["live"] = live_run(Classifier(classifier.package), args.live_frames)
+        document["live"] = live_run(load_classifier(classifier.package.path), args.live_frames)
     if args.json:
         print(json.dumps(document))
     else:

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from allscope import DISCLAIMER, __version__
+from allscope.core.model_loading import load_model_package
+from allscope.core.model_package import ModelPackageError
 from allscope.core.store import SessionInfo, SessionStore, StoreCorruptError, StoreError
 
 
@@ -104,20 +106,16 @@ def _export(store: SessionStore, args: argparse.Namespace) -> int:
             f"{exports.write_json(store, args.session_id, args.json, overwrite=args.overwrite)}"
         )
     if args.pdf:
-        package = _load_model(args.model)
+        try:
+            package = None if args.model is None else load_model_package(args.model, verify=False)
+        except ModelPackageError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
         from allscope.report.pdf import write_pdf
 
         path = write_pdf(store, args.session_id, args.pdf, package, overwrite=args.overwrite)
         print(f"PDF report written to {path} (manifest: {path.name}.manifest.json)")
     return 0
-
-
-def _load_model(path: Path | None):
-    if path is None:
-        return None
-    from allscope.core.model_package import load_package
-
-    return load_package(path, verify=False)
 
 
 def write_batch_report(report, classifier, pdf_path: Path | str, info: Mapping[str, str], *,

@@ -12,12 +12,15 @@ import numpy as np
 
 from allscope.core.classifier import Classifier, Prediction, prepare_field
 from allscope.core.colour.calibration import ColourNormalizer
+from allscope.core.field_analysis import (
+    FieldAnalysis,
+    FieldAnalyzer,
+    TrustModel,
+    classified_result,
+    flag_heat_map,
+)
 from allscope.core.flags import FlagPolicy, FlagTracker
 from allscope.core.frames import Frame, SourceError
-from allscope.core.mask.lab_kmeans import LiveMasker, lab_kmeans_mask
-from allscope.core.motion import MotionDetector
-from allscope.core.pipeline import TrustModel, base_result, classified_result, flag_heat_map
-from allscope.core.quality import QualityGate
 from allscope.core.results import FieldResult, Flag, MaskResult
 from allscope.core.sources import ImageSource, VideoSource, is_video_path
 
@@ -97,11 +100,9 @@ class BatchAnalyzer:
                 elif index in frames:  # kept with its prediction: a flag's heat map needs no rerun
                     frames[index] = (*frames[index][:2], prediction)
 
-        for frame, is_moving, mask, gate in self._fields(inputs, report):
-            assessable, reasons = gate(frame, mask, is_moving)
-            result = dataclasses.replace(
-                base_result(frame, mask, assessable, reasons, {}), moving=is_moving
-            )
+        for analysis in self._fields(inputs, report):
+            frame, mask, result = analysis.frame, analysis.mask, analysis.result
+            is_moving, assessable = result.moving, result.assessable
             with lock:
                 slots.append(result)
                 index = len(slots) - 1
@@ -123,38 +124,27 @@ class BatchAnalyzer:
         self._flag(report, moving, frames)
         return report
 
-    def _fields(self, inputs: Sequence[str | Path],
-                report: BatchReport) -> Iterator[tuple[Frame, bool, MaskResult, QualityGate]]:
-        """(frame, moving, mask, gate) per field; images are independent, a video is a stream."""
+    def _fields(self, inputs: Sequence[str | Path], report: BatchReport) -> Iterator[FieldAnalysis]:
+        """Each field analysed: images are independent fields, a video's frames a stream."""
         def on_error(path: str, message: str) -> None:
             report.errors.append(FieldError(str(path), None, message))
 
-        gate = QualityGate()
         for kind, path in expand_inputs(inputs):
             if kind == "images":
                 source = ImageSource([path], recursive=True, on_error=on_error)
-                for frame in source.frames():
-                    gate.reset()
-                    frame = self._normalized(frame, ColourNormalizer() if self.normalize else None)
-                    yield frame, False, lab_kmeans_mask(frame.image), gate
+                for frame in source.frames():  # a fresh normaliser and gate for each field
+                    yield FieldAnalyzer(normalizer=self._normalizer(), stream=False)(frame)
                 continue
-            masker, motion, gate = LiveMasker(), MotionDetector(), QualityGate()
-            normalizer = ColourNormalizer() if self.normalize else None
+            analyze = FieldAnalyzer(normalizer=self._normalizer())
             try:
                 with VideoSource(path, paced=False) as video:
                     for frame in video.frames():
-                        frame = self._normalized(frame, normalizer)
-                        yield frame, motion(frame.image), masker(frame.image), gate
+                        yield analyze(frame)
             except SourceError as exc:
                 report.errors.append(FieldError(str(path), None, str(exc)))
 
-    @staticmethod
-    def _normalized(frame: Frame, normalizer: ColourNormalizer | None) -> Frame:
-        return (
-            frame
-            if normalizer is None
-            else dataclasses.replace(frame, image=normalizer(frame.image))
-        )
+    def _normalizer(self) -> ColourNormalizer | None:
+        return ColourNormalizer() if self.normalize else None
 
     def _flag(self, report: BatchReport, moving: list[bool],
               frames: dict[int, KeptField]) -> None:

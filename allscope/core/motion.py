@@ -1,17 +1,34 @@
-"""Cheap stage-motion estimate on tiny grey thumbnails: brightness change and phase correlation.
+"""The one motion measure: how far and how surely the view moved since the previous frame.
 
 Two signs of a moving stage, either enough: the thumbnail changed (mean absolute difference,
 catches any change of view) or it shifted (phase correlation, catches slow pans whose frames
-differ little). The thumbnail is made by a nearest-neighbour reduction to a quarter and an area
-average from there, so a 1920×1080 frame costs well under a millisecond.
+differ little). The phase correlation runs once per frame, here; the quality gate reads its
+shift and peak from the ``Motion`` this returns instead of correlating again. The thumbnail is
+made by a nearest-neighbour reduction to a quarter and an area average from there, so a
+1920×1080 frame costs well under a millisecond.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
-THUMB_WIDTH = 96
+THUMB_WIDTH = 96  # px; motion is measured on a grey thumbnail this wide
+
+
+@dataclass(frozen=True)
+class Motion:
+    """One frame's motion against the previous one (no previous frame: still, no shift)."""
+
+    moving: bool
+    change: float = 0.0  # mean absolute grey-level difference of the thumbnails (0-255)
+    shift: float | None = None  # fraction of the field width the view moved
+    match: float | None = None  # phase-correlation peak (1 = the same view, near 0 = another)
+
+
+STILL = Motion(False)  # an independent field (an image file): no previous frame to compare
 
 
 def thumbnail(bgr: np.ndarray) -> np.ndarray:
@@ -25,12 +42,11 @@ def thumbnail(bgr: np.ndarray) -> np.ndarray:
 
 
 class MotionDetector:
-    """Says whether the field moved since the previous frame.
+    """Measures each frame's motion against the previous frame of the same stream.
 
     ``threshold`` is the mean absolute grey-level difference (0-255) of the thumbnails above
     which the view changed; sensor noise stays well below 2. ``shift_threshold`` is the shift
-    (fraction of the width) above which the stage moved. ``last_score`` and ``last_shift``
-    hold the latest values.
+    (fraction of the width) above which the stage moved. ``last`` holds the latest Motion.
     """
 
     def __init__(self, threshold: float = 4.0, shift_threshold: float = 0.01) -> None:
@@ -38,22 +54,25 @@ class MotionDetector:
         self.shift_threshold = shift_threshold
         self._previous: np.ndarray | None = None
         self._window: np.ndarray | None = None
-        self.last_score = 0.0
-        self.last_shift = 0.0
+        self.last = STILL
 
     def reset(self) -> None:
+        """Forget the previous frame (a new source, or a jump): the next frame is still."""
         self._previous = None
+        self.last = STILL
 
-    def __call__(self, bgr: np.ndarray) -> bool:
+    def __call__(self, bgr: np.ndarray) -> Motion:
         thumb = thumbnail(bgr)
         previous, self._previous = self._previous, thumb
         if previous is None or previous.shape != thumb.shape:
-            self.last_score = self.last_shift = 0.0
-            return False
-        self.last_score = float(cv2.norm(thumb, previous, cv2.NORM_L1) / thumb.size)
+            self.last = STILL
+            return STILL
+        change = float(cv2.norm(thumb, previous, cv2.NORM_L1) / thumb.size)
         if self._window is None or self._window.shape != thumb.shape:
             self._window = cv2.createHanningWindow(thumb.shape[::-1], cv2.CV_32F)
         # phaseCorrelate windows its inputs in place: give it copies, keep the thumbnails clean
-        (dx, dy), _ = cv2.phaseCorrelate(previous.copy(), thumb.copy(), self._window)
-        self.last_shift = float(np.hypot(dx, dy) / thumb.shape[1])
-        return self.last_score > self.threshold or self.last_shift > self.shift_threshold
+        (dx, dy), match = cv2.phaseCorrelate(previous.copy(), thumb.copy(), self._window)
+        shift = float(np.hypot(dx, dy) / thumb.shape[1])
+        moving = change > self.threshold or shift > self.shift_threshold
+        self.last = Motion(moving, change, shift, float(match))
+        return self.last

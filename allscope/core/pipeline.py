@@ -14,22 +14,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
-from allscope.core.cam import CamHead, evidence_map, field_heat_map, load_cam_head
 from allscope.core.classifier import Classifier, Prediction, prepare_field
+from allscope.core.field_analysis import (
+    FieldAnalyzer,
+    Gate,
+    Normalizer,
+    TrustModel,
+    classified_result,
+    flag_heat_map,
+)
 from allscope.core.flags import FlagPolicy, FlagTracker
 from allscope.core.frames import Frame, FrameSource
 from allscope.core.handoff import LatestFrame, RateMeter, Samples, notify_all
-from allscope.core.mask.lab_kmeans import LiveMasker
-from allscope.core.motion import MotionDetector
-from allscope.core.ood import OodDetector, abstain, load_ood
-from allscope.core.quality import QualityGate
 from allscope.core.results import FieldResult, Flag, MaskResult
 
 log = logging.getLogger(__name__)
-
-Gate = Callable[[Frame, MaskResult, bool], tuple[bool, tuple[str, ...]]]
 
 
 @dataclass(frozen=True)
@@ -57,52 +56,6 @@ class LiveSnapshot:
     moving: bool
 
 
-def base_result(frame: Frame, mask: MaskResult, assessable: bool, reasons: tuple[str, ...],
-                timings: dict[str, float]) -> FieldResult:
-    return FieldResult(
-        frame_id=frame.id, timestamp=frame.timestamp, source=frame.source, name=frame.name,
-        wbc_count=mask.wbc_count, mask_coverage=mask.coverage, assessable=assessable,
-        reasons=reasons, timings_ms=timings, frame_index=frame.frame_index, path=frame.path,
-    )
-
-
-def classified_result(result: FieldResult, classifier: Classifier, prediction: Prediction,
-                      infer_ms: float, ood: OodDetector | None = None) -> FieldResult:
-    """The result with the model's verdict; beyond the OOD threshold it becomes not assessable."""
-    classes = classifier.classes
-    probabilities = prediction.probabilities
-    result = dataclasses.replace(
-        result,
-        classes=classes,
-        probabilities=tuple(float(p) for p in probabilities),
-        label=classes[int(np.argmax(probabilities))],
-        p_all=classifier.p_all(probabilities),
-        timings_ms={**result.timings_ms, "infer": infer_ms},
-    )
-    if ood is not None:
-        result = abstain(result, ood.score(prediction.scores, prediction.outputs), ood)
-    return result
-
-
-def flag_heat_map(classifier: Classifier, head: CamHead | None, prediction: Prediction,
-                  result: FieldResult, frame_shape: tuple[int, ...]) -> np.ndarray | None:
-    """Where in the frame the evidence for the flagged class lies (only for flagged fields)."""
-    feature_map = prediction.outputs.get("feature_map")
-    if head is None or feature_map is None or result.label is None:
-        return None
-    cam = evidence_map(feature_map, head, classifier.classes.index(result.label),
-                       versus=classifier.package.benign_index)
-    return field_heat_map(cam, frame_shape)
-
-
-class TrustModel:
-    """The model's abstention detector and CAM head, loaded once from its package."""
-
-    def __init__(self, classifier: Classifier | None) -> None:
-        self.ood = load_ood(classifier.package) if classifier else None
-        self.cam_head = load_cam_head(classifier.package) if classifier else None
-
-
 class Pipeline:
     """Runs a source through masking, classification and the flag policy on two threads."""
 
@@ -114,18 +67,16 @@ class Pipeline:
         *,
         gate: Gate | None = None,
         moving_classify_every: int = 3,
-        normalizer: Callable[[np.ndarray], np.ndarray] | None = None,
+        normalizer: Normalizer | None = None,
     ) -> None:
         self.source = source
-        self.normalizer = normalizer
         self.classifier = classifier
-        self.gate = gate if gate is not None else QualityGate()
+        self._analyze = FieldAnalyzer(gate, normalizer)
+        self.gate = self._analyze.gate
         self._trust = TrustModel(classifier)
         self.moving_classify_every = max(1, moving_classify_every)
         self._tracker = FlagTracker(policy or FlagPolicy(
             threshold=classifier.package.threshold if classifier else 0.5))
-        self._masker = LiveMasker()
-        self._motion = MotionDetector()
         self._box: LatestFrame[Frame] = LatestFrame()
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -259,22 +210,9 @@ class Pipeline:
                 self._status("error", f"frame {frame.id} could not be processed: {exc}")
 
     def _process(self, frame: Frame) -> None:
-        t0 = time.perf_counter()
-        if self.normalizer is not None:
-            frame = dataclasses.replace(frame, image=self.normalizer(frame.image))
-        t1 = time.perf_counter()
-        mask = self._masker(frame.image)
-        t2 = time.perf_counter()
-        moving = self._motion(frame.image)
-        assessable, reasons = self.gate(frame, mask, moving)
-        timings = {
-            "normalize": (t1 - t0) * 1e3,
-            "mask": (t2 - t1) * 1e3,
-            "gate": (time.perf_counter() - t2) * 1e3,
-        }
-        result = dataclasses.replace(
-            base_result(frame, mask, assessable, reasons, timings), moving=moving
-        )
+        analysis = self._analyze(frame)
+        frame, mask, result = analysis.frame, analysis.mask, analysis.result
+        moving, assessable, timings = result.moving, result.assessable, result.timings_ms
         self._moving_frames = self._moving_frames + 1 if moving else 0
         submitted = False
         if (

@@ -8,12 +8,14 @@ least ``analysis_side`` px):
 - focus: the share of gradient energy around the white cells that a small re-blur removes
   (sharp edges lose much, blurred ones little). It is contrast-invariant, and the re-blur
   scales with the cells' size, so it does not depend on magnification or camera resolution;
-- motion: phase correlation of a thumbnail against the previous frame's (shift per frame);
+- motion: the shift per frame and the phase-correlation peak, taken from the stream's
+  ``motion.Motion`` (measured once per frame by ``motion.MotionDetector``);
 - exposure: fractions of clipped highlights and shadows, and the background level;
 - cells present: the mask found at least ``min_cells`` white cells.
 
-``QualityGate.__call__`` matches the pipeline's Gate signature. Thresholds live in
-``QualitySettings``; their defaults come from ``allscope trust calibrate-gate``.
+``QualityGate.__call__`` matches the Gate signature (frame, mask, motion) of
+``field_analysis``. Thresholds live in ``QualitySettings``; their defaults come from
+``allscope trust calibrate-gate``.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import cv2
 import numpy as np
 
 from allscope.core.frames import Frame
+from allscope.core.motion import STILL, Motion
 from allscope.core.results import MaskResult
 
 OUT_OF_FOCUS = "out of focus"
@@ -33,7 +36,6 @@ STAGE_MOVING = "stage moving"
 OVER_EXPOSED = "over-exposed"
 UNDER_EXPOSED = "under-exposed"
 NO_CELLS = "no cells in view"
-THUMB_WIDTH = 128  # motion is measured on a thumbnail at most this wide
 
 
 @dataclass(frozen=True)
@@ -144,33 +146,8 @@ def median_wbc_diameter(mask: MaskResult) -> float:
     return float(2.0 * np.sqrt(np.median(areas) / np.pi)) if areas else 0.0
 
 
-class ShiftMeter:
-    """Phase correlation of consecutive thumbnails: how far the view moved, and how surely."""
-
-    def __init__(self) -> None:
-        self._previous: np.ndarray | None = None
-        self._window: np.ndarray | None = None
-
-    def reset(self) -> None:
-        self._previous = None
-
-    def __call__(self, grey: np.ndarray) -> tuple[float | None, float | None]:
-        """(shift as a fraction of the width, correlation peak); (None, None) on the first frame."""
-        h, w = grey.shape
-        size = (min(w, THUMB_WIDTH), max(8, round(min(w, THUMB_WIDTH) * h / w)))
-        thumb = cv2.resize(grey, size, interpolation=cv2.INTER_AREA).astype(np.float32)
-        previous, self._previous = self._previous, thumb
-        if previous is None or previous.shape != thumb.shape:
-            return None, None
-        if self._window is None or self._window.shape != thumb.shape:
-            self._window = cv2.createHanningWindow(thumb.shape[::-1], cv2.CV_32F)
-        # phaseCorrelate windows its inputs in place: give it copies, keep the thumbnails clean
-        (dx, dy), match = cv2.phaseCorrelate(previous.copy(), thumb.copy(), self._window)
-        return float(np.hypot(dx, dy) / thumb.shape[1]), float(match)
-
-
 class QualityGate:
-    """Judges each frame of one stream; stateful (motion), so one gate per pipeline.
+    """Judges each frame on its own measures and on the stream's ``Motion`` for that frame.
 
     ``last`` holds the latest ``QualityMeasures`` for display and calibration.
     """
@@ -178,28 +155,29 @@ class QualityGate:
     def __init__(self, settings: QualitySettings | None = None) -> None:
         self.settings = settings or QualitySettings()
         self.last: QualityMeasures | None = None
-        self._shift = ShiftMeter()
 
     def reset(self) -> None:
-        self._shift.reset()
         self.last = None
 
-    def measure(self, bgr: np.ndarray, mask: MaskResult) -> QualityMeasures:
-        """Every measure of one frame (updates the motion reference)."""
+    def measure(
+        self, bgr: np.ndarray, mask: MaskResult, motion: Motion = STILL
+    ) -> QualityMeasures:
+        """Every measure of one frame; shift and match come from ``motion``."""
         if bgr.ndim != 3 or bgr.shape[2] != 3 or bgr.dtype != np.uint8:
             raise ValueError(f"expected a uint8 BGR image (H, W, 3), got {bgr.dtype} {bgr.shape}")
         diameter = median_wbc_diameter(mask)
         small = analysis_image(bgr, self._side(bgr.shape, diameter))
         grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
         highlights, shadows, background = exposure(small, grey)
-        shift, match = self._shift(grey)
         focus = None
         if mask.wbc_count:
             scale = grey.shape[0] / bgr.shape[0]
             sigma = float(np.clip(self.settings.reblur_fraction * diameter * scale, 0.7, 8.0))
             region = cell_region(mask, grey.shape, max(1, round(2 * sigma)))
             focus = sharpness(grey, region, sigma)
-        return QualityMeasures(focus, shift, match, highlights, shadows, background, mask.wbc_count)
+        return QualityMeasures(
+            focus, motion.shift, motion.match, highlights, shadows, background, mask.wbc_count
+        )
 
     def _side(self, shape: tuple[int, ...], diameter: float) -> int:
         """Short side of the analysis image: white cells about ``cell_px`` across, but never
@@ -229,7 +207,7 @@ class QualityGate:
         return not reasons, tuple(reasons)
 
     def __call__(
-        self, frame: Frame, mask: MaskResult, moving: bool
+        self, frame: Frame, mask: MaskResult, motion: Motion
     ) -> tuple[bool, tuple[str, ...]]:
-        self.last = self.measure(frame.image, mask)
-        return self.judge(self.last, moving)
+        self.last = self.measure(frame.image, mask, motion)
+        return self.judge(self.last, motion.moving)

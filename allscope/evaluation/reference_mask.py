@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from allscope.core.mask.lab_kmeans import REFERENCE_AREA, a_channel, scaled_area, validate_bgr
+from allscope.core.mask.lab_kmeans import a_channel, scaled_area, validate_bgr
+from allscope.core.mask.parameters import A_THRESHOLD, MIN_HOLE_PX, MIN_OBJECT_PX, REFERENCE_AREA, K
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,10 +59,10 @@ def _fill_small_holes(morphology, mask: np.ndarray, min_hole: int) -> np.ndarray
 def reference_mask(
     bgr: np.ndarray,
     *,
-    k: int = 7,
-    threshold: float = 141.0,
-    min_object: int = 200,
-    min_hole: int = 250,
+    k: int = K,
+    threshold: float = A_THRESHOLD,
+    min_object: int = MIN_OBJECT_PX,
+    min_hole: int = MIN_HOLE_PX,
     reference_area: int = REFERENCE_AREA,
     n_init: int = 10,
     random_state: int = 0,

@@ -7,7 +7,7 @@ from html import escape
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout
 
-from allscope import DISCLAIMER, __version__
+from allscope import CONFIRMATION, DISCLAIMER, __version__
 from allscope.core.model_package import ModelPackage
 
 CARD_CHARS = 4000  # the dialog shows the card's beginning; the full card ships beside the model
@@ -17,8 +17,7 @@ def about_html(package: ModelPackage | None) -> str:
     """The dialog's text: version, disclaimer, model identity, summary figures and card."""
     parts = [
         f"<h2>allscope {escape(__version__)}</h2>",
-        f"<p><b>{escape(DISCLAIMER)}</b> Any suspicious field must be confirmed by flow "
-        "cytometry and bone marrow examination.</p>",
+        f"<p><b>{escape(DISCLAIMER)}</b> {escape(CONFIRMATION)}</p>",
         "<p>White cells are isolated with a LAB-colour K-means mask (Hosseini, Ghaderzadeh, "
         "Eshraghi et al., <i>Informatics in Medicine Unlocked</i> 39, 2023) and each field is "
         "classified as Benign, Early Pre-B, Pre-B or Pro-B by a lightweight CNN.</p>",

@@ -40,7 +40,7 @@ class ErrorBanner(QFrame):
         super().__init__(parent)
         self.setObjectName("ErrorBanner")
         self._messages: OrderedDict[str, BannerMessage] = OrderedDict()
-        self._actions: dict[str, Callable[[], None]] = {}
+        self._actions: dict[str, Callable[[], object]] = {}
         self.buttons: dict[str, QPushButton] = {}  # message key -> its action button
         self._label = QLabel(self)
         self._label.setWordWrap(True)
@@ -56,7 +56,7 @@ class ErrorBanner(QFrame):
         self.hide()
 
     def show_message(self, what: str, todo: str = "", level: str = "error", key: str | None = None,
-                     action: tuple[str, Callable[[], None]] | None = None) -> None:
+                     action: tuple[str, Callable[[], object]] | None = None) -> None:
         """Show a message; one with the same ``key`` replaces the earlier one.
 
         ``action`` is (button text, callback): the button runs it and removes the message."""

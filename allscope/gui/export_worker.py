@@ -16,10 +16,12 @@ import threading
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QFileDialog, QProgressDialog
+from PySide6.QtWidgets import QFileDialog, QProgressDialog, QWidget
 
+from allscope.core.classifier import Classifier
 from allscope.core.store import SessionStore, StoreError
 from allscope.core.store.files import WriteFailedError
+from allscope.gui.banner import ErrorBanner
 
 log = logging.getLogger(__name__)
 SHUTDOWN_WAIT_S = 60.0  # a running export may finish its file when the window closes
@@ -145,11 +147,18 @@ def progress_dialog(job: ExportJob, parent) -> QProgressDialog:
 
 
 class Exporter(QObject):
-    """Exports sessions of ``store`` for ``window``: one job at a time, outcomes in its banner."""
+    """Exports sessions of ``store``: one job at a time, outcomes in the window's ``banner``.
 
-    def __init__(self, window, store: SessionStore) -> None:
-        super().__init__(window)
-        self.window, self.store = window, store
+    ``classifier`` is the loaded model: its card summary goes in a PDF of a session it made.
+    """
+
+    def __init__(
+        self, parent: QWidget, store: SessionStore, banner: ErrorBanner,
+        classifier: Classifier | None,
+    ) -> None:
+        super().__init__(parent)
+        self.parent_widget, self.store = parent, store
+        self.banner, self.classifier = banner, classifier
         self.job: ExportJob | None = None
 
     def export(
@@ -157,7 +166,7 @@ class Exporter(QObject):
     ) -> ExportJob | None:
         """Start exporting; asks for the file when no ``path`` is given. None if nothing started."""
         if self.job is not None and self.job.running():
-            self.window.banner.show_message(
+            self.banner.show_message(
                 f"The {self.job.label} is still being written.",
                 "Export again when it is done.",
                 "warning",
@@ -169,7 +178,7 @@ class Exporter(QObject):
             return None
         job = ExportJob(kind, self.store, session_id, path, self._package_for(session_id), self)
         job.succeeded.connect(
-            lambda written: self.window.banner.show_message(
+            lambda written: self.banner.show_message(
                 f"The {job.label} of session {session_id} was saved as {written}.",
                 "",
                 "info",
@@ -177,9 +186,9 @@ class Exporter(QObject):
             )
         )
         job.errored.connect(
-            lambda what, todo: self.window.banner.show_message(what, todo, key="export")
+            lambda what, todo: self.banner.show_message(what, todo, key="export")
         )
-        progress_dialog(job, self.window)
+        progress_dialog(job, self.parent_widget)
         self.job = job
         job.start()
         return job
@@ -197,13 +206,13 @@ class Exporter(QObject):
         )
         start = Path.home() / f"allscope-session-{session_id}-{name.strip('-')[:60]}{suffix}"
         path, _ = QFileDialog.getSaveFileName(
-            self.window, f"Export {label}", str(start), file_filter
+            self.parent_widget, f"Export {label}", str(start), file_filter
         )
         return path
 
     def _package_for(self, session_id: int):
         """The loaded model package if the session used it (its card summary goes in the PDF)."""
-        classifier = self.window.classifier
+        classifier = self.classifier
         if (
             classifier is None
             or classifier.package.sha256 != self.store.get_session(session_id).info.model_sha256

@@ -39,7 +39,7 @@ class GalleryModel(QAbstractListModel):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self._records: list[GalleryRecord] = []
-        self._pixmaps: dict[int | str, QPixmap] = {}
+        self._pixmaps: dict[int, QPixmap] = {}
 
     def rowCount(
         self, parent: QModelIndex | QPersistentModelIndex | None = None

@@ -2,8 +2,10 @@
 
 The display timer (every ``DISPLAY_MS``) paints the newest snapshot if it is new; the
 housekeeping timer (every ``HOUSEKEEPING_MS``) drains the bounded hand-offs (status messages,
-flags, stored fields), updates the status bar and plots, and finishes source switches. The
-GUI thread never waits on capture, inference or storage.
+flags, stored fields), updates the status bar and plots, finishes source switches, hands the
+sessions' background results over (``SessionControl.poll``) and, every ``TRUST_EVERY`` ticks,
+refreshes the colour-drift and outside indicators (``TrustControls.refresh``). These are the
+window's only timers. The GUI thread never waits on capture, inference or storage.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
+from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QMainWindow, QVBoxLayout, QWidget
@@ -20,10 +24,14 @@ from allscope.app.capture import FieldWriter
 from allscope.app.display_meter import DisplayMeter
 from allscope.app.field_store import FieldStore, MemoryFieldStore
 from allscope.app.live_run import LiveController
-from allscope.app.model_loading import load_classifier
 from allscope.app.settings import Settings, save_settings
+from allscope.app.settings import settings_dir as settings_dir_of
 from allscope.app.source_opening import SourceOpening
+from allscope.core.classifier import Classifier
 from allscope.core.flags import FlagPolicy
+from allscope.core.model_loading import load_classifier
+from allscope.core.model_package import ModelPackageError
+from allscope.core.pipeline import PipelineStats
 from allscope.core.store import SessionStore
 from allscope.gui.about import AboutDialog
 from allscope.gui.banner import ErrorBanner
@@ -32,12 +40,13 @@ from allscope.gui.live_view import MODES, LiveView
 from allscope.gui.microscope_menu import TrustControls
 from allscope.gui.plots import PLOT_COUNT
 from allscope.gui.session_control import SessionControl
-from allscope.gui.status import StatusValues
-from allscope.gui.window_layout import build_actions, build_docks
+from allscope.gui.status import StatusBar, StatusValues
+from allscope.gui.window_parts import build_actions, build_panels
 
 log = logging.getLogger(__name__)
 DISPLAY_MS = 15
 HOUSEKEEPING_MS = 250
+TRUST_EVERY = 2  # housekeeping ticks between refreshes of the drift and outside indicators
 SHUTDOWN_WAIT_S = 8.0  # per thread; a camera may take seconds to let go
 CAMERA_OPTIONS = (
     "width",
@@ -52,28 +61,61 @@ CAMERA_OPTIONS = (
 
 
 class MainWindow(QMainWindow):
-    """The app's window. ``open_source`` switches sources; ``shutdown`` stops every thread."""
+    """The app's window. ``open_source`` switches sources; ``shutdown`` stops every thread.
 
-    def __init__(self, settings: Settings, settings_dir=None, model_path=None,
-                 store: FieldStore | None = None, warnings: list[str] = (),
-                 session_store: SessionStore | None = None) -> None:
+    Its parts are built here and kept as typed attributes: ``banner``, ``live_view``,
+    ``status_bar``, ``panels`` (the docks), ``actions`` (menus and toolbar), ``sessions``
+    (the current session) and ``trust`` (calibration and quality limits). ``_connect`` wires
+    them; no other module adds attributes to the window.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        settings_dir: str | Path | None = None,
+        model_path: str | Path | None = None,
+        store: FieldStore | None = None,
+        warnings: Sequence[str] = (),
+        session_store: SessionStore | None = None,
+    ) -> None:
         super().__init__()
         self._closed = False
         self._house_ticks = 0
         self._retired: list[threading.Thread] = []  # stopping pipelines, abandoned openings
         self.setWindowTitle("allscope: live B-ALL screening (screening aid, not a diagnosis)")
         self.settings, self.settings_dir = settings, settings_dir
-        self.memory_store = store or MemoryFieldStore()  # the gallery's store without a session
-        self.store = self.memory_store
+        self.memory_store: FieldStore = store or MemoryFieldStore()  # fields without a session
+        self.store: FieldStore = self.memory_store
         self.writer = FieldWriter(self.store)
-        self.sessions = SessionControl(self, session_store)
         self.controller: LiveController | None = None
         self.opening: SourceOpening | None = None
-        self.classifier, model_error = load_classifier(model_path)
+        self.classifier: Classifier | None = None
+        model_error: str | None = None
+        try:
+            self.classifier = load_classifier(model_path)  # latency mode: one field at a time
+        except ModelPackageError as exc:  # the window runs without a model and says so
+            log.warning("no model: %s", exc)
+            model_error = str(exc)
         self.gallery_model = GalleryModel(self)
         self.camera_events: deque[str] = deque(maxlen=32)  # "lost", "reconnecting (attempt n)", ...
-        self._build(model_error, warnings)
+        self.banner = ErrorBanner(self)
+        self.live_view = LiveView(self)
+        self.live_view.set_mode(self.settings.display_mode)
+        self._central(self.banner, self.live_view)
+        self.status_bar = StatusBar(self)
+        self.setStatusBar(self.status_bar)
+        self.panels = build_panels(self, settings, self.gallery_model, self.store)
+        self.window_actions = build_actions(self, self.panels.docks, self.live_view.mode)
+        self.sessions = SessionControl(self, self, session_store)
+        self.trust = TrustControls(  # calibration, quality limits, drift and outside indicators
+            self, settings, settings_dir_of(settings_dir), self.banner, self.status_bar,
+            self.panels.policy, self.save_settings, self.menuBar(), self.window_actions.toolbar,
+        )
+        self._connect()
+        self._show_model_and_settings(model_error, warnings)
+        self.restore_layout()
         self._reset_meters()
+        # The two timers: painting the newest frame, and everything else (see the docstring).
         self._display_timer = QTimer(self, timerType=Qt.TimerType.PreciseTimer, interval=DISPLAY_MS)
         self._display_timer.timeout.connect(self._display_tick)
         self._house_timer = QTimer(self, interval=HOUSEKEEPING_MS)
@@ -82,28 +124,57 @@ class MainWindow(QMainWindow):
         self._house_timer.start()
 
     # building ----------------------------------------------------------------------------
-    def _build(self, model_error: str | None, warnings) -> None:
-        self.banner = ErrorBanner(self)
-        self.live_view = LiveView(self)
-        self.live_view.set_mode(self.settings.display_mode)
+    def _central(self, banner: ErrorBanner, live_view: LiveView) -> None:
         central = QWidget(self)
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.banner)
-        layout.addWidget(self.live_view, 1)
+        layout.addWidget(banner)
+        layout.addWidget(live_view, 1)
         self.setCentralWidget(central)
-        build_docks(self)
-        build_actions(self)
-        self.trust = TrustControls(
-            self
-        )  # calibration, quality limits, drift and outside indicators
-        self.panel.threshold = self.policy().threshold
-        self.plots.set_threshold(self.policy().threshold)
+
+    def _connect(self) -> None:
+        """Every connection between the window's parts, in one place."""
+        panels, actions, sessions = self.panels, self.window_actions, self.sessions
+        panels.policy.policy_changed.connect(self.set_policy)
+        panels.policy.session_changed.connect(self.set_session_info)
+        panels.camera.control_changed.connect(self.remember_camera_control)
+        panels.camera.resolution_requested.connect(self.request_resolution)
+        panels.camera.error.connect(
+            lambda what, todo: self.banner.show_message(what, todo, key="camera-control")
+        )
+        panels.review.error.connect(
+            lambda what, todo: self.banner.show_message(what, todo, key="review")
+        )
+        actions.open_source.triggered.connect(self.choose_source)
+        actions.quit.triggered.connect(self.close)
+        actions.fit.triggered.connect(self.live_view.fit)
+        actions.capture.triggered.connect(self.capture_current)
+        actions.about.triggered.connect(self.show_about)
+        actions.mode_box.currentIndexChanged.connect(lambda i: self.set_display_mode(MODES[i]))
+        actions.new_session.triggered.connect(sessions.new_session)
+        actions.sessions.triggered.connect(sessions.show_sessions)
+        for kind, action in actions.export.items():
+            action.triggered.connect(lambda _=False, k=kind: sessions.export(k))
+        actions.end_session.triggered.connect(sessions.end)
+        sessions.changed.connect(self._enable_session_actions)
+        self._enable_session_actions()
+
+    def _enable_session_actions(self) -> None:
+        active = self.sessions.current is not None
+        for action in (*self.window_actions.export.values(), self.window_actions.end_session):
+            action.setEnabled(active)
+        for action in (self.window_actions.new_session, self.window_actions.sessions):
+            action.setEnabled(self.sessions.store is not None)
+
+    def _show_model_and_settings(self, model_error: str | None, warnings: Sequence[str]) -> None:
+        panel = self.panels.classification
+        panel.threshold = self.policy().threshold
+        self.panels.plots.set_threshold(self.policy().threshold)
         if self.classifier is not None:
-            self.panel.set_classes(self.classifier.classes)
-            self.panel.benign_class = self.classifier.package.benign_class
+            panel.set_classes(self.classifier.classes)
+            panel.benign_class = self.classifier.package.benign_class
         else:
-            self.panel.has_model = False
+            panel.has_model = False
         if model_error:
             self.banner.show_message(
                 model_error,
@@ -118,7 +189,6 @@ class MainWindow(QMainWindow):
                 "warning",
                 key="settings",
             )
-        self.restore_layout()
 
     # sources -----------------------------------------------------------------------------
     def open_source(self, spec: str, **options) -> None:
@@ -136,8 +206,9 @@ class MainWindow(QMainWindow):
         from allscope.gui.source_dialog import SourceDialog
 
         dialog = SourceDialog(self._cameras(), self.settings.last_source, self)
-        if dialog.exec() and dialog.chosen():
-            spec, options = dialog.chosen()
+        chosen = dialog.chosen() if dialog.exec() else None
+        if chosen:
+            spec, options = chosen
             self.open_source(spec, **options)
 
     def _cameras(self) -> list:
@@ -165,9 +236,11 @@ class MainWindow(QMainWindow):
             if fallback:
                 self.open_source("demo")
             return
+        source = opening.source
+        assert source is not None  # an opening without an error has its source
         self._stop_controller()
         self.controller = LiveController(
-            opening.source,
+            source,
             self.classifier,
             self.policy(),
             self.writer,
@@ -178,8 +251,8 @@ class MainWindow(QMainWindow):
         self.controller.start()
         self.settings.last_source = opening.spec
         self.banner.dismiss("source")
-        self.camera_controls.set_source(opening.source)
-        self.plots.clear()
+        self.panels.camera.set_source(opening.source)
+        self.panels.plots.clear()
         self._reset_meters()
 
     def _stop_controller(self) -> None:
@@ -227,7 +300,9 @@ class MainWindow(QMainWindow):
             self.meter.frame_shown(self.controller.stats())
 
     def _show_snapshot(self, snapshot) -> None:
-        self.panel.show_result(snapshot.result, snapshot.last_classified, time.monotonic())
+        self.panels.classification.show_result(
+            snapshot.result, snapshot.last_classified, time.monotonic()
+        )
         classified = snapshot.last_classified
         if (
             classified is not None
@@ -235,30 +310,36 @@ class MainWindow(QMainWindow):
             and classified.frame_id != self._last_p_id
         ):
             self._last_p_id = classified.frame_id
-            self.plots.add_p_all(time.monotonic(), classified.p_all)
+            self.panels.plots.add_p_all(time.monotonic(), classified.p_all)
 
     def set_display_mode(self, mode: str) -> None:
         self.live_view.set_mode(mode)
         self.settings.display_mode = mode
-        if self.mode_box.currentIndex() != MODES.index(mode):
-            self.mode_box.setCurrentIndex(MODES.index(mode))
+        if self.window_actions.mode_box.currentIndex() != MODES.index(mode):
+            self.window_actions.mode_box.setCurrentIndex(MODES.index(mode))
 
     # housekeeping ------------------------------------------------------------------------
     def _housekeeping_tick(self) -> None:
+        """Every ``HOUSEKEEPING_MS``: source switches, hand-offs, status, plots, sessions."""
         self._finish_opening()
+        self.sessions.poll()
+        if self._house_ticks % TRUST_EVERY == 0:
+            self.trust.refresh(self.controller)
         now = time.monotonic()
         if self.controller is not None:
             for level, message in self.controller.drain_messages():
                 self._show_status_message(level, message)
             for _ in self.controller.drain_flag_times():
-                self.panel.note_flag(now)
+                self.panels.classification.note_flag(now)
             stats = self.controller.stats()
-            self.plots.add_rates(now, self.meter.rate.rate(), stats.processed_fps, stats.infer_ms)
-            self.status_bar.show_values(self._status_values(stats))
+            self.panels.plots.add_rates(
+                now, self.meter.rate.rate(), stats.processed_fps, stats.infer_ms
+            )
+            self.status_bar.show_values(self._status_values(self.controller, stats))
         self._house_ticks += (
             1  # one plot per tick: each redraws every 0.75 s, none stalls the display
         )
-        self.plots.refresh(now, self._house_ticks % PLOT_COUNT)
+        self.panels.plots.refresh(now, self._house_ticks % PLOT_COUNT)
         for outcome in self.writer.drain():
             if outcome.record is not None:
                 if outcome.request.store in (
@@ -286,16 +367,16 @@ class MainWindow(QMainWindow):
                     "warning",
                     key="camera",
                 )
-            self.camera_controls.refresh()
+            self.panels.camera.refresh()
             return
         todo = "Live work continues; if it repeats, restart the source (File ▸ Open source)."
         self.banner.show_message(message, todo, level, key=message[:60])
 
-    def _status_values(self, stats) -> StatusValues:
-        frame = self.controller.latest_frame()
+    def _status_values(self, controller: LiveController, stats: PipelineStats) -> StatusValues:
+        frame = controller.latest_frame()
         resolution = None if frame is None else (frame.image.shape[1], frame.image.shape[0])
         model = "no model" if self.classifier is None else self.classifier.package.describe()
-        return StatusValues(self.controller.source.describe(), resolution, self.meter.rate.rate(),
+        return StatusValues(controller.source.describe(), resolution, self.meter.rate.rate(),
                             stats.processed_fps, stats.infer_ms, stats.dropped, model)
 
     # actions -----------------------------------------------------------------------------
@@ -321,8 +402,8 @@ class MainWindow(QMainWindow):
             return
         self.settings.policy = parsed.to_dict()
         self.save_settings()
-        self.panel.threshold = parsed.threshold
-        self.plots.set_threshold(parsed.threshold)
+        self.panels.classification.threshold = parsed.threshold
+        self.panels.plots.set_threshold(parsed.threshold)
         if self.controller is not None:
             self.controller.set_policy(parsed)
 
@@ -342,10 +423,11 @@ class MainWindow(QMainWindow):
     def capture_current(self) -> bool:
         """Store the field on screen by hand (Space); False when there is none or the writer is
         busy."""
-        snapshot = self.controller.latest() if self.controller else None
-        if snapshot is None:
+        controller = self.controller
+        snapshot = controller.latest() if controller else None
+        if controller is None or snapshot is None:
             return False
-        if not self.controller.capture(snapshot):
+        if not controller.capture(snapshot):
             self.banner.show_message(
                 "The field was not captured: the writer is still saving earlier fields.",
                 "Wait a moment and press Space again.",
@@ -358,8 +440,8 @@ class MainWindow(QMainWindow):
     def set_field_store(self, store: FieldStore) -> None:
         """Capture into, review in and show ``store`` from now on (a session's, or the memory
         one)."""
-        self.store = self.writer.store = self.review.store = store
-        self.review.pane.set_record(None)
+        self.store = self.writer.store = self.panels.review.store = store
+        self.panels.review.pane.set_record(None)
         self.gallery_model.clear()
 
     def show_saved_records(self, records: list) -> None:
@@ -392,8 +474,8 @@ class MainWindow(QMainWindow):
             self.restoreState(QByteArray.fromBase64(self.settings.window_state.encode()))
 
     def save_settings(self) -> None:
-        self.settings.geometry = self.saveGeometry().toBase64().data().decode()
-        self.settings.window_state = self.saveState().toBase64().data().decode()
+        self.settings.geometry = bytes(self.saveGeometry().toBase64().data()).decode()
+        self.settings.window_state = bytes(self.saveState().toBase64().data()).decode()
         try:
             save_settings(self.settings, self.settings_dir)
         except OSError as exc:

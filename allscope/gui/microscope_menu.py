@@ -1,83 +1,94 @@
-"""The window's trust controls: colour calibration, normalisation, quality limits, indicators.
+"""The microscope controls: colour calibration, normalisation, quality limits, indicators.
 
-``TrustControls(window)`` adds a "Microscope" menu (and a toolbar button) with "Calibrate on
-a blank area" and the normalisation switch, wires the policy panel's field-quality editors to
-the settings, configures every live controller before it starts (``attach``), and refreshes
-the status bar's colour-drift and outside-count indicators on its own slow timer.
+``TrustControls`` adds a "Microscope" menu (and a toolbar button) with "Calibrate on a blank
+area" and the normalisation switch, wires the policy panel's field-quality editors to the
+settings, configures every live controller before it starts (``attach``), and shows the
+colour drift and the outside count in the status bar when the window's housekeeping timer
+calls ``refresh``. It owns no timer.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QTimer
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QToolBar
+from PySide6.QtWidgets import QMenuBar, QToolBar, QWidget
 
-from allscope.app.settings import quality_settings, settings_dir
+from allscope.app.live_run import LiveController
+from allscope.app.settings import Settings, quality_settings
 from allscope.core.colour.calibration import CalibrationError
-from allscope.gui.status import TrustValues
+from allscope.gui.banner import ErrorBanner
+from allscope.gui.policy_panel import PolicyPanel
+from allscope.gui.status import StatusBar, TrustValues
 
-REFRESH_MS = 500
 CALIBRATE_TODO = "Move the stage to an empty, evenly lit part of the slide and calibrate again."
 
 
 class TrustControls(QObject):
     """Owns the calibration action and keeps the live controller's trust settings current."""
 
-    def __init__(self, window) -> None:
-        super().__init__(window)
-        self.window = window
-        self.config_dir = settings_dir(window.settings_dir)
-        self.controller = None
+    def __init__(
+        self,
+        parent: QWidget,
+        settings: Settings,
+        config_dir: Path,
+        banner: ErrorBanner,
+        status_bar: StatusBar,
+        policy_panel: PolicyPanel,
+        save_settings: Callable[[], None],
+        menu_bar: QMenuBar,
+        toolbar: QToolBar,
+    ) -> None:
+        super().__init__(parent)
+        self.settings, self.config_dir, self.save_settings = settings, config_dir, save_settings
+        self.banner, self.status_bar, self.policy_panel = banner, status_bar, policy_panel
+        self.controller: LiveController | None = None
         self._outside_before = 0  # fields counted by controllers of earlier sources
-        self.calibrate_action = QAction("Calibrate on a &blank area", window)
+        self.calibrate_action = QAction("Calibrate on a &blank area", parent)
         self.calibrate_action.setToolTip(
             "Take the current frame of an empty, lit slide area as this "
             "camera's white reference (saved per camera)."
         )
         self.calibrate_action.triggered.connect(self.calibrate)
-        self.normalize_action = QAction("&Normalise colours", window, checkable=True)
-        self.normalize_action.setChecked(window.settings.normalize_colour)
+        self.normalize_action = QAction("&Normalise colours", parent, checkable=True)
+        self.normalize_action.setChecked(settings.normalize_colour)
         self.normalize_action.toggled.connect(self.set_normalization)
-        menu = window.menuBar().addMenu("&Microscope")
+        menu = menu_bar.addMenu("&Microscope")
         menu.addAction(self.calibrate_action)
         menu.addAction(self.normalize_action)
-        toolbar = window.findChild(QToolBar, "LiveToolbar")
-        if toolbar is not None:
-            toolbar.addAction(self.calibrate_action)
-        panel = window.policy_panel
-        panel.set_quality(window.settings.quality, window.settings.normalize_colour)
-        panel.quality_changed.connect(self.set_quality)
-        panel.normalization_changed.connect(self.set_normalization)
-        self._timer = QTimer(self, interval=REFRESH_MS)
-        self._timer.timeout.connect(self.refresh)
-        self._timer.start()
+        toolbar.addAction(self.calibrate_action)
+        policy_panel.set_quality(settings.quality, settings.normalize_colour)
+        policy_panel.quality_changed.connect(self.set_quality)
+        policy_panel.normalization_changed.connect(self.set_normalization)
 
     @property
     def outside(self) -> int:
         """Fields outside the model's experience since the window opened."""
         return self._outside_before + (self.controller.outside.count if self.controller else 0)
 
-    def attach(self, controller) -> None:
+    def attach(self, controller: LiveController) -> None:
         """Give a new live controller the saved gate limits and normaliser (before it starts)."""
         if controller is self.controller:
             return
         if self.controller is not None:
             self._outside_before += self.controller.outside.count
         self.controller = controller
-        quality, warning = quality_settings(self.window.settings.quality)
+        quality, warning = quality_settings(self.settings.quality)
         if warning:
-            self.window.banner.show_message(
+            self.banner.show_message(
                 warning,
                 "Correct the field-quality limits in the policy panel.",
                 "warning",
                 key="quality",
             )
         controller.set_quality(quality)
-        controller.set_normalization(self.window.settings.normalize_colour, self.config_dir)
+        controller.set_normalization(self.settings.normalize_colour, self.config_dir)
 
     def calibrate(self) -> bool:
         """Take the white reference from the current raw frame; False (with a banner) if refused."""
-        banner = self.window.banner
+        banner = self.banner
         if self.controller is None:
             banner.show_message("There is no live image to calibrate on.", "Open a source first.",
                                 "warning", key="calibration")
@@ -97,8 +108,8 @@ class TrustControls(QObject):
             )
             return False
         banner.dismiss("calibration")
-        note = "" if self.window.settings.normalize_colour else " (colour normalisation is off)"
-        self.window.status_bar.showMessage(
+        note = "" if self.settings.normalize_colour else " (colour normalisation is off)"
+        self.status_bar.showMessage(
             f"White reference saved for {reference.camera}{note}.", 8000
         )
         return True
@@ -107,30 +118,29 @@ class TrustControls(QObject):
         """Apply and save new gate limits; invalid ones are refused with a banner."""
         quality, warning = quality_settings(data)
         if warning:
-            self.window.banner.show_message(
+            self.banner.show_message(
                 warning.replace("saved ", ""), "Correct the value.", "warning", key="quality"
             )
             return
-        self.window.banner.dismiss("quality")
-        self.window.settings.quality = quality.to_dict()
-        self.window.save_settings()
+        self.banner.dismiss("quality")
+        self.settings.quality = quality.to_dict()
+        self.save_settings()
         if self.controller is not None:
             self.controller.set_quality(quality)
 
     def set_normalization(self, enabled: bool) -> None:
-        settings = self.window.settings
+        settings = self.settings
         if settings.normalize_colour == enabled:
             return
         settings.normalize_colour = enabled
         self.normalize_action.setChecked(enabled)
-        self.window.policy_panel.set_quality({}, enabled)
-        self.window.save_settings()
+        self.policy_panel.set_quality({}, enabled)
+        self.save_settings()
         if self.controller is not None:
             self.controller.set_normalization(enabled, self.config_dir)
 
-    def refresh(self) -> None:
-        """Show drift and outside count; adopt a controller started without ``attach``."""
-        controller = self.window.controller
+    def refresh(self, controller: LiveController | None) -> None:
+        """Show drift and outside count of the running ``controller`` (adopted if not attached)."""
         if controller is not None and controller is not self.controller:
             self.attach(controller)
         normalizer = None if self.controller is None else self.controller.normalizer
@@ -140,4 +150,4 @@ class TrustControls(QObject):
             drift=None if normalizer is None else normalizer.drift,
             outside=self.outside,
         )
-        self.window.status_bar.show_trust(values)
+        self.status_bar.show_trust(values)

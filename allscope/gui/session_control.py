@@ -14,12 +14,26 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QWidget
 
+from allscope.app.field_store import FieldStore, GalleryRecord
+from allscope.app.live_run import LiveController
 from allscope.app.session_fields import SessionFieldStore
+from allscope.app.settings import Settings
+from allscope.core.classifier import Classifier
+from allscope.core.flags import FlagPolicy
+from allscope.core.results import FieldResult
 from allscope.core.store import SessionRecord, SessionStore, StoreCorruptError, StoreError
+from allscope.gui.banner import ErrorBanner
 from allscope.gui.export_worker import Exporter, ExportJob
+from allscope.gui.status import StatusBar
+from allscope.gui.window_parts import Panels
+
+if TYPE_CHECKING:
+    from allscope.gui.sessions_window import SessionsWindow
 from allscope.gui.session_dialog import SETTINGS_KEYS, SessionDialog, session_info
 from allscope.report.content import local_time
 
@@ -54,18 +68,52 @@ def _replace_corrupt(root, exc: StoreCorruptError) -> tuple[SessionStore | None,
     return store, [(what, todo, "warning")]
 
 
+class SessionHost(Protocol):
+    """What the sessions need from the window (``MainWindow`` is one): where to show problems,
+    the settings, the live state a new session records, and where the gallery's fields go."""
+
+    banner: ErrorBanner
+    status_bar: StatusBar
+    panels: Panels
+    settings: Settings
+    classifier: Classifier | None
+    controller: LiveController | None
+    memory_store: FieldStore
+    store: FieldStore
+
+    def policy(self) -> FlagPolicy: ...
+
+    def set_session_info(self, info: dict[str, Any]) -> None: ...
+
+    def set_field_store(self, store: FieldStore) -> None: ...
+
+    def show_saved_records(self, records: list[GalleryRecord]) -> None: ...
+
+    def setWindowTitle(self, title: str) -> None: ...
+
+
 class SessionControl(QObject):
-    """Owns the window's current session. ``changed`` fires when it starts, changes or ends."""
+    """Owns the window's current session. ``changed`` fires when it starts, changes or ends.
+
+    ``poll`` hands results of background work (loaded fields, recording failures) to the
+    window; the window's housekeeping timer calls it.
+    """
 
     changed = Signal()
 
-    def __init__(self, window, store: SessionStore | None, owns_store: bool = False) -> None:
-        super().__init__(window)
-        self.window, self.store, self.owns_store = window, store, owns_store
+    def __init__(
+        self, parent: QWidget, host: SessionHost, store: SessionStore | None,
+        owns_store: bool = False,
+    ) -> None:
+        super().__init__(parent)
+        self.parent_widget, self.host = parent, host
+        self.store, self.owns_store = store, owns_store
         self.current: SessionRecord | None = None
         self.dialog: SessionDialog | None = None
-        self.sessions_window = None
-        self.exporter = Exporter(window, store) if store is not None else None
+        self.sessions_window: SessionsWindow | None = None
+        self.exporter = (
+            Exporter(parent, store, host.banner, host.classifier) if store is not None else None
+        )
         self.record_failures = 0
         self._recording: tuple[SessionStore, int] | None = (
             None  # swapped whole: read on a worker thread
@@ -73,15 +121,13 @@ class SessionControl(QObject):
         self._record_error = ""
         self._reported_failures = 0
         self._loaders: list[threading.Thread] = []
-        self._loaded: list = []  # (field store, records) handed over by the loader thread
-        self._timer = QTimer(self, interval=250)
-        self._timer.timeout.connect(self._poll)
-        self._timer.start()
+        # (field store, records, error) handed over by the loader thread
+        self._loaded: list[tuple[SessionFieldStore, list[GalleryRecord], Exception | None]] = []
 
     # start-up ---------------------------------------------------------------------------------
     def report(self, problems: list[Problem]) -> None:
         for what, todo, level in problems:
-            self.window.banner.show_message(what, todo, level, key="store")
+            self.host.banner.show_message(what, todo, level, key="store")
 
     def offer_resume(self) -> None:
         """A banner with a Resume button for the newest session that was never ended."""
@@ -94,7 +140,7 @@ class SessionControl(QObject):
             if len(unfinished) > 1
             else ""
         )
-        self.window.banner.show_message(
+        self.host.banner.show_message(
             f"Session “{newest.display_name}” (started "
             f"{local_time(newest.started_at, seconds=False)}, "
             f"{newest.field_count} saved fields) was not ended.",
@@ -108,72 +154,79 @@ class SessionControl(QObject):
     # sessions ---------------------------------------------------------------------------------
     def new_session(self) -> SessionDialog | None:
         """Open the start dialog (window-modal, not blocking); OK creates and opens the session."""
-        if not self._have_store():
+        if self._require_store() is None:
             return None
-        self.dialog = SessionDialog(self.window.settings.session_info, self.create, self.window)
+        self.dialog = SessionDialog(
+            self.host.settings.session_info, self.create, self.parent_widget
+        )
         self.dialog.open()
         return self.dialog
 
-    def create(self, entered: dict) -> int:
+    def create(self, entered: dict[str, str]) -> int:
         """Create a session from the dialog's values and the app's state; make it current."""
-        controller = self.window.controller
-        package = self.window.classifier.package if self.window.classifier is not None else None
+        store = self._require_store()
+        if store is None:
+            return -1
+        controller = self.host.controller
+        package = self.host.classifier.package if self.host.classifier is not None else None
         info = session_info(
-            entered, controller.source if controller else None, package, self.window.policy()
+            entered, controller.source if controller else None, package, self.host.policy()
         )
-        session_id = self.store.create_session(info)
-        self.window.set_session_info({SETTINGS_KEYS[k]: entered[k] for k in SETTINGS_KEYS})
-        for key, edit in self.window.policy_panel.session_edits.items():  # the panel shows them too
-            edit.setText(str(self.window.settings.session_info.get(key, "")))
+        session_id = store.create_session(info)
+        self.host.set_session_info({SETTINGS_KEYS[k]: entered[k] for k in SETTINGS_KEYS})
+        for key, edit in self.host.panels.policy.session_edits.items():  # the panel shows them too
+            edit.setText(str(self.host.settings.session_info.get(key, "")))
         self.open(session_id)
         return session_id
 
     def open(self, session_id: int) -> bool:
         """Make a session current: its fields fill the gallery, new fields and results go to it."""
-        if not self._have_store():
+        store = self._require_store()
+        if store is None:
             return False
         try:
-            record = self.store.get_session(session_id)
+            record = store.get_session(session_id)
         except StoreError as exc:
-            self.window.banner.show_message(
+            self.host.banner.show_message(
                 str(exc), "Choose another session in Session ▸ Sessions….", key="store"
             )
             return False
-        reviewer = record.info.operator or self.window.settings.session_info.get("operator", "")
-        fields = SessionFieldStore(self.store, session_id, reviewer=reviewer)
+        reviewer = record.info.operator or self.host.settings.session_info.get("operator", "")
+        fields = SessionFieldStore(store, session_id, reviewer=reviewer)
         self.current = record
-        self._recording = (self.store, session_id)
-        self.window.set_field_store(fields)
-        self.window.banner.dismiss("resume")
+        self._recording = (store, session_id)
+        self.host.set_field_store(fields)
+        self.host.banner.dismiss("resume")
         self._load(fields)
         self._announce()
         return True
 
     def end(self) -> None:
         """End the current session (its end time is stored); the gallery goes back to memory."""
-        if self.current is None:
+        if self.current is None or self.store is None:  # a session is current only with a store
             return
         record, self.current, self._recording = self.current, None, None
         try:
             self.store.end_session(record.id)
         except StoreError as exc:
-            self.window.banner.show_message(
+            self.host.banner.show_message(
                 f"The end of session {record.id} was not saved: {exc}",
                 "Its fields are kept; end it again from the sessions list.",
                 key="store",
             )
-        self.window.set_field_store(self.window.memory_store)
+        self.host.set_field_store(self.host.memory_store)
         self._announce()
-        self.window.status_bar.showMessage(f"Session “{record.display_name}” ended. Export it from "
-                                           "Session ▸ Sessions….", 8000)
+        self.host.status_bar.showMessage(
+            f"Session “{record.display_name}” ended. Export it from Session ▸ Sessions….", 8000
+        )
 
     def refresh_current(self) -> None:
         """Re-read the current session's record (after a rename)."""
-        if self.current is not None:
+        if self.current is not None and self.store is not None:
             self.current = self.store.get_session(self.current.id)
             self._announce()
 
-    def record_result(self, result) -> None:
+    def record_result(self, result: FieldResult) -> None:
         """Pipeline result listener (a worker thread): queue the result in the current session."""
         target = self._recording
         if target is None:
@@ -184,14 +237,14 @@ class SessionControl(QObject):
             self.record_failures += 1
             self._record_error = str(exc)
 
-    def show_sessions(self):
+    def show_sessions(self) -> SessionsWindow | None:
         """Show the sessions list (one window, re-listed each time it is shown)."""
         from allscope.gui.sessions_window import SessionsWindow
 
-        if not self._have_store():
+        if self._require_store() is None:
             return None
         if self.sessions_window is None:
-            self.sessions_window = SessionsWindow(self, self.window)
+            self.sessions_window = SessionsWindow(self, self.parent_widget)
             self.changed.connect(self.sessions_window.refresh)
         self.sessions_window.refresh()
         self.sessions_window.show()
@@ -207,10 +260,11 @@ class SessionControl(QObject):
         session_id = (
             session_id if session_id is not None else (self.current.id if self.current else None)
         )
-        if not self._have_store():
+        if self.exporter is None:
+            self._require_store()  # says that sessions are off
             return None
         if session_id is None:
-            self.window.banner.show_message(
+            self.host.banner.show_message(
                 "There is no session to export.",
                 "Start one (Session ▸ New session…) or open one in Session ▸ Sessions….",
                 "warning",
@@ -236,20 +290,20 @@ class SessionControl(QObject):
         self._loaders = [t for t in self._loaders if t.is_alive()] + [loader]
         loader.start()
 
-    def _poll(self) -> None:
+    def poll(self) -> None:
         while self._loaded:
             fields, records, error = self._loaded.pop(0)
             if error is not None:
-                self.window.banner.show_message(
+                self.host.banner.show_message(
                     f"The saved fields of the session could not all be read: {error}",
                     "They stay on disk; check the session folder.",
                     key="store",
                 )
-            if fields is self.window.store:
-                self.window.show_saved_records(records)
+            if fields is self.host.store:
+                self.host.show_saved_records(records)
         if self.record_failures != self._reported_failures:
             self._reported_failures = self.record_failures
-            self.window.banner.show_message(
+            self.host.banner.show_message(
                 f"{self.record_failures} per-frame results could not be recorded: "
                 f"{self._record_error}",
                 "Saved fields are not affected; free disk space or check the session folder.",
@@ -258,15 +312,16 @@ class SessionControl(QObject):
 
     def _announce(self) -> None:
         name = f"session “{self.current.display_name}”" if self.current else "no session"
-        self.window.setWindowTitle(f"allscope: {name} (screening aid, not a diagnosis)")
+        self.host.setWindowTitle(f"allscope: {name} (screening aid, not a diagnosis)")
         self.changed.emit()
 
-    def _have_store(self) -> bool:
+    def _require_store(self) -> SessionStore | None:
+        """The store; None (with a banner saying sessions are off) when there is none."""
         if self.store is None:
-            self.window.banner.show_message(
+            self.host.banner.show_message(
                 "The session store is not available.", NO_SESSIONS, key="store"
             )
-        return self.store is not None
+        return self.store
 
     def threads(self) -> list[threading.Thread]:
         return self._loaders + (
@@ -275,7 +330,6 @@ class SessionControl(QObject):
 
     def close(self) -> None:
         """Let a running export finish, then flush (and close, if opened here) the store."""
-        self._timer.stop()
         if self.exporter is not None:
             self.exporter.wait()
         for loader in self._loaders:

@@ -12,9 +12,6 @@ from allscope.core.model_package import ModelPackage
 from allscope.core.ood import OUTSIDE
 from allscope.core.store import FieldRecord, SessionRecord, SessionSummary
 
-DISCLAIMER = (
-    "Screening aid, not a diagnosis; confirm by flow cytometry and bone marrow examination."
-)
 COMMENT_LIMIT = 500  # characters of a review comment shown in the PDF
 NOTES_LIMIT = 1500
 DECISION_WORDS = {"accept": "Accepted", "dismiss": "Dismissed", None: "No decision"}

@@ -7,16 +7,15 @@ saved field with its full review trail (comments in full, however long).
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 
-from allscope import __version__
+from allscope import NOTICE, __version__
 from allscope.core.store import FieldRecord, SessionStore
-from allscope.core.store.files import FileWriter, write_new
+from allscope.core.store.files import FileWriter
 from allscope.core.store.records import result_to_json
-from allscope.report.content import DISCLAIMER, iso_time
+from allscope.report.content import iso_time
+from allscope.report.tables import number, write_csv_table, write_json_document
 
 CSV_COLUMNS = (
     "session_id",
@@ -33,56 +32,41 @@ CSV_COLUMNS = (
     "p_all",
     "flagged",
 )
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def write_csv(store: SessionStore, session_id: int, path: Path | str, *, overwrite: bool = False,
               writer: FileWriter | None = None) -> Path:
     """One row per recorded result, a ``p_<class>`` column per class; returns the path written."""
-    return write_new(Path(path), csv_bytes(store, session_id), overwrite=overwrite, writer=writer)
+    header, rows = csv_table(store, session_id)
+    return write_csv_table(path, header, rows, overwrite=overwrite, writer=writer)
 
 
-def csv_bytes(store: SessionStore, session_id: int) -> bytes:
+def csv_table(store: SessionStore, session_id: int) -> tuple[list[str], list[list[object]]]:
+    """(header, rows) of the session's per-frame results."""
     store.get_session(session_id)
-    rows = store.results(session_id)
+    results = store.results(session_id)
     classes: list[str] = []
-    for row in rows:
+    for row in results:
         classes += [c for c in row["classes"] if c not in classes]
-    out = io.StringIO()
-    table = csv.writer(out, lineterminator="\n")
-    table.writerow([*CSV_COLUMNS, *(f"p_{c}" for c in classes)])
-    for row in rows:
+    rows = []
+    for row in results:
         probabilities = dict(zip(row["classes"], row["probabilities"] or (), strict=False))
         values = {
             **row,
             "recorded_at": iso_time(row["recorded_at"]),
             "reasons": "; ".join(row["reasons"]),
         }
-        cells = [_cell(values[c]) for c in CSV_COLUMNS]
-        table.writerow(cells + [_number(probabilities.get(c)) for c in classes])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: spreadsheets then read UTF-8 names
-
-
-def _cell(value: object) -> object:
-    """Text that a spreadsheet would run as a formula is prefixed with a quote."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-def _number(value: float | None) -> str:
-    return "" if value is None else f"{value:.6g}"
+        rows.append(
+            [values[c] for c in CSV_COLUMNS] + [number(probabilities.get(c)) for c in classes]
+        )
+    return [*CSV_COLUMNS, *(f"p_{c}" for c in classes)], rows
 
 
 def write_json(store: SessionStore, session_id: int, path: Path | str, *, overwrite: bool = False,
                writer: FileWriter | None = None) -> Path:
     """The whole session as one JSON document; returns the path written."""
-    data = json.dumps(session_document(store, session_id), indent=1, ensure_ascii=False) + "\n"
-    return write_new(Path(path), data.encode("utf-8"), overwrite=overwrite, writer=writer)
+    document = session_document(store, session_id)
+    return write_json_document(path, document, overwrite=overwrite, writer=writer)
 
 
 def session_document(store: SessionStore, session_id: int) -> dict:
@@ -92,7 +76,7 @@ def session_document(store: SessionStore, session_id: int) -> dict:
     return {
         "format": 1,
         "allscope_version": __version__,
-        "disclaimer": DISCLAIMER,
+        "disclaimer": NOTICE,
         "session": {
             "id": session.id,
             "name": session.display_name,

@@ -18,14 +18,8 @@ from PySide6.QtGui import QColor, QFont, QPaintDevice, QPainter, QTextLayout, QT
 class TextBox:
     """A paragraph wrapped to a width: measure with ``height``, then ``draw``."""
 
-    def __init__(
-        self,
-        text: str,
-        font: QFont,
-        width: float,
-        device: QPaintDevice,
-        color: QColor | None = None,
-    ) -> None:
+    def __init__(self, text: str, font: QFont, width: float, device: QPaintDevice,
+                 color: QColor | None = None) -> None:
         self.color = color or QColor(20, 20, 20)
         self._layouts: list[QTextLayout] = []
         self.height = 0.0
@@ -64,12 +58,7 @@ class Block:
 
 class TextBlock(Block):
     def __init__(
-        self,
-        text: str,
-        font: QFont,
-        width: float,
-        device: QPaintDevice,
-        *,
+        self, text: str, font: QFont, width: float, device: QPaintDevice, *,
         space_after: float = 0.0,
         color: QColor | None = None,
         keep_with_next: bool = False,

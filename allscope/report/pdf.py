@@ -19,6 +19,7 @@ from pathlib import Path
 from PySide6.QtCore import QBuffer, QIODevice, QLineF, QMarginsF, QRectF
 from PySide6.QtGui import QColor, QFont, QPageLayout, QPageSize, QPainter, QPdfWriter
 
+from allscope import NOTICE
 from allscope.core.model_package import ModelPackage
 from allscope.core.store import SessionStore
 from allscope.core.store.files import FileWriter, WriteFailedError, atomic_write, free_name
@@ -172,7 +173,7 @@ def _front(page: _Page, session, summary) -> list[lay.Block]:
     blocks: list[lay.Block] = [
         page.text("B-ALL screening report", page.title, 1.5 * MM),
         page.text(info.lab_name or "Laboratory not stated", page.bold, 4 * MM),
-        lay.BoxBlock(content.DISCLAIMER, page.bold, page.content, page.device, 2.5 * MM, 2 * MM),
+        lay.BoxBlock(NOTICE, page.bold, page.content, page.device, 2.5 * MM, 2 * MM),
     ]
     blocks += page.heading("Session")
     blocks += page.rows(content.metadata_rows(session))
@@ -311,16 +312,7 @@ def _appendix_blocks(page: _Page, fields, checks, finish_manifest, target: Path)
                 digest = heat_checks.get(check.field.id)
             status = "" if check.problem is None else "  ✗ CHANGED OR MISSING"
             label = f"Field no. {check.field.id} {which}"
-            lay.RowBlock(
-                label,
-                f"{digest or 'unreadable'}{status}",
-                page.digits,
-                page.small_bold,
-                page.content,
-                page.device,
-                40 * MM,
-                0.6 * MM,
-            ).draw(painter, x, y)
+            _digest_row(page, label, f"{digest or 'unreadable'}{status}").draw(painter, x, y)
         return lay.DrawBlock(row_h, draw)
 
     for index, field in enumerate(fields):
@@ -330,16 +322,7 @@ def _appendix_blocks(page: _Page, fields, checks, finish_manifest, target: Path)
 
     def manifest_line(painter, x, y):
         digest = manifest_sha256(finish_manifest())
-        lay.RowBlock(
-            "Manifest SHA-256",
-            digest,
-            page.digits,
-            page.small_bold,
-            page.content,
-            page.device,
-            40 * MM,
-            0.6 * MM,
-        ).draw(painter, x, y)
+        _digest_row(page, "Manifest SHA-256", digest).draw(painter, x, y)
 
     return blocks + [lay.SpacerBlock(2 * MM), lay.DrawBlock(row_h, manifest_line)]
 
@@ -370,9 +353,15 @@ def _header_footer(painter: QPainter, page: _Page, session, number: int, total: 
     painter.drawLine(QLineF(page.left, page.bottom + 3 * MM, page.right, page.bottom + 3 * MM))
     footer_w = page.content - 30 * MM
     lay.TextBox(
-        content.DISCLAIMER, page.small_bold, footer_w, page.device, QColor(120, 20, 20)
+        NOTICE, page.small_bold, footer_w, page.device, QColor(120, 20, 20)
     ).draw(painter, page.left, page.bottom + 5 * MM)
     number_box = lay.TextBox(
         f"Page {number} of {total}", page.small, 30 * MM, page.device, QColor(60, 60, 60)
     )
     number_box.draw(painter, page.right - 22 * MM, page.bottom + 5 * MM)
+
+
+def _digest_row(page: _Page, label: str, text: str) -> lay.RowBlock:
+    """One line of the appendix: a label and a SHA-256 in the digits font."""
+    return lay.RowBlock(label, text, page.digits, page.small_bold, page.content, page.device,
+                        40 * MM, 0.6 * MM)

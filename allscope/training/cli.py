@@ -125,25 +125,11 @@ def main(argv: list[str] | None = None) -> int:
 def _train(args) -> int:
     from allscope.training.train import TrainConfig, train
 
-    cfg = TrainConfig(
-        data=args.data,
-        out=args.out,
-        arch=args.arch,
-        pretrained=not args.no_pretrained,
-        masked=args.masked_input,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        seed=args.seed,
-        block_size=args.block_size,
-        image_size=args.image_size,
-        width=args.width,
-        colour=args.colour,
-        device=args.device,
-        workers=args.workers,
-        max_steps=args.max_steps,
-        weights_dir=args.weights,
-    )
+    same_names = ("data", "out", "arch", "epochs", "batch_size", "lr", "seed", "block_size",
+                  "image_size", "width", "colour", "device", "workers", "max_steps")
+    cfg = TrainConfig(**{name: getattr(args, name) for name in same_names},
+                      pretrained=not args.no_pretrained, masked=args.masked_input,
+                      weights_dir=args.weights)
     print(f"checkpoint: {train(cfg)}")
     return 0
 

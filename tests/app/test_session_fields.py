@@ -2,11 +2,9 @@
 
 import numpy as np
 from gui_helpers import field_with_cells, result
-from PySide6.QtCore import Qt
 
 from allscope.app.session_fields import SessionFieldStore
 from allscope.core.store import SessionInfo, SessionStore
-from allscope.gui.app import create_app
 
 
 def test_added_field_is_saved_and_reads_back_losslessly(tmp_path):
@@ -36,37 +34,3 @@ def test_resumed_session_shows_saved_fields_with_their_reviews(tmp_path):
         (kept.id, "manual", "dismiss", "debris")
     ]
     assert records[0].thumbnail.shape[1] == 160
-
-
-def test_window_capture_and_review_go_through_the_session_store(qtbot, tmp_path):
-    with SessionStore(tmp_path / "store") as store:
-        session = store.create_session(SessionInfo(operator="dr-b"))
-        _, window = create_app(
-            [
-                "--demo",
-                "--settings-dir",
-                str(tmp_path / "settings"),
-                "--model",
-                str(tmp_path / "no-model"),
-            ],  # no flags: one captured field
-            store=SessionFieldStore(store, session, reviewer="dr-b"),
-            source_options={"width": 640, "height": 360},
-        )
-        qtbot.addWidget(window)
-        window.show()
-        qtbot.waitUntil(
-            lambda: window.displayed > 2 and window.controller.latest() is not None, timeout=30000
-        )
-        assert window.capture_current()
-        qtbot.waitUntil(lambda: window.gallery_model.rowCount() == 1, timeout=30000)
-        saved = store.fields(session)
-        assert len(saved) == 1 and saved[0].id == window.gallery_model.record(0).id
-        window.review.select(0)
-        window.activateWindow()
-        qtbot.waitActive(window)
-        window.review.pane.setFocus()
-        qtbot.keyClick(window.review.pane, Qt.Key.Key_A)
-        assert [(r.decision, r.reviewer) for r in store.reviews(saved[0].id)] == [
-            ("accept", "dr-b")
-        ]
-        window.close()

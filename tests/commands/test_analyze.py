@@ -119,7 +119,8 @@ def test_without_a_model_masks_and_counts_are_still_written(tmp_path, fields, ca
     )
     record = json.loads(out.read_text())["fields"][0]
     assert record["wbc_count"] >= 1 and record["probabilities"] is None
-    assert (tmp_path / "out.csv").read_text().splitlines()[0].startswith("source,frame,status")
+    header = (tmp_path / "out.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    assert header.startswith("source,frame,status")
 
 
 def test_nothing_analysable_or_missing_input_is_a_failure(tmp_path, capsys):

@@ -1,10 +1,9 @@
-"""The stage-motion detector on demo-slide views: still with fresh noise, slowly panned,
-replaced."""
+"""The one motion measure on demo-slide views: still with fresh noise, slowly panned, replaced."""
 
 import numpy as np
 import pytest
 
-from allscope.core.motion import MotionDetector
+from allscope.core.motion import STILL, MotionDetector
 from allscope.core.sources.demo.slide import render_field
 
 
@@ -20,25 +19,27 @@ def view(wide, x, noise_seed):
 
 def test_still_view_with_fresh_sensor_noise_is_not_moving(wide):
     detector = MotionDetector()
-    verdicts = [detector(view(wide, 0, seed)) for seed in range(4)]
-    assert verdicts == [False] * 4 and detector.last_shift < 0.003 and detector.last_score < 2.0
+    verdicts = [detector(view(wide, 0, seed)).moving for seed in range(4)]
+    assert verdicts == [False] * 4 and detector.last.shift < 0.003 and detector.last.change < 2.0
 
 
 def test_slow_pan_is_moving(wide):
     detector = MotionDetector()
     detector(view(wide, 0, 1))
-    assert detector(view(wide, 13, 2)) is True  # 13 px of 640 = 2 % per frame
-    assert detector.last_shift == pytest.approx(13 / 640, abs=0.004)
+    assert detector(view(wide, 13, 2)).moving is True  # 13 px of 640 = 2 % per frame
+    assert detector.last.shift == pytest.approx(13 / 640, abs=0.004)
 
 
 def test_a_different_view_is_moving(wide):
     detector = MotionDetector()
     detector(view(wide, 0, 1))
-    assert detector(view(wide, 340, 2)) is True and detector.last_score > detector.threshold
+    motion = detector(view(wide, 340, 2))
+    assert motion.moving is True and motion.change > detector.threshold
+    assert motion.match is not None and motion.match < 0.5  # another view: a weak peak
 
 
 def test_reset_forgets_the_previous_view(wide):
     detector = MotionDetector()
     detector(view(wide, 0, 1))
     detector.reset()
-    assert detector(view(wide, 340, 2)) is False
+    assert detector(view(wide, 340, 2)) == STILL

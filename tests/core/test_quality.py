@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from trust_helpers import as_frame, demo_field
 
+from allscope.core.motion import STILL, Motion, MotionDetector
 from allscope.core.quality import (
     NO_CELLS,
     OUT_OF_FOCUS,
@@ -15,8 +16,8 @@ from allscope.core.quality import (
 )
 
 
-def judge(image, mask, moving=False, gate=None):
-    return (gate or QualityGate())(as_frame(image), mask, moving)
+def judge(image, mask, motion=STILL, gate=None):
+    return (gate or QualityGate())(as_frame(image), mask, motion)
 
 
 def test_sharp_well_lit_field_with_cells_is_assessable():
@@ -54,29 +55,29 @@ def test_dark_field_is_under_exposed():
 
 def test_shifted_view_means_the_stage_is_moving():
     wide, mask = demo_field(700, 360)
-    gate = QualityGate()
+    gate, motion = QualityGate(), MotionDetector()
     first = np.ascontiguousarray(wide[:, :640])
     second = np.ascontiguousarray(wide[:, 30:670])  # 30 px of 640 = 4.7 % per frame
-    judge(first, mask, gate=gate)
-    ok, reasons = judge(second, mask, gate=gate)
+    judge(first, mask, motion(first), gate=gate)
+    ok, reasons = judge(second, mask, motion(second), gate=gate)
     assert reasons == (STAGE_MOVING,) and gate.last.shift == pytest.approx(30 / 640, abs=0.005)
 
 
 def test_still_view_with_fresh_sensor_noise_is_not_moving():
     image, mask = demo_field()
     rng = np.random.default_rng(0)
-    gate = QualityGate()
+    gate, motion = QualityGate(), MotionDetector()
     for _ in range(4):
         noisy = np.clip(image + rng.normal(0, 3, image.shape), 0, 255).astype(np.uint8)
-        ok, reasons = judge(noisy, mask, gate=gate)
+        ok, reasons = judge(noisy, mask, motion(noisy), gate=gate)
     assert ok and gate.last.shift < 0.002
 
 
 def test_moving_flag_rejects_only_when_asked():
     image, mask = demo_field()
-    assert judge(image, mask, moving=True) == (True, ())
+    assert judge(image, mask, Motion(moving=True)) == (True, ())
     strict = QualityGate(QualitySettings(reject_moving=True))
-    assert judge(image, mask, moving=True, gate=strict) == (False, (STAGE_MOVING,))
+    assert judge(image, mask, Motion(moving=True), gate=strict) == (False, (STAGE_MOVING,))
 
 
 def test_settings_round_trip_and_ignore_unknown_keys():

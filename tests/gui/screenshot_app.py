@@ -29,7 +29,7 @@ def main(output: str, settings_dir: str, model_dir: str) -> int:
         window.gallery_model.rowCount() < 1 or window.displayed < 45
     ):
         QTest.qWait(100)
-    window.review.select(0)
+    window.panels.review.select(0)
     QTest.qWait(1000)  # let plots and the flag indicator catch up
     still_by = time.monotonic() + 8  # grab while the stage dwells, so the outlines are drawn
 

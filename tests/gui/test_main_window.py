@@ -111,7 +111,7 @@ def test_flag_reaches_the_gallery_and_space_captures_by_hand(qtbot, open_window,
     }  # the tiny model reads the demo's raw colours
     (settings_dir / SETTINGS_FILE).write_text(json.dumps(raw), encoding="utf-8")
     window = open_window("--demo", "--model", str(tmp_path / "model"), settings_dir=settings_dir)
-    assert window.classifier is not None and window.panel.has_model
+    assert window.classifier is not None and window.panels.classification.has_model
     qtbot.waitUntil(lambda: window.gallery_model.rowCount() >= 1, timeout=WAIT_MS)
     record = window.gallery_model.record(0)
     assert record.kind == "flag" and record.result.p_all >= 0.3
@@ -139,11 +139,11 @@ def test_review_in_the_window_changes_the_stored_decision(qtbot, open_window, tm
     )  # a processed field
     assert window.capture_current()
     qtbot.waitUntil(lambda: window.gallery_model.rowCount() == 1, timeout=WAIT_MS)
-    window.review.select(0)
+    window.panels.review.select(0)
     window.activateWindow()
     qtbot.waitActive(window)
-    window.review.pane.setFocus()
-    qtbot.keyClick(window.review.pane, Qt.Key.Key_D)
+    window.panels.review.pane.setFocus()
+    qtbot.keyClick(window.panels.review.pane, Qt.Key.Key_D)
     record = window.gallery_model.record(0)
     assert record.decision == "dismiss"
     assert window.store.review(record.id, "dismiss", "").decision == "dismiss"
@@ -153,16 +153,17 @@ def test_settings_survive_a_restart(qtbot, open_window, tmp_path):
     window = open_window("--demo")
     wait_for_frames(qtbot, window)
     window.set_display_mode("masked")
-    window.policy_panel.threshold.setValue(0.65)
-    window.policy_panel.session_edits["slide_id"].setText("S-42")
-    window.policy_panel.session_edits["slide_id"].editingFinished.emit()
+    window.panels.policy.threshold.setValue(0.65)
+    window.panels.policy.session_edits["slide_id"].setText("S-42")
+    window.panels.policy.session_edits["slide_id"].editingFinished.emit()
     window.resize(795, 773)  # within the offscreen screen (800×800), above the window's minimum
     assert (window.width(), window.height()) == (795, 773)
     window.close()
     again = open_window(settings_dir=tmp_path / "settings")
-    assert again.live_view.mode == "masked" and again.mode_box.currentText() == "Masked field"
+    assert again.live_view.mode == "masked"
+    assert again.window_actions.mode_box.currentText() == "Masked field"
     assert again.policy().threshold == pytest.approx(0.65)
-    assert again.policy_panel.threshold.value() == pytest.approx(0.65)
+    assert again.panels.policy.threshold.value() == pytest.approx(0.65)
     assert again.settings.session_info["slide_id"] == "S-42"
     assert again.settings.last_source == "demo"
     assert (again.width(), again.height()) == (795, 773)

@@ -67,7 +67,7 @@ def open_window(qtbot, tmp_path):
 
 def start_session(qtbot, window, **values) -> int:
     """Session ▸ New session…, fill the dialog, press Start session."""
-    window.new_session_action.trigger()
+    window.window_actions.new_session.trigger()
     dialog = window.sessions.dialog
     for key, text in values.items():
         if key == "notes":
@@ -150,7 +150,7 @@ def test_new_session_stores_the_entered_fields_and_the_app_state(
     assert info.threshold == 0.3 and info.flag_policy == FLAG_POLICY
     assert window.sessions.current.id == session_id and not store.get_session(session_id).finished
     assert window.settings.session_info["operator"] == "Dr. Zoë"
-    assert window.policy_panel.session_edits["operator"].text() == "Dr. Zoë"
+    assert window.panels.policy.session_edits["operator"].text() == "Dr. Zoë"
     assert "P-7 / S-1" in window.windowTitle()
 
 
@@ -185,14 +185,14 @@ def test_keyboard_review_lands_in_the_audit_trail_under_the_operator(qtbot, open
     window = open_window(session_store=store)
     start_session(qtbot, window, patient_id="P-3", operator="dr-k")
     field_id = capture_one(qtbot, window)
-    window.review.select(0)
+    window.panels.review.select(0)
     window.activateWindow()
     qtbot.waitActive(window)
-    window.review.pane.setFocus()
-    qtbot.keyClick(window.review.pane, Qt.Key.Key_A)
-    qtbot.keyClick(window.review.pane, Qt.Key.Key_C)
-    qtbot.keyClicks(window.review.pane.comment_edit, "smudge")
-    qtbot.keyClick(window.review.pane.comment_edit, Qt.Key.Key_Return)
+    window.panels.review.pane.setFocus()
+    qtbot.keyClick(window.panels.review.pane, Qt.Key.Key_A)
+    qtbot.keyClick(window.panels.review.pane, Qt.Key.Key_C)
+    qtbot.keyClicks(window.panels.review.pane.comment_edit, "smudge")
+    qtbot.keyClick(window.panels.review.pane.comment_edit, Qt.Key.Key_Return)
     trail = [(r.decision, r.comment, r.reviewer) for r in store.reviews(field_id)]
     assert trail == [("accept", "", "dr-k"), ("accept", "smudge", "dr-k")]
     assert window.gallery_model.record(0).decision == "accept"
@@ -216,7 +216,7 @@ def test_export_pdf_from_the_menu_writes_the_report_on_a_worker_thread(
     capture_one(qtbot, window)
     target = tmp_path / "report.pdf"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
-    window.export_actions["pdf"].trigger()
+    window.window_actions.export["pdf"].trigger()
     job = window.sessions.export_job
     assert job.worker_thread.name == "allscope-export-pdf"
     assert job.worker_thread is not threading.main_thread()
@@ -269,7 +269,10 @@ def test_corrupt_database_at_start_up_is_set_aside_and_the_window_still_opens(qt
     assert "was damaged" in window.banner.text() and "moved aside" in window.banner.text()
     kept = list(root.glob("sessions.db.corrupt-*"))
     assert len(kept) == 1 and kept[0].read_bytes() == b"not a database " * 200
-    assert window.sessions.store.list_sessions() == [] and window.new_session_action.isEnabled()
+    assert (
+        window.sessions.store.list_sessions() == []
+        and window.window_actions.new_session.isEnabled()
+    )
     start = window.displayed
     qtbot.waitUntil(lambda: window.displayed >= start + 3, timeout=WAIT_MS)
 
@@ -284,7 +287,7 @@ def test_store_from_a_newer_version_leaves_sessions_off_and_fields_in_memory(qtb
     before = (root / "sessions.db").read_bytes()
     window = open_window()
     assert "newer allscope" in window.banner.text() and "Sessions are off" in window.banner.text()
-    assert window.sessions.store is None and not window.new_session_action.isEnabled()
+    assert window.sessions.store is None and not window.window_actions.new_session.isEnabled()
     capture_one(qtbot, window)
     assert isinstance(window.store, MemoryFieldStore)
     assert (root / "sessions.db").read_bytes() == before
@@ -356,8 +359,8 @@ def test_opening_a_session_from_the_list_loads_its_fields_and_it_cannot_be_delet
     listing.buttons["open"].click()
     qtbot.waitUntil(lambda: window.gallery_model.rowCount() == 2, timeout=WAIT_MS)
     assert [r.id for r in window.gallery_model.records()] == saved
-    window.review.select(1)
-    window.review.review("dismiss")
+    window.panels.review.select(1)
+    window.panels.review.review("dismiss")
     assert [(r.decision, r.reviewer) for r in store.reviews(saved[1])] == [("dismiss", "dr-o")]
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     listing.buttons["delete"].click()
@@ -370,10 +373,45 @@ def test_end_session_stores_the_end_time_and_returns_the_gallery_to_memory(
     window = open_window(session_store=store)
     session_id = start_session(qtbot, window, patient_id="P-12", operator="dr-n")
     capture_one(qtbot, window)
-    window.end_session_action.trigger()
+    window.window_actions.end_session.trigger()
     assert store.get_session(session_id).finished and window.sessions.current is None
     assert isinstance(window.store, MemoryFieldStore) and window.gallery_model.rowCount() == 0
     assert (
-        not window.export_actions["pdf"].isEnabled() and not window.end_session_action.isEnabled()
+        not window.window_actions.export["pdf"].isEnabled()
+        and not window.window_actions.end_session.isEnabled()
     )
     assert len(store.fields(session_id)) == 1
+
+
+def test_window_capture_and_review_go_through_the_session_store(qtbot, tmp_path):
+    with SessionStore(tmp_path / "store") as store:
+        session = store.create_session(SessionInfo(operator="dr-b"))
+        _, window = create_app(
+            [
+                "--demo",
+                "--settings-dir",
+                str(tmp_path / "settings"),
+                "--model",
+                str(tmp_path / "no-model"),
+            ],  # no flags: one captured field
+            store=SessionFieldStore(store, session, reviewer="dr-b"),
+            source_options={"width": 640, "height": 360},
+        )
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitUntil(
+            lambda: window.displayed > 2 and window.controller.latest() is not None, timeout=30000
+        )
+        assert window.capture_current()
+        qtbot.waitUntil(lambda: window.gallery_model.rowCount() == 1, timeout=30000)
+        saved = store.fields(session)
+        assert len(saved) == 1 and saved[0].id == window.gallery_model.record(0).id
+        window.panels.review.select(0)
+        window.activateWindow()
+        qtbot.waitActive(window)
+        window.panels.review.pane.setFocus()
+        qtbot.keyClick(window.panels.review.pane, Qt.Key.Key_A)
+        assert [(r.decision, r.reviewer) for r in store.reviews(saved[0].id)] == [
+            ("accept", "dr-b")
+        ]
+        window.close()

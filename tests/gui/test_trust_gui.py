@@ -40,10 +40,10 @@ from allscope.core.colour.calibration import (
     white_reference,
 )
 from allscope.core.colour.target import to_lab
+from allscope.core.field_analysis import base_result, classified_result
 from allscope.core.flags import FlagPolicy
 from allscope.core.frames import Frame, FrameSource
 from allscope.core.ood import OUTSIDE, OodDetector
-from allscope.core.pipeline import base_result, classified_result
 from allscope.core.sources.demo.slide import Illumination, Stain, render_field
 from allscope.core.store import SessionInfo, SessionStore
 from allscope.gui.app import create_app
@@ -119,7 +119,7 @@ def test_calibrating_on_a_field_of_cells_shows_the_reason_in_the_banner(window_o
 
 def test_quality_limit_edited_in_the_policy_panel_is_saved_and_applied(window_on, tmp_path):
     window = window_on("demo")
-    window.policy_panel.quality_boxes["min_sharpness"].setValue(0.4)
+    window.panels.policy.quality_boxes["min_sharpness"].setValue(0.4)
     saved = json.loads((tmp_path / "settings" / SETTINGS_FILE).read_text(encoding="utf-8"))
     assert saved["quality"]["min_sharpness"] == pytest.approx(0.4)
     assert window.controller.gate.settings.min_sharpness == pytest.approx(0.4)
@@ -128,7 +128,7 @@ def test_quality_limit_edited_in_the_policy_panel_is_saved_and_applied(window_on
 def test_turning_normalisation_off_passes_frames_unchanged_and_is_saved(window_on, tmp_path):
     window = window_on("demo")
     assert window.controller.normalizer.enabled
-    window.policy_panel.normalize.setChecked(False)
+    window.panels.policy.normalize.setChecked(False)
     assert (
         not window.controller.normalizer.enabled and not window.trust.normalize_action.isChecked()
     )

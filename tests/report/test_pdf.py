@@ -18,7 +18,7 @@ from allscope.report.manifest import sidecar_path
 from allscope.report.pdf import write_pdf
 
 DISCLAIMER_WORDS = (
-    "Screening aid, not a diagnosis; confirm by flow cytometry and bone marrow examination."
+    "Screening aid, not a diagnosis. Any suspicious field must be confirmed by flow cytometry"
 )
 
 

@@ -22,6 +22,8 @@ import sys
 from pathlib import Path
 
 from allscope.commands.trust import data_checks, model_checks
+from allscope.core.model_loading import load_model_package, model_folder
+from allscope.core.model_package import ModelPackageError
 from allscope.paths import shared_data_dir
 
 SHARED_DATA = shared_data_dir()
@@ -96,16 +98,19 @@ def main(argv: list[str] | None = None) -> int:
         "cost": data_checks.cost,
         "augment": augment,
     }[args.command]
-    report = handler(args)
+    try:
+        report = handler(args)
+    except ModelPackageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(json.dumps(report, indent=2))
     return 0
 
 
 def augment(args: argparse.Namespace) -> dict:
-    from allscope.core.model_package import DEFAULT_MODEL_DIR, load_package
     from allscope.training.cam_outputs import augment_package
 
-    package = load_package(augment_package(args.model or DEFAULT_MODEL_DIR, args.out))
+    package = load_model_package(augment_package(model_folder(args.model), args.out))
     return {"written": str(package.path), "files": package.files}
 
 

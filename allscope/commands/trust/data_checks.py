@@ -12,6 +12,7 @@ import numpy as np
 
 from allscope.core.colour.target import COLOUR_TARGET_PATH, target_from_fields
 from allscope.core.mask.lab_kmeans import lab_kmeans_mask
+from allscope.core.motion import MotionDetector
 from allscope.core.quality import QualityGate, QualitySettings
 
 PERCENTILES = (0.5, 1, 5, 50, 95, 99.5)
@@ -105,7 +106,7 @@ def cost(args: argparse.Namespace) -> dict:
     cv2.setNumThreads(args.threads)
     frames = [render_field(1920, 1080, seed=s, n_wbc=4)[0] for s in range(4)]
     masks = [lab_kmeans_mask(f) for f in frames]
-    gate = QualityGate()
+    gate, motion = QualityGate(), MotionDetector()
     normalisers = {m: ColourNormalizer(mode=m) for m in ("white", "reinhard")}
     samples: dict[str, list[float]] = {"gate": [], **{f"normalise_{m}": [] for m in normalisers}}
     for i in range(args.repeats):
@@ -115,7 +116,7 @@ def cost(args: argparse.Namespace) -> dict:
             normaliser(frame)
             samples[f"normalise_{mode}"].append((time.perf_counter() - t0) * 1e3)
         t0 = time.perf_counter()
-        gate.judge(gate.measure(frame, mask))
+        gate.judge(gate.measure(frame, mask, motion(frame)))  # the gate with its motion measure
         samples["gate"].append((time.perf_counter() - t0) * 1e3)
     cv2.setNumThreads(-1)
     for mode in normalisers:

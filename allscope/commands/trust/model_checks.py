@@ -15,7 +15,9 @@ from allscope.core.classifier import Classifier, prepare_field
 from allscope.core.colour.calibration import ColourNormalizer
 from allscope.core.frames import Frame
 from allscope.core.mask.lab_kmeans import lab_kmeans_mask
-from allscope.core.model_package import DEFAULT_MODEL_DIR, file_sha256
+from allscope.core.model_loading import load_classifier
+from allscope.core.model_package import file_sha256
+from allscope.core.motion import STILL
 from allscope.core.ood import (
     FEATURES_FILE,
     FeatureStats,
@@ -43,10 +45,8 @@ class Verdict:
 
 
 def load_model(path: Path | None) -> Classifier:
-    path = path or DEFAULT_MODEL_DIR
-    if not (path / "model.json").is_file():
-        raise SystemExit(f"{path}: no model package; train and export one, or pass --model DIR.")
-    return Classifier(path)
+    """The model to measure; ModelPackageError says what is wrong."""
+    return load_classifier(path)
 
 
 def ood_entry(classifier: Classifier) -> dict | None:
@@ -73,7 +73,7 @@ def verdict(
     if mode != "none":
         image = ColourNormalizer(mode=mode)(image)
     mask = lab_kmeans_mask(image)
-    assessable, reasons = QualityGate()(Frame(0, 0.0, image, "trust"), mask, False)
+    assessable, reasons = QualityGate()(Frame(0, 0.0, image, "trust"), mask, STILL)
     prediction = classifier.predict_detailed(prepare_field(image, mask, classifier.spec))
     ood = detector.score(prediction.scores, prediction.outputs) if detector else None
     if ood is not None and detector is not None and detector.outside(ood):

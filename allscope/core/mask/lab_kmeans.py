@@ -18,9 +18,9 @@ import numpy as np
 
 from allscope.core.mask.cleanup import Components, clean_mask
 from allscope.core.mask.kmeans1d import kmeans_1d_histogram
+from allscope.core.mask.parameters import A_THRESHOLD, MIN_HOLE_PX, MIN_OBJECT_PX, REFERENCE_AREA, K
 from allscope.core.results import MaskResult, WbcCandidate
 
-REFERENCE_AREA = 224 * 224
 _CALCHIST_EXACT_PIXELS = 1 << 24  # float32 bin counts are exact below this
 
 
@@ -76,10 +76,10 @@ def lab_kmeans_mask(
     bgr: np.ndarray,
     init_centers: np.ndarray | None = None,
     *,
-    k: int = 7,
-    threshold: float = 141.0,
-    min_object: int = 200,
-    min_hole: int = 250,
+    k: int = K,
+    threshold: float = A_THRESHOLD,
+    min_object: int = MIN_OBJECT_PX,
+    min_hole: int = MIN_HOLE_PX,
     reference_area: int = REFERENCE_AREA,
 ) -> MaskResult:
     """Mask the white blood cells of one BGR field.
@@ -113,7 +113,7 @@ class LiveMasker:
 
     def __init__(self, **kwargs: Any) -> None:
         self._kwargs = kwargs
-        self._k = kwargs.get("k", 7)
+        self._k = kwargs.get("k", K)
         self._centers: np.ndarray | None = None
 
     @property

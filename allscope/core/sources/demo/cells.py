@@ -17,6 +17,8 @@ import cv2
 import numpy as np
 
 KINDS = ("blast", "lymphocyte", "neutrophil")
+# a nucleus drawing: (nucleus coverage, chromatin optical density, cytoplasm optical density)
+Nucleus = tuple[np.ndarray, np.ndarray, np.ndarray]
 RBC_RADIUS_UM = 3.75
 WBC_RADIUS_UM = {"blast": (6.0, 8.5), "lymphocyte": (4.0, 5.0), "neutrophil": (5.5, 6.5)}
 
@@ -121,14 +123,8 @@ def draw_wbc(kind: str, radius: float, px_per_um: float, stain: Stain,
                      (cyto >= 0.5) | (nucleus >= 0.5), nucleus >= 0.5)
 
 
-def _lymphocyte(
-    xx: np.ndarray,
-    yy: np.ndarray,
-    radius: float,
-    ppu: float,
-    stain: Stain,
-    rng: np.random.Generator,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _lymphocyte(xx: np.ndarray, yy: np.ndarray, radius: float, ppu: float, stain: Stain,
+                rng: np.random.Generator) -> Nucleus:
     off = rng.uniform(0, 0.06 * radius, 2)
     nuc = _blob(xx - off[0], yy - off[1], radius * rng.uniform(0.84, 0.9), rng, wobble=0.05)
     clumps = 1.0 + 0.22 * _texture(xx.shape, 0.55 * ppu, rng)
@@ -137,14 +133,8 @@ def _lymphocyte(
     return nuc, chromatin, cyto_od
 
 
-def _neutrophil(
-    xx: np.ndarray,
-    yy: np.ndarray,
-    radius: float,
-    ppu: float,
-    stain: Stain,
-    rng: np.random.Generator,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _neutrophil(xx: np.ndarray, yy: np.ndarray, radius: float, ppu: float, stain: Stain,
+                rng: np.random.Generator) -> Nucleus:
     lobes = int(rng.integers(3, 6))
     start, step = rng.uniform(0, 2 * np.pi), np.deg2rad(rng.uniform(55, 75))
     centres = [(0.45 * radius * np.cos(start + i * step), 0.45 * radius * np.sin(start + i * step))
@@ -163,14 +153,8 @@ def _neutrophil(
     return nuc, chromatin, cyto_od
 
 
-def _blast(
-    xx: np.ndarray,
-    yy: np.ndarray,
-    radius: float,
-    ppu: float,
-    stain: Stain,
-    rng: np.random.Generator,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _blast(xx: np.ndarray, yy: np.ndarray, radius: float, ppu: float, stain: Stain,
+           rng: np.random.Generator) -> Nucleus:
     off = rng.uniform(-0.04, 0.04, 2) * radius
     nuc = _blob(xx - off[0], yy - off[1], radius * rng.uniform(0.84, 0.9), rng, wobble=0.07,
                 aspect=rng.uniform(0.88, 1.0), angle=rng.uniform(0, np.pi))

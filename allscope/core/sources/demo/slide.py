@@ -2,7 +2,7 @@
 
 ``render_field`` paints one field with red cells (central pallor), platelets and white cells
 of the requested kinds, lights it like a microscope (lamp colour, vignetting), and returns the
-exact ground-truth WBC mask. Everything is drawn from scratch (see ``demo_cells``); nothing is
+exact ground-truth WBC mask. Everything is drawn from scratch (see ``cells``); nothing is
 copied from any data set. Nuclei are stained so that their LAB a-channel (8-bit OpenCV) lies
 well above 141 while red cells and background lie below it, as in the smears the paper's
 LAB K-means mask was designed for. ``paint_slide`` gives the unlit specimen for sources that

@@ -1,0 +1,63 @@
+"""The one way to load a model: a package folder becomes a ``Classifier`` or a ModelPackageError.
+
+Every caller (the window, ``analyze``, ``bench``, ``trust``, ``sessions export``, the self-test)
+goes through here, so a missing, malformed or unloadable package is reported the same way:
+one ``ModelPackageError`` whose message names the folder and says what to do.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from allscope.core.classifier import Classifier
+from allscope.core.model_package import (
+    DEFAULT_MODEL_DIR,
+    ModelPackage,
+    ModelPackageError,
+    load_package,
+)
+
+TODO = "Train and export a model (allscope train), or pass --model DIR naming a package folder."
+
+
+def model_folder(path: str | Path | None = None) -> Path:
+    """The package folder to use: ``path``, else the shipped model."""
+    return Path(path) if path else DEFAULT_MODEL_DIR
+
+
+def has_model_package(path: str | Path | None = None) -> bool:
+    """Whether there is a package (a ``model.json``) at ``path`` or, for None, the shipped one."""
+    return (model_folder(path) / "model.json").is_file()
+
+
+def load_model_package(path: str | Path | None = None, *, verify: bool = True) -> ModelPackage:
+    """The package's description (no OpenVINO compile): for reports and metadata."""
+    folder = _existing_package(path)
+    return load_package(folder, verify=verify)
+
+
+def _existing_package(path: str | Path | None) -> Path:
+    folder = model_folder(path)
+    if not folder.is_dir():
+        raise ModelPackageError(f"No model package at {folder}: it is not a directory. {TODO}")
+    if not has_model_package(folder):
+        raise ModelPackageError(f"No model package at {folder} (model.json is missing). {TODO}")
+    return folder
+
+
+def load_classifier(path: str | Path | None = None, *, mode: str = "latency") -> Classifier:
+    """The compiled classifier of the package at ``path`` (the shipped model when None).
+
+    ``mode`` is OpenVINO's performance hint: "latency" for the live view, "throughput" for
+    batches. Raises ModelPackageError for any package that cannot be used, including a
+    runtime that refuses the IR.
+    """
+    folder = _existing_package(path)
+    try:
+        return Classifier(folder, mode=mode)
+    except ModelPackageError:
+        raise
+    except (RuntimeError, OSError, ValueError) as exc:  # OpenVINO refuses the IR, a file vanished
+        raise ModelPackageError(
+            f"The model at {folder} could not be loaded ({exc}). {TODO}"
+        ) from exc
