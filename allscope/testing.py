@@ -17,9 +17,7 @@ CLASSES = ("Benign", "Early Pre-B", "Pre-B", "Pro-B")
 
 
 def tiny_color_model(
-    weights: np.ndarray | None = None,
-    bias: np.ndarray | None = None,
-    size: int = 224,
+    weights: np.ndarray | None = None, bias: np.ndarray | None = None, size: int = 224,
 ):
     """An ``openvino.Model``: NCHW RGB float in [0, 1] → spatial mean → dense → 4 logits."""
     import openvino as ov
@@ -42,13 +40,8 @@ def tiny_color_model(
 
 
 def write_tiny_package(
-    path: str | Path,
-    weights: np.ndarray | None = None,
-    bias: np.ndarray | None = None,
-    *,
-    threshold: float = 0.5,
-    masked: bool = False,
-    size: int = 224,
+    path: str | Path, weights: np.ndarray | None = None, bias: np.ndarray | None = None, *,
+    threshold: float = 0.5, masked: bool = False, size: int = 224,
 ) -> ModelPackage:
     """Write a tiny model package to ``path`` and return it loaded (hashes verified)."""
     meta = {

@@ -15,19 +15,12 @@ from pathlib import Path
 ICON_DIR = Path(__file__).resolve().parents[1] / "resources" / "icons"
 
 RED_CELLS = (
-    (70, 92, 22),
-    (104, 178, 21),
-    (176, 186, 23),
-    (190, 112, 20),
-    (136, 58, 19),
-    (62, 146, 18),
+    (70, 92, 22), (104, 178, 21), (176, 186, 23), (190, 112, 20), (136, 58, 19), (62, 146, 18),
 )
 
 # Qt writes ICO uncompressed, so the Windows icon stays at 128 px to keep the file small.
 ICON_FILES = (
-    ("allscope.png", "PNG", 256),
-    ("allscope.ico", "ICO", 128),
-    ("allscope.icns", "ICNS", 256),
+    ("allscope.png", "PNG", 256), ("allscope.ico", "ICO", 128), ("allscope.icns", "ICNS", 256),
 )
 
 SVG_HEAD = """<svg xmlns="http://www.w3.org/2000/svg" width="256" height="256" viewBox="0 0 256

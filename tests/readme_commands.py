@@ -31,10 +31,6 @@ def run_allscope(command: str, cwd: Path, *extra: str, env: dict | None = None,
     assert args[0] == ".venv/bin/allscope", command
     full_env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "allscope", *args[1:], *extra],
-        cwd=cwd,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
+        [sys.executable, "-m", "allscope", *args[1:], *extra], cwd=cwd, env=full_env,
+        capture_output=True, text=True, timeout=timeout,
     )

@@ -32,3 +32,15 @@ def test_frozen_flag_without_bundle_folder_is_not_a_pyinstaller_bundle(monkeypat
     monkeypatch.delattr(sys, "_MEIPASS", raising=False)
     assert not paths.is_frozen()
     assert paths.resource_root() == ROOT
+
+
+def test_shared_folder_defaults_to_the_folder_beside_the_checkout(monkeypatch):
+    monkeypatch.delenv(paths.SHARED_ENV, raising=False)
+    assert paths.shared_dir() == ROOT.parent / "shared"
+    assert paths.shared_data_dir() == ROOT.parent / "shared" / "data"
+
+
+def test_shared_folder_comes_from_the_environment_when_set(monkeypatch, tmp_path):
+    monkeypatch.setenv(paths.SHARED_ENV, str(tmp_path))
+    assert paths.shared_dir() == tmp_path.resolve()
+    assert paths.shared_weights_dir() == tmp_path.resolve() / "weights"

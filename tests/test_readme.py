@@ -59,12 +59,7 @@ def test_app_commands_start_and_show_frames(workspace, tmp_path):
     assert len(commands) == 3
     for command in commands:
         done = run_allscope(
-            command,
-            workspace,
-            "--quit-after",
-            "2",
-            "--settings-dir",
-            str(tmp_path / "settings"),
+            command, workspace, "--quit-after", "2", "--settings-dir", str(tmp_path / "settings"),
             env={"ALLSCOPE_DATA_DIR": str(tmp_path / "data")},
         )
         assert done.returncode == 0, f"{command}\n{done.stderr}"

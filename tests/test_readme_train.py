@@ -37,8 +37,5 @@ def test_training_commands_run_as_written(tmp_path):
     assert (work / "runs/default/split.json").is_file()
     assert "accuracy" in (work / "runs/default/eval.md").read_text(encoding="utf-8").lower()
     assert load_package(work / "runs/default/package").classes == (
-        "Benign",
-        "Early Pre-B",
-        "Pre-B",
-        "Pro-B",
+        "Benign", "Early Pre-B", "Pre-B", "Pro-B",
     )

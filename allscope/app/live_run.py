@@ -43,16 +43,10 @@ class LiveController:
     """Runs ``source`` through a Pipeline; flagged fields go to ``writer``."""
 
     def __init__(
-        self,
-        source: FrameSource,
-        classifier: Classifier | None,
-        policy: FlagPolicy,
-        writer: FieldWriter,
-        problems: deque[Any] | None = None,
-        *,
+        self, source: FrameSource, classifier: Classifier | None, policy: FlagPolicy,
+        writer: FieldWriter, problems: deque[Any] | None = None, *,
         on_result: Callable[[FieldResult], None] | None = None,
-        quality: QualitySettings | None = None,
-        normalize: bool = False,
+        quality: QualitySettings | None = None, normalize: bool = False,
         config_dir: str | Path | None = None,
     ) -> None:
         self.source = TeeSource(source)

@@ -16,7 +16,7 @@ import numpy as np
 
 from allscope.app.field_store import GalleryRecord, make_thumbnail
 from allscope.core.results import FieldResult, Flag, MaskResult
-from allscope.core.store import FieldRecord, SessionStore, StoreError
+from allscope.core.store import SavedField, SessionStore, StoreError
 
 
 class SessionFieldStore:
@@ -66,11 +66,11 @@ class SessionFieldStore:
     def heat_map(self, field_id: int) -> np.ndarray | None:
         return self.store.heat_map(field_id)
 
-    def _thumbnail(self, saved: FieldRecord) -> np.ndarray:
+    def _thumbnail(self, saved: SavedField) -> np.ndarray:
         return make_thumbnail(self.full_image(saved.id), self.mask(saved.id))
 
     @staticmethod
-    def _gallery_record(saved: FieldRecord, thumbnail: np.ndarray) -> GalleryRecord:
+    def _gallery_record(saved: SavedField, thumbnail: np.ndarray) -> GalleryRecord:
         review = saved.review
         return GalleryRecord(saved.id, saved.kind, thumbnail, saved.result,
                              None if review is None else review.decision,

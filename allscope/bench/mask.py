@@ -18,10 +18,7 @@ Timings = dict[str, dict[str, float]]
 
 
 def benchmark_mask(
-    sizes: tuple[tuple[int, int], ...] = DEFAULT_SIZES,
-    repeats: int = 50,
-    *,
-    warm: bool = False,
+    sizes: tuple[tuple[int, int], ...] = DEFAULT_SIZES, repeats: int = 50, *, warm: bool = False,
     threads: int | None = 1,
 ) -> Timings:
     """Median and p95 ms of the mask per size, keyed ``"WxH"``.
@@ -41,11 +38,8 @@ def benchmark_mask(
 
 
 def benchmark_reference_mask(
-    sizes: tuple[tuple[int, int], ...] = DEFAULT_SIZES,
-    repeats: int = 3,
-    *,
-    threads: int | None = 1,
-    n_init: int = 1,
+    sizes: tuple[tuple[int, int], ...] = DEFAULT_SIZES, repeats: int = 3, *,
+    threads: int | None = 1, n_init: int = 1,
 ) -> Timings:
     """The same timing for the reference pipeline; ImportError without the test extra.
 

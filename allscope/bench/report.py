@@ -45,18 +45,9 @@ def build_store(
         i = next(numbers)
         image, mask = field_and_mask(width, height, seed=i)
         result = FieldResult(
-            frame_id=i,
-            timestamp=float(i),
-            source="bench",
-            name=f"field {i}",
-            wbc_count=3,
-            mask_coverage=float(mask.mean() / 255),
-            assessable=True,
-            classes=CLASSES,
-            probabilities=(0.1, 0.2, 0.6, 0.1),
-            label="Pre-B",
-            p_all=0.9,
-            flagged=True,
+            frame_id=i, timestamp=float(i), source="bench", name=f"field {i}", wbc_count=3,
+            mask_coverage=float(mask.mean() / 255), assessable=True, classes=CLASSES,
+            probabilities=(0.1, 0.2, 0.6, 0.1), label="Pre-B", p_all=0.9, flagged=True,
         )
         store.add_field(sid, "flag", image, mask, result)
         store.record_result(sid, result)

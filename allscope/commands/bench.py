@@ -92,10 +92,7 @@ def stage_timings(classifier: Classifier, repeats: int, reference: bool) -> dict
         infer = time_ms(partial(classifier.predict, tensor), repeats)
         total = [sum(parts) for parts in zip(decode, mask, pre, infer, strict=False)]
         for name, samples in (
-            ("decode", decode),
-            ("mask", mask),
-            ("preprocess", pre),
-            ("infer", infer),
+            ("decode", decode), ("mask", mask), ("preprocess", pre), ("infer", infer),
             ("total", total),
         ):
             out[name][key] = summary(samples)

@@ -40,8 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--model", type=Path, help="model package whose card goes into the report's model section"
     )
     export.add_argument(
-        "--overwrite",
-        action="store_true",
+        "--overwrite", action="store_true",
         help="replace existing files (default: pick 'name (2).ext')",
     )
     sub.add_parser(
@@ -132,11 +131,9 @@ def write_batch_report(report, classifier, pdf_path: Path | str, info: Mapping[s
         k: str(v) for k, v in info.items() if k in SessionInfo.__dataclass_fields__
     }
     session_info = SessionInfo(
-        **given,
-        model_name=package.name if package else "",
+        **given, model_name=package.name if package else "",
         model_version=package.version if package else "",
-        model_sha256=package.sha256 if package else "",
-        app_version=__version__,
+        model_sha256=package.sha256 if package else "", app_version=__version__,
         threshold=report.threshold,
     )
     owned = store is None

@@ -1,1 +1,2 @@
-"""Qt-free analysis core: frames, sources, masking, classifier, flags, pipeline, store."""
+"""Qt-free analysis core: sources, the mask, colour, motion, quality gate, one field's analysis,
+classifier and model loading, flags, the live pipeline, batch analysis and the session store."""

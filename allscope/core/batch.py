@@ -15,7 +15,7 @@ from allscope.core.colour.calibration import ColourNormalizer
 from allscope.core.field_analysis import (
     FieldAnalysis,
     FieldAnalyzer,
-    TrustModel,
+    ModelExtensions,
     classified_result,
     flag_heat_map,
 )
@@ -75,7 +75,7 @@ class BatchAnalyzer:
                  normalize: bool = False) -> None:
         self.classifier = classifier
         self.normalize = normalize
-        self.trust = TrustModel(classifier)
+        self.extensions = ModelExtensions(classifier)
         threshold = classifier.package.threshold if classifier else 0.5
         self.policy = policy or FlagPolicy(threshold=threshold)
         self.mask_sink = mask_sink
@@ -92,7 +92,7 @@ class BatchAnalyzer:
         def on_inferred(prediction: Prediction, data: tuple[int, FieldResult]) -> None:
             index, result = data
             assert classifier is not None  # only its requests call back here
-            classified = classified_result(result, classifier, prediction, 0.0, self.trust.ood)
+            classified = classified_result(result, classifier, prediction, 0.0, self.extensions.ood)
             with lock:
                 slots[index] = classified
                 if classified.p_all is None or classified.p_all < self.policy.threshold:
@@ -176,8 +176,8 @@ class BatchAnalyzer:
         self, frame: Frame, prediction: Prediction | None, result: FieldResult
     ) -> np.ndarray | None:
         """The class activation map of a flagged field, from the prediction it was flagged on."""
-        if self.trust.cam_head is None or prediction is None or self.classifier is None:
+        if self.extensions.cam_head is None or prediction is None or self.classifier is None:
             return None
         return flag_heat_map(
-            self.classifier, self.trust.cam_head, prediction, result, frame.image.shape
+            self.classifier, self.extensions.cam_head, prediction, result, frame.image.shape
         )

@@ -84,13 +84,8 @@ class Classifier:
     """
 
     def __init__(
-        self,
-        package: ModelPackage | str | Path,
-        *,
-        mode: str = "latency",
-        device: str = "CPU",
-        num_requests: int | None = None,
-        inference_precision: str | None = None,
+        self, package: ModelPackage | str | Path, *, mode: str = "latency", device: str = "CPU",
+        num_requests: int | None = None, inference_precision: str | None = None,
         core: ov.Core | None = None,
     ) -> None:
         self.package = package if isinstance(package, ModelPackage) else load_package(package)

@@ -93,11 +93,8 @@ def classified_result(result: FieldResult, classifier: Classifier, prediction: P
     classes = classifier.classes
     probabilities = prediction.probabilities
     result = dataclasses.replace(
-        result,
-        classes=classes,
-        probabilities=tuple(float(p) for p in probabilities),
-        label=classes[int(np.argmax(probabilities))],
-        p_all=classifier.p_all(probabilities),
+        result, classes=classes, probabilities=tuple(float(p) for p in probabilities),
+        label=classes[int(np.argmax(probabilities))], p_all=classifier.p_all(probabilities),
         timings_ms={**result.timings_ms, "infer": infer_ms},
     )
     if ood is not None:
@@ -116,7 +113,7 @@ def flag_heat_map(classifier: Classifier, head: CamHead | None, prediction: Pred
     return field_heat_map(cam, frame_shape)
 
 
-class TrustModel:
+class ModelExtensions:
     """The model's abstention detector and CAM head, loaded once from its package."""
 
     def __init__(self, classifier: Classifier | None) -> None:

@@ -81,14 +81,9 @@ class FlagTracker:
         self._raised = True
         first = self._streak[0]
         flag = Flag(
-            source=result.source,
-            start_frame=first.frame_id,
-            end_frame=result.frame_id,
-            start_index=first.frame_index,
-            end_index=result.frame_index,
-            label=result.label or "",
-            p_all=result.p_all,
-            result=result,
+            source=result.source, start_frame=first.frame_id, end_frame=result.frame_id,
+            start_index=first.frame_index, end_index=result.frame_index, label=result.label or "",
+            p_all=result.p_all, result=result,
         )
         self.flags.append(flag)
         return flag

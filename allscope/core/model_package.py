@@ -154,18 +154,11 @@ def _from_meta(path: Path, meta: dict[str, Any], meta_path: Path) -> ModelPackag
     if meta.get("output", "logits") not in ("logits", "probabilities"):
         raise ModelPackageError(f"{meta_path}: output must be 'logits' or 'probabilities'.")
     return ModelPackage(
-        path=path,
-        name=str(meta["name"]),
-        version=str(meta["version"]),
-        architecture=str(meta.get("architecture", "unknown")),
-        classes=classes,
-        benign_class=meta["benign_class"],
-        input=spec,
-        threshold=float(meta.get("threshold", 0.5)),
-        output=meta.get("output", "logits"),
-        temperature=float(meta.get("temperature", 1.0)),
-        precision=str(meta.get("precision", "FP32")),
-        summary=dict(meta.get("summary", {})),
+        path=path, name=str(meta["name"]), version=str(meta["version"]),
+        architecture=str(meta.get("architecture", "unknown")), classes=classes,
+        benign_class=meta["benign_class"], input=spec, threshold=float(meta.get("threshold", 0.5)),
+        output=meta.get("output", "logits"), temperature=float(meta.get("temperature", 1.0)),
+        precision=str(meta.get("precision", "FP32")), summary=dict(meta.get("summary", {})),
         files=dict(meta["files"]),
     )
 

@@ -18,8 +18,8 @@ from allscope.core.classifier import Classifier, Prediction, prepare_field
 from allscope.core.field_analysis import (
     FieldAnalyzer,
     Gate,
+    ModelExtensions,
     Normalizer,
-    TrustModel,
     classified_result,
     flag_heat_map,
 )
@@ -60,20 +60,15 @@ class Pipeline:
     """Runs a source through masking, classification and the flag policy on two threads."""
 
     def __init__(
-        self,
-        source: FrameSource,
-        classifier: Classifier | None = None,
-        policy: FlagPolicy | None = None,
-        *,
-        gate: Gate | None = None,
-        moving_classify_every: int = 3,
-        normalizer: Normalizer | None = None,
+        self, source: FrameSource, classifier: Classifier | None = None,
+        policy: FlagPolicy | None = None, *, gate: Gate | None = None,
+        moving_classify_every: int = 3, normalizer: Normalizer | None = None,
     ) -> None:
         self.source = source
         self.classifier = classifier
         self._analyze = FieldAnalyzer(gate, normalizer)
         self.gate = self._analyze.gate
-        self._trust = TrustModel(classifier)
+        self._extensions = ModelExtensions(classifier)
         self.moving_classify_every = max(1, moving_classify_every)
         self._tracker = FlagTracker(policy or FlagPolicy(
             threshold=classifier.package.threshold if classifier else 0.5))
@@ -88,9 +83,7 @@ class Pipeline:
         self._status_listeners: list[Callable[[str, str], None]] = []
         self._counts = {"captured": 0, "processed": 0, "classified": 0}
         self._capture_rate, self._process_rate, self._classify_rate = (
-            RateMeter(),
-            RateMeter(),
-            RateMeter(),
+            RateMeter(), RateMeter(), RateMeter(),
         )
         self._infer_ms, self._latency_ms = Samples(), Samples()
         self._moving_frames = 0
@@ -166,14 +159,10 @@ class Pipeline:
 
     def stats(self) -> PipelineStats:
         return PipelineStats(
-            captured=self._counts["captured"],
-            processed=self._counts["processed"],
-            classified=self._counts["classified"],
-            dropped=self._box.dropped,
-            capture_fps=self._capture_rate.rate(),
-            processed_fps=self._process_rate.rate(),
-            classified_per_s=self._classify_rate.rate(),
-            infer_ms=self._infer_ms.percentile(50),
+            captured=self._counts["captured"], processed=self._counts["processed"],
+            classified=self._counts["classified"], dropped=self._box.dropped,
+            capture_fps=self._capture_rate.rate(), processed_fps=self._process_rate.rate(),
+            classified_per_s=self._classify_rate.rate(), infer_ms=self._infer_ms.percentile(50),
             latency_p50_ms=self._latency_ms.percentile(50),
             latency_p95_ms=self._latency_ms.percentile(95),
         )
@@ -242,7 +231,9 @@ class Pipeline:
             return
         infer_ms = (time.perf_counter() - started) * 1e3
         assert self.classifier is not None  # only its requests call back here
-        result = classified_result(result, self.classifier, prediction, infer_ms, self._trust.ood)
+        result = classified_result(
+            result, self.classifier, prediction, infer_ms, self._extensions.ood
+        )
         with self._lock:
             flag = self._tracker.update(result, moving)
             if flag is not None:
@@ -255,7 +246,7 @@ class Pipeline:
         notify_all(self._result_listeners, result)
         if flag is not None:
             heat = flag_heat_map(
-                self.classifier, self._trust.cam_head, prediction, result, frame.image.shape
+                self.classifier, self._extensions.cam_head, prediction, result, frame.image.shape
             )
             flag = dataclasses.replace(flag, result=result, heat_map=heat)
             notify_all(self._flag_listeners, flag, frame, mask)

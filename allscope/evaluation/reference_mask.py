@@ -57,16 +57,9 @@ def _fill_small_holes(morphology, mask: np.ndarray, min_hole: int) -> np.ndarray
 
 
 def reference_mask(
-    bgr: np.ndarray,
-    *,
-    k: int = K,
-    threshold: float = A_THRESHOLD,
-    min_object: int = MIN_OBJECT_PX,
-    min_hole: int = MIN_HOLE_PX,
-    reference_area: int = REFERENCE_AREA,
-    n_init: int = 10,
-    random_state: int = 0,
-    init_centers: np.ndarray | None = None,
+    bgr: np.ndarray, *, k: int = K, threshold: float = A_THRESHOLD, min_object: int = MIN_OBJECT_PX,
+    min_hole: int = MIN_HOLE_PX, reference_area: int = REFERENCE_AREA, n_init: int = 10,
+    random_state: int = 0, init_centers: np.ndarray | None = None,
 ) -> ReferenceMask:
     """K-means on every a-channel pixel (scikit-learn), centres above ``threshold``,
     ``binary_fill_holes``, then removal of objects (8-connected) under ``min_object`` px

@@ -167,10 +167,8 @@ class Exporter(QObject):
         """Start exporting; asks for the file when no ``path`` is given. None if nothing started."""
         if self.job is not None and self.job.running():
             self.banner.show_message(
-                f"The {self.job.label} is still being written.",
-                "Export again when it is done.",
-                "warning",
-                key="export",
+                f"The {self.job.label} is still being written.", "Export again when it is done.",
+                "warning", key="export",
             )
             return None
         path = path or self._ask_path(kind, session_id)
@@ -179,9 +177,7 @@ class Exporter(QObject):
         job = ExportJob(kind, self.store, session_id, path, self._package_for(session_id), self)
         job.succeeded.connect(
             lambda written: self.banner.show_message(
-                f"The {job.label} of session {session_id} was saved as {written}.",
-                "",
-                "info",
+                f"The {job.label} of session {session_id} was saved as {written}.", "", "info",
                 key="export",
             )
         )

@@ -3,8 +3,8 @@
 The display timer (every ``DISPLAY_MS``) paints the newest snapshot if it is new; the
 housekeeping timer (every ``HOUSEKEEPING_MS``) drains the bounded hand-offs (status messages,
 flags, stored fields), updates the status bar and plots, finishes source switches, hands the
-sessions' background results over (``SessionControl.poll``) and, every ``TRUST_EVERY`` ticks,
-refreshes the colour-drift and outside indicators (``TrustControls.refresh``). These are the
+sessions' background results over (``SessionControl.poll``) and, every ``INDICATORS_EVERY`` ticks,
+refreshes the colour-drift and outside indicators (``MicroscopeControls.refresh``). These are the
 window's only timers. The GUI thread never waits on capture, inference or storage.
 """
 
@@ -16,19 +16,19 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QMainWindow, QVBoxLayout, QWidget
 
 from allscope.app.capture import FieldWriter
-from allscope.app.display_meter import DisplayMeter
 from allscope.app.field_store import FieldStore, MemoryFieldStore
 from allscope.app.live_run import LiveController
 from allscope.app.settings import Settings, save_settings
 from allscope.app.settings import settings_dir as settings_dir_of
-from allscope.app.source_opening import SourceOpening
 from allscope.core.classifier import Classifier
 from allscope.core.flags import FlagPolicy
+from allscope.core.frames import FrameSource
 from allscope.core.model_loading import load_classifier
 from allscope.core.model_package import ModelPackageError
 from allscope.core.pipeline import PipelineStats
@@ -36,28 +36,20 @@ from allscope.core.store import SessionStore
 from allscope.gui.about import AboutDialog
 from allscope.gui.banner import ErrorBanner
 from allscope.gui.gallery import GalleryModel
+from allscope.gui.live_display import LiveDisplay
 from allscope.gui.live_view import MODES, LiveView
-from allscope.gui.microscope_menu import TrustControls
+from allscope.gui.microscope_menu import MicroscopeControls
 from allscope.gui.plots import PLOT_COUNT
 from allscope.gui.session_control import SessionControl
+from allscope.gui.source_switch import SourceSwitch
 from allscope.gui.status import StatusBar, StatusValues
 from allscope.gui.window_parts import build_actions, build_panels
 
 log = logging.getLogger(__name__)
 DISPLAY_MS = 15
 HOUSEKEEPING_MS = 250
-TRUST_EVERY = 2  # housekeeping ticks between refreshes of the drift and outside indicators
+INDICATORS_EVERY = 2  # housekeeping ticks between refreshes of the drift and outside indicators
 SHUTDOWN_WAIT_S = 8.0  # per thread; a camera may take seconds to let go
-CAMERA_OPTIONS = (
-    "width",
-    "height",
-    "fps",
-    "exposure",
-    "gain",
-    "auto_exposure",
-    "auto_white_balance",
-    "white_balance",
-)
 
 
 class MainWindow(QMainWindow):
@@ -65,30 +57,23 @@ class MainWindow(QMainWindow):
 
     Its parts are built here and kept as typed attributes: ``banner``, ``live_view``,
     ``status_bar``, ``panels`` (the docks), ``actions`` (menus and toolbar), ``sessions``
-    (the current session) and ``trust`` (calibration and quality limits). ``_connect`` wires
+    (the current session) and ``microscope`` (calibration and quality limits). ``_connect`` wires
     them; no other module adds attributes to the window.
     """
 
     def __init__(
-        self,
-        settings: Settings,
-        settings_dir: str | Path | None = None,
-        model_path: str | Path | None = None,
-        store: FieldStore | None = None,
-        warnings: Sequence[str] = (),
-        session_store: SessionStore | None = None,
+        self, settings: Settings, settings_dir: str | Path | None = None,
+        model_path: str | Path | None = None, store: FieldStore | None = None,
+        warnings: Sequence[str] = (), session_store: SessionStore | None = None,
     ) -> None:
         super().__init__()
         self._closed = False
         self._house_ticks = 0
-        self._retired: list[threading.Thread] = []  # stopping pipelines, abandoned openings
         self.setWindowTitle("allscope: live B-ALL screening (screening aid, not a diagnosis)")
         self.settings, self.settings_dir = settings, settings_dir
         self.memory_store: FieldStore = store or MemoryFieldStore()  # fields without a session
         self.store: FieldStore = self.memory_store
         self.writer = FieldWriter(self.store)
-        self.controller: LiveController | None = None
-        self.opening: SourceOpening | None = None
         self.classifier: Classifier | None = None
         model_error: str | None = None
         try:
@@ -107,17 +92,22 @@ class MainWindow(QMainWindow):
         self.panels = build_panels(self, settings, self.gallery_model, self.store)
         self.window_actions = build_actions(self, self.panels.docks, self.live_view.mode)
         self.sessions = SessionControl(self, self, session_store)
-        self.trust = TrustControls(  # calibration, quality limits, drift and outside indicators
+        # calibration, quality limits, drift and outside indicators
+        self.microscope = MicroscopeControls(
             self, settings, settings_dir_of(settings_dir), self.banner, self.status_bar,
             self.panels.policy, self.save_settings, self.menuBar(), self.window_actions.toolbar,
         )
+        self.sources = SourceSwitch(settings, self.banner, self.status_bar, self._start_run,
+                                    self._run_started)
         self._connect()
         self._show_model_and_settings(model_error, warnings)
         self.restore_layout()
-        self._reset_meters()
+        self.display = LiveDisplay(
+            self.live_view, self.panels.classification, self.panels.plots, DISPLAY_MS
+        )
         # The two timers: painting the newest frame, and everything else (see the docstring).
         self._display_timer = QTimer(self, timerType=Qt.TimerType.PreciseTimer, interval=DISPLAY_MS)
-        self._display_timer.timeout.connect(self._display_tick)
+        self._display_timer.timeout.connect(lambda: self.display.tick(self.controller))
         self._house_timer = QTimer(self, interval=HOUSEKEEPING_MS)
         self._house_timer.timeout.connect(self._housekeeping_tick)
         self._display_timer.start()
@@ -184,23 +174,19 @@ class MainWindow(QMainWindow):
             )
         for warning in warnings:
             self.banner.show_message(
-                warning,
-                "Your settings were reset; they are saved again on exit.",
-                "warning",
+                warning, "Your settings were reset; they are saved again on exit.", "warning",
                 key="settings",
             )
 
     # sources -----------------------------------------------------------------------------
-    def open_source(self, spec: str, **options) -> None:
+    @property
+    def controller(self) -> LiveController | None:
+        """The live run of the current source (None before the first source has opened)."""
+        return self.sources.controller
+
+    def open_source(self, spec: str, **options: Any) -> None:
         """Start opening ``spec`` in the background; the current source runs until it is ready."""
-        if spec.startswith("camera"):
-            remembered = {k: v for k, v in self.settings.camera.items() if k in CAMERA_OPTIONS}
-            options = {**remembered, **options}
-        if self.opening is not None:
-            self.opening.cancel()
-            self._retired.append(self.opening.thread)
-        self.opening = SourceOpening(spec, options)
-        self.status_bar.showMessage(f"Opening {spec}…")
+        self.sources.open(spec, **options)
 
     def choose_source(self) -> None:
         from allscope.gui.source_dialog import SourceDialog
@@ -219,98 +205,26 @@ class MainWindow(QMainWindow):
             log.warning("listing cameras failed: %s", exc)
             return []
 
-    def _finish_opening(self) -> None:
-        opening = self.opening
-        if opening is None or not opening.done():
-            return
-        self.opening = None
-        self.status_bar.clearMessage()
-        if opening.error:
-            fallback = self.controller is None and opening.spec != "demo"
-            todo = "Check the path or connection and choose the source again (File ▸ Open source)."
-            self.banner.show_message(
-                f"Could not open {opening.spec}: {opening.error}",
-                ("The demo slide is shown meanwhile. " if fallback else "") + todo,
-                key="source",
-            )
-            if fallback:
-                self.open_source("demo")
-            return
-        source = opening.source
-        assert source is not None  # an opening without an error has its source
-        self._stop_controller()
-        self.controller = LiveController(
-            source,
-            self.classifier,
-            self.policy(),
-            self.writer,
-            opening.problems,
-            on_result=self.sessions.record_result,
-        )
-        self.trust.attach(self.controller)  # quality limits and colour normaliser, before it starts
-        self.controller.start()
-        self.settings.last_source = opening.spec
-        self.banner.dismiss("source")
-        self.panels.camera.set_source(opening.source)
-        self.panels.plots.clear()
-        self._reset_meters()
+    def _start_run(
+        self, source: FrameSource, problems: deque[tuple[str, str]]
+    ) -> LiveController:
+        controller = LiveController(source, self.classifier, self.policy(), self.writer, problems,
+                                    on_result=self.sessions.record_result)
+        self.microscope.attach(controller)  # quality limits and colour normaliser, before start
+        return controller
 
-    def _stop_controller(self) -> None:
-        """Stop the running pipeline on a helper thread: the GUI never waits for it."""
-        if self.controller is not None:
-            stopping = threading.Thread(
-                target=self.controller.stop, name="allscope-stop-source", daemon=True
-            )
-            stopping.start()
-            self._retired = [t for t in self._retired if t.is_alive()] + [stopping]
-            self.controller = None
+    def _run_started(self, controller: LiveController, spec: str) -> None:
+        self.settings.last_source = spec
+        self.banner.dismiss("source")
+        self.panels.camera.set_source(controller.source.inner)
+        self.panels.plots.clear()
+        self.display.reset()
 
     # display -----------------------------------------------------------------------------
-    def _reset_meters(self) -> None:
-        self.meter = DisplayMeter(DISPLAY_MS)
-        self._shown: tuple[int, int, str] | None = None
-        self._shown_frame_id: int | None = None
-        self._last_p_id: int | None = None
-
     @property
     def displayed(self) -> int:
         """New frames painted since the current source opened."""
-        return self.meter.displayed
-
-    def _display_tick(self) -> None:
-        self.meter.tick()
-        if self.controller is None:
-            return
-        frame, snapshot = self.controller.latest_frame(), self.controller.latest()
-        if frame is None:
-            return
-        key = (frame.id, -1 if snapshot is None else snapshot.frame.id, self.live_view.mode)
-        if key == self._shown:
-            return
-        new_snapshot = self._shown is None or snapshot is not None and key[1] != self._shown[1]
-        self._shown = key
-        current = snapshot is not None and (snapshot.frame.id == frame.id or not snapshot.moving)
-        self.live_view.show_field(
-            frame.image, None if snapshot is None else snapshot.mask, outlines=current
-        )
-        if snapshot is not None and new_snapshot:
-            self._show_snapshot(snapshot)
-        if frame.id != self._shown_frame_id:  # count new frames, not repaints with a newer mask
-            self._shown_frame_id = frame.id
-            self.meter.frame_shown(self.controller.stats())
-
-    def _show_snapshot(self, snapshot) -> None:
-        self.panels.classification.show_result(
-            snapshot.result, snapshot.last_classified, time.monotonic()
-        )
-        classified = snapshot.last_classified
-        if (
-            classified is not None
-            and classified.p_all is not None
-            and classified.frame_id != self._last_p_id
-        ):
-            self._last_p_id = classified.frame_id
-            self.panels.plots.add_p_all(time.monotonic(), classified.p_all)
+        return self.display.displayed
 
     def set_display_mode(self, mode: str) -> None:
         self.live_view.set_mode(mode)
@@ -321,10 +235,10 @@ class MainWindow(QMainWindow):
     # housekeeping ------------------------------------------------------------------------
     def _housekeeping_tick(self) -> None:
         """Every ``HOUSEKEEPING_MS``: source switches, hand-offs, status, plots, sessions."""
-        self._finish_opening()
+        self.sources.finish()
         self.sessions.poll()
-        if self._house_ticks % TRUST_EVERY == 0:
-            self.trust.refresh(self.controller)
+        if self._house_ticks % INDICATORS_EVERY == 0:
+            self.microscope.refresh(self.controller)
         now = time.monotonic()
         if self.controller is not None:
             for level, message in self.controller.drain_messages():
@@ -333,7 +247,7 @@ class MainWindow(QMainWindow):
                 self.panels.classification.note_flag(now)
             stats = self.controller.stats()
             self.panels.plots.add_rates(
-                now, self.meter.rate.rate(), stats.processed_fps, stats.infer_ms
+                now, self.display.meter.rate.rate(), stats.processed_fps, stats.infer_ms
             )
             self.status_bar.show_values(self._status_values(self.controller, stats))
         self._house_ticks += (
@@ -376,7 +290,8 @@ class MainWindow(QMainWindow):
         frame = controller.latest_frame()
         resolution = None if frame is None else (frame.image.shape[1], frame.image.shape[0])
         model = "no model" if self.classifier is None else self.classifier.package.describe()
-        return StatusValues(controller.source.describe(), resolution, self.meter.rate.rate(),
+        shown_fps = self.display.meter.rate.rate()
+        return StatusValues(controller.source.describe(), resolution, shown_fps,
                             stats.processed_fps, stats.infer_ms, stats.dropped, model)
 
     # actions -----------------------------------------------------------------------------
@@ -385,9 +300,7 @@ class MainWindow(QMainWindow):
             return FlagPolicy.from_dict(self.settings.policy)
         except (TypeError, ValueError) as exc:
             self.banner.show_message(
-                f"The saved flag policy is invalid ({exc}).",
-                "Defaults are in use.",
-                "warning",
+                f"The saved flag policy is invalid ({exc}).", "Defaults are in use.", "warning",
                 key="policy",
             )
             return FlagPolicy()
@@ -430,9 +343,7 @@ class MainWindow(QMainWindow):
         if not controller.capture(snapshot):
             self.banner.show_message(
                 "The field was not captured: the writer is still saving earlier fields.",
-                "Wait a moment and press Space again.",
-                "warning",
-                key="capture",
+                "Wait a moment and press Space again.", "warning", key="capture",
             )
             return False
         return True
@@ -459,7 +370,7 @@ class MainWindow(QMainWindow):
     def metrics(self) -> dict:
         """Figures for ``--quit-after``: rates since the first frame was shown."""
         controller = self.controller
-        return self.meter.metrics(
+        return self.display.meter.metrics(
             controller.stats() if controller else None, controller.flags if controller else 0
         )
 
@@ -483,12 +394,7 @@ class MainWindow(QMainWindow):
 
     def threads(self) -> list[threading.Thread]:
         """Every thread this window started that may still run."""
-        threads = [self.writer.thread, *self._retired, *self.sessions.threads()]
-        if self.controller is not None:
-            threads += self.controller.threads()
-        if self.opening is not None:
-            threads.append(self.opening.thread)
-        return threads
+        return [self.writer.thread, *self.sources.threads(), *self.sessions.threads()]
 
     def shutdown(self) -> None:
         """Stop timers and every thread, store pending fields, save settings. Idempotent."""
@@ -497,13 +403,7 @@ class MainWindow(QMainWindow):
         self._closed = True
         self._display_timer.stop()
         self._house_timer.stop()
-        if self.opening is not None:
-            self.opening.cancel()
-            self._retired.append(self.opening.thread)
-            self.opening = None
-        self._stop_controller()
-        for thread in self._retired:
-            thread.join(SHUTDOWN_WAIT_S)
+        self.sources.close(SHUTDOWN_WAIT_S)
         self.writer.close()
         self.sessions.close()
         self.save_settings()

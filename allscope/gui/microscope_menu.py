@@ -1,6 +1,6 @@
 """The microscope controls: colour calibration, normalisation, quality limits, indicators.
 
-``TrustControls`` adds a "Microscope" menu (and a toolbar button) with "Calibrate on a blank
+``MicroscopeControls`` adds a "Microscope" menu (and a toolbar button) with "Calibrate on a blank
 area" and the normalisation switch, wires the policy panel's field-quality editors to the
 settings, configures every live controller before it starts (``attach``), and shows the
 colour drift and the outside count in the status bar when the window's housekeeping timer
@@ -26,20 +26,13 @@ from allscope.gui.status import StatusBar, TrustValues
 CALIBRATE_TODO = "Move the stage to an empty, evenly lit part of the slide and calibrate again."
 
 
-class TrustControls(QObject):
-    """Owns the calibration action and keeps the live controller's trust settings current."""
+class MicroscopeControls(QObject):
+    """Owns the calibration action; keeps the live controller's quality and colour settings."""
 
     def __init__(
-        self,
-        parent: QWidget,
-        settings: Settings,
-        config_dir: Path,
-        banner: ErrorBanner,
-        status_bar: StatusBar,
-        policy_panel: PolicyPanel,
-        save_settings: Callable[[], None],
-        menu_bar: QMenuBar,
-        toolbar: QToolBar,
+        self, parent: QWidget, settings: Settings, config_dir: Path, banner: ErrorBanner,
+        status_bar: StatusBar, policy_panel: PolicyPanel, save_settings: Callable[[], None],
+        menu_bar: QMenuBar, toolbar: QToolBar,
     ) -> None:
         super().__init__(parent)
         self.settings, self.config_dir, self.save_settings = settings, config_dir, save_settings
@@ -78,9 +71,7 @@ class TrustControls(QObject):
         quality, warning = quality_settings(self.settings.quality)
         if warning:
             self.banner.show_message(
-                warning,
-                "Correct the field-quality limits in the policy panel.",
-                "warning",
+                warning, "Correct the field-quality limits in the policy panel.", "warning",
                 key="quality",
             )
         controller.set_quality(quality)
@@ -103,8 +94,7 @@ class TrustControls(QObject):
         except OSError as exc:
             banner.show_message(
                 f"The white reference could not be saved in {self.config_dir} ({exc}).",
-                "Check that the settings folder is writable.",
-                key="calibration",
+                "Check that the settings folder is writable.", key="calibration",
             )
             return False
         banner.dismiss("calibration")
@@ -147,7 +137,6 @@ class TrustControls(QObject):
         values = TrustValues(
             normalizing=normalizer is not None and normalizer.enabled,
             calibrated=normalizer is not None and normalizer.calibrated,
-            drift=None if normalizer is None else normalizer.drift,
-            outside=self.outside,
+            drift=None if normalizer is None else normalizer.drift, outside=self.outside,
         )
         self.status_bar.show_trust(values)

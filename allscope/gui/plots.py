@@ -83,11 +83,9 @@ class RollingPlots(QWidget):
         self.p_plot.setYRange(0, 1, padding=0.02)
         self.p_curve = self.p_plot.plot(pen=pg.mkPen(ALL_COLOUR, width=2))
         self.threshold_line = pg.InfiniteLine(
-            pos=threshold,
-            angle=0,
+            pos=threshold, angle=0,
             pen=pg.mkPen(THRESHOLD_COLOUR, width=1, style=pg.QtCore.Qt.PenStyle.DashLine),
-            label="threshold {value:.2f}",
-            labelOpts={"position": 0.8, "color": THRESHOLD_COLOUR},
+            label="threshold {value:.2f}", labelOpts={"position": 0.8, "color": THRESHOLD_COLOUR},
         )
         self.p_plot.addItem(self.threshold_line)
 

@@ -25,31 +25,19 @@ SESSION_FIELDS = {
 # Gate thresholds editable here: key -> (label, maximum, step, decimals, tooltip)
 QUALITY_FIELDS = {
     "min_sharpness": (
-        "Focus, at least",
-        1.0,
-        0.01,
-        3,
+        "Focus, at least", 1.0, 0.01, 3,
         "Focus score (0-1) around the white cells below which a field is out of focus.",
     ),
     "max_highlights": (
-        "Clipped white, at most",
-        1.0,
-        0.01,
-        3,
+        "Clipped white, at most", 1.0, 0.01, 3,
         "Fraction of pixels clipped white above which a field is over-exposed.",
     ),
     "max_shadows": (
-        "Clipped black, at most",
-        1.0,
-        0.01,
-        3,
+        "Clipped black, at most", 1.0, 0.01, 3,
         "Fraction of pixels clipped black above which a field is under-exposed.",
     ),
     "min_background": (
-        "Background level, at least",
-        255.0,
-        5.0,
-        0,
+        "Background level, at least", 255.0, 5.0, 0,
         "Brightness (0-255) of the lit background below which a field is under-exposed.",
     ),
 }
@@ -83,10 +71,8 @@ class PolicyPanel(QWidget):
         )
         self.require_still = QCheckBox("only while the stage is still", self)
         for label, widget in (
-            ("Flag threshold", self.threshold),
-            ("Frames in a row", self.consecutive),
-            ("Hysteresis", self.release),
-            ("Flag", self.require_still),
+            ("Flag threshold", self.threshold), ("Frames in a row", self.consecutive),
+            ("Hysteresis", self.release), ("Flag", self.require_still),
         ):
             form.addRow(label, widget)
         self._build_quality(form)

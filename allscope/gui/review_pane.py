@@ -107,10 +107,7 @@ class ReviewPane(QWidget):
             )
             self._render()
         for widget in (
-            self.accept_button,
-            self.dismiss_button,
-            self.comment_edit,
-            self.overlay_box,
+            self.accept_button, self.dismiss_button, self.comment_edit, self.overlay_box,
         ):
             widget.setEnabled(record is not None)
         self.cam_box.setEnabled(self._heat is not None)

@@ -77,9 +77,11 @@ class SessionHost(Protocol):
     panels: Panels
     settings: Settings
     classifier: Classifier | None
-    controller: LiveController | None
     memory_store: FieldStore
     store: FieldStore
+
+    @property
+    def controller(self) -> LiveController | None: ...
 
     def policy(self) -> FlagPolicy: ...
 
@@ -211,8 +213,7 @@ class SessionControl(QObject):
         except StoreError as exc:
             self.host.banner.show_message(
                 f"The end of session {record.id} was not saved: {exc}",
-                "Its fields are kept; end it again from the sessions list.",
-                key="store",
+                "Its fields are kept; end it again from the sessions list.", key="store",
             )
         self.host.set_field_store(self.host.memory_store)
         self._announce()
@@ -266,8 +267,7 @@ class SessionControl(QObject):
         if session_id is None:
             self.host.banner.show_message(
                 "There is no session to export.",
-                "Start one (Session ▸ New session…) or open one in Session ▸ Sessions….",
-                "warning",
+                "Start one (Session ▸ New session…) or open one in Session ▸ Sessions….", "warning",
                 key="export",
             )
             return None
@@ -296,8 +296,7 @@ class SessionControl(QObject):
             if error is not None:
                 self.host.banner.show_message(
                     f"The saved fields of the session could not all be read: {error}",
-                    "They stay on disk; check the session folder.",
-                    key="store",
+                    "They stay on disk; check the session folder.", key="store",
                 )
             if fields is self.host.store:
                 self.host.show_saved_records(records)

@@ -49,19 +49,13 @@ def session_info(
     camera = granted() if callable(granted) else {}
     policy = policy or FlagPolicy()
     return SessionInfo(
-        patient_id=entered.get("patient_id", ""),
-        slide_id=entered.get("slide_id", ""),
-        operator=entered.get("operator", ""),
-        lab_name=entered.get("lab_name", ""),
-        notes=entered.get("notes", ""),
-        source=source.describe() if source is not None else "",
-        camera_settings=dict(camera or {}),
-        model_name=package.name if package else "",
+        patient_id=entered.get("patient_id", ""), slide_id=entered.get("slide_id", ""),
+        operator=entered.get("operator", ""), lab_name=entered.get("lab_name", ""),
+        notes=entered.get("notes", ""), source=source.describe() if source is not None else "",
+        camera_settings=dict(camera or {}), model_name=package.name if package else "",
         model_version=package.version if package else "",
-        model_sha256=package.sha256 if package else "",
-        app_version=__version__,
-        threshold=policy.threshold,
-        flag_policy=policy.to_dict(),
+        model_sha256=package.sha256 if package else "", app_version=__version__,
+        threshold=policy.threshold, flag_policy=policy.to_dict(),
     )
 
 

@@ -93,13 +93,8 @@ class SessionsWindow(QDialog):
         for row, record in enumerate(records):
             info = record.info
             cells = (
-                str(record.id),
-                record.display_name,
-                info.patient_id,
-                info.slide_id,
-                info.operator,
-                local_time(record.started_at, seconds=False),
-                status_text(record, current),
+                str(record.id), record.display_name, info.patient_id, info.slide_id, info.operator,
+                local_time(record.started_at, seconds=False), status_text(record, current),
                 str(record.field_count),
             )
             for column, text in enumerate(cells):

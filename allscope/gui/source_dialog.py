@@ -102,11 +102,7 @@ class SourceDialog(QDialog):
         grid = QGridLayout(self)
         camera_row = QHBoxLayout()
         for widget in (
-            self.camera,
-            QLabel("at", self),
-            self.resolution,
-            self.fps,
-            QLabel("fps", self),
+            self.camera, QLabel("at", self), self.resolution, self.fps, QLabel("fps", self),
         ):
             camera_row.addWidget(widget)
         grid.addWidget(self.radios["camera"], 0, 0)

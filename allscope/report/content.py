@@ -10,7 +10,7 @@ from datetime import datetime
 
 from allscope.core.model_package import ModelPackage
 from allscope.core.ood import OUTSIDE
-from allscope.core.store import FieldRecord, SessionRecord, SessionSummary
+from allscope.core.store import SavedField, SessionRecord, SessionSummary
 
 COMMENT_LIMIT = 500  # characters of a review comment shown in the PDF
 NOTES_LIMIT = 1500
@@ -51,17 +51,13 @@ def metadata_rows(session: SessionRecord) -> list[tuple[str, str]]:
     info = session.info
     model = " ".join(p for p in (info.model_name, info.model_version) if p) or "—"
     return [
-        ("Patient / sample ID", info.patient_id or "—"),
-        ("Slide ID", info.slide_id or "—"),
-        ("Operator", info.operator or "—"),
-        ("Laboratory", info.lab_name or "—"),
+        ("Patient / sample ID", info.patient_id or "—"), ("Slide ID", info.slide_id or "—"),
+        ("Operator", info.operator or "—"), ("Laboratory", info.lab_name or "—"),
         ("Session", f"{session.display_name} (no. {session.id})"),
         ("Started", local_time(session.started_at)),
         ("Ended", local_time(session.ended_at) if session.ended_at else "not ended"),
-        ("Source", info.source or "—"),
-        ("Camera settings", _mapping_text(info.camera_settings)),
-        ("Model", model),
-        ("Model SHA-256", info.model_sha256 or "—"),
+        ("Source", info.source or "—"), ("Camera settings", _mapping_text(info.camera_settings)),
+        ("Model", model), ("Model SHA-256", info.model_sha256 or "—"),
         ("allscope version", info.app_version or "—"),
         ("Flag policy", _mapping_text(info.flag_policy)),
         ("Notes", shorten(info.notes, NOTES_LIMIT, "in the JSON export") if info.notes else "—"),
@@ -89,7 +85,7 @@ def summary_rows(summary: SessionSummary) -> list[tuple[str, str]]:
     ]
 
 
-def field_text(field: FieldRecord, number: int, total: int) -> str:
+def field_text(field: SavedField, number: int, total: int) -> str:
     """The lines beside a field's image."""
     r = field.result
     kind = "flagged" if field.kind == "flag" else "captured by hand"
@@ -119,7 +115,7 @@ def field_text(field: FieldRecord, number: int, total: int) -> str:
     return "\n".join(lines)
 
 
-def cam_legend(field: FieldRecord) -> str:
+def cam_legend(field: SavedField) -> str:
     """The words under a field's evidence map (class activation map)."""
     label = field.result.label or "the flagged class"
     return (
@@ -130,7 +126,7 @@ def cam_legend(field: FieldRecord) -> str:
     )
 
 
-def review_text(field: FieldRecord) -> str:
+def review_text(field: SavedField) -> str:
     review = field.review
     if review is None:
         return "Review: not reviewed"
@@ -159,8 +155,7 @@ def model_rows(session: SessionRecord, package: ModelPackage | None) -> list[tup
     rows = [
         ("Model", f"{package.name} {package.version}"),
         ("Architecture", f"{package.architecture}, {package.precision}"),
-        ("Classes", ", ".join(package.classes)),
-        ("SHA-256", package.sha256),
+        ("Classes", ", ".join(package.classes)), ("SHA-256", package.sha256),
         ("Recommended threshold", f"P(ALL) ≥ {package.threshold:.2f}"),
     ]
     if package.sha256 != info.model_sha256 and info.model_sha256:

@@ -11,26 +11,15 @@ import json
 from pathlib import Path
 
 from allscope import NOTICE, __version__
-from allscope.core.store import FieldRecord, SessionStore
+from allscope.core.store import SavedField, SessionStore
 from allscope.core.store.files import FileWriter
 from allscope.core.store.records import result_to_json
 from allscope.report.content import iso_time
 from allscope.report.tables import number, write_csv_table, write_json_document
 
 CSV_COLUMNS = (
-    "session_id",
-    "recorded_at",
-    "frame_id",
-    "frame_index",
-    "source",
-    "name",
-    "wbc_count",
-    "mask_coverage",
-    "assessable",
-    "reasons",
-    "label",
-    "p_all",
-    "flagged",
+    "session_id", "recorded_at", "frame_id", "frame_index", "source", "name", "wbc_count",
+    "mask_coverage", "assessable", "reasons", "label", "p_all", "flagged",
 )
 
 
@@ -101,7 +90,7 @@ def session_document(store: SessionStore, session_id: int) -> dict:
     }
 
 
-def _field_entry(store: SessionStore, field: FieldRecord) -> dict:
+def _field_entry(store: SessionStore, field: SavedField) -> dict:
     flag = field.flag
     return {
         "id": field.id,

@@ -17,7 +17,7 @@ import numpy as np
 from PySide6.QtGui import QImage
 
 from allscope.core.cam import overlay
-from allscope.core.store import FieldRecord
+from allscope.core.store import SavedField
 
 OUTLINE_BGR = (0, 200, 255)  # amber: visible on pink/purple stains
 
@@ -36,7 +36,7 @@ class PageImage:
         return self.problem is None
 
 
-def page_image(field: FieldRecord, max_width: int = 640) -> PageImage:
+def page_image(field: SavedField, max_width: int = 640) -> PageImage:
     """Read, verify and outline one saved field for the page.
 
     The lossless PNG is hashed (it is the evidence); the picture is drawn from the stored
@@ -67,7 +67,7 @@ def page_image(field: FieldRecord, max_width: int = 640) -> PageImage:
 
 
 def _cam_image(
-    field: FieldRecord, shown: np.ndarray
+    field: SavedField, shown: np.ndarray
 ) -> tuple[QImage | None, str | None, str | None]:
     """(the outlined field with the heat map blended in, the heat map's SHA-256, a problem)."""
     if field.heat_map_path is None:
@@ -86,7 +86,7 @@ def _cam_image(
     return _to_qimage(overlay(shown, heat.astype(np.float32) / 255.0)), digest, problem
 
 
-def _preview(field: FieldRecord, max_width: int) -> np.ndarray | None:
+def _preview(field: SavedField, max_width: int) -> np.ndarray | None:
     """The stored preview if it exists, decodes, and is no smaller than the page needs."""
     if field.preview_path is None:
         return None
@@ -102,7 +102,7 @@ class Prefetch:
     OpenCV releases the GIL, so decoding overlaps with Qt's JPEG encoding of the page.
     """
 
-    def __init__(self, fields: list[FieldRecord], max_width: int = 640, window: int = 6) -> None:
+    def __init__(self, fields: list[SavedField], max_width: int = 640, window: int = 6) -> None:
         self._fields = fields
         self._max_width = max_width
         self._window = window

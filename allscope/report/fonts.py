@@ -15,11 +15,8 @@ from PySide6.QtGui import QFont, QFontDatabase
 from allscope.paths import fonts_dir
 
 FONT_FILES = (
-    "NotoSans-Regular.ttf",
-    "NotoSans-Bold.ttf",
-    "NotoSansArabic-Regular.ttf",
-    "NotoSansArabic-Bold.ttf",
-    "DroidSansFallbackFull.ttf",
+    "NotoSans-Regular.ttf", "NotoSans-Bold.ttf", "NotoSansArabic-Regular.ttf",
+    "NotoSansArabic-Bold.ttf", "DroidSansFallbackFull.ttf",
 )
 
 _lock = threading.Lock()

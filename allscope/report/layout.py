@@ -59,9 +59,7 @@ class Block:
 class TextBlock(Block):
     def __init__(
         self, text: str, font: QFont, width: float, device: QPaintDevice, *,
-        space_after: float = 0.0,
-        color: QColor | None = None,
-        keep_with_next: bool = False,
+        space_after: float = 0.0, color: QColor | None = None, keep_with_next: bool = False,
     ) -> None:
         self.box = TextBox(text, font, width, device, color)
         self.height = self.box.height + space_after
@@ -75,15 +73,8 @@ class RowBlock(Block):
     """One label/value row of a table; the value wraps, the label column has a fixed width."""
 
     def __init__(
-        self,
-        label: str,
-        value: str,
-        font: QFont,
-        bold: QFont,
-        width: float,
-        device: QPaintDevice,
-        label_width: float,
-        padding: float,
+        self, label: str, value: str, font: QFont, bold: QFont, width: float, device: QPaintDevice,
+        label_width: float, padding: float,
     ) -> None:
         self.label = TextBox(label, bold, label_width - padding, device, QColor(70, 70, 70))
         self.value = TextBox(value, font, width - label_width, device)
@@ -100,12 +91,7 @@ class BoxBlock(Block):
     """Text in a tinted box with a border (the disclaimer in the body)."""
 
     def __init__(
-        self,
-        text: str,
-        font: QFont,
-        width: float,
-        device: QPaintDevice,
-        padding: float,
+        self, text: str, font: QFont, width: float, device: QPaintDevice, padding: float,
         space_after: float,
     ) -> None:
         self.box = TextBox(text, font, width - 2 * padding, device, QColor(120, 20, 20))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from allscope import __version__
-from allscope.core.store import FieldRecord, SessionRecord
+from allscope.core.store import SavedField, SessionRecord
 from allscope.core.store.files import FileWriter, atomic_write
 
 FORMAT = 1
@@ -25,7 +25,7 @@ FORMAT = 1
 class ImageCheck:
     """One included field and what its files hashed to when the report was made."""
 
-    field: FieldRecord
+    field: SavedField
     image_sha256: str | None
     mask_sha256: str | None
     problem: str | None
@@ -36,10 +36,7 @@ def sidecar_path(report_path: Path) -> Path:
 
 
 def build_manifest(
-    report_name: str,
-    session: SessionRecord,
-    checks: list[ImageCheck],
-    created_at: str | None,
+    report_name: str, session: SessionRecord, checks: list[ImageCheck], created_at: str | None,
     model_sha256: str | None,
 ) -> dict:
     return {

@@ -69,28 +69,17 @@ class _Page:
     ) -> list[lay.Block]:
         return [
             lay.RowBlock(
-                label,
-                value,
-                font or self.body,
-                bold or self.bold,
-                self.content,
-                self.device,
-                label_mm * MM,
-                1.2 * MM,
+                label, value, font or self.body, bold or self.bold, self.content, self.device,
+                label_mm * MM, 1.2 * MM,
             )
             for label, value in rows
         ]
 
 
 def write_pdf(
-    store: SessionStore,
-    session_id: int,
-    path: Path | str,
-    model_package: ModelPackage | None = None,
-    progress: Progress | None = None,
-    *,
-    overwrite: bool = False,
-    writer: FileWriter | None = None,
+    store: SessionStore, session_id: int, path: Path | str,
+    model_package: ModelPackage | None = None, progress: Progress | None = None, *,
+    overwrite: bool = False, writer: FileWriter | None = None,
 ) -> Path:
     """Render the session's report to ``path`` atomically; return the path written.
 
@@ -183,10 +172,7 @@ def _front(page: _Page, session, summary) -> list[lay.Block]:
 
 
 def _field_blocks(
-    page: _Page,
-    fields,
-    checks: tuple[list[ImageCheck], dict],
-    progress: Progress | None,
+    page: _Page, fields, checks: tuple[list[ImageCheck], dict], progress: Progress | None,
     prefetch: Prefetch,
 ) -> list[lay.Block]:
     blocks = page.heading(f"Flagged and captured fields ({len(fields)})")
@@ -196,9 +182,7 @@ def _field_blocks(
     gap = 5 * MM
     for number, field in enumerate(fields, 1):
         text = lay.TextBox(
-            content.field_text(field, number, len(fields)),
-            page.body,
-            page.content - image_w - gap,
+            content.field_text(field, number, len(fields)), page.body, page.content - image_w - gap,
             page.device,
         )
         has_cam = field.heat_map_path is not None
@@ -211,12 +195,7 @@ def _field_blocks(
         column_h = image_h if legend is None else 2 * image_h + 1.5 * MM + legend.height
         height = max(text.height, column_h) + 6 * MM
         draw = _field_drawer(
-            page,
-            number - 1,
-            (text, legend),
-            (image_w, image_h, gap, column_h),
-            checks,
-            progress,
+            page, number - 1, (text, legend), (image_w, image_h, gap, column_h), checks, progress,
             prefetch,
         )
         blocks.append(lay.DrawBlock(height, draw))
@@ -244,10 +223,7 @@ def _field_drawer(page, index, boxes, geometry, checks, progress, prefetch: Pref
             legend.draw(painter, x, cam_y + image_h + 0.5 * MM)
         if shown.problem:
             note = lay.TextBox(
-                f"Warning: {shown.problem}.",
-                page.small_bold,
-                image_w,
-                page.device,
+                f"Warning: {shown.problem}.", page.small_bold, image_w, page.device,
                 QColor(180, 0, 0),
             )
             note.draw(painter, x, y + column_h + 0.5 * MM)

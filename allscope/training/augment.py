@@ -64,8 +64,7 @@ def camera_shift(image: np.ndarray, variant: int = 0) -> np.ndarray:
     2: darker, less saturated) stand in for a live camera whose colour differs from the Zeiss's.
     """
     gains, shift, gamma = [
-        ((0.92, 1.0, 1.08), (0.0, 6.0, 4.0), 1.0),
-        ((1.10, 1.0, 0.92), (0.0, -4.0, -6.0), 1.0),
+        ((0.92, 1.0, 1.08), (0.0, 6.0, 4.0), 1.0), ((1.10, 1.0, 0.92), (0.0, -4.0, -6.0), 1.0),
         ((1.0, 1.0, 1.0), (-12.0, 0.0, 0.0), 1.25),
     ][variant]
     out = image.astype(np.float32) * np.array(gains, np.float32)  # BGR gains
@@ -153,8 +152,7 @@ def _colour(image: np.ndarray, rng: np.random.Generator, strength: float) -> np.
     a_shift, b_shift = rng.normal(0, 6 * strength, 2)
     stain = [
         levels * rng.uniform(1 - 0.15 * strength, 1 + 0.1 * strength) + rng.normal(0, 8 * strength),
-        128 + (levels - 128) * ab_gain + a_shift,
-        128 + (levels - 128) * ab_gain + b_shift,
+        128 + (levels - 128) * ab_gain + a_shift, 128 + (levels - 128) * ab_gain + b_shift,
     ]
     out = cv2.cvtColor(
         cv2.LUT(cv2.cvtColor(out, cv2.COLOR_BGR2LAB), _lut(stain)), cv2.COLOR_LAB2BGR

@@ -1,6 +1,6 @@
 """Give a shipped IR the extra outputs that CAM and feature-space OOD need, and its folded head.
 
-``add_trust_outputs`` finds the global average pooling (a ReduceMean over the two spatial axes
+``add_cam_outputs`` finds the global average pooling (a ReduceMean over the two spatial axes
 of a 4-D tensor) and exports its input as "feature_map" and its output as "features". The
 folded head (W', b') is read from the IR itself: everything after the pooling is cut off onto
 a new input and evaluated on the zero vector and the unit vectors; a random probe checks that
@@ -47,7 +47,7 @@ def global_pool(model: ov.Model) -> ov.Node:
     return pools[-1]
 
 
-def add_trust_outputs(model: ov.Model) -> ov.Model:
+def add_cam_outputs(model: ov.Model) -> ov.Model:
     """A clone of ``model`` with extra outputs "feature_map" (N, C, h, w) and "features" (N, C)."""
     model = model.clone()
     pool = global_pool(model)
@@ -96,7 +96,7 @@ def _bypass_activation_quantizers(head: ov.Model) -> None:
 
 
 def augment_package(source: str | Path, destination: str | Path) -> Path:
-    """Write ``source``'s package to ``destination`` with the trust outputs and ``cam_head.npz``.
+    """Write ``source``'s package to ``destination`` with the CAM outputs and ``cam_head.npz``.
 
     Logits stay output 0; model.json gains a "cam" entry (file, SHA-256, output names).
     """
@@ -109,7 +109,7 @@ def augment_package(source: str | Path, destination: str | Path) -> Path:
     meta = json.loads((source / "model.json").read_text(encoding="utf-8"))
     model = ov.Core().read_model(str(package.xml))
     head = folded_head(model)
-    augmented = add_trust_outputs(model)
+    augmented = add_cam_outputs(model)
     destination.mkdir(parents=True, exist_ok=True)
     head_path = head.save(destination / CAM_HEAD_FILE)
     meta = {k: v for k, v in meta.items() if k not in ("files", "format")}

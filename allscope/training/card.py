@@ -130,8 +130,7 @@ def targets_table(export: dict) -> str:
     b, rob = r["test"]["all_vs_benign"], r["robustness"]
     rows = [
         (
-            "4-class accuracy ≥ 99% (test blocks)",
-            pct(r["test"]["accuracy"]),
+            "4-class accuracy ≥ 99% (test blocks)", pct(r["test"]["accuracy"]),
             r["test"]["accuracy"] >= 0.99,
         ),
         ("ALL sensitivity ≥ 99.5% (test blocks)", pct(b["sensitivity"]), b["sensitivity"] >= 0.995),
@@ -154,16 +153,14 @@ def targets_table(export: dict) -> str:
     if "bccd" in rob:
         rows.append(
             (
-                "BCCD flagged ≤ 5%",
-                pct(rob["bccd"]["flagged_rate"]),
+                "BCCD flagged ≤ 5%", pct(rob["bccd"]["flagged_rate"]),
                 rob["bccd"]["flagged_rate"] <= 0.05,
             )
         )
     rows.append(
         (
             "INT8 ≤ 2 ms per field, batch 1 (this shared 2-core CPU)",
-            f"{export['latency_ms']['INT8']:.1f} ms",
-            export["latency_ms"]["INT8"] <= 2,
+            f"{export['latency_ms']['INT8']:.1f} ms", export["latency_ms"]["INT8"] <= 2,
         )
     )
     lines = ["| target | shipped model | met |", "|---|---|---|"]
@@ -172,12 +169,7 @@ def targets_table(export: dict) -> str:
 
 
 def write_card(
-    package_dir: str | Path,
-    export: dict,
-    comparison: dict,
-    bccd: dict,
-    split: dict,
-    recipe: dict,
+    package_dir: str | Path, export: dict, comparison: dict, bccd: dict, split: dict, recipe: dict,
     template: str | Path,
 ) -> None:
     """Fill the card template's {placeholders} and write MODEL_CARD.md plus the summary."""

@@ -75,8 +75,7 @@ def _evaluate_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="model package folder or checkpoint.pt")
     p.add_argument("--data", required=True)
     p.add_argument(
-        "--split",
-        default=None,
+        "--split", default=None,
         help="split.json (default: next to the checkpoint, or the package's run)",
     )
     p.add_argument(
@@ -169,24 +168,15 @@ def _evaluate(args) -> int:
         size = package.input.width
         split = args.split or _package_split(package, args.data)
         report = evaluate(
-            score,
-            FieldStore(args.data, size),
-            _split_for(model, split),
-            package.input.masked,
-            args.bccd,
-            threshold=package.threshold,
-            size=size,
+            score, FieldStore(args.data, size), _split_for(model, split), package.input.masked,
+            args.bccd, threshold=package.threshold, size=size,
         )
     else:
         score, config = torch_scorer(model, args.device)
         size = int(config.get("image_size", 224))
         report = evaluate(
-            score,
-            FieldStore(args.data, size),
-            _split_for(model, args.split),
-            config["masked"],
-            args.bccd,
-            size=size,
+            score, FieldStore(args.data, size), _split_for(model, args.split), config["masked"],
+            args.bccd, size=size,
         )
     write_report(report, args.json, args.md)
     from allscope.training.markdown import markdown
@@ -203,11 +193,7 @@ def _export(args) -> int:
         if not args.data:
             raise SystemExit("--choose needs --data (the fields the split names).")
         result = export_and_choose(
-            checkpoint,
-            args.out,
-            args.data,
-            _split_for(checkpoint, args.split),
-            args.bccd,
+            checkpoint, args.out, args.data, _split_for(checkpoint, args.split), args.bccd,
             args.calib,
         )
         if args.json:
@@ -225,10 +211,7 @@ def _export(args) -> int:
 
         config = torch.load(checkpoint, map_location="cpu", weights_only=False)["config"]
         calibration = calibration_inputs(
-            args.data,
-            _split_for(checkpoint, args.split),
-            args.calib,
-            bool(config["masked"]),
+            args.data, _split_for(checkpoint, args.split), args.calib, bool(config["masked"]),
             size=int(config.get("image_size", 224)),
         )
     package = export_package(checkpoint, args.out, "INT8" if args.int8 else "FP32", calibration)

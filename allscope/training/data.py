@@ -70,9 +70,7 @@ def list_samples(root: str | Path, folders: dict[str, str] | None = None) -> lis
 
 
 def block_split(
-    samples: list[Sample],
-    block_size: int = 30,
-    fractions: tuple[float, float] = (0.15, 0.15),
+    samples: list[Sample], block_size: int = 30, fractions: tuple[float, float] = (0.15, 0.15),
     seed: int = 0,
 ) -> dict[str, list[Sample]]:
     """Assign whole blocks of ``block_size`` consecutive file numbers per class to val/test/train.

@@ -129,15 +129,8 @@ def evaluate(score: Scorer, store: FieldStore, split_path: str | Path, masked: b
             logits[part], labels[part], list(CLASSES), benign, temperature, threshold
         )
     report["robustness"] = robustness(
-        score,
-        raw["test"],
-        labels["test"],
-        masked,
-        temperature,
-        threshold,
-        report["test"]["accuracy"],
-        "test",
-        size,
+        score, raw["test"], labels["test"], masked, temperature, threshold,
+        report["test"]["accuracy"], "test", size,
     )
     if bccd_dir is not None:
         report["robustness"]["bccd"] = bccd_flag_rate(
@@ -147,15 +140,8 @@ def evaluate(score: Scorer, store: FieldStore, split_path: str | Path, masked: b
 
 
 def robustness(
-    score: Scorer,
-    fields: np.ndarray,
-    labels: np.ndarray,
-    masked: bool,
-    temperature: float,
-    threshold: float,
-    plain: float,
-    part: str,
-    size: int = 224,
+    score: Scorer, fields: np.ndarray, labels: np.ndarray, masked: bool, temperature: float,
+    threshold: float, plain: float, part: str, size: int = 224,
 ) -> dict:
     """Accuracy with the scale-bar corner blanked and under three camera/stain shifts."""
     benign = CLASSES.index(BENIGN_CLASS)
@@ -182,11 +168,7 @@ def robustness(
 
 
 def bccd_flag_rate(
-    score: Scorer,
-    directory: str | Path,
-    masked: bool,
-    temperature: float,
-    threshold: float,
+    score: Scorer, directory: str | Path, masked: bool, temperature: float, threshold: float,
     size: int = 224,
 ) -> dict:
     """Share of BCCD fields (normal blood, another lab and camera) flagged as ALL."""

@@ -39,11 +39,7 @@ def to_openvino(checkpoint: str | Path):
 
 
 def calibration_inputs(
-    data: str | Path,
-    split_path: str | Path,
-    count: int,
-    masked: bool,
-    seed: int = 0,
+    data: str | Path, split_path: str | Path, count: int, masked: bool, seed: int = 0,
     size: int = 224,
 ) -> list[np.ndarray]:
     """``count`` training fields (evenly per class, seeded), prepared and normalised as the IR
@@ -74,13 +70,8 @@ def quantize_int8(ov_model, calibration: list[np.ndarray]):
 
 
 def package_meta(
-    config: dict,
-    precision: str,
-    temperature: float = 1.0,
-    threshold: float = 0.5,
-    summary: dict | None = None,
-    name: str = "allscope-default",
-    version: str = "1.0.0",
+    config: dict, precision: str, temperature: float = 1.0, threshold: float = 0.5,
+    summary: dict | None = None, name: str = "allscope-default", version: str = "1.0.0",
 ) -> dict:
     from allscope.training.architectures import INPUT_MEAN, INPUT_STD
 
@@ -92,13 +83,8 @@ def package_meta(
         "classes": list(CLASSES),
         "benign_class": BENIGN_CLASS,
         "input": InputSpec(
-            width=size,
-            height=size,
-            color_order="RGB",
-            layout="NCHW",
-            mean=INPUT_MEAN,
-            std=INPUT_STD,
-            masked=bool(config.get("masked", False)),
+            width=size, height=size, color_order="RGB", layout="NCHW", mean=INPUT_MEAN,
+            std=INPUT_STD, masked=bool(config.get("masked", False)),
         ),
         "output": "logits",
         "temperature": float(temperature),
@@ -122,13 +108,8 @@ def export_package(checkpoint: str | Path, out: str | Path, precision: str = "FP
 
 
 def export_and_choose(
-    checkpoint: str | Path,
-    out: str | Path,
-    data: str | Path,
-    split_path: str | Path,
-    bccd: str | Path | None = None,
-    calib: int = 300,
-    work: str | Path | None = None,
+    checkpoint: str | Path, out: str | Path, data: str | Path, split_path: str | Path,
+    bccd: str | Path | None = None, calib: int = 300, work: str | Path | None = None,
 ) -> dict:
     """Export FP32 and INT8, evaluate both, ship INT8 or FP16 into ``out``; returns the
     comparison."""
@@ -146,9 +127,7 @@ def export_and_choose(
     candidates = {
         "FP32": export_package(checkpoint, work / "fp32", "FP32"),
         "INT8": export_package(
-            checkpoint,
-            work / "int8",
-            "INT8",
+            checkpoint, work / "int8", "INT8",
             calibration_inputs(data, split_path, calib, masked, size=size),
         ),
     }

@@ -39,18 +39,8 @@ def _command(
     data: str, out: Path, arch: str, pretrained: bool, masked: bool, seed: int, extra: list[str]
 ) -> list[str]:
     cmd = [
-        sys.executable,
-        "-m",
-        "allscope.training.cli",
-        "--data",
-        data,
-        "--out",
-        str(out),
-        "--arch",
-        arch,
-        "--seed",
-        str(seed),
-        *extra,
+        sys.executable, "-m", "allscope.training.cli", "--data", data, "--out", str(out), "--arch",
+        arch, "--seed", str(seed), *extra,
     ]
     return (
         cmd
@@ -71,8 +61,7 @@ def train_all(
         log = open(out / name / "train.log", "w")  # noqa: SIM115 - open while the run lasts
         procs[name] = (
             subprocess.Popen(
-                _command(data, out / name, arch, pretrained, masked, seed, extra),
-                stdout=log,
+                _command(data, out / name, arch, pretrained, masked, seed, extra), stdout=log,
                 stderr=subprocess.STDOUT,
             ),
             log,

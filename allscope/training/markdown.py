@@ -35,20 +35,14 @@ def markdown(report: dict) -> str:
             f"{r['ece']:.3f} |"
         )
     lines += [
-        "",
-        "Per class (test blocks):",
-        "",
-        "| class | precision | recall | fields |",
+        "", "Per class (test blocks):", "", "| class | precision | recall | fields |",
         "|---|---|---|---|",
     ]
     for cls, m in report["test"]["per_class"].items():
         lines.append(f"| {cls} | {pct(m['precision'])} | {pct(m['recall'])} | {m['support']} |")
     lines += [
-        "",
-        "Confusion matrix (test blocks; rows true, columns predicted):",
-        "",
-        "| true \\ predicted | " + " | ".join(CLASSES) + " |",
-        "|---" * (len(CLASSES) + 1) + "|",
+        "", "Confusion matrix (test blocks; rows true, columns predicted):", "",
+        "| true \\ predicted | " + " | ".join(CLASSES) + " |", "|---" * (len(CLASSES) + 1) + "|",
     ]
     for cls, row in zip(CLASSES, report["test"]["confusion"], strict=False):
         lines.append(f"| {cls} | " + " | ".join(str(v) for v in row) + " |")

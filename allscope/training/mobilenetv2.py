@@ -19,12 +19,7 @@ from torch import nn
 TFLITE_WEIGHTS = "tf2_mobilenet_v2_1.0_224_ptq.tflite"
 # expansion t, output channels c, repeats n, first stride s (Sandler et al. 2018, table 2)
 SETTINGS = (
-    (1, 16, 1, 1),
-    (6, 24, 2, 2),
-    (6, 32, 3, 2),
-    (6, 64, 4, 2),
-    (6, 96, 3, 1),
-    (6, 160, 3, 2),
+    (1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
     (6, 320, 1, 1),
 )
 
@@ -47,12 +42,7 @@ class SamePad(nn.Module):
 
 
 def conv_bn(
-    cin: int,
-    cout: int,
-    kernel: int = 1,
-    stride: int = 1,
-    groups: int = 1,
-    act: bool = True,
+    cin: int, cout: int, kernel: int = 1, stride: int = 1, groups: int = 1, act: bool = True,
     eps: float = 1e-3,
 ) -> nn.Sequential:
     layers: list[nn.Module] = [SamePad(kernel, stride)] if kernel > 1 else []

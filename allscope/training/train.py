@@ -126,8 +126,7 @@ def train(cfg: TrainConfig, log=print) -> Path:
     store = FieldStore(cfg.data, cfg.image_size)
     split = block_split(store.samples(), cfg.block_size, seed=cfg.seed)
     write_split(
-        out / "split.json",
-        split,
+        out / "split.json", split,
         {"data": str(cfg.data), "block_size": cfg.block_size, "seed": cfg.seed},
     )
     masks = field_masks(store, split["train"] + split["val"]) if cfg.masked else None
@@ -135,13 +134,8 @@ def train(cfg: TrainConfig, log=print) -> Path:
     workers = cfg.workers if cfg.workers >= 0 else (8 if cfg.device.startswith("cuda") else 0)
     train_set = FieldDataset(store, split["train"], True, cfg.seed, masks, aug)
     loader = DataLoader(
-        train_set,
-        cfg.batch_size,
-        sampler=balanced_sampler(split["train"], cfg.seed),
-        num_workers=workers,
-        drop_last=True,
-        persistent_workers=False,
-        pin_memory=workers > 0,
+        train_set, cfg.batch_size, sampler=balanced_sampler(split["train"], cfg.seed),
+        num_workers=workers, drop_last=True, persistent_workers=False, pin_memory=workers > 0,
     )
     val_loader = DataLoader(
         FieldDataset(store, split["val"], False, cfg.seed, masks), 64, num_workers=workers

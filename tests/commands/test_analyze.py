@@ -45,14 +45,7 @@ def test_images_folders_and_videos_give_one_record_per_field(tmp_path, fields, m
     out = tmp_path / "out.json"
     assert (
         analyze(
-            tmp_path / "slide",
-            single,
-            video,
-            "--model",
-            model,
-            "--json",
-            out,
-            "--masks",
+            tmp_path / "slide", single, video, "--model", model, "--json", out, "--masks",
             tmp_path / "m",
         )
         == 0

@@ -94,9 +94,7 @@ def test_batch_report_saves_a_session_and_writes_the_pdf(tmp_path, qapp):
                          flagged_frames={0: (frame, mask_result)}, threshold=0.6)
     with SessionStore(tmp_path / "store") as store:
         path = write_batch_report(
-            report,
-            None,
-            tmp_path / "batch.pdf",
+            report, None, tmp_path / "batch.pdf",
             {"patient_id": "B-1", "slide_id": "S", "operator": "op", "lab_name": "Lab"},
             store=store,
         )

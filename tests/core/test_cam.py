@@ -120,7 +120,7 @@ def test_model_without_global_pooling_is_refused():
     flat = ops.reshape(x, ops.constant(np.array([1, 192], np.int64)), False)
     dense = ops.matmul(flat, ops.constant(np.ones((192, 4), np.float32)), False, False)
     with pytest.raises(ValueError, match="global average pooling"):
-        trust_export.add_trust_outputs(ov.Model([dense], [x], "flat"))
+        trust_export.add_cam_outputs(ov.Model([dense], [x], "flat"))
 
 
 def test_tampered_cam_head_is_detected(augmented, tmp_path):

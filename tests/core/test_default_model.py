@@ -30,9 +30,7 @@ def test_default_package_describes_the_four_classes(package):
     assert package.precision in ("INT8", "FP16")
     assert 0.0 < package.threshold <= 0.5
     assert (package.input.width, package.input.height, package.input.color_order) == (
-        224,
-        224,
-        "RGB",
+        224, 224, "RGB",
     )
 
 

@@ -11,17 +11,9 @@ CLASSES = ("Benign", "Early Pre-B", "Pre-B", "Pro-B")
 def result(frame_id: int, p_all: float, assessable: bool = True) -> FieldResult:
     probabilities = (1 - p_all, p_all, 0.0, 0.0)
     return FieldResult(
-        frame_id=frame_id,
-        timestamp=frame_id / 30,
-        source="test",
-        name=f"f{frame_id}",
-        wbc_count=2,
-        mask_coverage=0.05,
-        assessable=assessable,
-        classes=CLASSES,
-        probabilities=probabilities,
-        label="Early Pre-B" if p_all > 0.5 else "Benign",
-        p_all=p_all,
+        frame_id=frame_id, timestamp=frame_id / 30, source="test", name=f"f{frame_id}", wbc_count=2,
+        mask_coverage=0.05, assessable=assessable, classes=CLASSES, probabilities=probabilities,
+        label="Early Pre-B" if p_all > 0.5 else "Benign", p_all=p_all,
     )
 
 

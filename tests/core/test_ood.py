@@ -64,17 +64,9 @@ def test_threshold_leaves_the_stated_fraction_above_it():
 
 def result(p_all: float, frame_id: int) -> FieldResult:
     return FieldResult(
-        frame_id=frame_id,
-        timestamp=0.0,
-        source="t",
-        name=str(frame_id),
-        wbc_count=2,
-        mask_coverage=0.1,
-        assessable=True,
-        classes=("Benign", "Pre-B"),
-        probabilities=(1 - p_all, p_all),
-        label="Pre-B",
-        p_all=p_all,
+        frame_id=frame_id, timestamp=0.0, source="t", name=str(frame_id), wbc_count=2,
+        mask_coverage=0.1, assessable=True, classes=("Benign", "Pre-B"),
+        probabilities=(1 - p_all, p_all), label="Pre-B", p_all=p_all,
     )
 
 

@@ -84,10 +84,8 @@ def test_a_source_that_is_not_a_camera_disables_the_panel(qtbot):
 
 
 @pytest.mark.parametrize("kind, value, message", [
-    ("video", "", "Choose a file"),
-    ("video", "/no/such/file.avi", "is not a file"),
-    ("folder", "/no/such/folder", "is not a folder"),
-    ("camera", "", "none was found"),
+    ("video", "", "Choose a file"), ("video", "/no/such/file.avi", "is not a file"),
+    ("folder", "/no/such/folder", "is not a folder"), ("camera", "", "none was found"),
 ])
 def test_bad_choices_say_what_is_wrong(kind, value, message):
     with pytest.raises(ValueError, match=message):

@@ -56,8 +56,7 @@ def test_about_names_version_disclaimer_and_model_summary(tmp_path):
         (None, None, "Waiting for frames"),
         (result(None, wbc=0, assessable=False), None, "No cells in view"),
         (
-            result(None, assessable=False, reasons=("out of focus",)),
-            None,
+            result(None, assessable=False, reasons=("out of focus",)), None,
             "Not assessable — out of focus",
         ),
         (result(0.2), result(0.2), "Benign"),

@@ -27,8 +27,7 @@ def x_display():
     number = 90 + os.getpid() % 500
     server = subprocess.Popen(
         ["Xvfb", f":{number}", "-screen", "0", "1920x1200x24", "-nolisten", "tcp"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     socket = Path(f"/tmp/.X11-unix/X{number}")
     deadline = time.monotonic() + 10
@@ -39,10 +38,8 @@ def x_display():
         pytest.skip(f"Xvfb did not start on display :{number}")
     probe = subprocess.run(
         [sys.executable, "-c", "from PySide6.QtWidgets import QApplication; QApplication([])"],
-        env={**os.environ, "DISPLAY": f":{number}", "QT_QPA_PLATFORM": "xcb"},
-        capture_output=True,
-        text=True,
-        timeout=60,
+        env={**os.environ, "DISPLAY": f":{number}", "QT_QPA_PLATFORM": "xcb"}, capture_output=True,
+        text=True, timeout=60,
     )
     if probe.returncode != 0:
         server.terminate()

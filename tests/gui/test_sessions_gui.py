@@ -142,9 +142,7 @@ def test_new_session_stores_the_entered_fields_and_the_app_state(
         "P-7", "S-1", "Dr. Zoë", "Haematology", "Wright stain")
     assert info.source.startswith("demo slide") and "640x360" in info.source
     assert (info.model_name, info.model_version, info.model_sha256) == (
-        "tiny-purple",
-        "test",
-        package.sha256,
+        "tiny-purple", "test", package.sha256,
     )
     assert info.app_version == __version__
     assert info.threshold == 0.3 and info.flag_policy == FLAG_POLICY
@@ -168,10 +166,7 @@ def test_flag_is_stored_in_the_session_before_the_gallery_shows_it_and_results_a
     assert saved.session_id == session_id and saved.kind == "flag" and saved.flag is not None
     assert cv2.imread(str(saved.image_path)).shape == (360, 640, 3)
     assert saved.result.p_all >= 0.3 and saved.result.classes == (
-        "Benign",
-        "Early Pre-B",
-        "Pre-B",
-        "Pro-B",
+        "Benign", "Early Pre-B", "Pre-B", "Pro-B",
     )
     results = store.results(session_id)
     assert len(results) > 0 and any(r["p_all"] is not None for r in results)
@@ -206,11 +201,7 @@ def test_export_pdf_from_the_menu_writes_the_report_on_a_worker_thread(
 ):
     window = open_window(session_store=store)
     start_session(
-        qtbot,
-        window,
-        patient_id="محمد رضایی",
-        slide_id="S-4711",
-        operator="Dr. Zoë",
+        qtbot, window, patient_id="محمد رضایی", slide_id="S-4711", operator="Dr. Zoë",
         lab_name="Haem Lab",
     )
     capture_one(qtbot, window)
@@ -388,10 +379,7 @@ def test_window_capture_and_review_go_through_the_session_store(qtbot, tmp_path)
         session = store.create_session(SessionInfo(operator="dr-b"))
         _, window = create_app(
             [
-                "--demo",
-                "--settings-dir",
-                str(tmp_path / "settings"),
-                "--model",
+                "--demo", "--settings-dir", str(tmp_path / "settings"), "--model",
                 str(tmp_path / "no-model"),
             ],  # no flags: one captured field
             store=SessionFieldStore(store, session, reviewer="dr-b"),

@@ -97,7 +97,7 @@ def window_on(qtbot, tmp_path, monkeypatch):
 def test_calibrate_action_saves_a_reference_that_corrects_the_lamp_cast(window_on, tmp_path):
     cv2.imwrite(str(tmp_path / "blank.png"), blank_area(WARM_LAMP))
     window = window_on(str(tmp_path / "blank.png"))
-    window.trust.calibrate_action.trigger()
+    window.microscope.calibrate_action.trigger()
     key = window.controller.camera_key
     saved = load_white_reference(tmp_path / "settings", key)
     assert saved is not None and window.controller.normalizer.inner.white == saved
@@ -112,7 +112,7 @@ def test_calibrate_action_saves_a_reference_that_corrects_the_lamp_cast(window_o
 def test_calibrating_on_a_field_of_cells_shows_the_reason_in_the_banner(window_on, tmp_path):
     cv2.imwrite(str(tmp_path / "cells.png"), render_field(640, 360, seed=3, n_wbc=6)[0])
     window = window_on(str(tmp_path / "cells.png"))
-    assert window.trust.calibrate() is False
+    assert window.microscope.calibrate() is False
     assert "Calibration refused" in window.banner.text() and "not blank" in window.banner.text()
     assert not list((tmp_path / "settings").glob("white-reference-*.json"))
 
@@ -130,7 +130,8 @@ def test_turning_normalisation_off_passes_frames_unchanged_and_is_saved(window_o
     assert window.controller.normalizer.enabled
     window.panels.policy.normalize.setChecked(False)
     assert (
-        not window.controller.normalizer.enabled and not window.trust.normalize_action.isChecked()
+        not window.controller.normalizer.enabled
+        and not window.microscope.normalize_action.isChecked()
     )
     frame = window.controller.latest_frame().image
     assert window.controller.normalizer(frame) is frame
@@ -204,13 +205,7 @@ def test_outside_fields_are_counted_once_per_still_run():
     outside = result(0.9, assessable=False, reasons=(OUTSIDE,))
     inside = result(0.9)
     for verdict in (
-        outside,
-        outside,
-        inside,
-        outside,
-        outside,
-        replace(outside, moving=True),
-        outside,
+        outside, outside, inside, outside, outside, replace(outside, moving=True), outside,
     ):
         counter.update(verdict)
     assert counter.count == 3  # two runs split by a verdict inside, a third after the stage moved
@@ -245,11 +240,8 @@ def test_cam_flag_is_stored_with_its_heat_map_and_h_shows_it_in_review(
         fields = SessionFieldStore(store, store.create_session(SessionInfo(source="repeat")))
         writer = FieldWriter(fields)
         controller = LiveController(
-            Repeat(field_with_blast(), 12),
-            Classifier(cam_package, inference_precision="f32"),
-            FlagPolicy(threshold=0.3, consecutive=2),
-            writer,
-            deque(),
+            Repeat(field_with_blast(), 12), Classifier(cam_package, inference_precision="f32"),
+            FlagPolicy(threshold=0.3, consecutive=2), writer, deque(),
         )
         controller.start()
         outcomes = []

@@ -31,28 +31,17 @@ def field_with_cells(
 
 
 def result(
-    p_all: float | None = 0.8,
-    wbc: int = 2,
-    assessable: bool = True,
-    frame_id: int = 1,
-    probabilities: tuple[float, ...] | None = None,
-    reasons: tuple[str, ...] = (),
+    p_all: float | None = 0.8, wbc: int = 2, assessable: bool = True, frame_id: int = 1,
+    probabilities: tuple[float, ...] | None = None, reasons: tuple[str, ...] = (),
 ) -> FieldResult:
     """A FieldResult; probabilities default to P(benign) = 1 - p_all with Pre-B the top ALL
     class."""
     if p_all is not None and probabilities is None:
         probabilities = (1 - p_all, p_all * 0.2, p_all * 0.5, p_all * 0.3)
     return FieldResult(
-        frame_id=frame_id,
-        timestamp=0.0,
-        source="test",
-        name=f"field_{frame_id}",
-        wbc_count=wbc,
-        mask_coverage=0.02,
-        assessable=assessable,
-        reasons=reasons,
-        classes=CLASSES if probabilities else (),
-        probabilities=probabilities,
+        frame_id=frame_id, timestamp=0.0, source="test", name=f"field_{frame_id}", wbc_count=wbc,
+        mask_coverage=0.02, assessable=assessable, reasons=reasons,
+        classes=CLASSES if probabilities else (), probabilities=probabilities,
         label=None if probabilities is None else CLASSES[int(np.argmax(probabilities))],
         p_all=p_all,
     )

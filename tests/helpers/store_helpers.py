@@ -43,13 +43,8 @@ def field_result(
 
 def flag_for(result: FieldResult) -> Flag:
     return Flag(
-        source=result.source,
-        start_frame=result.frame_id,
-        end_frame=result.frame_id + 4,
-        start_index=None,
-        end_index=None,
-        label=result.label or "",
-        p_all=result.p_all or 0.0,
+        source=result.source, start_frame=result.frame_id, end_frame=result.frame_id + 4,
+        start_index=None, end_index=None, label=result.label or "", p_all=result.p_all or 0.0,
         result=result,
     )
 

@@ -15,8 +15,7 @@ def truth_mask_result(mask: np.ndarray) -> MaskResult:
     n, _, stats, centres = cv2.connectedComponentsWithStats(mask)
     candidates = tuple(
         WbcCandidate(
-            int(stats[i, 4]),
-            tuple(int(v) for v in stats[i, :4]),
+            int(stats[i, 4]), tuple(int(v) for v in stats[i, :4]),
             (float(centres[i, 0]), float(centres[i, 1])),
         )
         for i in range(1, n)

@@ -159,9 +159,7 @@ def test_disk_full_leaves_no_partial_report_and_keeps_the_previous_one(
 def test_progress_is_reported_for_every_field(store, session_id, tmp_path, qapp):
     seen = []
     write_pdf(
-        store,
-        session_id,
-        tmp_path / "r.pdf",
+        store, session_id, tmp_path / "r.pdf",
         progress=lambda done, total: seen.append((done, total)),
     )
     assert seen[0] == (1, 3)
@@ -171,14 +169,8 @@ def test_progress_is_reported_for_every_field(store, session_id, tmp_path, qapp)
 @needs("pdftotext")
 def test_model_section_shows_summary_figures_with_their_split(store, session_id, tmp_path, qapp):
     package = ModelPackage(
-        path=tmp_path,
-        name="allscope-cnn",
-        version="1.2",
-        architecture="MobileNetV2",
-        classes=("Benign", "Pre-B"),
-        benign_class="Benign",
-        input=InputSpec(),
-        threshold=0.6,
+        path=tmp_path, name="allscope-cnn", version="1.2", architecture="MobileNetV2",
+        classes=("Benign", "Pre-B"), benign_class="Benign", input=InputSpec(), threshold=0.6,
         summary={"test split (blocks 9-10)": {"balanced_accuracy": 0.9123}},
         files={"model.xml": "a" * 64, "model.bin": "b" * 64},
     )

@@ -77,10 +77,7 @@ def test_export_gives_a_package_the_core_loads_and_runs(trained, tmp_path):
     assert (
         main(
             [
-                "export",
-                "--checkpoint",
-                str(trained / "checkpoint.pt"),
-                "--out",
+                "export", "--checkpoint", str(trained / "checkpoint.pt"), "--out",
                 str(tmp_path / "pkg"),
             ]
         )
@@ -89,9 +86,7 @@ def test_export_gives_a_package_the_core_loads_and_runs(trained, tmp_path):
     package = load_package(tmp_path / "pkg")
     assert package.classes == ("Benign", "Early Pre-B", "Pre-B", "Pro-B")
     assert (package.input.width, package.input.color_order, package.input.layout) == (
-        64,
-        "RGB",
-        "NCHW",
+        64, "RGB", "NCHW",
     )
     probabilities = Classifier(package).predict(_field(0, np.random.default_rng(1)))
     assert probabilities.shape == (4,) and probabilities.sum() == pytest.approx(1.0)

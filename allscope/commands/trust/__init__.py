@@ -42,8 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     gate = sub.add_parser("calibrate-gate", help="quality measures and suggested gate thresholds")
     gate.add_argument("--every", type=int, default=1, help="use every Nth field (speed)")
     for name, text in (
-        ("bccd", "BCCD recall and flag rate"),
-        ("sensitivity", "validation ALL sensitivity"),
+        ("bccd", "BCCD recall and flag rate"), ("sensitivity", "validation ALL sensitivity"),
         ("ood", "fit the OOD threshold into a package"),
     ):
         command = sub.add_parser(name, help=text)
@@ -56,8 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
             "--split", type=Path, default=None, help="split.json of the training run"
         )
     sub.choices["bccd"].add_argument(
-        "--recall-only",
-        action="store_true",
+        "--recall-only", action="store_true",
         help="only the mask's WBC-box recall, raw and with both modes (no model)",
     )
     sub.choices["ood"].add_argument(

@@ -2,7 +2,7 @@
 colours, and a drift indicator.
 
 The model learned one hospital's camera, lamp and stain. Frames from another microscope are
-brought toward the training data's colour statistics (``colour_target``) before masking and
+brought toward the training data's colour statistics (``colour.target``) before masking and
 inference. Two modes:
 
 - ``"white"``: per-channel gains that make the background the training background's colour
@@ -139,9 +139,7 @@ class ColourNormalizer:
         self.target = target or load_colour_target()
         self.white, self.mode = white, mode
         self.refit_every, self.smoothing, self.analysis_side = (
-            max(1, refit_every),
-            smoothing,
-            analysis_side,
+            max(1, refit_every), smoothing, analysis_side,
         )
         self.matrix: np.ndarray | None = None
         self.drift: float | None = None

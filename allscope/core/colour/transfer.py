@@ -59,8 +59,7 @@ def _reinhard_points(lab: np.ndarray, bgr: np.ndarray, region: np.ndarray, sourc
     index = index[:: max(1, len(index) // samples)]
     lab, bgr = lab.reshape(-1, 3)[index], bgr.reshape(-1, 3)[index]
     ratio = np.clip(
-        np.asarray(target.std) / np.maximum(np.asarray(source.std), 1e-3),
-        1 / MAX_STD_RATIO,
+        np.asarray(target.std) / np.maximum(np.asarray(source.std), 1e-3), 1 / MAX_STD_RATIO,
         MAX_STD_RATIO,
     )
     mapped = (lab - np.asarray(source.mean)) * ratio + np.asarray(target.mean)

@@ -73,13 +73,8 @@ def foreground_cut(centers: np.ndarray, threshold: float) -> int:
 
 
 def lab_kmeans_mask(
-    bgr: np.ndarray,
-    init_centers: np.ndarray | None = None,
-    *,
-    k: int = K,
-    threshold: float = A_THRESHOLD,
-    min_object: int = MIN_OBJECT_PX,
-    min_hole: int = MIN_HOLE_PX,
+    bgr: np.ndarray, init_centers: np.ndarray | None = None, *, k: int = K,
+    threshold: float = A_THRESHOLD, min_object: int = MIN_OBJECT_PX, min_hole: int = MIN_HOLE_PX,
     reference_area: int = REFERENCE_AREA,
 ) -> MaskResult:
     """Mask the white blood cells of one BGR field.
@@ -96,8 +91,7 @@ def lab_kmeans_mask(
     cut = foreground_cut(centers, threshold)
     _, fg = cv2.threshold(a, cut, 255, cv2.THRESH_BINARY)
     mask, parts = clean_mask(
-        fg,
-        scaled_area(min_object, a.shape, reference_area),
+        fg, scaled_area(min_object, a.shape, reference_area),
         scaled_area(min_hole, a.shape, reference_area),
     )
     return MaskResult(mask, _apply_mask(bgr, mask), _candidates(parts), centers, inertia)

@@ -58,9 +58,7 @@ class CameraSource(FrameSource):
         self._settings: dict[str, float | bool] = {"auto_exposure": auto_exposure,
                                                    "auto_white_balance": auto_white_balance}
         for name, value in (
-            ("exposure", exposure),
-            ("gain", gain),
-            ("white_balance", white_balance),
+            ("exposure", exposure), ("gain", gain), ("white_balance", white_balance),
         ):
             if value is not None:
                 self._settings[name] = value

@@ -31,16 +31,9 @@ class PanPath:
     """Serpentine scan over ``targets`` (canvas points to centre the view on)."""
 
     def __init__(
-        self,
-        canvas_size: tuple[int, int],
-        view_size: tuple[int, int],
-        targets: Sequence[tuple[float, float]] | None = None,
-        *,
-        fps: float = 30.0,
-        speed_px_s: float = 1500.0,
-        dwell_s: float = 2.0,
-        defocus: bool = True,
-        seed: int = 0,
+        self, canvas_size: tuple[int, int], view_size: tuple[int, int],
+        targets: Sequence[tuple[float, float]] | None = None, *, fps: float = 30.0,
+        speed_px_s: float = 1500.0, dwell_s: float = 2.0, defocus: bool = True, seed: int = 0,
         loop: bool = True,
     ) -> None:
         (cw, ch), (vw, vh) = canvas_size, view_size

@@ -5,8 +5,8 @@ Public API: :class:`SessionStore`, :class:`SessionInfo`, the record types, and t
 
 from allscope.core.store.errors import StoreCorruptError, StoreError
 from allscope.core.store.records import (
-    FieldRecord,
     ReviewRecord,
+    SavedField,
     SessionInfo,
     SessionRecord,
     SessionSummary,
@@ -14,13 +14,6 @@ from allscope.core.store.records import (
 from allscope.core.store.store import SessionStore, default_root
 
 __all__ = [
-    "FieldRecord",
-    "ReviewRecord",
-    "SessionInfo",
-    "SessionRecord",
-    "SessionStore",
-    "SessionSummary",
-    "StoreCorruptError",
-    "StoreError",
-    "default_root",
+    "SavedField", "ReviewRecord", "SessionInfo", "SessionRecord", "SessionStore", "SessionSummary",
+    "StoreCorruptError", "StoreError", "default_root",
 ]

@@ -60,11 +60,7 @@ def fsync_dir(folder: Path) -> None:
 
 
 def atomic_write(
-    path: Path,
-    data: bytes,
-    *,
-    overwrite: bool = True,
-    writer: FileWriter | None = None,
+    path: Path, data: bytes, *, overwrite: bool = True, writer: FileWriter | None = None,
 ) -> Path:
     """Write ``data`` to ``path`` all-or-nothing and return the path written.
 

@@ -64,7 +64,7 @@ class ReviewRecord:
 
 
 @dataclass(frozen=True)
-class FieldRecord:
+class SavedField:
     """One saved field: lossless image and mask files, the result, and its current review."""
 
     id: int

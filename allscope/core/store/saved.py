@@ -65,8 +65,7 @@ def write_images(folder: Path, frame_bgr: np.ndarray, mask: np.ndarray, writer: 
     image_png = _png(frame_bgr, _IMAGE_PNG)
     mask_png = _png(mask, _MASK_PNG)
     files = [
-        (f"{stem}.png", image_png),
-        (f"{stem}-mask.png", mask_png),
+        (f"{stem}.png", image_png), (f"{stem}-mask.png", mask_png),
         (f"{stem}-preview.jpg", _preview(frame_bgr)),
     ]
     if heat_png is not None:
@@ -164,37 +163,24 @@ def _sha(data: bytes) -> str:
 
 
 def insert(
-    conn: sqlite3.Connection,
-    session_id: int,
-    kind: str,
-    saved: SavedImages,
-    result: FieldResult,
-    flag: Flag | None,
-    root: Path,
-) -> rec.FieldRecord:
+    conn: sqlite3.Connection, session_id: int, kind: str, saved: SavedImages, result: FieldResult,
+    flag: Flag | None, root: Path,
+) -> rec.SavedField:
     created = time.time()
     cur = conn.execute(
         "INSERT INTO fields (session_id, kind, created_at, image_file, image_sha256, mask_file, "
         "mask_sha256, preview_file, width, height, result, flag, heat_map_file, heat_map_sha256) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
-            session_id,
-            kind,
-            created,
-            saved.image.relative_to(root).as_posix(),
-            saved.image_sha256,
-            saved.mask.relative_to(root).as_posix(),
-            saved.mask_sha256,
-            saved.preview.relative_to(root).as_posix(),
-            saved.width,
-            saved.height,
-            rec.result_to_json(result),
-            rec.flag_to_json(flag),
+            session_id, kind, created, saved.image.relative_to(root).as_posix(), saved.image_sha256,
+            saved.mask.relative_to(root).as_posix(), saved.mask_sha256,
+            saved.preview.relative_to(root).as_posix(), saved.width, saved.height,
+            rec.result_to_json(result), rec.flag_to_json(flag),
             None if saved.heat_map is None else saved.heat_map.relative_to(root).as_posix(),
             saved.heat_map_sha256,
         ),
     )  # autocommit: committed when execute returns
-    return rec.FieldRecord(
+    return rec.SavedField(
         inserted_id(cur), session_id, kind, created, saved.image, saved.image_sha256,
         saved.mask, saved.mask_sha256, saved.width, saved.height, result, flag, None, saved.preview,
         saved.heat_map, saved.heat_map_sha256,
@@ -210,24 +196,20 @@ _SELECT_FIELDS = (
 
 def select(
     conn: sqlite3.Connection, root: Path, where: str, params: tuple[Any, ...]
-) -> list[rec.FieldRecord]:
+) -> list[rec.SavedField]:
     rows = conn.execute(_SELECT_FIELDS + f"WHERE {where} ORDER BY f.id", params).fetchall()
     return [_field_from_row(row, root) for row in rows]
 
 
-def _field_from_row(row: sqlite3.Row, root: Path) -> rec.FieldRecord:
+def _field_from_row(row: sqlite3.Row, root: Path) -> rec.SavedField:
     result = rec.result_from_json(row["result"])
     review = None
     if row["r_id"] is not None:
         review = rec.ReviewRecord(
-            row["r_id"],
-            row["id"],
-            row["r_decision"],
-            row["r_comment"],
-            row["r_reviewer"],
+            row["r_id"], row["id"], row["r_decision"], row["r_comment"], row["r_reviewer"],
             row["r_created_at"],
         )
-    return rec.FieldRecord(
+    return rec.SavedField(
         row["id"], row["session_id"], row["kind"], row["created_at"],
         root / row["image_file"], row["image_sha256"], root / row["mask_file"], row["mask_sha256"],
         row["width"], row["height"], result, rec.flag_from_json(row["flag"], result), review,
@@ -238,11 +220,7 @@ def _field_from_row(row: sqlite3.Row, root: Path) -> rec.FieldRecord:
 
 def review_from_row(row: sqlite3.Row) -> rec.ReviewRecord:
     return rec.ReviewRecord(
-        row["id"],
-        row["field_id"],
-        row["decision"],
-        row["comment"],
-        row["reviewer"],
+        row["id"], row["field_id"], row["decision"], row["comment"], row["reviewer"],
         row["created_at"],
     )
 
@@ -254,22 +232,11 @@ def result_row(session_id: int, r: FieldResult) -> tuple[Any, ...]:
         else json.dumps([round(float(p), 6) for p in r.probabilities])
     )
     return (
-        session_id,
-        time.time(),
-        int(r.frame_id),
-        float(r.timestamp),
-        r.source,
-        r.name,
-        r.frame_index,
-        int(r.wbc_count),
-        float(r.mask_coverage),
-        int(bool(r.assessable)),
+        session_id, time.time(), int(r.frame_id), float(r.timestamp), r.source, r.name,
+        r.frame_index, int(r.wbc_count), float(r.mask_coverage), int(bool(r.assessable)),
         json.dumps(list(r.reasons), ensure_ascii=False),
-        json.dumps(list(r.classes), ensure_ascii=False),
-        probabilities,
-        r.label,
-        None if r.p_all is None else float(r.p_all),
-        int(bool(r.flagged)),
+        json.dumps(list(r.classes), ensure_ascii=False), probabilities, r.label,
+        None if r.p_all is None else float(r.p_all), int(bool(r.flagged)),
     )
 
 

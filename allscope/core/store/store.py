@@ -110,15 +110,13 @@ class SessionStore:
             self.flush()
             self._execute_one(
                 "UPDATE sessions SET ended_at = ? WHERE id = ?",
-                (time.time() if ended_at is None else ended_at, session_id),
-                session_id,
+                (time.time() if ended_at is None else ended_at, session_id), session_id,
             )
 
     def rename_session(self, session_id: int, name: str) -> None:
         with self._lock:
             self._execute_one(
-                "UPDATE sessions SET name = ? WHERE id = ?",
-                (name.strip() or None, session_id),
+                "UPDATE sessions SET name = ? WHERE id = ?", (name.strip() or None, session_id),
                 session_id,
             )
 
@@ -178,14 +176,9 @@ class SessionStore:
     # --- fields and results ---------------------------------------------------------------
 
     def add_field(
-        self,
-        session_id: int,
-        kind: str,
-        frame_bgr: np.ndarray,
-        mask: np.ndarray | MaskResult,
-        result: FieldResult,
-        flag: Flag | None = None,
-    ) -> rec.FieldRecord:
+        self, session_id: int, kind: str, frame_bgr: np.ndarray, mask: np.ndarray | MaskResult,
+        result: FieldResult, flag: Flag | None = None,
+    ) -> rec.SavedField:
         """Save a field losslessly with its mask, result and the flag's heat map (if it has one);
         return once it is durable."""
         if kind not in ("flag", "manual"):
@@ -204,12 +197,12 @@ class SessionStore:
             files.remove()
             raise
 
-    def fields(self, session_id: int) -> list[rec.FieldRecord]:
+    def fields(self, session_id: int) -> list[rec.SavedField]:
         """Saved fields of a session in capture order, each with its latest review."""
         with self._lock:
             return saved.select(self._db, self.root, "f.session_id = ?", (session_id,))
 
-    def get_field(self, field_id: int) -> rec.FieldRecord:
+    def get_field(self, field_id: int) -> rec.SavedField:
         with self._lock:
             found = saved.select(self._db, self.root, "f.id = ?", (field_id,))
         if not found:
@@ -308,11 +301,7 @@ class SessionStore:
             rows = self._db.execute(sql, params).fetchall()
         return [
             rec.SessionRecord(
-                r["id"],
-                r["name"],
-                rec.info_from_row(dict(r)),
-                r["started_at"],
-                r["ended_at"],
+                r["id"], r["name"], rec.info_from_row(dict(r)), r["started_at"], r["ended_at"],
                 r["field_count"],
             )
             for r in rows
@@ -330,9 +319,7 @@ class _Transaction:
         return self._conn
 
     def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         self._conn.execute("COMMIT" if exc_type is None else "ROLLBACK")

@@ -178,10 +178,8 @@ def test_two_valued_field_masks_the_redder_part():
     [
         (np.zeros((32, 32), np.uint8), r"\(H, W, 3\)"),
         (np.zeros((32, 32, 4), np.uint8), r"\(H, W, 3\)"),
-        (np.zeros((32, 32, 3), np.uint16), "uint8"),
-        (np.zeros((32, 32, 3), np.float32), "uint8"),
-        (np.zeros((0, 32, 3), np.uint8), "empty"),
-        ([[1, 2, 3]], "numpy"),
+        (np.zeros((32, 32, 3), np.uint16), "uint8"), (np.zeros((32, 32, 3), np.float32), "uint8"),
+        (np.zeros((0, 32, 3), np.uint8), "empty"), ([[1, 2, 3]], "numpy"),
     ],
 )
 def test_bad_input_raises_a_specific_value_error(image, message):

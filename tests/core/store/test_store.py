@@ -109,10 +109,8 @@ def test_summary_counts_results_and_fields(store):
     store.record_results(
         sid,
         [
-            field_result(1, 0.9, "Pre-B"),
-            field_result(2, 0.2, "Benign"),
-            field_result(3, 0.95, "Pre-B"),
-            field_result(4, assessable=False),
+            field_result(1, 0.9, "Pre-B"), field_result(2, 0.2, "Benign"),
+            field_result(3, 0.95, "Pre-B"), field_result(4, assessable=False),
         ],
     )
     store.add_field(sid, "flag", *field_image(), field_result(1))

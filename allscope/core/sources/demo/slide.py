@@ -83,8 +83,7 @@ def render_field(
     kinds: Sequence[str] = KINDS, stain: Stain | None = None,
     rng: np.random.Generator | None = None, *,
     px_per_um: float | None = None, illumination: Illumination | None = None,
-    blur: float = 0.0, noise: float = 2.0,
-    gains: tuple[float, float, float] | None = None,
+    blur: float = 0.0, noise: float = 2.0, gains: tuple[float, float, float] | None = None,
     cast: tuple[float, float, float] | None = None, truth: str = "cell",
 ) -> tuple[np.ndarray, np.ndarray, list[DemoWbc]]:
     """One lit field: (BGR uint8, truth mask uint8 0/255, white cells).

@@ -1,6 +1,6 @@
 """The built-in demo slide: a procedural blood smear scanned like a live microscope.
 
-A large specimen canvas is painted once from the seed (``demo_slide.paint_slide``), at half
+A large specimen canvas is painted once from the seed (``slide.paint_slide``), at half
 the output resolution for large frames. A frame is a crop lit by the lamp (vignetting and
 colour) with a little sensor noise, all at canvas resolution, and one upscale: 1920x1080 at
 30 fps uses a small part of one core. The stage dwells on the white cells in serpentine
