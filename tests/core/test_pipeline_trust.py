@@ -1,37 +1,20 @@
 """The live pipeline with the trust features: CAM on flags and OOD abstention."""
 
 import json
-import time
 
 import numpy as np
 import pytest
 from test_cam import BLAST, BLAST_RADIUS, field_with_blast, write_cam_package
+from trust_helpers import Repeat
 
 from allscope.core.classifier import Classifier
 from allscope.core.flags import FlagPolicy
-from allscope.core.frames import Frame, FrameSource
 from allscope.core.ood import OUTSIDE
 from allscope.core.pipeline import Pipeline
 
 trust_export = pytest.importorskip("allscope.training.cam_outputs")
 
 
-class Repeat(FrameSource):
-    def __init__(self, image, count):
-        super().__init__()
-        self.image, self.count = image, count
-
-    def describe(self):
-        return "repeat"
-
-    def frames(self):
-        for i in range(self.count):
-            if self.stopped:
-                return
-            yield Frame(
-                id=i, timestamp=time.monotonic(), image=self.image, source="repeat", name=f"f{i}"
-            )
-            time.sleep(1 / 30)
 
 
 @pytest.fixture()

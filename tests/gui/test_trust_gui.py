@@ -20,6 +20,7 @@ from PySide6.QtCore import Qt
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))  # test_cam's tiny CAM model
 
 from gui_helpers import field_with_cells, result
+from trust_helpers import Repeat
 
 from allscope.app.capture import FieldWriter
 from allscope.app.live_run import LiveController
@@ -42,7 +43,7 @@ from allscope.core.colour.calibration import (
 from allscope.core.colour.target import to_lab
 from allscope.core.field_analysis import base_result, classified_result
 from allscope.core.flags import FlagPolicy
-from allscope.core.frames import Frame, FrameSource
+from allscope.core.frames import Frame
 from allscope.core.ood import OUTSIDE, OodDetector
 from allscope.core.sources.demo.slide import Illumination, Stain, render_field
 from allscope.core.store import SessionInfo, SessionStore
@@ -211,24 +212,6 @@ def test_outside_fields_are_counted_once_per_still_run():
     assert counter.count == 3  # two runs split by a verdict inside, a third after the stage moved
 
 
-class Repeat(FrameSource):
-    """One image, ``count`` times at 30 fps (a still stage over one field)."""
-
-    def __init__(self, image, count):
-        super().__init__()
-        self.image, self.count = image, count
-
-    def describe(self):
-        return "repeat"
-
-    def frames(self):
-        for i in range(self.count):
-            if self.stopped:
-                return
-            yield Frame(
-                id=i, timestamp=time.monotonic(), image=self.image, source="repeat", name=f"f{i}"
-            )
-            time.sleep(1 / 30)
 
 
 def test_cam_flag_is_stored_with_its_heat_map_and_h_shows_it_in_review(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import cv2
 import numpy as np
 
-from allscope.core.frames import Frame
+from allscope.core.frames import Frame, FrameSource
 from allscope.core.results import MaskResult, WbcCandidate
 from allscope.core.sources.demo.slide import render_field
 
@@ -33,3 +35,23 @@ def demo_field(
 
 def as_frame(image: np.ndarray, frame_id: int = 0) -> Frame:
     return Frame(id=frame_id, timestamp=0.0, image=np.ascontiguousarray(image), source="test")
+
+
+class Repeat(FrameSource):
+    """One image, ``count`` times at 30 fps (a still stage over one field)."""
+
+    def __init__(self, image, count):
+        super().__init__()
+        self.image, self.count = image, count
+
+    def describe(self):
+        return "repeat"
+
+    def frames(self):
+        for i in range(self.count):
+            if self.stopped:
+                return
+            yield Frame(
+                id=i, timestamp=time.monotonic(), image=self.image, source="repeat", name=f"f{i}"
+            )
+            time.sleep(1 / 30)
