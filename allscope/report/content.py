@@ -5,12 +5,11 @@ Kept apart from the layout so the CSV/JSON exports and the GUI can word things t
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 from allscope.core.model_package import ModelPackage
 from allscope.core.ood import OUTSIDE
-from allscope.core.store import SavedField, SessionRecord, SessionSummary
+from allscope.core.store import PolicyChange, SavedField, SessionRecord, SessionSummary
 
 COMMENT_LIMIT = 500  # characters of a review comment shown in the PDF
 NOTES_LIMIT = 1500
@@ -51,17 +50,50 @@ def metadata_rows(session: SessionRecord) -> list[tuple[str, str]]:
     info = session.info
     model = " ".join(p for p in (info.model_name, info.model_version) if p) or "—"
     return [
-        ("Patient / sample ID", info.patient_id or "—"), ("Slide ID", info.slide_id or "—"),
-        ("Operator", info.operator or "—"), ("Laboratory", info.lab_name or "—"),
-        ("Session", f"{session.display_name} (no. {session.id})"),
+        *identity_rows(session),
+        ("Operator", info.operator or "—"),
+        ("Laboratory", info.lab_name or "—"),
         ("Started", local_time(session.started_at)),
         ("Ended", local_time(session.ended_at) if session.ended_at else "not ended"),
         ("Source", info.source or "—"), ("Camera settings", _mapping_text(info.camera_settings)),
         ("Model", model), ("Model SHA-256", info.model_sha256 or "—"),
         ("allscope version", info.app_version or "—"),
-        ("Flag policy", _mapping_text(info.flag_policy)),
         ("Notes", shorten(info.notes, NOTES_LIMIT, "in the JSON export") if info.notes else "—"),
     ]
+
+
+def identity_rows(session: SessionRecord) -> list[tuple[str, str]]:
+    """Who and what the report is about: the rows of page 1's identification block."""
+    info = session.info
+    second = [
+        f"born {info.date_of_birth}" if info.date_of_birth else "",
+        f"collected {info.collection_date}" if info.collection_date else "",
+    ]
+    return [
+        ("Patient / sample ID", info.patient_id or "—"),
+        ("Date of birth / collection", ", ".join(p for p in second if p) or "— (not stated)"),
+        ("Report / accession no.", info.accession or f"not stated (session no. {session.id})"),
+        ("Slide ID", info.slide_id or "—"),
+        ("Requesting clinician", info.clinician or "—"),
+        ("Session", f"{session.display_name} (no. {session.id})"),
+    ]
+
+
+def policy_text(change: PolicyChange) -> str:
+    threshold = "—" if change.threshold is None else f"P(ALL) ≥ {change.threshold:.2f}"
+    rest = {k: v for k, v in change.flag_policy.items() if k != "threshold"}
+    return f"{threshold}" + (f" ({_mapping_text(rest)})" if rest else "")
+
+
+def policy_rows(changes: list[PolicyChange]) -> list[tuple[str, str]]:
+    """The flag policies in force during the session, each from the time it was set."""
+    rows = []
+    for number, change in enumerate(changes):
+        label = (
+            "Flag policy at start" if number == 0 else f"Changed at {local_time(change.changed_at)}"
+        )
+        rows.append((label, policy_text(change)))
+    return rows
 
 
 def summary_rows(summary: SessionSummary) -> list[tuple[str, str]]:
@@ -85,45 +117,46 @@ def summary_rows(summary: SessionSummary) -> list[tuple[str, str]]:
     ]
 
 
-def field_text(field: SavedField, number: int, total: int) -> str:
-    """The lines beside a field's image."""
+def field_text(
+    field: SavedField, number: int, total: int, policy: PolicyChange | None = None
+) -> str:
+    """The lines beside a field's image; ``policy`` is the flag policy in force when it was
+    saved."""
     r = field.result
     kind = "flagged" if field.kind == "flag" else "captured by hand"
     lines = [
-        f"Field {number} of {total} (no. {field.id}) — {kind}",
-        f"Saved {local_time(field.created_at)}",
+        f"Field {number} of {total} (no. {field.id}) — {kind}, saved {local_time(field.created_at)}"
     ]
     lines.append(f"From: {r.name or r.path or '—'} ({r.source})")
     if OUTSIDE in r.reasons:
         score = "" if r.ood_score is None else f" (score {r.ood_score:.3g})"
         lines.append(f"Outside the model's experience{score}: the model abstained; not assessed")
     if r.classified:
-        lines.append(f"Top class: {r.label} · P(ALL) {r.p_all:.2f}")
-        lines += [
-            f"   {name}: {p:.2f}" for name, p in zip(r.classes, r.probabilities or (), strict=True)
-        ]
+        pairs = zip(r.classes, r.probabilities or (), strict=True)
+        each = ", ".join(f"{name} {p:.2f}" for name, p in pairs)
+        lines.append(f"Top class: {r.label} · P(ALL) {r.p_all:.2f} ({each})")
     else:
         reasons = ", ".join(r.reasons) or "no classification"
         lines.append(f"Not classified ({reasons})")
-    lines.append(f"White cells found: {r.wbc_count}")
+    facts = [f"White cells found: {r.wbc_count}"]
     if field.flag is not None:
-        lines.append(
-            f"Flag: frames {field.flag.start_frame}–{field.flag.end_frame}, P(ALL) "
-            f"{field.flag.p_all:.2f}"
+        facts.append(
+            f"flag: frames {field.flag.start_frame}–{field.flag.end_frame}, "
+            f"P(ALL) {field.flag.p_all:.2f}"
         )
+    lines.append("; ".join(facts))
+    if policy is not None:
+        lines.append(f"Policy in force: {policy_text(policy)}")
     lines.append(review_text(field))
     return "\n".join(lines)
 
 
-def cam_legend(field: SavedField) -> str:
-    """The words under a field's evidence map (class activation map)."""
-    label = field.result.label or "the flagged class"
-    return (
-        f"Lower picture: evidence map for {label} versus Benign (class activation map). Red and "
-        "yellow mark where "
-        "the model found its evidence; it shows where the model looked, not which cells are "
-        "malignant."
-    )
+CAM_LEGEND = (
+    "Where a field has two pictures, the right one is the evidence map of its top class versus "
+    "Benign (class activation map): red and yellow mark where the model found its evidence. "
+    "It shows where the "
+    "model looked, not which cells are malignant."
+)
 
 
 def review_text(field: SavedField) -> str:
@@ -141,6 +174,7 @@ def review_text(field: SavedField) -> str:
 
 
 def model_rows(session: SessionRecord, package: ModelPackage | None) -> list[tuple[str, str]]:
+    """Which model judged the session, in words (no developer notes)."""
     info = session.info
     if package is None:
         rows = [
@@ -150,31 +184,80 @@ def model_rows(session: SessionRecord, package: ModelPackage | None) -> list[tup
             )
         ]
         rows.append(("SHA-256", info.model_sha256 or "—"))
-        rows.append(("Model card", "not available when this report was made"))
+        rows.append(("Model figures", "not available when this report was made"))
         return rows
     rows = [
-        ("Model", f"{package.name} {package.version}"),
-        ("Architecture", f"{package.architecture}, {package.precision}"),
-        ("Classes", ", ".join(package.classes)), ("SHA-256", package.sha256),
+        (
+            "Model",
+            f"{package.name} {package.version} ({package.architecture}, {package.precision})",
+        ),
+        ("Classes", ", ".join(package.classes)),
+        ("SHA-256", package.sha256),
         ("Recommended threshold", f"P(ALL) ≥ {package.threshold:.2f}"),
     ]
     if package.sha256 != info.model_sha256 and info.model_sha256:
         rows.append(("Note", "this is not the model recorded for the session (SHA-256 differs)"))
-    rows += [(key, value) for key, value in _flatten(package.summary)]
+    summary = package.summary or {}
+    for key, label in (
+        ("intended_use", "Intended use"),
+        ("threshold_rule", "How the threshold was chosen"),
+        ("citation", "Training data"),
+    ):
+        if isinstance(summary.get(key), str):
+            rows.append((label, summary[key]))
     return rows
 
 
-def _flatten(data: object, prefix: str = "") -> list[tuple[str, str]]:
-    if isinstance(data, dict):
-        out = []
-        for key, value in data.items():
-            out += _flatten(value, f"{prefix} › {key}" if prefix else str(key))
-        return out
-    if isinstance(data, float):
-        return [(prefix, f"{data:.4g}")]
-    if isinstance(data, list) and all(not isinstance(v, (dict, list)) for v in data):
-        return [(prefix, ", ".join(str(v) for v in data))]
-    return [(prefix, data if isinstance(data, str) else json.dumps(data, ensure_ascii=False))]
+FOREIGN_WORDS = ("another lab", "other lab", "foreign", "held-out source", "held out source")
+
+
+def figure_rows(package: ModelPackage | None) -> list[tuple[str, str, str]]:
+    """(figure, value with its 95% interval, data split it was measured on) per recorded metric."""
+    metrics = (package.summary or {}).get("metrics", []) if package is not None else []
+    rows = []
+    for metric in metrics:
+        if isinstance(metric, dict) and isinstance(metric.get("value"), (int, float)):
+            rows.append(
+                (
+                    str(metric.get("metric", "—")),
+                    _value_text(metric),
+                    str(metric.get("split", "not stated")),
+                )
+            )
+    return rows
+
+
+def limitations_text(package: ModelPackage | None) -> str:
+    """The limitations line: one laboratory's training data and the figures measured elsewhere."""
+    foreign = [
+        row for row in figure_rows(package) if any(w in row[2].lower() for w in FOREIGN_WORDS)
+    ]
+    text = (
+        "Limitations: the model learned from one laboratory's fields; its figures on other "
+        "laboratories' "
+        "fields are weaker"
+    )
+    if foreign:
+        text += (
+            " (" + "; ".join(f"{name}: {value} on {split}" for name, value, split in foreign) + ")"
+        )
+    return text + (
+        ". A different microscope, camera or stain can change every figure above; "
+        "verify the method "
+        "locally before relying on it. A screening aid, not a diagnosis."
+    )
+
+
+def _value_text(metric: dict) -> str:
+    value = float(metric["value"])
+    interval = metric.get("ci95")
+    as_percent = 0.0 <= value <= 1.0 and "ece" not in str(metric.get("metric", "")).lower()
+    if not as_percent:
+        return f"{value:.3g}"
+    text = f"{100 * value:.1f}%"
+    if isinstance(interval, (list, tuple)) and len(interval) == 2:
+        text += f" (95% CI {100 * interval[0]:.1f}–{100 * interval[1]:.1f}%)"
+    return text
 
 
 def _mapping_text(mapping: dict) -> str:

@@ -110,6 +110,10 @@ class Prefetch:
         self._futures: dict[int, Future] = {}
         self._next = 0
 
+    @property
+    def fields(self) -> list[SavedField]:
+        return self._fields
+
     def get(self, index: int) -> PageImage:
         while self._next < len(self._fields) and self._next <= index + self._window:
             self._futures[self._next] = self._pool.submit(

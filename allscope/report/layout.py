@@ -12,14 +12,27 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPaintDevice, QPainter, QTextLayout, QTextOption
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QPaintDevice,
+    QPainter,
+    QTextLayout,
+    QTextOption,
+)
 
 
 class TextBox:
     """A paragraph wrapped to a width: measure with ``height``, then ``draw``."""
 
-    def __init__(self, text: str, font: QFont, width: float, device: QPaintDevice,
-                 color: QColor | None = None) -> None:
+    def __init__(
+        self,
+        text: str,
+        font: QFont,
+        width: float,
+        device: QPaintDevice,
+        color: QColor | None = None,
+    ) -> None:
         self.color = color or QColor(20, 20, 20)
         self._layouts: list[QTextLayout] = []
         self.height = 0.0
@@ -87,14 +100,50 @@ class RowBlock(Block):
         self.value.draw(painter, x + self.label_width, y + self.padding / 2)
 
 
+class ColumnsBlock(Block):
+    """One row of a table with several wrapped columns of given widths (a header row when bold)."""
+
+    def __init__(
+        self,
+        cells: list[str],
+        widths: list[float],
+        font: QFont,
+        device: QPaintDevice,
+        padding: float,
+        color: QColor | None = None,
+        shade: QColor | None = None,
+    ) -> None:
+        self.boxes = [
+            TextBox(text, font, width - padding, device, color)
+            for text, width in zip(cells, widths, strict=True)
+        ]
+        self.widths = widths
+        self.padding = padding
+        self.shade = shade
+        self.height = max(box.height for box in self.boxes) + padding
+
+    def draw(self, painter: QPainter, x: float, y: float) -> None:
+        if self.shade is not None:
+            painter.fillRect(QRectF(x, y, sum(self.widths), self.height), self.shade)
+        for box, width in zip(self.boxes, self.widths, strict=True):
+            box.draw(painter, x + self.padding / 2, y + self.padding / 2)
+            x += width
+
+
 class BoxBlock(Block):
     """Text in a tinted box with a border (the disclaimer in the body)."""
 
     def __init__(
         self, text: str, font: QFont, width: float, device: QPaintDevice, padding: float,
         space_after: float,
+        colors: tuple[QColor, QColor, QColor] | None = None,
     ) -> None:
-        self.box = TextBox(text, font, width - 2 * padding, device, QColor(120, 20, 20))
+        text_color, self.border, self.fill = colors or (
+            QColor(120, 20, 20),
+            QColor(170, 60, 60),
+            QColor(253, 238, 238),
+        )
+        self.box = TextBox(text, font, width - 2 * padding, device, text_color)
         self.width = width
         self.padding = padding
         self.inner = self.box.height + 2 * padding
@@ -102,8 +151,8 @@ class BoxBlock(Block):
 
     def draw(self, painter: QPainter, x: float, y: float) -> None:
         painter.save()
-        painter.setPen(QColor(170, 60, 60))
-        painter.setBrush(QColor(253, 238, 238))
+        painter.setPen(self.border)
+        painter.setBrush(self.fill)
         painter.drawRect(QRectF(x, y, self.width, self.inner))
         painter.restore()
         self.box.draw(painter, x + self.padding, y + self.padding)

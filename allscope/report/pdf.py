@@ -1,9 +1,12 @@
 """The PDF report of a session, drawn with Qt's own PDF writer (no browser, no PDF library).
 
-A4 pages: header, title, disclaimer, session metadata, summary, one entry per saved field
-(image with WBC outlines and, for a flag with a class activation map, the field with that
-evidence map below it; probabilities, review), model section, and an appendix with the
-SHA-256 of every included image and of the manifest, which is also written beside the report.
+A4 pages: page 1 is the conclusion a laboratory files (status, identification, cell tally,
+review counts, sign-off); then session details with every flag policy in force, the
+representative fields (all accepted, the most suspicious unreviewed up to a cap, a few
+dismissed ones greyed), the model's figures with their data splits and limitations, and an
+appendix with the SHA-256 of every included image and of the manifest, which is also written
+beside the report. A batch of thousands of fields stays a few pages long: per-field detail is
+in the CSV/JSON export.
 
 Runs off the GUI thread (QPdfWriter and QPainter do not need it); a QGuiApplication must
 exist, :func:`ensure_gui_app` makes one for scripts.
@@ -16,17 +19,25 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QIODevice, QLineF, QMarginsF, QRectF
+from PySide6.QtCore import QBuffer, QIODevice, QLineF, QMarginsF
 from PySide6.QtGui import QColor, QFont, QPageLayout, QPageSize, QPainter, QPdfWriter
 
 from allscope import NOTICE
 from allscope.core.model_package import ModelPackage
 from allscope.core.store import SessionStore
-from allscope.core.store.files import FileWriter, WriteFailedError, atomic_write, free_name
+from allscope.core.store.files import (
+    FileWriter,
+    WriteFailedError,
+    atomic_write,
+    free_name,
+)
 from allscope.report import content
 from allscope.report import layout as lay
+from allscope.report.conclusion import Tally, conclude, short_id, shown_fields
 from allscope.report.field_image import Prefetch
+from allscope.report.field_section import field_blocks
 from allscope.report.fonts import report_font
+from allscope.report.front_page import front_blocks
 from allscope.report.manifest import (
     ImageCheck,
     build_manifest,
@@ -46,6 +57,7 @@ class _Page:
 
     def __init__(self, device: QPdfWriter) -> None:
         self.device = device
+        self.mm = MM
         self.width, self.height = 210 * MM, 297 * MM
         self.left, self.right = 16 * MM, (210 - 16) * MM
         self.top, self.bottom = 22 * MM, (297 - 20) * MM
@@ -77,21 +89,30 @@ class _Page:
 
 
 def write_pdf(
-    store: SessionStore, session_id: int, path: Path | str,
-    model_package: ModelPackage | None = None, progress: Progress | None = None, *,
-    overwrite: bool = False, writer: FileWriter | None = None,
+    store: SessionStore,
+    session_id: int,
+    path: Path | str,
+    model_package: ModelPackage | None = None,
+    progress: Progress | None = None,
+    *,
+    overwrite: bool = False,
+    writer: FileWriter | None = None,
+    logo: Path | None = None,
+    tally: Tally | None = None,
 ) -> Path:
     """Render the session's report to ``path`` atomically; return the path written.
 
     Without ``overwrite`` an existing file is kept and the report goes to ``name (2).pdf``.
     The manifest goes beside it as ``<report>.manifest.json``. ``progress(done, total)`` is
-    called as fields are drawn.
+    called as fields are drawn. ``logo`` is the laboratory's logo for the header (optional);
+    ``tally`` the slide's white-cell count, when the session has cell records.
     """
     ensure_gui_app()
     target = _target(Path(path), overwrite)
     session = store.get_session(session_id)
     summary = store.summary(session_id)
-    fields = store.fields(session_id)
+    all_fields = store.fields(session_id)
+    fields = shown_fields(all_fields)
     buffer = QBuffer()
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
     pdf = QPdfWriter(buffer)
@@ -107,9 +128,20 @@ def write_pdf(
     checks: list[ImageCheck] = []
     heat_checks: dict[int, str | None] = {}  # field id -> SHA-256 of its heat map as read now
     manifest: dict = {}
-    blocks = _front(page, session, summary)
+    blocks = front_blocks(
+        page, session, conclude(store, session_id, all_fields, tally), all_fields, logo
+    )
+    blocks += _details(page, session, summary, store.policies(session_id))
     prefetch = Prefetch(fields)
-    blocks += _field_blocks(page, fields, (checks, heat_checks), progress, prefetch)
+    blocks += field_blocks(
+        page,
+        fields,
+        len(all_fields),
+        store.policies(session_id),
+        (checks, heat_checks),
+        progress,
+        prefetch,
+    )
     blocks += _model_blocks(page, session, model_package)
     model_sha = model_package.sha256 if model_package else None
     created = content.iso_time(datetime.now().timestamp())
@@ -157,97 +189,44 @@ def _target(path: Path, overwrite: bool) -> Path:
     return free_name(path)
 
 
-def _front(page: _Page, session, summary) -> list[lay.Block]:
-    info = session.info
-    blocks: list[lay.Block] = [
-        page.text("B-ALL screening report", page.title, 1.5 * MM),
-        page.text(info.lab_name or "Laboratory not stated", page.bold, 4 * MM),
-        lay.BoxBlock(NOTICE, page.bold, page.content, page.device, 2.5 * MM, 2 * MM),
-    ]
-    blocks += page.heading("Session")
+def _details(page: _Page, session, summary, policies) -> list[lay.Block]:
+    blocks = page.heading("Session details")
     blocks += page.rows(content.metadata_rows(session))
+    blocks += page.rows(content.policy_rows(policies))
     blocks += page.heading("Summary")
-    blocks += page.rows(content.summary_rows(summary))
-    return blocks
-
-
-def _field_blocks(
-    page: _Page, fields, checks: tuple[list[ImageCheck], dict], progress: Progress | None,
-    prefetch: Prefetch,
-) -> list[lay.Block]:
-    blocks = page.heading(f"Flagged and captured fields ({len(fields)})")
-    if not fields:
-        return blocks + [page.text("No field was flagged or captured in this session.", page.body)]
-    image_w = 80 * MM
-    gap = 5 * MM
-    for number, field in enumerate(fields, 1):
-        text = lay.TextBox(
-            content.field_text(field, number, len(fields)), page.body, page.content - image_w - gap,
-            page.device,
-        )
-        has_cam = field.heat_map_path is not None
-        image_h = min(image_w * field.height / max(1, field.width), (60 if has_cam else 80) * MM)
-        legend = (
-            lay.TextBox(content.cam_legend(field), page.small, image_w, page.device)
-            if has_cam
-            else None
-        )
-        column_h = image_h if legend is None else 2 * image_h + 1.5 * MM + legend.height
-        height = max(text.height, column_h) + 6 * MM
-        draw = _field_drawer(
-            page, number - 1, (text, legend), (image_w, image_h, gap, column_h), checks, progress,
-            prefetch,
-        )
-        blocks.append(lay.DrawBlock(height, draw))
-    return blocks
-
-
-def _field_drawer(page, index, boxes, geometry, checks, progress, prefetch: Prefetch):
-    image_w, image_h, gap, column_h = geometry
-    text, legend = boxes
-    checks, heat_checks = checks
-    field, total = prefetch._fields[index], len(prefetch._fields)
-
-    def draw(painter: QPainter, x: float, y: float) -> None:
-        shown = prefetch.get(index)
-        checks.append(ImageCheck(field, shown.image_sha256, shown.mask_sha256, shown.problem))
-        heat_checks[field.id] = shown.heat_map_sha256
-        if shown.image is not None:
-            w = min(image_w, image_h * shown.image.width() / max(1, shown.image.height()))
-            painter.drawImage(QRectF(x, y, w, image_h), shown.image)
-        if legend is not None:
-            cam_y = y + image_h + 1.5 * MM
-            if shown.cam is not None:
-                w = min(image_w, image_h * shown.cam.width() / max(1, shown.cam.height()))
-                painter.drawImage(QRectF(x, cam_y, w, image_h), shown.cam)
-            legend.draw(painter, x, cam_y + image_h + 0.5 * MM)
-        if shown.problem:
-            note = lay.TextBox(
-                f"Warning: {shown.problem}.", page.small_bold, image_w, page.device,
-                QColor(180, 0, 0),
-            )
-            note.draw(painter, x, y + column_h + 0.5 * MM)
-        text.draw(painter, x + image_w + gap, y)
-        rule_y = y + max(text.height, column_h) + 3.5 * MM
-        painter.setPen(QColor(200, 200, 200))
-        painter.drawLine(QLineF(x, rule_y, x + page.content, rule_y))
-        if progress is not None:
-            progress(len(checks), total)
-
-    return draw
+    return blocks + page.rows(content.summary_rows(summary))
 
 
 def _model_blocks(page: _Page, session, package: ModelPackage | None) -> list[lay.Block]:
     blocks = [lay.PageBreak()] + page.heading("Model")
-    blocks.append(
-        page.text(
-            "Figures come from the model's own evaluation; each names the data split it was "
-            "measured on. They describe the model, not this session.",
-            page.small,
-            2 * MM,
+    blocks += page.rows(content.model_rows(session, package))
+    figures = content.figure_rows(package)
+    if figures:
+        blocks += page.heading("What the model's figures say")
+        blocks.append(
+            page.text(
+                "Each figure comes from the model's own evaluation and names the data it was "
+                "measured on. They describe the model, not this session.",
+                page.small,
+                2 * MM,
+            )
         )
-    )
-    return blocks + page.rows(content.model_rows(session, package))
+        widths = [55 * MM, 45 * MM, page.content - 100 * MM]
+        blocks.append(
+            lay.ColumnsBlock(
+                ["Figure", "Value (95% interval)", "Measured on"],
+                widths,
+                page.bold,
+                page.device,
+                1.5 * MM,
+                shade=QColor(235, 235, 235),
+            )
+        )
+        blocks += [
+            lay.ColumnsBlock(list(row), widths, page.body, page.device, 1.5 * MM) for row in figures
+        ]
+    blocks.append(lay.SpacerBlock(2 * MM))
+    return blocks + [page.text(content.limitations_text(package), page.bold, 2 * MM)]
 
 
 def _add_heat_maps(manifest: dict, fields, heat_checks: dict[int, str | None]) -> None:
@@ -289,6 +268,7 @@ def _appendix_blocks(page: _Page, fields, checks, finish_manifest, target: Path)
             status = "" if check.problem is None else "  ✗ CHANGED OR MISSING"
             label = f"Field no. {check.field.id} {which}"
             _digest_row(page, label, f"{digest or 'unreadable'}{status}").draw(painter, x, y)
+
         return lay.DrawBlock(row_h, draw)
 
     for index, field in enumerate(fields):
@@ -320,7 +300,11 @@ def _draw(pdf: QPdfWriter, page: _Page, pages: list[list[lay.Placed]], session) 
 
 def _header_footer(painter: QPainter, page: _Page, session, number: int, total: int) -> None:
     info = session.info
-    header = f"{info.lab_name or 'allscope'} · B-ALL screening report · {session.display_name}"
+    who = short_id(info.patient_id) or short_id(session.display_name)
+    accession = f" · no. {short_id(info.accession, 20)}" if info.accession else ""
+    header = (
+        f"{short_id(info.lab_name or 'allscope', 40)} · B-ALL screening report · {who}{accession}"
+    )
     lay.TextBox(header, page.small, page.content, page.device, QColor(90, 90, 90)).draw(
         painter, page.left, 10 * MM
     )
@@ -328,9 +312,9 @@ def _header_footer(painter: QPainter, page: _Page, session, number: int, total: 
     painter.drawLine(QLineF(page.left, 15 * MM, page.right, 15 * MM))
     painter.drawLine(QLineF(page.left, page.bottom + 3 * MM, page.right, page.bottom + 3 * MM))
     footer_w = page.content - 30 * MM
-    lay.TextBox(
-        NOTICE, page.small_bold, footer_w, page.device, QColor(120, 20, 20)
-    ).draw(painter, page.left, page.bottom + 5 * MM)
+    lay.TextBox(NOTICE, page.small_bold, footer_w, page.device, QColor(120, 20, 20)).draw(
+        painter, page.left, page.bottom + 5 * MM
+    )
     number_box = lay.TextBox(
         f"Page {number} of {total}", page.small, 30 * MM, page.device, QColor(60, 60, 60)
     )
@@ -339,5 +323,6 @@ def _header_footer(painter: QPainter, page: _Page, session, number: int, total: 
 
 def _digest_row(page: _Page, label: str, text: str) -> lay.RowBlock:
     """One line of the appendix: a label and a SHA-256 in the digits font."""
-    return lay.RowBlock(label, text, page.digits, page.small_bold, page.content, page.device,
-                        40 * MM, 0.6 * MM)
+    return lay.RowBlock(
+        label, text, page.digits, page.small_bold, page.content, page.device, 40 * MM, 0.6 * MM
+    )

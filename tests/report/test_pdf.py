@@ -56,7 +56,7 @@ def test_persian_chinese_and_accented_names_round_trip(report):
 
 @needs("pdftotext")
 def test_summary_shows_counts_and_threshold(report):
-    text = " ".join(pdf_text(report, 1).split())
+    text = " ".join(pdf_text(report, 2).split())
     assert "Fields analysed 12" in text
     assert "Flagged fields saved 2" in text
     assert "Fields captured by hand 1" in text
@@ -169,14 +169,40 @@ def test_progress_is_reported_for_every_field(store, session_id, tmp_path, qapp)
 @needs("pdftotext")
 def test_model_section_shows_summary_figures_with_their_split(store, session_id, tmp_path, qapp):
     package = ModelPackage(
-        path=tmp_path, name="allscope-cnn", version="1.2", architecture="MobileNetV2",
-        classes=("Benign", "Pre-B"), benign_class="Benign", input=InputSpec(), threshold=0.6,
-        summary={"test split (blocks 9-10)": {"balanced_accuracy": 0.9123}},
+        path=tmp_path,
+        name="allscope-cnn",
+        version="1.2",
+        architecture="MobileNetV2",
+        classes=("Benign", "Pre-B"),
+        benign_class="Benign",
+        input=InputSpec(),
+        threshold=0.6,
+        summary={
+            "metrics": [
+                {
+                    "metric": "balanced accuracy",
+                    "split": "test split (blocks 9-10)",
+                    "value": 0.9123,
+                    "ci95": [0.88, 0.94],
+                },
+                {
+                    "metric": "fields flagged as ALL",
+                    "split": "BCCD normal blood, another lab (364 fields)",
+                    "value": 0.83,
+                },
+            ],
+            "recipe": {"trained on": "one developer GPU"},
+        },
         files={"model.xml": "a" * 64, "model.bin": "b" * 64},
     )
     report = write_pdf(store, session_id, tmp_path / "m.pdf", package)
     text = " ".join(pdf_text(report).split())
-    assert "test split (blocks 9-10) › balanced_accuracy 0.9123" in text
+    assert "balanced accuracy 91.2% (95% CI 88.0–94.0%) test split (blocks 9-10)" in text
+    assert (
+        "Limitations:" in text
+        and "fields flagged as ALL: 83.0% on BCCD normal blood, another lab" in text
+    )
+    assert "developer GPU" not in text  # developer notes stay out of the report
     assert package.sha256 in text
 
 

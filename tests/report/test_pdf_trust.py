@@ -75,7 +75,7 @@ def test_summary_counts_fields_outside_the_models_experience(store, cam_session,
     report = write_pdf(store, cam_session, tmp_path / "report.pdf")
     text = " ".join(pdf_text(report).split())
     assert "Outside the model's experience 2 (the model abstained: never flagged)" in text
-    assert "evidence map for Pre-B versus Benign" in text
+    assert "the right one is the evidence map of its top class versus Benign" in text
 
 
 def test_changed_evidence_map_file_is_reported_as_unverified(store, cam_session, tmp_path, qapp):

@@ -5,15 +5,17 @@ Public API: :class:`SessionStore`, :class:`SessionInfo`, the record types, and t
 
 from allscope.core.store.errors import StoreCorruptError, StoreError
 from allscope.core.store.records import (
+    PolicyChange,
     ReviewRecord,
     SavedField,
     SessionInfo,
     SessionRecord,
     SessionSummary,
+    Signature,
 )
 from allscope.core.store.store import SessionStore, default_root
 
 __all__ = [
-    "SavedField", "ReviewRecord", "SessionInfo", "SessionRecord", "SessionStore", "SessionSummary",
-    "StoreCorruptError", "StoreError", "default_root",
+    "PolicyChange", "ReviewRecord", "SavedField", "SessionInfo", "SessionRecord", "SessionStore",
+    "SessionSummary", "Signature", "StoreCorruptError", "StoreError", "default_root",
 ]

@@ -10,6 +10,7 @@ from typing import Any
 from allscope.core.results import FieldResult, Flag
 
 DECISIONS = ("accept", "dismiss")
+SIGNATURE_ROLES = ("reviewed", "verified")
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,32 @@ class SessionInfo:
     app_version: str = ""
     threshold: float | None = None
     flag_policy: dict[str, Any] = field(default_factory=dict[str, Any])
+    accession: str = ""  # the report or accession number the laboratory files it under
+    date_of_birth: str = ""  # second identifier (with collection_date), as the user typed it
+    collection_date: str = ""
+    clinician: str = ""  # requesting clinician
+
+
+@dataclass(frozen=True)
+class Signature:
+    """One sign-off of a session's report: "reviewed" (the reviewer) or "verified" (a second
+    person)."""
+
+    id: int
+    session_id: int
+    role: str
+    name: str
+    created_at: float
+
+
+@dataclass(frozen=True)
+class PolicyChange:
+    """A flag policy that came into force during a session at ``changed_at``."""
+
+    session_id: int
+    changed_at: float
+    threshold: float | None
+    flag_policy: dict[str, Any]
 
 
 @dataclass(frozen=True)

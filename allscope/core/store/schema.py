@@ -110,8 +110,45 @@ ALTER TABLE fields ADD COLUMN heat_map_file TEXT;
 ALTER TABLE fields ADD COLUMN heat_map_sha256 TEXT;
 """
 
+# What a lab report needs beyond the slide: accession number, a second identifier, the clinician;
+# the sign-off of the report (append-only); and every flag policy in force during a session.
+_V3 = """
+ALTER TABLE sessions ADD COLUMN accession TEXT NOT NULL DEFAULT '';
+ALTER TABLE sessions ADD COLUMN date_of_birth TEXT NOT NULL DEFAULT '';
+ALTER TABLE sessions ADD COLUMN collection_date TEXT NOT NULL DEFAULT '';
+ALTER TABLE sessions ADD COLUMN clinician TEXT NOT NULL DEFAULT '';
+
+CREATE TABLE signatures (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    role TEXT NOT NULL CHECK (role IN ('reviewed', 'verified')),
+    name TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE INDEX signatures_session ON signatures(session_id);
+CREATE TRIGGER signatures_are_append_only_update BEFORE UPDATE ON signatures
+BEGIN
+    SELECT RAISE(ABORT, 'signatures are an append-only audit trail');
+END;
+CREATE TRIGGER signatures_are_append_only_delete BEFORE DELETE ON signatures
+WHEN OLD.session_id NOT IN (SELECT session_id FROM deleted_sessions)
+BEGIN
+    SELECT RAISE(ABORT, 'signatures are append-only: they go only with their session');
+END;
+
+-- Each flag policy in force during a session, from the time it was set; the first row is the start.
+CREATE TABLE policy_changes (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    changed_at REAL NOT NULL,
+    threshold REAL,
+    flag_policy TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX policy_changes_session ON policy_changes(session_id);
+"""
+
 #: Ordered (version, SQL) pairs; append new ones, never edit a released one.
-MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2))
+MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2), (3, _V3))
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 

@@ -29,7 +29,7 @@ import numpy as np
 
 from allscope.core.results import FieldResult, Flag, MaskResult
 from allscope.core.store import records as rec
-from allscope.core.store import saved
+from allscope.core.store import saved, signoff
 from allscope.core.store.database import DB_NAME, open_database, quarantine
 from allscope.core.store.errors import StoreError
 from allscope.core.store.files import FileWriter, fsync_dir, remove_stale_temp_files
@@ -98,9 +98,12 @@ class SessionStore:
         row["started_at"] = time.time() if started_at is None else started_at
         columns = ", ".join(row)
         marks = ", ".join(f":{k}" for k in row)
-        with self._lock:
+        with self._lock, self._transaction():
             cur = self._db.execute(f"INSERT INTO sessions ({columns}) VALUES ({marks})", row)
             session_id = saved.inserted_id(cur)
+            signoff.insert_policy(
+                self._db, session_id, row["started_at"], info.threshold, info.flag_policy
+            )
         self.session_dir(session_id).mkdir(parents=True, exist_ok=True)
         fsync_dir(self.root)
         return session_id
@@ -154,7 +157,7 @@ class SessionStore:
                     "INSERT OR REPLACE INTO deleted_sessions VALUES (?, ?)",
                     (session_id, time.time()),
                 )
-                for table in ("reviews", "fields", "results"):
+                for table in ("reviews", "signatures", "policy_changes", "fields", "results"):
                     self._db.execute(f"DELETE FROM {table} WHERE session_id = ?", (session_id,))
                 self._db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
         folder = self.session_dir(session_id)
@@ -163,6 +166,43 @@ class SessionStore:
             raise StoreError(
                 f"Session {session_id} was deleted, but its folder {folder} could not be removed."
             )
+
+    def record_policy(
+        self,
+        session_id: int,
+        threshold: float | None,
+        flag_policy: dict[str, Any],
+        at: float | None = None,
+    ) -> rec.PolicyChange:
+        """A flag policy came into force during the session (the report shows it per field)."""
+        self.get_session(session_id)
+        with self._lock:
+            return signoff.insert_policy(
+                self._db, session_id, time.time() if at is None else at, threshold, flag_policy
+            )
+
+    def policies(self, session_id: int) -> list[rec.PolicyChange]:
+        """Every flag policy in force during the session, oldest first."""
+        session = self.get_session(session_id)
+        with self._lock:
+            return signoff.select_policies(self._db, session)
+
+    def sign(self, session_id: int, role: str, name: str) -> rec.Signature:
+        """Sign the session's report as ``role`` ("reviewed" or "verified"); append-only.
+
+        Refused (StoreError) while the session runs or while a flagged field is unreviewed.
+        """
+        session = self.get_session(session_id)
+        with self._lock:
+            return signoff.insert_signature(self._db, session, role, name, time.time())
+
+    def signatures(self, session_id: int) -> list[rec.Signature]:
+        with self._lock:
+            return signoff.select_signatures(self._db, session_id)
+
+    def unreviewed_flags(self, session_id: int) -> int:
+        with self._lock:
+            return signoff.unreviewed_flags(self._db, session_id)
 
     def session_dir(self, session_id: int) -> Path:
         return self.root / f"session-{session_id:06d}"

@@ -63,19 +63,46 @@ def test_version_1_store_is_migrated_and_keeps_its_fields(tmp_path):
     conn = sqlite3.connect(root / "sessions.db", isolation_level=None)
     conn.execute("ALTER TABLE fields DROP COLUMN heat_map_file")  # back to what version 1 wrote
     conn.execute("ALTER TABLE fields DROP COLUMN heat_map_sha256")
+    downgrade_from_v3(conn)
     conn.execute("PRAGMA user_version = 1")
     conn.close()
     with SessionStore(root) as s:
         assert s.get_field(kept.id).image_sha256 == kept.image_sha256
         assert s.get_field(kept.id).heat_map_path is None
     conn = sqlite3.connect(root / "sessions.db")
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     conn.close()
+
+
+def downgrade_from_v3(conn) -> None:
+    """Undo schema version 3 (identification columns, signatures, policy history)."""
+    for column in ("accession", "date_of_birth", "collection_date", "clinician"):
+        conn.execute(f"ALTER TABLE sessions DROP COLUMN {column}")
+    conn.execute("DROP TABLE signatures")
+    conn.execute("DROP TABLE policy_changes")
+
+
+def test_version_2_store_is_migrated_and_gets_its_start_policy(tmp_path):
+    root = tmp_path / "v2"
+    with SessionStore(root) as s:
+        sid = s.create_session(
+            session_info(threshold=0.6, flag_policy={"threshold": 0.6}), started_at=50.0
+        )
+        s.end_session(sid, 60.0)
+    conn = sqlite3.connect(root / "sessions.db", isolation_level=None)
+    downgrade_from_v3(conn)
+    conn.execute("PRAGMA user_version = 2")
+    conn.close()
+    with SessionStore(root) as s:
+        session = s.get_session(sid)
+        assert (session.info.patient_id, session.info.accession) == ("P-0042", "")
+        assert [(p.changed_at, p.threshold) for p in s.policies(sid)] == [(50.0, 0.6)]
+        assert s.signatures(sid) == []
 
 
 def test_fresh_migration_creates_the_heat_map_columns():
     conn = sqlite3.connect(":memory:", isolation_level=None)
-    assert migrate(conn, MIGRATIONS) == 2
+    assert migrate(conn, MIGRATIONS) == 3
     columns = {row[1] for row in conn.execute("PRAGMA table_info(fields)")}
     assert {"heat_map_file", "heat_map_sha256"} <= columns
 

@@ -1,0 +1,147 @@
+"""The report's representative fields: each at readable size, its review state visible at a glance.
+
+Accepted fields carry a green tag, unreviewed ones an amber tag, and dismissed ones are
+greyed out and stamped, so a dismissed field can never be taken for an accepted one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QLineF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPen
+
+from allscope.core.store import PolicyChange, SavedField
+from allscope.core.store.signoff import policy_at
+from allscope.report import content
+from allscope.report import layout as lay
+from allscope.report.conclusion import decision
+from allscope.report.field_image import Prefetch
+from allscope.report.manifest import ImageCheck
+
+Progress = Callable[[int, int], None]
+TAGS = {
+    "accept": ("ACCEPTED", QColor(30, 130, 60)),
+    "dismiss": ("DISMISSED", QColor(110, 110, 110)),
+    None: ("NOT REVIEWED", QColor(200, 120, 0)),
+}
+
+
+def field_blocks(
+    page,
+    fields: list[SavedField],
+    total: int,
+    policies: list[PolicyChange],
+    checks: tuple[list[ImageCheck], dict],
+    progress: Progress | None,
+    prefetch: Prefetch,
+) -> list[lay.Block]:
+    """A heading, a note on what is left out, and one block per shown field."""
+    blocks = page.heading(f"Representative fields ({len(fields)} of {total} saved)")
+    left_out = total - len(fields)
+    note = (
+        "Shown: every accepted field, the most suspicious unreviewed ones and a few dismissed ones "
+        "(greyed). "
+        "Amber outlines mark the white cells the mask found. " + content.CAM_LEGEND
+    )
+    if left_out:
+        note += (
+            f" {left_out} further saved field(s) are not drawn here; every field is listed "
+            "with its "
+            "figures in the session's CSV/JSON export (allscope sessions export)."
+        )
+    blocks.append(page.text(note, page.small, 2 * page.mm))
+    if not fields:
+        return blocks + [page.text("No field was flagged or captured in this session.", page.body)]
+    for index, field in enumerate(fields):
+        policy = policy_at(policies, field.created_at) if policies else None
+        blocks.append(_field_block(page, index, field, policy, checks, progress, prefetch))
+    return blocks
+
+
+def _field_block(
+    page, index: int, field: SavedField, policy, checks, progress, prefetch
+) -> lay.Block:
+    mm = page.mm
+    has_cam = field.heat_map_path is not None
+    gap = 4 * mm
+    image_w = (page.content - gap) / 2 if has_cam else 110 * mm
+    image_h = min(image_w * field.height / max(1, field.width), 82 * mm)
+    text_w = page.content if has_cam else page.content - image_w - gap
+    dismissed = decision(field) == "dismiss"
+    color = QColor(110, 110, 110) if dismissed else None
+    text = lay.TextBox(
+        content.field_text(field, index + 1, len(prefetch.fields), policy),
+        page.body,
+        text_w,
+        page.device,
+        color,
+    )
+    below = image_h + 2 * mm
+    height = (below + text.height if has_cam else max(image_h, text.height)) + 6 * mm
+    image_checks, heat_checks = checks
+
+    def draw(painter: QPainter, x: float, y: float) -> None:
+        shown = prefetch.get(index)
+        image_checks.append(ImageCheck(field, shown.image_sha256, shown.mask_sha256, shown.problem))
+        heat_checks[field.id] = shown.heat_map_sha256
+        _picture(painter, shown.image, QRectF(x, y, image_w, image_h), field, page)
+        if has_cam:
+            _picture(
+                painter,
+                shown.cam,
+                QRectF(x + image_w + gap, y, image_w, image_h),
+                field,
+                page,
+                tag=False,
+            )
+            text.draw(painter, x, y + below)
+        else:
+            text.draw(painter, x + image_w + gap, y)
+        bottom = y + height - 3 * mm
+        if shown.problem:
+            warning = lay.TextBox(
+                f"Warning: {shown.problem}.",
+                page.small_bold,
+                page.content,
+                page.device,
+                QColor(180, 0, 0),
+            )
+            warning.draw(painter, x, bottom - warning.height)
+        painter.setPen(QColor(200, 200, 200))
+        painter.drawLine(QLineF(x, bottom + 1.5 * mm, x + page.content, bottom + 1.5 * mm))
+        if progress is not None:
+            progress(len(image_checks), len(prefetch.fields))
+
+    return lay.DrawBlock(height, draw)
+
+
+def _picture(
+    painter: QPainter, image, box: QRectF, field: SavedField, page, tag: bool = True
+) -> None:
+    """The image fitted in ``box``; dismissed ones washed grey and stamped; a review tag on top."""
+    if image is None:
+        return
+    width = min(box.width(), box.height() * image.width() / max(1, image.height()))
+    target = QRectF(box.x(), box.y(), width, box.height())
+    painter.drawImage(target, image)
+    word, color = TAGS.get(decision(field), TAGS[None])
+    if decision(field) == "dismiss":
+        painter.fillRect(target, QColor(255, 255, 255, 150))
+        painter.save()
+        painter.setPen(QPen(color, 0.8 * page.mm))
+        painter.setFont(QFont(page.h2.family(), 20, QFont.Weight.Bold))
+        painter.drawText(target, Qt.AlignmentFlag.AlignCenter, word)
+        painter.restore()
+    if not tag:
+        return
+    painter.save()
+    painter.setFont(page.small_bold)
+    metrics_w = 26 * page.mm
+    label = QRectF(target.x(), target.y(), metrics_w, 4.5 * page.mm)
+    painter.fillRect(label, color)
+    painter.setPen(QColor(255, 255, 255))
+    painter.drawText(label, Qt.AlignmentFlag.AlignCenter, word)
+    painter.setPen(QPen(color, 0.5 * page.mm))
+    painter.drawRect(target)
+    painter.restore()
