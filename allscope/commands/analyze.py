@@ -1,4 +1,5 @@
-"""``allscope analyze``: batch analysis of images, folders and videos into JSON, CSV and masks."""
+"""allscope analyze: batch analysis of images, folders and videos into JSON, CSV, masks and a
+PDF report."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from pathlib import Path
 import cv2
 
 from allscope import __version__
-from allscope.core.batch import BatchAnalyzer, BatchReport
+from allscope.commands.progress import BatchProgress
+from allscope.core.batch import BatchAnalyzer, BatchReport, expected_fields
 from allscope.core.classifier import Classifier
 from allscope.core.frames import Frame, SourceError
 from allscope.core.model_loading import has_model_package, model_folder
@@ -38,15 +40,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--normalize",
-        action="store_true",
-        help="normalise each field's colour toward the training data before analysis "
-        "(for cameras and stains unlike the model's)",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="normalise each field's colour toward the training data before analysis, as the "
+        "app does (default: on; --no-normalize analyses the colours as recorded)",
     )
-    parser.add_argument("--pdf", type=Path, help="write a PDF report of the flagged fields")
+    parser.add_argument(
+        "--progress",
+        action="store_true",
+        help="print progress lines (count, percentage, rate, time left) every few seconds, "
+        "for logs; on a terminal a progress bar is shown anyway",
+    )
+    parser.add_argument("--pdf", type=Path, help="write a PDF report and save the run as a session")
     parser.add_argument("--patient", default="", help="patient or sample ID for the report")
     parser.add_argument("--slide", default="", help="slide ID for the report")
+    parser.add_argument("--accession", default="", help="report or accession number for the report")
+    parser.add_argument(
+        "--birth-date", default="", help="patient's date of birth (second identifier)"
+    )
+    parser.add_argument(
+        "--collected", default="", help="sample collection date (second identifier)"
+    )
+    parser.add_argument("--clinician", default="", help="requesting clinician for the report")
     parser.add_argument("--operator", default="", help="operator name for the report")
     parser.add_argument("--lab", default="", help="laboratory name for the report header")
+    parser.add_argument("--logo", type=Path, help="laboratory logo image for the report header")
 
 
 def probability(text: str) -> float:
@@ -63,8 +81,11 @@ def requested_classifier(
     if no_model:
         return None
     if model is None and not has_model_package():
-        print(f"No model package at {model_folder()}: writing masks and WBC counts only "
-              "(no classification).", file=sys.stderr)
+        print(
+            f"No model package at {model_folder()}: writing masks and WBC counts only "
+            "(no classification).",
+            file=sys.stderr,
+        )
         return None
     return load_model(model, mode=mode)
 
@@ -149,7 +170,15 @@ def report_json(report: BatchReport, classifier: Classifier | None) -> dict:
 
 
 ANALYZE_COLUMNS = (
-    "source", "frame", "status", "error", "assessable", "reasons", "wbc_count", "label", "p_all",
+    "source",
+    "frame",
+    "status",
+    "error",
+    "assessable",
+    "reasons",
+    "wbc_count",
+    "label",
+    "p_all",
     "flagged",
 )
 
@@ -165,31 +194,6 @@ def write_csv(path: Path, records: list[dict], classes: tuple[str, ...]) -> Path
     return write_csv_table(path, header, rows, overwrite=True)  # the run's output: replaced
 
 
-class ProgressBar:
-    """A one-line progress display on a terminal; silent otherwise."""
-
-    def __init__(self, stream=sys.stderr) -> None:
-        self.stream = stream
-        self.enabled = stream.isatty()
-        self.started = time.monotonic()
-        self._last = 0.0
-
-    def __call__(self, done: int, total: int | None) -> None:
-        now = time.monotonic()
-        if not self.enabled or now - self._last < 0.1:
-            return
-        self._last = now
-        rate = done / max(now - self.started, 1e-9)
-        self.stream.write(f"\ranalysed {done} fields ({rate:.0f}/s)")
-        self.stream.flush()
-
-    def close(self, done: int) -> None:
-        if self.enabled:
-            self.stream.write(
-                f"\ranalysed {done} fields in {time.monotonic() - self.started:.1f} s\n"
-            )
-
-
 def run(args: argparse.Namespace) -> int:
     try:
         classifier = requested_classifier(args.model, args.no_model)
@@ -199,16 +203,23 @@ def run(args: argparse.Namespace) -> int:
     policy = None
     if args.threshold is not None:
         from allscope.core.flags import FlagPolicy
+
         policy = FlagPolicy(threshold=args.threshold)
-    analyzer = BatchAnalyzer(classifier, policy, MaskWriter(args.masks) if args.masks else None,
-                             keep_flagged_frames=args.pdf is not None, normalize=args.normalize)
-    bar = ProgressBar()
+    analyzer = BatchAnalyzer(
+        classifier,
+        policy,
+        MaskWriter(args.masks) if args.masks else None,
+        keep_flagged_frames=args.pdf is not None,
+        normalize=args.normalize,
+    )
     try:
+        bar = BatchProgress(expected_fields(args.inputs), "log" if args.progress else "auto")
+        started = time.monotonic()
         report = analyzer.run(args.inputs, bar)
     except SourceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    bar.close(report.analysed)
+    bar.close()
     document = report_json(report, classifier)
     if args.json:
         write_json_document(args.json, document, overwrite=True)
@@ -218,9 +229,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"skipped {error.source}: {error.error}", file=sys.stderr)
     if args.pdf:
         write_pdf(args, report, classifier)
+    colour = "colour normalised" if args.normalize else "colours as recorded"
     print(
-        f"{report.analysed} fields analysed, {len(report.errors)} unreadable, {len(report.flags)} "
-        "flagged.",
+        f"{report.analysed} fields analysed in {time.monotonic() - started:.1f} s ({colour}), "
+        f"{len(report.errors)} unreadable, {len(report.flags)} flagged.",
         file=sys.stderr,
     )
     return 0 if report.analysed else 1
@@ -235,5 +247,14 @@ def write_pdf(args: argparse.Namespace, report: BatchReport, classifier: Classif
         "operator": args.operator,
         "lab_name": args.lab,
         "source": ", ".join(map(str, args.inputs)),
+        "accession": args.accession,
+        "date_of_birth": args.birth_date,
+        "collection_date": args.collected,
+        "clinician": args.clinician,
+        "notes": "colour normalised before analysis"
+        if args.normalize
+        else "colours analysed as recorded",
     }
-    write_batch_report(report, classifier, args.pdf, info)
+    names = ", ".join(Path(p).name or str(p) for p in args.inputs)
+    name = f"Batch: {names[:60]} ({report.analysed} fields)"
+    write_batch_report(report, classifier, args.pdf, info, name=name, logo=args.logo)

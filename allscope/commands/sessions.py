@@ -43,6 +43,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--overwrite", action="store_true",
         help="replace existing files (default: pick 'name (2).ext')",
     )
+    sign = sub.add_parser(
+        "sign", help="sign a session's report once every flagged field is reviewed"
+    )
+    sign.add_argument("session_id", type=int, metavar="ID")
+    sign.add_argument(
+        "--name", required=True, help="the signer's name as it should appear on the report"
+    )
+    sign.add_argument(
+        "--role",
+        choices=("reviewed", "verified"),
+        default="reviewed",
+        help="reviewed (the reviewer, default) or verified (a second person)",
+    )
     sub.add_parser(
         "quarantine", help="move a damaged session database aside so a new one can start"
     )
@@ -58,6 +71,8 @@ def sessions_main(argv: list[str]) -> int:
         return 0
     try:
         with SessionStore(root) as store:
+            if args.command == "sign":
+                return _sign(store, args)
             return _list(store, args.search) if args.command == "list" else _export(store, args)
     except StoreCorruptError as exc:
         print(f"error: {exc} Run 'allscope sessions quarantine' to move it aside.", file=sys.stderr)
@@ -81,6 +96,16 @@ def _list(store: SessionStore, search: str | None) -> int:
             f"{s.id:>5}  {local_time(s.started_at):<24} {s.field_count:>6}  {state:<9} "
             f"{s.display_name}"
         )
+    return 0
+
+
+def _sign(store: SessionStore, args: argparse.Namespace) -> int:
+    signature = store.sign(args.session_id, args.role, args.name)
+    print(
+        f"Session {args.session_id} signed as {signature.role} by {signature.name}; "
+        "export the report again "
+        f"to include the signature: allscope sessions export {args.session_id} --pdf FILE"
+    )
     return 0
 
 
@@ -117,8 +142,17 @@ def _export(store: SessionStore, args: argparse.Namespace) -> int:
     return 0
 
 
-def write_batch_report(report, classifier, pdf_path: Path | str, info: Mapping[str, str], *,
-                       store: SessionStore | None = None, progress=None) -> Path:
+def write_batch_report(
+    report,
+    classifier,
+    pdf_path: Path | str,
+    info: Mapping[str, str],
+    *,
+    store: SessionStore | None = None,
+    progress=None,
+    name: str | None = None,
+    logo: Path | None = None,
+) -> Path:
     """Save a batch run (``allscope analyze``) as a session and write its PDF report.
 
     ``report`` is a ``core.batch.BatchReport`` (results, flags, flagged_frames by flag index,
@@ -140,16 +174,24 @@ def write_batch_report(report, classifier, pdf_path: Path | str, info: Mapping[s
     try:
         store = store or SessionStore()
         session_id = _save_batch(store, report, session_info)
+        if name:
+            store.rename_session(session_id, name)
         from allscope.report.pdf import write_pdf
 
-        path = write_pdf(store, session_id, pdf_path, package, progress)
+        path = write_pdf(store, session_id, pdf_path, package, progress, logo=logo)
     except (StoreError, OSError) as exc:
         print(f"error: the PDF report was not written: {exc}", file=sys.stderr)
         raise SystemExit(2) from exc
     finally:
         if owned and store is not None:
             store.close()
-    print(f"PDF report written to {path} (session {session_id} in {store.root})", file=sys.stderr)
+    print(
+        f"Saved as session {session_id} \u201c{name or f'Session {session_id}'}\u201d "
+        f"in {store.root}; "
+        f"PDF report written to {path}. Review its flags in the app (Sessions), then sign it: "
+        f"allscope sessions sign {session_id} --name NAME",
+        file=sys.stderr,
+    )
     return path
 
 

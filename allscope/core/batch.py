@@ -22,7 +22,7 @@ from allscope.core.field_analysis import (
 from allscope.core.flags import FlagPolicy, FlagTracker
 from allscope.core.frames import Frame, SourceError
 from allscope.core.results import FieldResult, Flag, MaskResult
-from allscope.core.sources import ImageSource, VideoSource, is_video_path
+from allscope.core.sources import ImageSource, VideoSource, find_images, is_video_path
 
 MaskSink = Callable[[Frame, MaskResult], None]
 # a field that may be flagged: its frame, mask and (once inferred) the model's prediction
@@ -61,6 +61,27 @@ def expand_inputs(inputs: Sequence[str | Path]) -> list[tuple[str, Path]]:
             raise SourceError(f"{path}: no such file or folder.")
         expanded.append(("video" if path.is_file() and is_video_path(path) else "images", path))
     return expanded
+
+
+def expected_fields(inputs: Sequence[str | Path]) -> int | None:
+    """How many fields a run will analyse (image files plus video frames); None when a video
+    does not state its length."""
+    total = 0
+    for kind, path in expand_inputs(inputs):
+        if kind == "images":
+            total += len(find_images([path], recursive=True))
+            continue
+        try:
+            video = VideoSource(path, paced=False)
+            try:
+                if video.frame_count <= 0:
+                    return None
+                total += video.frame_count
+            finally:
+                video.close()
+        except SourceError:
+            continue  # reported when the run reaches it
+    return total
 
 
 class BatchAnalyzer:
