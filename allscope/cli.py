@@ -18,6 +18,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.self_test:
         from allscope.selftest import run_self_test
         return run_self_test(args.model)
+    from .display import display_problem
+
+    problem = display_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 3
     try:
         from allscope.gui.app import run_gui
     except ImportError as exc:

@@ -39,6 +39,7 @@ class SourceOpening:
         self.options = gui_options(spec, options or {}, self.problems)
         self.source: FrameSource | None = None
         self.error: str | None = None
+        self.fallback = False  # opened only because the source asked for failed
         self._cancelled = False
         self._lock = threading.Lock()
         self.thread = threading.Thread(target=self._open, name="allscope-open-source", daemon=True)

@@ -34,20 +34,25 @@ class SourceSwitch:
     """Owns the live run (``controller``), the opening in progress and stopping threads."""
 
     def __init__(self, settings: Settings, banner: ErrorBanner, status_bar: StatusBar,
-                 start_run: StartRun, on_started: Callable[[LiveController, str], None]) -> None:
+                 start_run: StartRun,
+                 on_started: Callable[[LiveController, str, bool], None]) -> None:
         self.settings, self.banner, self.status_bar = settings, banner, status_bar
         self.start_run, self.on_started = start_run, on_started
         self.controller: LiveController | None = None
         self.opening: SourceOpening | None = None
         self.retired: list[threading.Thread] = []  # stopping pipelines, abandoned openings
 
-    def open(self, spec: str, **options: Any) -> None:
-        """Start opening ``spec`` in the background; the current source runs until it is ready."""
+    def open(self, spec: str, *, fallback: bool = False, **options: Any) -> None:
+        """Start opening ``spec`` in the background; the current source runs until it is ready.
+
+        A ``fallback`` (the demo shown after a source failed) is never remembered as the last
+        source and leaves the failure's message up until the user dismisses it."""
         if spec.startswith("camera"):
             remembered = {k: v for k, v in self.settings.camera.items() if k in CAMERA_OPTIONS}
             options = {**remembered, **options}
         self._abandon_opening()
         self.opening = SourceOpening(spec, options)
+        self.opening.fallback = fallback
         self.status_bar.showMessage(f"Opening {spec}…")
 
     def finish(self) -> None:
@@ -64,12 +69,12 @@ class SourceSwitch:
                 f"Could not open {opening.spec}: {opening.error}",
                 ("The demo slide is shown meanwhile. " if fallback else "") + todo, key="source")
             if fallback:
-                self.open("demo")
+                self.open("demo", fallback=True)
             return
         self.stop_run()
         self.controller = self.start_run(opening.source, opening.problems)
         self.controller.start()
-        self.on_started(self.controller, opening.spec)
+        self.on_started(self.controller, opening.spec, not opening.fallback)
 
     def stop_run(self) -> None:
         """Stop the running pipeline on a helper thread: the GUI never waits for it."""

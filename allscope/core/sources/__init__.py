@@ -18,10 +18,26 @@ from allscope.core.sources.pacing import Pacer
 from allscope.core.sources.video import VIDEO_SUFFIXES, VideoSource, is_video_path
 from allscope.core.sources.virtual_slide import VirtualSlideSource
 
-__all__ = ["CameraInfo", "CameraSource", "ControlInfo", "DemoSlideSource", "Frame",
-           "FrameSource", "IMAGE_SUFFIXES", "ImageSource", "Pacer", "SourceError",
-           "VIDEO_SUFFIXES", "VideoSource", "VirtualSlideSource", "enumerate_cameras",
-           "find_images", "is_video_path", "load_image", "open_source"]
+__all__ = [
+    "CameraInfo",
+    "CameraSource",
+    "ControlInfo",
+    "DemoSlideSource",
+    "Frame",
+    "FrameSource",
+    "IMAGE_SUFFIXES",
+    "ImageSource",
+    "Pacer",
+    "SourceError",
+    "VIDEO_SUFFIXES",
+    "VideoSource",
+    "VirtualSlideSource",
+    "enumerate_cameras",
+    "find_images",
+    "is_video_path",
+    "load_image",
+    "open_source",
+]
 
 
 def open_source(spec: str, **options: Any) -> FrameSource:
@@ -42,8 +58,15 @@ def open_source(spec: str, **options: Any) -> FrameSource:
     path = Path(text)
     if path.is_file() and is_video_path(path):
         return VideoSource(path, **options)
+    if path.is_file() and path.suffix.lower() not in IMAGE_SUFFIXES:
+        raise SourceError(
+            f"{text} is neither a video ({', '.join(VIDEO_SUFFIXES)}) nor an image "
+            f"({', '.join(sorted(IMAGE_SUFFIXES))}); "
+            "choose a video file, an image or a folder of images"
+        )
     if path.is_dir() or path.is_file():
         return ImageSource([path], **options)
     raise SourceError(
         f"{text!r} is not a source: use 'demo', 'camera:N', 'slide:FOLDER', a video file "
-        f"({', '.join(VIDEO_SUFFIXES)}), an image file or a folder of images")
+        f"({', '.join(VIDEO_SUFFIXES)}), an image file or a folder of images"
+    )
