@@ -62,7 +62,9 @@ class LiveController:
         if on_result is not None:  # e.g. the session's per-frame record
             self.pipeline.add_result_listener(on_result)
         self.messages: deque[tuple[str, str]] = deque(maxlen=MAX_MESSAGES)
-        self.flag_times: deque[float] = deque(maxlen=MAX_MESSAGES)
+        self.flag_times: deque[tuple[float, Flag]] = deque(
+            maxlen=MAX_MESSAGES
+        )  # (monotonic time, flag)
         self.flags = 0
         self.problems = (
             problems if problems is not None else deque(maxlen=MAX_MESSAGES)
@@ -143,20 +145,20 @@ class LiveController:
             self.messages.append(("warning", f"{file} was skipped: {message}"))
         return _drain(self.messages)
 
-    def drain_flag_times(self) -> list[float]:
+    def drain_flag_times(self) -> list[tuple[float, Flag]]:
+        """(time, flag) of the flags raised since the last call."""
         return _drain(self.flag_times)
 
     def capture(self, snapshot: LiveSnapshot) -> bool:
-        """Store the snapshot's field by hand (Space); False when the writer is busy."""
-        result = snapshot.last_classified if _same_frame(snapshot) else snapshot.result
-        return self.writer.submit(
-            "manual", snapshot.frame.image, snapshot.mask, result or snapshot.result
-        )
+        """Store the snapshot's field by hand (Space), classified like any field; False when the
+        writer is busy."""
+        result = self.pipeline.classify_now(snapshot)
+        return self.writer.submit("manual", snapshot.frame.image, snapshot.mask, result)
 
     # worker threads ----------------------------------------------------------------------
     def _on_flag(self, flag: Flag, frame: Frame, mask: MaskResult) -> None:
         self.flags += 1
-        self.flag_times.append(time.monotonic())
+        self.flag_times.append((time.monotonic(), flag))
         if not self.writer.submit("flag", frame.image, mask, flag.result, flag):
             self.messages.append(
                 (
@@ -172,11 +174,6 @@ class LiveController:
     def _on_camera_status(self, status: str) -> None:
         level = "info" if status == "connected" else "warning"
         self.messages.append((level, f"camera: {status}"))
-
-
-def _same_frame(snapshot: LiveSnapshot) -> bool:
-    classified = snapshot.last_classified
-    return classified is not None and classified.frame_id == snapshot.frame.id
 
 
 def _drain(items: deque[Any]) -> list[Any]:

@@ -79,8 +79,9 @@ def window_on(qtbot, tmp_path, monkeypatch):
 
     def _open(spec: str):
         options = {"width": 640, "height": 360} if spec == "demo" else None
-        _, window = create_app(["--settings-dir", str(tmp_path / "settings"), "--source", spec],
-                               source_options=options)
+        _, window = create_app(
+            ["--settings-dir", str(tmp_path / "settings"), "--source", spec], source_options=options
+        )
         qtbot.addWidget(window)
         window.show()
         windows.append(window)
@@ -160,11 +161,14 @@ def test_drift_indicator_turns_amber_above_the_warning_level(qtbot):
     bar = StatusBar()
     qtbot.addWidget(bar)
     bar.show_trust(TrustValues(normalizing=True, calibrated=True, drift=DRIFT_WARN - 1, outside=2))
-    assert not bar.drift_warning and bar.text("colour") == f"ΔE {DRIFT_WARN - 1:.1f}"
+    assert (
+        not bar.drift_warning
+        and bar.text("colour") == f"Colour calibrated (drift {DRIFT_WARN - 1:.1f})"
+    )
     bar.show_trust(TrustValues(normalizing=True, calibrated=True, drift=DRIFT_WARN + 1, outside=2))
     assert bar.drift_warning and "recalibrate on a blank area" in bar.labels["colour"].toolTip()
     assert (
-        bar.text("outside") == "outside 2"
+        bar.text("outside") == "2 field(s) need a look"
         and "outside the model's experience" in bar.labels["outside"].toolTip()
     )
 
@@ -194,11 +198,13 @@ def test_ood_abstained_result_shows_outside_the_models_experience(qtbot, cam_pac
     panel = ClassificationPanel()
     qtbot.addWidget(panel)
     panel.show_result(gated, verdict, time.monotonic())
-    assert panel.state_label.text() == "Outside the model's experience"
+    assert panel.state_label.text() == "Needs a look" and panel.state.probabilities is None
     panel.show_result(
         result(None, assessable=False, reasons=("out of focus",)), None, time.monotonic()
     )
-    assert panel.state_label.text() == "Not assessable — out of focus"
+    assert (
+        panel.state_label.text() == "Not assessable" and "out of focus" in panel.detail_label.text()
+    )
 
 
 def test_outside_fields_are_counted_once_per_still_run():

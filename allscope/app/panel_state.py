@@ -1,0 +1,134 @@
+"""What the live classification panel shows, decided in one place (no Qt).
+
+One explicit state per situation, so that the panel can never contradict itself:
+
+- waiting / no cells / no model / classifying: words only;
+- not assessable: the reason, no probabilities, no alarm colours;
+- outside the model's experience: "needs a look", no probabilities (the model abstained);
+- judged: the white cells and the probabilities, red only at or above the threshold;
+- a newly raised flag adds an alert for a few seconds, for that flag only: a flag does
+  not stay lit while the stage rests on a suspicious field, and a repeat of the same flag
+  does not prolong it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from allscope.core.ood import OUTSIDE
+from allscope.core.results import FieldResult
+
+ALERT_HOLD_S = 4.0
+NEEDS_A_LOOK = "Needs a look"
+OUTSIDE_DETAIL = (
+    "Outside the model's experience: it does not judge this field. "
+    "Look at it yourself; it is never flagged automatically."
+)
+
+
+@dataclass(frozen=True)
+class PanelState:
+    """Everything the panel draws; ``probabilities``/``p_all`` None means "show none"."""
+
+    kind: (
+        str  # waiting | no_cells | no_model | not_assessable | classifying | needs_a_look | judged
+    )
+    headline: str
+    detail: str = ""
+    wbc: int | None = None
+    probabilities: dict[str, float] | None = None
+    p_all: float | None = None
+    tone: str = "neutral"  # neutral | calm | suspicious | attention
+    alert: str | None = None
+
+    @property
+    def alarm(self) -> bool:
+        """Alarm colours are used only for a judged suspicious field or a fresh flag."""
+        return self.tone == "suspicious" or self.alert is not None
+
+
+class FlagAlert:
+    """The alert of the latest flag, shown for ``hold_s`` after it was raised, once per flag."""
+
+    def __init__(self, hold_s: float = ALERT_HOLD_S) -> None:
+        self.hold_s = hold_s
+        self._key: object = None
+        self._text: str | None = None
+        self._until = 0.0
+
+    def raise_flag(self, key: object, text: str, now: float) -> None:
+        if key == self._key:
+            return  # the same flag again: no second alert, no longer one
+        self._key, self._text, self._until = key, text, now + self.hold_s
+
+    def current(self, now: float) -> str | None:
+        return self._text if now < self._until else None
+
+
+def alert_text(label: str, p_all: float, source: str = "") -> str:
+    where = f" · {source}" if source else ""
+    return f"⚑ New flag: {label}, P(ALL) {p_all:.2f}{where} — saved to the gallery"
+
+
+def panel_state(
+    result: FieldResult | None,
+    classified: FieldResult | None,
+    threshold: float,
+    *,
+    has_model: bool = True,
+    benign_class: str = "Benign",
+    alert: str | None = None,
+) -> PanelState:
+    """The one state to show for the current field and its latest classification."""
+    state = _base_state(result, classified, threshold, has_model, benign_class)
+    return state if alert is None else PanelState(**{**state.__dict__, "alert": alert})
+
+
+def _base_state(
+    result: FieldResult | None,
+    classified: FieldResult | None,
+    threshold: float,
+    has_model: bool,
+    benign_class: str,
+) -> PanelState:
+    if result is None:
+        return PanelState("waiting", "Waiting for frames")
+    wbc = result.wbc_count
+    if wbc == 0:
+        return PanelState(
+            "no_cells", "No white cells in view", "Move to a field with white cells.", wbc=0
+        )
+    if OUTSIDE in result.reasons or (classified is not None and OUTSIDE in classified.reasons):
+        return PanelState("needs_a_look", NEEDS_A_LOOK, OUTSIDE_DETAIL, wbc=wbc, tone="attention")
+    if not result.assessable:
+        why = "; ".join(result.reasons) or "the field cannot be judged"
+        return PanelState("not_assessable", "Not assessable", f"Why: {why}.", wbc=wbc)
+    if not has_model:
+        return PanelState(
+            "no_model", "Not classified", "No model is loaded: cells are outlined only.", wbc=wbc
+        )
+    if classified is None or classified.p_all is None or classified.probabilities is None:
+        return PanelState("classifying", "Classifying…", wbc=wbc)
+    probabilities = classified.probability_map() or {}
+    if classified.p_all < threshold:
+        return PanelState(
+            "judged",
+            "Benign",
+            f"P(ALL) below the threshold {threshold:.2f}.",
+            wbc,
+            probabilities,
+            classified.p_all,
+            "calm",
+        )
+    candidates = {k: v for k, v in probabilities.items() if k != benign_class}
+    subtype = max(candidates, key=lambda name: candidates[name]) if candidates else None
+    headline = f"Suspicious for ALL → most likely {subtype}" if subtype else "Suspicious for ALL"
+    return PanelState(
+        "judged",
+        headline,
+        "Hold the stage still to flag and save this field.",
+        wbc,
+        probabilities,
+        classified.p_all,
+        "suspicious",
+    )
