@@ -40,8 +40,14 @@ class GalleryRecord:
 class FieldStore(Protocol):
     """What the gallery needs from a store. ``add_field`` returns only once the field is durable."""
 
-    def add_field(self, kind: str, frame_bgr: np.ndarray, mask: MaskResult | None,
-                  result: FieldResult, flag: Flag | None) -> GalleryRecord: ...
+    def add_field(
+        self,
+        kind: str,
+        frame_bgr: np.ndarray,
+        mask: MaskResult | None,
+        result: FieldResult,
+        flag: Flag | None,
+    ) -> GalleryRecord: ...
 
     def review(self, field_id: int, decision: str | None, comment: str) -> GalleryRecord: ...
 
@@ -85,10 +91,15 @@ class MemoryFieldStore:
         self._records: dict[int, GalleryRecord] = {}
         # image, mask and heat map of each field, as PNG bytes
         self._images: dict[int, tuple[bytes, bytes | None, bytes | None]] = {}
+        self._flags: dict[int, Flag | None] = {}
 
     def add_field(
-        self, kind: str, frame_bgr: np.ndarray, mask: MaskResult | None,
-        result: FieldResult, flag: Flag | None,
+        self,
+        kind: str,
+        frame_bgr: np.ndarray,
+        mask: MaskResult | None,
+        result: FieldResult,
+        flag: Flag | None,
     ) -> GalleryRecord:
         mask_array = None if mask is None else mask.mask
         thumb = make_thumbnail(frame_bgr, mask_array)
@@ -107,11 +118,35 @@ class MemoryFieldStore:
             record = GalleryRecord(next(self._ids), kind, thumb, result, captured_at=time.time())
             self._records[record.id] = record
             self._images[record.id] = (image_png, mask_png, heat_png)
+            self._flags[record.id] = (
+                None if flag is None else replace(flag, heat_map=None)
+            )  # kept as PNG
         return record
 
-    def review(
-        self, field_id: int, decision: str | None, comment: str
-    ) -> GalleryRecord:
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._records)
+
+    def take_all(self) -> list[tuple[GalleryRecord, np.ndarray, np.ndarray | None, Flag | None]]:
+        """Every field held, oldest first, as (record, image, mask, flag); the store is emptied."""
+        with self._lock:
+            ids = sorted(self._records)
+        taken = [
+            (self._records[i], self.full_image(i), self.mask(i), self._flag_with_heat_map(i))
+            for i in ids
+        ]
+        with self._lock:
+            for i in ids:
+                self._records.pop(i, None)
+                self._images.pop(i, None)
+                self._flags.pop(i, None)
+        return taken
+
+    def _flag_with_heat_map(self, field_id: int) -> Flag | None:
+        flag = self._flags.get(field_id)
+        return None if flag is None else replace(flag, heat_map=self.heat_map(field_id))
+
+    def review(self, field_id: int, decision: str | None, comment: str) -> GalleryRecord:
         if decision not in (None, *DECISIONS):
             raise ValueError(f"decision must be one of {DECISIONS} or None, got {decision!r}")
         with self._lock:

@@ -14,7 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from allscope.app.field_store import GalleryRecord, make_thumbnail
+from allscope.app.field_store import GalleryRecord, MemoryFieldStore, make_thumbnail
 from allscope.core.results import FieldResult, Flag, MaskResult
 from allscope.core.store import SavedField, SessionStore, StoreError
 
@@ -84,3 +84,18 @@ def _read(path: Path, flags: int) -> np.ndarray:
             f"{path}: the saved image cannot be read; the session folder may be damaged."
         )
     return image
+
+
+def carry_over(
+    memory: MemoryFieldStore, store: SessionStore, session_id: int, reviewer: str
+) -> int:
+    """Save the fields held in memory before a session into it, oldest first, with their
+    reviews; return how many. ``memory`` is emptied (a MemoryFieldStore)."""
+    taken = memory.take_all()
+    for record, image, mask, flag in taken:
+        mask = np.zeros(image.shape[:2], np.uint8) if mask is None else mask
+        saved = store.add_field(session_id, record.kind, image, mask, record.result, flag)
+        if record.decision is not None or record.comment:
+            note = "(reviewed before the session started) "
+            store.review(saved.id, record.decision, note + record.comment, reviewer)
+    return len(taken)

@@ -150,6 +150,14 @@ class PolicyPanel(QWidget):
             "require_still": self.require_still.isChecked(),
         }
 
+    def lock_identity(self, locked: bool) -> None:
+        """While a session runs its identity is fixed: the fields are read-only and say why."""
+        tip = "Fixed while the session runs; end the session to change it." if locked else ""
+        for edit in self.session_edits.values():
+            edit.setReadOnly(locked)
+            edit.setToolTip(tip)
+            edit.setStyleSheet("background: #eeeeee; color: #555;" if locked else "")
+
     def session_info(self) -> dict:
         return {key: edit.text().strip() for key, edit in self.session_edits.items()}
 

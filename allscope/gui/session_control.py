@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 
-from allscope.app.field_store import FieldStore, GalleryRecord
+from allscope.app.field_store import FieldStore, GalleryRecord, MemoryFieldStore
 from allscope.app.live_run import LiveController
-from allscope.app.session_fields import SessionFieldStore
+from allscope.app.session_fields import SessionFieldStore, carry_over
 from allscope.app.settings import Settings
 from allscope.core.classifier import Classifier
 from allscope.core.flags import FlagPolicy
@@ -39,8 +39,10 @@ from allscope.report.content import local_time
 
 log = logging.getLogger(__name__)
 Problem = tuple[str, str, str]  # what happened, what to do, banner level
-NO_SESSIONS = ("Sessions are off for this run: flagged fields are kept in memory only and are lost "
-               "when allscope closes.")
+NO_SESSIONS = (
+    "Sessions are off for this run: flagged fields are kept in memory only and are lost "
+    "when allscope closes."
+)
 LOAD_WAIT_S = 30.0  # at shutdown: reading a resumed session's fields
 
 
@@ -104,7 +106,10 @@ class SessionControl(QObject):
     changed = Signal()
 
     def __init__(
-        self, parent: QWidget, host: SessionHost, store: SessionStore | None,
+        self,
+        parent: QWidget,
+        host: SessionHost,
+        store: SessionStore | None,
         owns_store: bool = False,
     ) -> None:
         super().__init__(parent)
@@ -113,6 +118,7 @@ class SessionControl(QObject):
         self.current: SessionRecord | None = None
         self.dialog: SessionDialog | None = None
         self.sessions_window: SessionsWindow | None = None
+        self.confirm_box: QMessageBox | None = None  # asked before resuming on another source
         self.exporter = (
             Exporter(parent, store, host.banner, host.classifier) if store is not None else None
         )
@@ -158,8 +164,13 @@ class SessionControl(QObject):
         """Open the start dialog (window-modal, not blocking); OK creates and opens the session."""
         if self._require_store() is None:
             return None
+        earlier = (
+            len(self.host.memory_store)
+            if isinstance(self.host.memory_store, MemoryFieldStore)
+            else 0
+        )
         self.dialog = SessionDialog(
-            self.host.settings.session_info, self.create, self.parent_widget
+            self.host.settings.session_info, self.create, self.parent_widget, earlier
         )
         self.dialog.open()
         return self.dialog
@@ -175,14 +186,22 @@ class SessionControl(QObject):
             entered, controller.source if controller else None, package, self.host.policy()
         )
         session_id = store.create_session(info)
+        if entered.get("keep_earlier") and isinstance(self.host.memory_store, MemoryFieldStore):
+            kept = carry_over(self.host.memory_store, store, session_id, info.operator)
+            self.host.status_bar.showMessage(
+                f"{kept} earlier field(s) saved into the session.", 8000
+            )
         self.host.set_session_info({SETTINGS_KEYS[k]: entered[k] for k in SETTINGS_KEYS})
         for key, edit in self.host.panels.policy.session_edits.items():  # the panel shows them too
             edit.setText(str(self.host.settings.session_info.get(key, "")))
         self.open(session_id)
         return session_id
 
-    def open(self, session_id: int) -> bool:
-        """Make a session current: its fields fill the gallery, new fields and results go to it."""
+    def open(self, session_id: int, *, confirmed: bool = False) -> bool:
+        """Make a session current: its fields fill the gallery, new fields and results go to it.
+
+        Resuming a session recorded on another source asks first (``confirm_box``); the session
+        opens only when the user agrees."""
         store = self._require_store()
         if store is None:
             return False
@@ -192,6 +211,11 @@ class SessionControl(QObject):
             self.host.banner.show_message(
                 str(exc), "Choose another session in Session ▸ Sessions….", key="store"
             )
+            return False
+        controller = self.host.controller
+        running = controller.source.describe() if controller is not None else ""
+        if not confirmed and record.info.source and running and record.info.source != running:
+            self._ask_resume(record, running)
             return False
         reviewer = record.info.operator or self.host.settings.session_info.get("operator", "")
         fields = SessionFieldStore(store, session_id, reviewer=reviewer)
@@ -226,6 +250,19 @@ class SessionControl(QObject):
         if self.current is not None and self.store is not None:
             self.current = self.store.get_session(self.current.id)
             self._announce()
+
+    def policy_changed(self, policy: FlagPolicy) -> None:
+        """A new flag policy is in force: record it in the current session with its time."""
+        if self.current is None or self.store is None:
+            return
+        try:
+            self.store.record_policy(self.current.id, policy.threshold, policy.to_dict())
+        except StoreError as exc:
+            self.host.banner.show_message(
+                f"The change of flag policy was not recorded in the session: {exc}",
+                "Check the session folder; the new policy is in force.",
+                key="store",
+            )
 
     def record_result(self, result: FieldResult) -> None:
         """Pipeline result listener (a worker thread): queue the result in the current session."""
@@ -280,6 +317,7 @@ class SessionControl(QObject):
     # background and shutdown ------------------------------------------------------------------
     def _load(self, fields: SessionFieldStore) -> None:
         """Read the session's saved fields on a thread (decoding images takes time)."""
+
         def load() -> None:
             try:
                 self._loaded.append((fields, fields.existing_records(), None))
@@ -309,7 +347,24 @@ class SessionControl(QObject):
                 key="record",
             )
 
+    def _ask_resume(self, record: SessionRecord, running: str) -> None:
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Resume on another source?",
+            f"Session “{record.display_name}” was recorded on {record.info.source}.\n"
+            f"The source now is {running}.\n\nResume it on this source? Fields saved from now on "
+            "come from the new source.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self.parent_widget,
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        yes = box.button(QMessageBox.StandardButton.Yes)
+        yes.clicked.connect(lambda: self.open(record.id, confirmed=True))
+        self.confirm_box = box
+        box.open()
+
     def _announce(self) -> None:
+        self.host.panels.policy.lock_identity(self.current is not None)
         name = f"session “{self.current.display_name}”" if self.current else "no session"
         self.host.setWindowTitle(f"allscope: {name} (screening aid, not a diagnosis)")
         self.changed.emit()

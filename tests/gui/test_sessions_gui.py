@@ -94,7 +94,12 @@ def capture_one(qtbot, window) -> int:
 
 
 def save_field(store, session_id, p_all=0.8):
-    image, mask = field_with_cells()
+    shift = int(
+        p_all * 100
+    )  # another place on the slide for each (identical fields make one entry)
+    image, mask = field_with_cells(
+        centres=((30 + shift, 40 + shift // 2), (290 - shift, 150 - shift))
+    )
     return store.add_field(session_id, "flag", image, mask.mask, result(p_all), None)
 
 
@@ -130,16 +135,28 @@ def test_new_session_stores_the_entered_fields_and_the_app_state(
     qtbot, open_window, store, tmp_path
 ):
     package = write_tiny_model(tmp_path / "model")
-    window = open_window("--model", str(tmp_path / "model"), session_store=store,
-                         settings={"policy": FLAG_POLICY, "normalize_colour": RAW_COLOURS,
-                                   "session_info": {"patient_id": "P-7", "lab": "Haematology"}})
+    window = open_window(
+        "--model",
+        str(tmp_path / "model"),
+        session_store=store,
+        settings={
+            "policy": FLAG_POLICY,
+            "normalize_colour": RAW_COLOURS,
+            "session_info": {"patient_id": "P-7", "lab": "Haematology"},
+        },
+    )
     qtbot.waitUntil(lambda: window.controller is not None, timeout=WAIT_MS)
     session_id = start_session(
         qtbot, window, slide_id="S-1", operator="Dr. Zoë", notes="Wright stain"
     )
     info = store.get_session(session_id).info
     assert (info.patient_id, info.slide_id, info.operator, info.lab_name, info.notes) == (
-        "P-7", "S-1", "Dr. Zoë", "Haematology", "Wright stain")
+        "P-7",
+        "S-1",
+        "Dr. Zoë",
+        "Haematology",
+        "Wright stain",
+    )
     assert info.source.startswith("demo slide") and "640x360" in info.source
     assert (info.model_name, info.model_version, info.model_sha256) == (
         "tiny-purple", "test", package.sha256,
@@ -153,10 +170,15 @@ def test_new_session_stores_the_entered_fields_and_the_app_state(
 
 
 def test_flag_is_stored_in_the_session_before_the_gallery_shows_it_and_results_are_recorded(
-        qtbot, open_window, store, tmp_path):
+    qtbot, open_window, store, tmp_path
+):
     write_tiny_model(tmp_path / "model")
-    window = open_window("--model", str(tmp_path / "model"), session_store=store,
-                         settings={"policy": FLAG_POLICY, "normalize_colour": RAW_COLOURS})
+    window = open_window(
+        "--model",
+        str(tmp_path / "model"),
+        session_store=store,
+        settings={"policy": FLAG_POLICY, "normalize_colour": RAW_COLOURS},
+    )
     session_id = start_session(qtbot, window, patient_id="P-8", operator="dr-f")
     qtbot.waitUntil(
         lambda: any(r.kind == "flag" for r in window.gallery_model.records()), timeout=WAIT_MS
@@ -215,8 +237,9 @@ def test_export_pdf_from_the_menu_writes_the_report_on_a_worker_thread(
     assert job.written == target and str(target) in window.banner.text()
     assert target.read_bytes()[:5] == b"%PDF-"
     assert target.with_name("report.pdf.manifest.json").is_file()
-    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(target), "-"], capture_output=True,
-                          check=True).stdout.decode("utf-8")
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(target), "-"], capture_output=True, check=True
+    ).stdout.decode("utf-8")
     assert "S-4711" in text and "Haem Lab" in text and "Page 1 of" in text
     assert "screening aid, not a diagnosis" in text.lower()
 
@@ -251,8 +274,9 @@ def test_export_to_a_missing_folder_is_explained_in_the_banner(qtbot, open_windo
     assert not (tmp_path / "no-such-folder").exists()
 
 
-def test_corrupt_database_at_start_up_is_set_aside_and_the_window_still_opens(qtbot, open_window,
-                                                                               session_data_dir):
+def test_corrupt_database_at_start_up_is_set_aside_and_the_window_still_opens(
+    qtbot, open_window, session_data_dir
+):
     root = session_data_dir / "sessions"
     root.mkdir(parents=True)
     (root / "sessions.db").write_bytes(b"not a database " * 200)
@@ -268,8 +292,9 @@ def test_corrupt_database_at_start_up_is_set_aside_and_the_window_still_opens(qt
     qtbot.waitUntil(lambda: window.displayed >= start + 3, timeout=WAIT_MS)
 
 
-def test_store_from_a_newer_version_leaves_sessions_off_and_fields_in_memory(qtbot, open_window,
-                                                                             session_data_dir):
+def test_store_from_a_newer_version_leaves_sessions_off_and_fields_in_memory(
+    qtbot, open_window, session_data_dir
+):
     root = session_data_dir / "sessions"
     root.mkdir(parents=True)
     conn = sqlite3.connect(root / "sessions.db")
@@ -340,7 +365,8 @@ def test_sessions_list_searches_renames_and_deletes_after_confirmation(
 
 
 def test_opening_a_session_from_the_list_loads_its_fields_and_it_cannot_be_deleted_while_open(
-        qtbot, open_window, store, monkeypatch):
+    qtbot, open_window, store, monkeypatch
+):
     session_id = store.create_session(SessionInfo(patient_id="P-11", operator="dr-o"))
     saved = [save_field(store, session_id, p).id for p in (0.7, 0.9)]
     window = open_window(session_store=store)
