@@ -70,8 +70,9 @@ class Pipeline:
         self.gate = self._analyze.gate
         self._extensions = ModelExtensions(classifier)
         self.moving_classify_every = max(1, moving_classify_every)
-        self._tracker = FlagTracker(policy or FlagPolicy(
-            threshold=classifier.package.threshold if classifier else 0.5))
+        self._tracker = FlagTracker(
+            policy or FlagPolicy(threshold=classifier.package.threshold if classifier else 0.5)
+        )
         self._box: LatestFrame[Frame] = LatestFrame()
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -154,6 +155,27 @@ class Pipeline:
         return not self.running
 
     # views -------------------------------------------------------------------------------
+    def classify_now(self, snapshot: LiveSnapshot) -> FieldResult:
+        """The snapshot's field classified on the calling thread, as the pipeline would (a hand
+        capture); the gate's verdict stands, so a field it rejects stays unclassified."""
+        result = snapshot.result
+        classified = snapshot.last_classified
+        if classified is not None and classified.frame_id == snapshot.frame.id:
+            return classified
+        if self.classifier is None or not result.assessable:
+            return result
+        started = time.perf_counter()
+        prediction = self.classifier.predict_detailed(
+            prepare_field(snapshot.frame.image, snapshot.mask, self.classifier.spec)
+        )
+        return classified_result(
+            result,
+            self.classifier,
+            prediction,
+            (time.perf_counter() - started) * 1e3,
+            self._extensions.ood,
+        )
+
     def latest(self) -> LiveSnapshot | None:
         return self._snapshot
 

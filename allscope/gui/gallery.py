@@ -12,6 +12,7 @@ from PySide6.QtGui import QColor, QImage, QPixmap
 from PySide6.QtWidgets import QListView
 
 from allscope.app.field_store import THUMB_WIDTH, GalleryRecord
+from allscope.app.gallery_order import ALL_CLASSES, LocationGroups, caption, ordered
 
 RecordRole = Qt.ItemDataRole.UserRole + 1
 
@@ -24,22 +25,28 @@ def bgr_to_pixmap(bgr: np.ndarray) -> QPixmap:
     return QPixmap.fromImage(image.copy())
 
 
-def record_caption(record: GalleryRecord) -> str:
-    """Short text under a thumbnail: decision mark, how it was captured, P(ALL)."""
-    result = record.result
-    p = "—" if result.p_all is None else f"{result.p_all:.2f}"
-    mark = {"accept": "✔ ", "dismiss": "✖ "}.get(record.decision or "", "")
-    kind = "✋" if record.kind == "manual" else "⚑"
-    return f"{mark}{kind} P(ALL) {p}"
+def record_caption(record: GalleryRecord, repeats: int = 0) -> str:
+    """Label under a thumbnail: kind, class, P(ALL), time, source, review state."""
+    return caption(record, repeats)
 
 
 class GalleryModel(QAbstractListModel):
-    """The stored fields in capture order; thumbnails are converted to pixmaps once."""
+    """The stored fields, one row per slide location, in the chosen order and filter.
+
+    ``records()`` is every field in capture order (repeats at a location included); the rows
+    are the location entries, listed by ``set_view(order, class_filter)``. A new field is
+    inserted where the order puts it; a review changes its row in place (no jumping rows).
+    """
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self._records: list[GalleryRecord] = []
-        self._pixmaps: dict[int, QPixmap] = {}
+        self._all: list[GalleryRecord] = []
+        self._records: list[GalleryRecord] = []  # the visible entries
+        self._entry_of: dict[int | str, int | str] = {}  # record id -> its location entry id
+        self._repeats: dict[int | str, int] = {}
+        self._groups = LocationGroups()
+        self._pixmaps: dict[int | str, QPixmap] = {}
+        self.order, self.class_filter = "time", ALL_CLASSES
 
     def rowCount(
         self, parent: QModelIndex | QPersistentModelIndex | None = None
@@ -51,7 +58,7 @@ class GalleryModel(QAbstractListModel):
             return None
         record = self._records[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return record_caption(record)
+            return record_caption(record, self._repeats.get(record.id, 0))
         if role == Qt.ItemDataRole.DecorationRole:
             if record.id not in self._pixmaps:
                 self._pixmaps[record.id] = bgr_to_pixmap(record.thumbnail)
@@ -64,37 +71,80 @@ class GalleryModel(QAbstractListModel):
             )
         if role == Qt.ItemDataRole.BackgroundRole and record.decision == "dismiss":
             return QColor(230, 230, 230)
+        if role == Qt.ItemDataRole.ForegroundRole and record.decision == "dismiss":
+            return QColor(110, 110, 110)
         if role == RecordRole:
             return record
         return None
 
     def add_record(self, record: GalleryRecord) -> None:
-        row = len(self._records)
+        self._all.append(record)
+        entry = (
+            self._groups.place(record.id, record.thumbnail) if record.kind == "flag" else record.id
+        )
+        self._entry_of[record.id] = entry
+        if entry != record.id:
+            self._repeats[entry] = self._repeats.get(entry, 0) + 1
+            self._changed(entry)
+            return
+        listed = ordered([*self._records, record], self.order, self.class_filter)
+        if record not in listed:
+            return
+        row = listed.index(record)
         self.beginInsertRows(QModelIndex(), row, row)
-        self._records.append(record)
+        self._records.insert(row, record)
         self.endInsertRows()
 
     def update_record(self, record: GalleryRecord) -> None:
         """Replace the record with the same id (after a review)."""
+        for position, old in enumerate(self._all):
+            if old.id == record.id:
+                self._all[position] = record
+                break
+        else:
+            raise KeyError(f"no record {record.id!r} in the gallery")
         for row, old in enumerate(self._records):
             if old.id == record.id:
                 self._records[row] = record
-                index = self.index(row)
-                self.dataChanged.emit(index, index)
-                return
-        raise KeyError(f"no record {record.id!r} in the gallery")
+                self._changed(record.id)
+
+    def set_view(self, order: str | None = None, class_filter: str | None = None) -> None:
+        """List the entries in another order or filter."""
+        self.order = order or self.order
+        self.class_filter = class_filter or self.class_filter
+        entries = [r for r in self._all if self._entry_of.get(r.id) == r.id]
+        self.beginResetModel()
+        self._records = ordered(entries, self.order, self.class_filter)
+        self.endResetModel()
+
+    def classes(self) -> list[str]:
+        return sorted({r.result.label for r in self._all if r.result.label})
+
+    def repeats(self, record_id) -> int:
+        return self._repeats.get(record_id, 0)
 
     def record(self, row: int) -> GalleryRecord:
         return self._records[row]
 
     def records(self) -> list[GalleryRecord]:
-        return list(self._records)
+        """Every field held, in capture order (repeats at one location included)."""
+        return list(self._all)
 
     def clear(self) -> None:
         self.beginResetModel()
+        self._all.clear()
         self._records.clear()
+        self._entry_of.clear()
+        self._repeats.clear()
+        self._groups.clear()
         self._pixmaps.clear()
         self.endResetModel()
+
+    def _changed(self, record_id) -> None:
+        for row, shown in enumerate(self._records):
+            if shown.id == record_id:
+                index = self.index(row)
+                self.dataChanged.emit(index, index)
 
 
 class GalleryView(QListView):

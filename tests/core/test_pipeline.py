@@ -135,3 +135,23 @@ def test_latest_frame_box_keeps_only_the_newest_and_counts_drops():
     assert box.take(0.01) is None
     box.close()
     assert box.closed
+
+
+def test_a_hand_capture_is_classified_like_any_field(tmp_path):
+    """classify_now judges the snapshot's own frame with the real model, not the last one."""
+    from allscope.core.field_analysis import base_result
+    from allscope.core.mask.lab_kmeans import lab_kmeans_mask
+    from allscope.core.pipeline import LiveSnapshot
+
+    classifier = Classifier(write_tiny_package(tmp_path / "m").path)
+    pipeline = Pipeline(ListSource([smear(True)]), classifier)
+    image = smear(True)
+    frame = Frame(id=9, timestamp=0.0, image=image, source="test list")
+    mask = lab_kmeans_mask(image)
+    gated = base_result(frame, mask, True, (), {})
+    older = base_result(Frame(id=3, timestamp=0.0, image=image, source="x"), mask, True, (), {})
+    result = pipeline.classify_now(LiveSnapshot(frame, mask, gated, older, False))
+    assert result.frame_id == 9 and result.classified and result.p_all is not None
+    assert result.probabilities == pytest.approx(tuple(classifier.predict(image)), abs=1e-5)
+    rejected = base_result(frame, mask, False, ("moving",), {})
+    assert not pipeline.classify_now(LiveSnapshot(frame, mask, rejected, None, True)).classified

@@ -18,8 +18,10 @@ from allscope.gui.review_pane import ReviewPanel
 def stored_panel(qtbot, n=3):
     store = MemoryFieldStore()
     model = GalleryModel()
-    image, mask = field_with_cells()
-    for i in range(n):
+    for i in range(n):  # each at another place on the slide (identical fields would be one entry)
+        image, mask = field_with_cells(
+            centres=((60 + 70 * i, 50 + 30 * i), (250 - 60 * i, 130 - 20 * i))
+        )
         model.add_record(
             store.add_field("flag", image, mask, result(0.6 + 0.1 * i, frame_id=i), None)
         )
