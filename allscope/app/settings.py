@@ -65,6 +65,10 @@ class Settings:
     # QualitySettings.to_dict() keys
     quality: dict[str, Any] = field(default_factory=default_quality)
     normalize_colour: bool = True  # bring frames toward the training colours before analysis
+    lab_logo: str = ""  # image file drawn in the report header (optional)
+    # objective name -> µm per pixel
+    microns_per_pixel: dict[str, float] = field(default_factory=dict[str, float])
+    objective: str = ""  # the objective in use (a key of microns_per_pixel)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -62,8 +62,9 @@ class ExportJob(QObject):
     errored = Signal(str, str)  # what happened, what to do
 
     def __init__(self, kind: str, store: SessionStore, session_id: int, path: Path | str,
-                 model_package=None, parent=None) -> None:
+                 model_package=None, parent=None, logo: Path | None = None) -> None:
         super().__init__(parent)
+        self.logo = logo
         if kind not in KINDS:
             raise ValueError(f"An export is one of {sorted(KINDS)}, not {kind!r}.")
         self.kind, self.store, self.session_id = kind, store, session_id
@@ -110,7 +111,7 @@ class ExportJob(QObject):
             from allscope.report.pdf import write_pdf
 
             return write_pdf(self.store, self.session_id, self.path, self.model_package,
-                             progress=self.progressed.emit)
+                             progress=self.progressed.emit, logo=self.logo)
         from allscope.report.exports import write_csv, write_json
 
         self.progressed.emit(0, 1)
@@ -160,6 +161,7 @@ class Exporter(QObject):
         self.parent_widget, self.store = parent, store
         self.banner, self.classifier = banner, classifier
         self.job: ExportJob | None = None
+        self.logo: Path | None = None  # the laboratory's logo for report headers (settings)
 
     def export(
         self, kind: str, session_id: int, path: Path | str | None = None
@@ -174,7 +176,9 @@ class Exporter(QObject):
         path = path or self._ask_path(kind, session_id)
         if not path:
             return None
-        job = ExportJob(kind, self.store, session_id, path, self._package_for(session_id), self)
+        job = ExportJob(
+            kind, self.store, session_id, path, self._package_for(session_id), self, self.logo
+        )
         job.succeeded.connect(
             lambda written: self.banner.show_message(
                 f"The {job.label} of session {session_id} was saved as {written}.", "", "info",

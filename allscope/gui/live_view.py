@@ -20,7 +20,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QLabel
 
+from allscope.app.scale import scale_bar
 from allscope.core.results import MaskResult
+from allscope.gui.scale_bar import ScaleBarOverlay
 
 MODES = ("raw", "overlay", "masked")
 OUTLINE_RGB = (0, 255, 255)  # cyan stands out against purple nuclei and pink background
@@ -53,6 +55,8 @@ class LiveView(pg.GraphicsView):  # type: ignore[misc]  # pyqtgraph ships no typ
         self.count_label.move(8, 8)
         self.count_label.setText("WBC: —")
         self.count_label.adjustSize()
+        self.microns_per_pixel: float | None = None
+        self.scale_overlay = ScaleBarOverlay(self)
 
     def set_mode(self, mode: str) -> None:
         if mode not in MODES:
@@ -90,6 +94,10 @@ class LiveView(pg.GraphicsView):  # type: ignore[misc]  # pyqtgraph ships no typ
         self._set_count(None if mask is None else mask.wbc_count)
         if first:
             self.fit()
+        (x0, x1), _ = self.view.viewRange()
+        self.scale_overlay.set_bar(
+            scale_bar(self.microns_per_pixel, self.view.width() / max(1.0, x1 - x0))
+        )
 
     def display_scale(self) -> float:
         """Screen pixels per field pixel at the current zoom, at most 1, rounded up to 1/8."""

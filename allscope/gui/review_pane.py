@@ -12,14 +12,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 from PySide6.QtCore import QEvent, QItemSelectionModel, Qt, Signal
-from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
-    QSizePolicy,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -27,7 +25,9 @@ from PySide6.QtWidgets import (
 
 from allscope.app.field_store import FieldStore, GalleryRecord
 from allscope.core.cam import overlay
-from allscope.gui.gallery import GalleryModel, GalleryView, bgr_to_pixmap
+from allscope.gui.field_viewer import FieldViewer
+from allscope.gui.gallery import GalleryModel, GalleryView
+from allscope.gui.gallery_controls import with_controls
 
 DECISION_TEXT = {None: "Not reviewed", "accept": "Accepted", "dismiss": "Dismissed"}
 
@@ -53,12 +53,11 @@ class ReviewPane(QWidget):
         self._image: np.ndarray | None = None
         self._mask: np.ndarray | None = None
         self._heat: np.ndarray | None = None
-        self._pixmap = QPixmap()
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.image_label = QLabel("Select a field in the gallery", self)
-        self.image_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.image_label.setMinimumSize(240, 135)
-        self.image_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.viewer = FieldViewer(
+            self
+        )  # full resolution: wheel zooms, drag pans, double-click fits
+        self.viewer.setToolTip("Wheel or +/− zooms, drag pans, double-click or 0 fits")
         self.overlay_box = QCheckBox("Outlines (O)", self)
         self.overlay_box.setChecked(True)
         self.overlay_box.toggled.connect(self._render)
@@ -85,15 +84,20 @@ class ReviewPane(QWidget):
         for button in (self.accept_button, self.dismiss_button):
             buttons.addWidget(button)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.image_label, 1)
+        layout.addWidget(self.viewer, 1)
         layout.addWidget(self.info_label)
         layout.addLayout(toggles)
         layout.addLayout(buttons)
         layout.addWidget(self.comment_edit)
         self.set_record(None)
 
-    def set_record(self, record: GalleryRecord | None, image: np.ndarray | None = None,
-                   mask: np.ndarray | None = None, heat: np.ndarray | None = None) -> None:
+    def set_record(
+        self,
+        record: GalleryRecord | None,
+        image: np.ndarray | None = None,
+        mask: np.ndarray | None = None,
+        heat: np.ndarray | None = None,
+    ) -> None:
         """Show ``record``; ``image``/``mask``/``heat`` are only reloaded when the record changes
         field."""
         same_field = record is not None and self.record is not None and record.id == self.record.id
@@ -143,27 +147,11 @@ class ReviewPane(QWidget):
             self.comment_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
             self.comment_edit.selectAll()
 
-    def resizeEvent(self, event) -> None:  # Qt's name
-        super().resizeEvent(event)
-        self._fit_pixmap()
-
     def _save_comment(self) -> None:
         self.comment_entered.emit(self.comment_edit.text())
 
     def _render(self) -> None:
-        if self._image is None:
-            self._pixmap = QPixmap()
-            self.image_label.setPixmap(self._pixmap)
-            return
-        shown = self.displayed_image()
-        self._pixmap = QPixmap() if shown is None else bgr_to_pixmap(shown)
-        self._fit_pixmap()
-
-    def _fit_pixmap(self) -> None:
-        if not self._pixmap.isNull():
-            self.image_label.setPixmap(self._pixmap.scaled(
-                self.image_label.size(), Qt.AspectRatioMode.KeepAspectRatio,
-                Qt.TransformationMode.SmoothTransformation))
+        self.viewer.set_image(self.displayed_image(), keep_view=True)
 
 
 def _describe(record: GalleryRecord) -> str:
@@ -190,7 +178,8 @@ class ReviewPanel(QWidget):
         self.gallery = GalleryView(model, self)
         self.pane = ReviewPane(self)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        splitter.addWidget(self.gallery)
+        column, self.controls = with_controls(model, self.gallery, self)
+        splitter.addWidget(column)
         splitter.addWidget(self.pane)
         splitter.setSizes([360, 440])
         self.gallery.setMinimumWidth(190)
@@ -248,7 +237,8 @@ class ReviewPanel(QWidget):
             return
         row = max(0, min(row, self.model.rowCount() - 1))
         self.gallery.selectionModel().setCurrentIndex(
-            self.model.index(row), QItemSelectionModel.SelectionFlag.ClearAndSelect)
+            self.model.index(row), QItemSelectionModel.SelectionFlag.ClearAndSelect
+        )
 
     def step(self, offset: int) -> None:
         """Move the selection by ``offset`` fields (the first field if none is selected)."""
@@ -273,8 +263,10 @@ class ReviewPanel(QWidget):
         try:
             updated = self.store.review(field_id, decision, comment)
         except Exception as exc:  # shown to the user, nothing is lost
-            self.error.emit(f"The review of field {field_id} was not saved ({exc}).",
-                            "The field is unchanged; try again, or check the session's storage.")
+            self.error.emit(
+                f"The review of field {field_id} was not saved ({exc}).",
+                "The field is unchanged; try again, or check the session's storage.",
+            )
             return
         self.model.update_record(updated)
         self.pane.set_record(updated)
@@ -291,8 +283,10 @@ class ReviewPanel(QWidget):
         try:
             image, mask = self.store.full_image(record.id), self.store.mask(record.id)
         except Exception as exc:
-            self.error.emit(f"Field {record.id} could not be loaded ({exc}).",
-                            "Its record is kept; check the session's storage.")
+            self.error.emit(
+                f"Field {record.id} could not be loaded ({exc}).",
+                "Its record is kept; check the session's storage.",
+            )
             image, mask = record.thumbnail, None
         self.pane.set_record(None)
         self.pane.set_record(record, image, mask, self._heat_map(record))
@@ -305,6 +299,8 @@ class ReviewPanel(QWidget):
         try:
             return heat_map(record.id)
         except Exception as exc:
-            self.error.emit(f"The evidence map of field {record.id} could not be loaded ({exc}).",
-                            "The field itself is shown; check the session's storage.")
+            self.error.emit(
+                f"The evidence map of field {record.id} could not be loaded ({exc}).",
+                "The field itself is shown; check the session's storage.",
+            )
             return None
