@@ -9,51 +9,50 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayo
 
 from allscope import CONFIRMATION, DISCLAIMER, __version__
 from allscope.core.model_package import ModelPackage
-
-CARD_CHARS = 4000  # the dialog shows the card's beginning; the full card ships beside the model
+from allscope.report.content import figure_rows, limitations_text
 
 
 def about_html(package: ModelPackage | None) -> str:
-    """The dialog's text: version, disclaimer, model identity, summary figures and card."""
+    """The dialog's text: what allscope is and is not, the model and its figures with splits."""
     parts = [
         f"<h2>allscope {escape(__version__)}</h2>",
-        f"<p><b>{escape(DISCLAIMER)}</b> {escape(CONFIRMATION)}</p>",
-        "<p>White cells are isolated with a LAB-colour K-means mask (Hosseini, Ghaderzadeh, "
-        "Eshraghi et al., <i>Informatics in Medicine Unlocked</i> 39, 2023) and each field is "
-        "classified as Benign, Early Pre-B, Pre-B or Pro-B by a lightweight CNN.</p>",
+        f"<p style='font-size: large'><b>{escape(DISCLAIMER)}</b></p>",
+        f"<p>{escape(CONFIRMATION)}</p>",
+        "<p>allscope outlines the white cells of each microscope field with a LAB-colour "
+        "K-means mask (Hosseini, Ghaderzadeh, Eshraghi et al., <i>Informatics in Medicine "
+        "Unlocked</i> 39, 2023) "
+        "and a small neural network reads the field as Benign, Early Pre-B, Pre-B or Pro-B.</p>",
     ]
     if package is None:
         parts.append(
-            "<p><b>No model loaded.</b> The live view and the mask work; fields are not "
-            "classified.</p>"
+            "<p><b>No model loaded.</b> The live view and the white-cell outlines work; "
+            "fields are not classified.</p>"
         )
         return "\n".join(parts)
-    parts.append(f"<h3>Model: {escape(package.describe())}</h3>")
+    parts.append(f"<h3>Model in use: {escape(package.describe())}</h3>")
     parts.append(
-        f"<p>Classes: {escape(', '.join(package.classes))}; SHA-256 "
-        f"{escape(package.sha256[:16])}…</p>"
+        f"<p>Reads: {escape(', '.join(package.classes))}. "
+        f"Flags at P(ALL) ≥ {package.threshold:.2f}. "
+        f"Fingerprint (SHA-256) {escape(package.sha256[:16])}…</p>"
     )
-    if package.summary:
+    figures = figure_rows(package)
+    if figures:
         rows = "".join(
-            f"<tr><td>{escape(str(k))}</td><td>{escape(_format_value(v))}</td></tr>"
-            for k, v in package.summary.items()
+            f"<tr><td>{escape(a)}</td><td>{escape(b)}</td><td>{escape(c)}</td></tr>"
+            for a, b, c in figures
         )
-        parts.append(f"<table cellspacing='4'>{rows}</table>")
-    card = package.card
-    if card:
-        shown = card if len(card) <= CARD_CHARS else card[:CARD_CHARS] + "\n…"
-        parts.append(f"<h3>Model card</h3><pre style='white-space: pre-wrap'>{escape(shown)}</pre>")
+        parts.append(
+            "<table cellspacing='0' cellpadding='3' border='1' style='border-collapse: collapse'>"
+            "<tr><th align='left'>Figure</th><th align='left'>Value</th>"
+            "<th align='left'>Measured on</th></tr>"
+            f"{rows}</table>"
+        )
+    parts.append(f"<p>{escape(limitations_text(package))}</p>")
+    if package.card:
+        parts.append(
+            f"<p>The full model card is in {escape(str(package.path / 'MODEL_CARD.md'))}.</p>"
+        )
     return "\n".join(parts)
-
-
-def _format_value(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:.3g}"
-    if isinstance(value, dict):
-        return "; ".join(f"{k}: {_format_value(v)}" for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return ", ".join(_format_value(v) for v in value)
-    return str(value)
 
 
 class AboutDialog(QDialog):

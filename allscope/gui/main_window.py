@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QMainWindow, QVBoxLayout, QWidget
 from allscope.app.capture import FieldWriter
 from allscope.app.field_store import FieldStore, MemoryFieldStore
 from allscope.app.live_run import LiveController
+from allscope.app.panel_state import alert_text
 from allscope.app.settings import Settings, save_settings
 from allscope.app.settings import settings_dir as settings_dir_of
 from allscope.core.classifier import Classifier
@@ -44,6 +45,7 @@ from allscope.gui.session_control import SessionControl
 from allscope.gui.source_switch import SourceSwitch
 from allscope.gui.status import StatusBar, StatusValues
 from allscope.gui.window_parts import build_actions, build_panels
+from allscope.gui.workstation_menu import WorkstationMenu
 
 log = logging.getLogger(__name__)
 DISPLAY_MS = 15
@@ -96,6 +98,10 @@ class MainWindow(QMainWindow):
         self.microscope = MicroscopeControls(
             self, settings, settings_dir_of(settings_dir), self.banner, self.status_bar,
             self.panels.policy, self.save_settings, self.menuBar(), self.window_actions.toolbar,
+        )
+        self.workstation = WorkstationMenu(  # help, report logo, microscope scale
+            self, self.window_actions.menus, settings, self.save_settings, self.banner,
+            (self.live_view, self.panels.review.pane.viewer), self._set_report_logo,
         )
         self.sources = SourceSwitch(settings, self.banner, self.status_bar, self._start_run,
                                     self._run_started)
@@ -200,6 +206,7 @@ class MainWindow(QMainWindow):
     def _cameras(self) -> list:
         try:
             from allscope.core.sources import enumerate_cameras
+
             return enumerate_cameras()
         except Exception as exc:  # a broken driver must not stop the dialog
             log.warning("listing cameras failed: %s", exc)
@@ -213,9 +220,10 @@ class MainWindow(QMainWindow):
         self.microscope.attach(controller)  # quality limits and colour normaliser, before start
         return controller
 
-    def _run_started(self, controller: LiveController, spec: str) -> None:
-        self.settings.last_source = spec
-        self.banner.dismiss("source")
+    def _run_started(self, controller: LiveController, spec: str, remember: bool) -> None:
+        if remember:  # not a fallback after a failed source: its message stays up
+            self.settings.last_source = spec
+            self.banner.dismiss("source")
         self.panels.camera.set_source(controller.source.inner)
         self.panels.plots.clear()
         self.display.reset()
@@ -243,8 +251,9 @@ class MainWindow(QMainWindow):
         if self.controller is not None:
             for level, message in self.controller.drain_messages():
                 self._show_status_message(level, message)
-            for _ in self.controller.drain_flag_times():
-                self.panels.classification.note_flag(now)
+            for _, flag in self.controller.drain_flag_times():
+                key = (flag.source, flag.start_frame)
+                self.panels.classification.note_flag(key, alert_text(flag.label, flag.p_all), now)
             stats = self.controller.stats()
             self.panels.plots.add_rates(
                 now, self.display.meter.rate.rate(), stats.processed_fps, stats.infer_ms
@@ -319,6 +328,7 @@ class MainWindow(QMainWindow):
         self.panels.plots.set_threshold(parsed.threshold)
         if self.controller is not None:
             self.controller.set_policy(parsed)
+        self.sessions.policy_changed(parsed)
 
     def set_session_info(self, info: dict) -> None:
         self.settings.session_info = {**self.settings.session_info, **info}
@@ -362,6 +372,10 @@ class MainWindow(QMainWindow):
         self.gallery_model.clear()
         for record in [*records, *newer]:
             self.gallery_model.add_record(record)
+
+    def _set_report_logo(self, logo: Path | None) -> None:
+        if self.sessions.exporter is not None:
+            self.sessions.exporter.logo = logo
 
     def show_about(self) -> None:
         AboutDialog(None if self.classifier is None else self.classifier.package, self).exec()

@@ -1,6 +1,7 @@
-"""The status bar: source, resolution, display and processing rates, inference time, drops, model,
-and the trust indicators: colour drift from the calibration and fields outside the model's
-experience."""
+"""The status bar in the user's words: the source and its picture size, whether analysis keeps up
+with the camera, the model, the colour state and how many fields need a look. The engineering
+figures (frame rates, inference time, skipped frames) are in the pace label's tooltip and in the
+Diagnostics dock."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar
 
 from allscope.core.colour.calibration import DRIFT_WARN
 
-FIELDS = ("source", "resolution", "display", "processing", "inference", "dropped", "model")
+FIELDS = ("source", "resolution", "pace", "model")
 TRUST_FIELDS = ("colour", "outside")
 SHRINKING = {
     "source": 2,
@@ -35,20 +36,34 @@ class StatusValues:
     model: str = "no model"
 
 
+def pace_text(values: StatusValues) -> str:
+    """Whether every shown field is analysed, in words."""
+    if values.processed_fps <= 0:
+        return "Analysis starting…"
+    if values.processed_fps >= 0.8 * values.display_fps:
+        return "Analysing every field"
+    return "Analysing the newest fields (some frames skipped)"
+
+
+def pace_tip(values: StatusValues) -> str:
+    inference = "—" if not values.infer_ms else f"{values.infer_ms:.1f} ms"
+    return (
+        f"Shown {values.display_fps:.1f} frames/s, analysed {values.processed_fps:.1f} frames/s, "
+        f"model time per field {inference}, frames skipped so far {values.dropped}. "
+        "Skipping is harmless: the newest frame is always analysed."
+    )
+
+
 def status_texts(values: StatusValues) -> dict[str, str]:
     """One short text per status field."""
     resolution = (
         "—" if values.resolution is None else f"{values.resolution[0]}×{values.resolution[1]}"
     )
-    inference = "inference —" if not values.infer_ms else f"inference {values.infer_ms:.1f} ms"
     return {
         "source": values.source,
         "resolution": resolution,
-        "display": f"display {values.display_fps:.1f} fps",
-        "processing": f"processing {values.processed_fps:.1f} fps",
-        "inference": inference,
-        "dropped": f"dropped {values.dropped}",
-        "model": values.model,
+        "pace": pace_text(values),
+        "model": f"Model: {values.model.split(' (')[0]}",
     }
 
 
@@ -63,10 +78,14 @@ class TrustValues:
 def colour_text(values: TrustValues) -> str:
     """Short: the status bar's width sets the window's least width."""
     if not values.normalizing:
-        return "colour off"
+        return "Colour as recorded"
     if not values.calibrated:
-        return "uncalibrated"
-    return "ΔE —" if values.drift is None else f"ΔE {values.drift:.1f}"
+        return "Colour normalised (not calibrated)"
+    return (
+        "Colour calibrated"
+        if values.drift is None
+        else f"Colour calibrated (drift {values.drift:.1f})"
+    )
 
 
 def drifted(values: TrustValues) -> bool:
@@ -86,12 +105,11 @@ class StatusBar(QStatusBar):
                 )
                 self.labels[name].setMinimumWidth(60)
             self.addPermanentWidget(self.labels[name], SHRINKING.get(name, 0))
-        self.labels["dropped"].setToolTip(
-            "Frames the processing thread skipped because a newer frame had arrived; "
-            "the display always shows the newest frame.")
+
         self.labels["outside"].setToolTip(
             "Fields outside the model's experience: unlike its training data, so the model "
-            "abstained; they are never flagged.")
+            "abstained; they are never flagged. Look at them yourself."
+        )
         self.show_values(StatusValues())
         self.show_trust(TrustValues())
 
@@ -101,13 +119,14 @@ class StatusBar(QStatusBar):
             if label.text() != text:
                 label.setText(text)
                 if name in SHRINKING:
-                    label.setToolTip(text)
+                    label.setToolTip(values.model if name == "model" else text)
+        self.labels["pace"].setToolTip(pace_tip(values))
 
     def show_trust(self, values: TrustValues) -> None:
         """The colour indicator (amber above ``DRIFT_WARN``) and the outside count."""
         colour = self.labels["colour"]
         warn = drifted(values)
-        texts = {"colour": colour_text(values), "outside": f"outside {values.outside}"}
+        texts = {"colour": colour_text(values), "outside": f"{values.outside} field(s) need a look"}
         for name, text in texts.items():
             if self.labels[name].text() != text:
                 self.labels[name].setText(text)

@@ -66,7 +66,11 @@ class Actions:
 
 
 def _dock(
-    window: QMainWindow, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea,
+    window: QMainWindow,
+    title: str,
+    name: str,
+    widget: QWidget,
+    area: Qt.DockWidgetArea,
     scroll: bool = False,
 ) -> QDockWidget:
     dock = QDockWidget(title, window)
@@ -74,6 +78,8 @@ def _dock(
     if scroll:
         area_widget = QScrollArea(dock)
         area_widget.setWidgetResizable(True)
+        area_widget.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        area_widget.setMinimumWidth(widget.minimumSizeHint().width() + 24)  # scrolls down only
         area_widget.setWidget(widget)
         widget = area_widget
     dock.setWidget(widget)
@@ -92,19 +98,26 @@ def build_panels(
     plots = RollingPlots(settings.plot_seconds, parent=window)
     review = ReviewPanel(gallery, store, window)
     docks = {
-        "classification": _dock(window, "Classification", "ClassificationDock", classification,
-                                right),
+        "classification": _dock(
+            window, "Classification", "ClassificationDock", classification, right, scroll=True
+        ),  # scrolls rather than force the height
         "camera": _dock(window, "Camera", "CameraDock", camera, right, scroll=True),
-        "policy": _dock(window, "Flag policy and session", "PolicyDock", policy, right,
-                        scroll=True),
+        "policy": _dock(
+            window, "Flag policy and session", "PolicyDock", policy, right, scroll=True
+        ),
         "gallery": _dock(window, "Flagged fields", "GalleryDock", review, bottom),
-        "plots": _dock(window, "Plots", "PlotsDock", plots, bottom),
+        "plots": _dock(window, "Diagnostics (performance)", "DiagnosticsDock", plots, bottom),
     }
     window.tabifyDockWidget(docks["camera"], docks["policy"])
     docks["camera"].raise_()
     window.splitDockWidget(docks["gallery"], docks["plots"], Qt.Orientation.Horizontal)
-    window.resizeDocks([docks["gallery"]], [300], Qt.Orientation.Vertical)
+    window.resizeDocks([docks["gallery"]], [260], Qt.Orientation.Vertical)
     window.resizeDocks([docks["gallery"], docks["plots"]], [700, 700], Qt.Orientation.Horizontal)
+    window.resizeDocks(
+        [docks["classification"], docks["camera"]], [600, 250], Qt.Orientation.Vertical
+    )
+    window.resizeDocks([docks["classification"]], [400], Qt.Orientation.Horizontal)
+    docks["plots"].hide()  # for engineers: View ▸ Diagnostics shows it
     return Panels(classification, camera, policy, plots, review, docks)
 
 
@@ -114,9 +127,16 @@ def build_actions(window: QMainWindow, docks: dict[str, QDockWidget], mode: str)
     Nothing is connected here but the docks' own show/hide actions in the View menu.
     """
     bar = window.menuBar()
-    menus = {key: bar.addMenu(title) for key, title in (
-        ("file", "&File"), ("view", "&View"), ("capture", "&Capture"), ("session", "&Session"),
-        ("help", "&Help"))}
+    menus = {
+        key: bar.addMenu(title)
+        for key, title in (
+            ("file", "&File"),
+            ("view", "&View"),
+            ("capture", "&Capture"),
+            ("session", "&Session"),
+            ("help", "&Help"),
+        )
+    }
     open_source = menus["file"].addAction("&Open source…")
     open_source.setShortcut(QKeySequence.StandardKey.Open)
     quit_action = menus["file"].addAction("&Quit")
@@ -148,5 +168,17 @@ def build_actions(window: QMainWindow, docks: dict[str, QDockWidget], mode: str)
     toolbar.addWidget(mode_box)
     toolbar.addAction(fit)
     toolbar.addAction(capture)
-    return Actions(open_source, quit_action, fit, capture, about, new_session, sessions, export,
-                   end_session, mode_box, toolbar, menus)
+    return Actions(
+        open_source,
+        quit_action,
+        fit,
+        capture,
+        about,
+        new_session,
+        sessions,
+        export,
+        end_session,
+        mode_box,
+        toolbar,
+        menus,
+    )

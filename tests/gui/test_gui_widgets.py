@@ -9,7 +9,7 @@ from allscope import DISCLAIMER
 from allscope.core.model_package import InputSpec, ModelPackage
 from allscope.gui.about import about_html
 from allscope.gui.banner import MAX_MESSAGES, ErrorBanner
-from allscope.gui.classification_panel import ClassificationPanel, describe_state
+from allscope.gui.classification_panel import ClassificationPanel
 from allscope.gui.live_view import OUTLINE_RGB, LiveView
 from allscope.gui.plots import RollingPlots, RollingSeries
 
@@ -41,43 +41,16 @@ def test_about_names_version_disclaimer_and_model_summary(tmp_path):
     )
     package = ModelPackage(path=tmp_path, name="tiny", version="3", architecture="mean-linear",
                            classes=CLASSES, benign_class="Benign", input=InputSpec(),
-                           summary={"test balanced accuracy (held-out patients)": 0.91},
+                           summary={"metrics": [{"metric": "balanced accuracy", "value": 0.91,
+                                                 "split": "test blocks (held-out patients)"}],
+                                    "recipe": {"CPU estimate": "80 min"}},
                            files={"model.xml": "a" * 64, "model.bin": "b" * 64})
     html = about_html(package)
     assert DISCLAIMER in html and "0.1.0" in html
-    assert "tiny 3" in html and "held-out patients" in html and "0.91" in html
-    assert "held-out test split" in html
+    assert "tiny 3" in html and "held-out patients" in html and "91.0%" in html
+    assert "Limitations:" in html and "MODEL_CARD.md" in html
+    assert "CPU estimate" not in html and "held-out test split" not in html  # no developer dump
     assert "No model loaded" in about_html(None)
-
-
-@pytest.mark.parametrize(
-    "res, classified, expected",
-    [
-        (None, None, "Waiting for frames"),
-        (result(None, wbc=0, assessable=False), None, "No cells in view"),
-        (
-            result(None, assessable=False, reasons=("out of focus",)), None,
-            "Not assessable — out of focus",
-        ),
-        (result(0.2), result(0.2), "Benign"),
-        (result(0.8), result(0.8), "Suspicious for ALL → most likely Pre-B"),
-    ],
-)
-def test_state_in_words(res, classified, expected):
-    assert describe_state(res, classified, threshold=0.5) == expected
-
-
-def test_flag_indicator_stays_lit_for_the_hold_time(qtbot):
-    panel = ClassificationPanel()
-    qtbot.addWidget(panel)
-    panel.set_classes(CLASSES)
-    panel.show_result(result(0.9), result(0.9), now=100.0)
-    assert not panel.flag_lit
-    panel.note_flag(100.0)
-    panel.show_result(result(0.2), result(0.2), now=101.0)
-    assert panel.flag_lit
-    panel.show_result(result(0.2), result(0.2), now=104.0)
-    assert not panel.flag_lit
 
 
 def test_class_bars_show_probabilities(qtbot):
@@ -180,3 +153,15 @@ def test_installed_pyside_keeps_signal_emit_reference_counts(qapp):
     from allscope.gui.app import binding_defect
 
     assert binding_defect() is None
+
+
+def test_help_has_a_shortcut_sheet_and_a_user_guide(qtbot):
+    from allscope.gui.help_dialogs import GUIDE, HelpDialog, shortcuts_html
+
+    sheet = shortcuts_html()
+    for key in ("Space", "Ctrl+N", "A", "D"):
+        assert f"<b>{key}</b>" in sheet
+    dialog = HelpDialog("User guide", GUIDE)
+    qtbot.addWidget(dialog)
+    assert "screening aid, not a diagnosis" in dialog.browser.toPlainText().lower()
+    assert "Needs a look" in dialog.browser.toPlainText()
