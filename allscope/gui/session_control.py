@@ -11,6 +11,7 @@ leaves the app running without sessions. Every problem reaches the window's bann
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from pathlib import Path
@@ -185,6 +186,8 @@ class SessionControl(QObject):
         info = session_info(
             entered, controller.source if controller else None, package, self.host.policy()
         )
+        scale = self.host.settings.microns_per_pixel.get(self.host.settings.objective)
+        info = dataclasses.replace(info, um_per_px=scale)
         session_id = store.create_session(info)
         if entered.get("keep_earlier") and isinstance(self.host.memory_store, MemoryFieldStore):
             kept = carry_over(self.host.memory_store, store, session_id, info.operator)

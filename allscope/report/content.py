@@ -52,6 +52,7 @@ def metadata_rows(session: SessionRecord) -> list[tuple[str, str]]:
     return [
         *identity_rows(session),
         ("Operator", info.operator or "—"),
+        ("Microscope scale", f"{info.um_per_px:g} µm per pixel" if info.um_per_px else "not set"),
         ("Laboratory", info.lab_name or "—"),
         ("Started", local_time(session.started_at)),
         ("Ended", local_time(session.ended_at) if session.ended_at else "not ended"),

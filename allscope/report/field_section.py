@@ -35,6 +35,7 @@ def field_blocks(
     checks: tuple[list[ImageCheck], dict],
     progress: Progress | None,
     prefetch: Prefetch,
+    um_per_px: float | None = None,
 ) -> list[lay.Block]:
     """A heading, a note on what is left out, and one block per shown field."""
     blocks = page.heading(f"Representative fields ({len(fields)} of {total} saved)")
@@ -55,12 +56,15 @@ def field_blocks(
         return blocks + [page.text("No field was flagged or captured in this session.", page.body)]
     for index, field in enumerate(fields):
         policy = policy_at(policies, field.created_at) if policies else None
-        blocks.append(_field_block(page, index, field, policy, checks, progress, prefetch))
+        blocks.append(
+            _field_block(page, index, field, policy, checks, progress, prefetch, um_per_px)
+        )
     return blocks
 
 
 def _field_block(
-    page, index: int, field: SavedField, policy, checks, progress, prefetch
+    page, index: int, field: SavedField, policy, checks, progress, prefetch,
+    um_per_px: float | None = None,
 ) -> lay.Block:
     mm = page.mm
     has_cam = field.heat_map_path is not None
@@ -86,6 +90,10 @@ def _field_block(
         image_checks.append(ImageCheck(field, shown.image_sha256, shown.mask_sha256, shown.problem))
         heat_checks[field.id] = shown.heat_map_sha256
         _picture(painter, shown.image, QRectF(x, y, image_w, image_h), field, page)
+        drawn_w = min(image_w, image_h * field.width / max(1, field.height))
+        if um_per_px:
+            _scale_bar(painter, QRectF(x, y, drawn_w, image_h), um_per_px * field.width / drawn_w,
+                       page)
         if has_cam:
             _picture(
                 painter,
@@ -114,6 +122,25 @@ def _field_block(
             progress(len(image_checks), len(prefetch.fields))
 
     return lay.DrawBlock(height, draw)
+
+
+NICE_UM = (1, 2, 5, 10, 20, 25, 50, 100, 200, 500, 1000)
+
+
+def _scale_bar(painter: QPainter, target: QRectF, um_per_unit: float, page) -> None:
+    """A white bar of a round length near 20 mm in the picture's lower right corner."""
+    microns = min(NICE_UM, key=lambda um: abs(um / um_per_unit - 20 * page.mm))
+    length = microns / um_per_unit
+    right, base = target.right() - 3 * page.mm, target.bottom() - 3 * page.mm
+    painter.save()
+    painter.fillRect(QRectF(right - length - 1.5 * page.mm, base - 5.5 * page.mm,
+                            length + 3 * page.mm, 7 * page.mm), QColor(0, 0, 0, 150))
+    painter.setPen(QPen(QColor(255, 255, 255), 0.6 * page.mm))
+    painter.drawLine(QLineF(right - length, base, right, base))
+    painter.setFont(page.small_bold)
+    painter.drawText(QRectF(right - length, base - 5 * page.mm, length, 4 * page.mm),
+                     Qt.AlignmentFlag.AlignCenter, f"{microns:g} µm")
+    painter.restore()
 
 
 def _picture(

@@ -141,6 +141,7 @@ def write_pdf(
         (checks, heat_checks),
         progress,
         prefetch,
+        session.info.um_per_px,
     )
     blocks += _model_blocks(page, session, model_package)
     model_sha = model_package.sha256 if model_package else None

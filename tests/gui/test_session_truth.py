@@ -47,6 +47,14 @@ def test_fields_flagged_before_a_session_are_kept_in_it(qtbot, open_window, stor
     assert len(window.memory_store) == 0
 
 
+def test_a_session_records_the_microscope_scale_in_force(qtbot, open_window, store):  # noqa: F811
+    settings = {"objective": "100× oil", "microns_per_pixel": {"100× oil": 0.1}}
+    window = open_window(session_store=store, settings=settings)
+    session_id = start_session(qtbot, window, patient_id="P-5", operator="dr-e")
+    assert store.get_session(session_id).info.um_per_px == 0.1
+    assert window.live_view.microns_per_pixel == 0.1
+
+
 def test_identity_fields_are_locked_while_the_session_runs(qtbot, open_window, store):  # noqa: F811
     window = open_window(session_store=store)
     edit = window.panels.policy.session_edits["patient_id"]

@@ -157,3 +157,17 @@ def test_a_batch_of_many_flags_stays_a_few_pages_long(store, tmp_path, qapp):
     store.end_session(sid)
     pages = page_count(write_pdf(store, sid, tmp_path / "r.pdf"))
     assert pages <= 12, pages
+
+
+@needs("pdftotext")
+def test_fields_carry_a_scale_bar_when_the_session_has_a_scale(store, tmp_path, qapp):
+    sid = store.create_session(session_info(um_per_px=0.1))
+    result = field_result(1, 0.9)
+    store.add_field(sid, "flag", *field_image(1, 480, 640), result, flag_for(result))
+    store.end_session(sid)
+    text = words(write_pdf(store, sid, tmp_path / "r.pdf"))
+    micro = unicodedata.normalize("NFKC", "µ")  # pdftotext's text is NFKC: the micro sign is mu
+    assert f"Microscope scale 0.1 {micro}m per pixel" in text and f"10 {micro}m" in text
+    plain = store.create_session(session_info())
+    store.end_session(plain)
+    assert "Microscope scale not set" in words(write_pdf(store, plain, tmp_path / "p.pdf"))

@@ -34,6 +34,7 @@ class SessionInfo:
     date_of_birth: str = ""  # second identifier (with collection_date), as the user typed it
     collection_date: str = ""
     clinician: str = ""  # requesting clinician
+    um_per_px: float | None = None  # the microscope's scale when the session started, if set
 
 
 @dataclass(frozen=True)

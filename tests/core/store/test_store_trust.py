@@ -76,7 +76,7 @@ def test_version_1_store_is_migrated_and_keeps_its_fields(tmp_path):
 
 def downgrade_from_v3(conn) -> None:
     """Undo schema version 3 (identification columns, signatures, policy history)."""
-    for column in ("accession", "date_of_birth", "collection_date", "clinician"):
+    for column in ("accession", "date_of_birth", "collection_date", "clinician", "um_per_px"):
         conn.execute(f"ALTER TABLE sessions DROP COLUMN {column}")
     conn.execute("DROP TABLE signatures")
     conn.execute("DROP TABLE policy_changes")
