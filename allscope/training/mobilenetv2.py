@@ -100,6 +100,30 @@ class MobileNetV2(nn.Module):
         layers.append(conv_bn(cin, self.last_channels))
         self.features = nn.Sequential(*layers)
         self.head = PaperHead(self.last_channels, num_classes, dropout)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """The reference initialisation for training from scratch (ImageNet loading overrides it).
+
+        Convolutions He-normal (fan out), the dense layer N(0, 0.01), BatchNorms the identity,
+        except the last BatchNorm of every residual block, which starts at zero so that each
+        block starts as the identity (Goyal et al. 2017). PyTorch's defaults (uniform weights a
+        third of He's variance, no zeroed branch) left the 17-block network at width 0.25
+        barely learning in 30 steps.
+        """
+        for module in self.modules():
+            if isinstance(module, nn.Conv2d):
+                nn.init.kaiming_normal_(module.weight, mode="fan_out")
+            elif isinstance(module, (nn.BatchNorm2d, nn.BatchNorm1d)):
+                nn.init.ones_(module.weight)
+                nn.init.zeros_(module.bias)
+            elif isinstance(module, nn.Linear):
+                nn.init.normal_(module.weight, 0.0, 0.01)
+                nn.init.zeros_(module.bias)
+        for block in self.features:
+            if isinstance(block, InvertedResidual) and block.residual:
+                norms = [m for m in block.conv.modules() if isinstance(m, nn.BatchNorm2d)]
+                nn.init.zeros_(norms[-1].weight)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))

@@ -1,8 +1,9 @@
 """Training: block split → augmented, class-balanced batches → AdamW + cosine → checkpoint.
 
 One run writes into its output folder ``split.json`` (the audited split), ``history.json``
-(loss and validation accuracy per epoch) and ``checkpoint.pt`` (weights plus everything
-needed to rebuild, evaluate and export the model). Everything random is derived from the seed.
+(training loss, validation accuracy and loss per epoch) and ``checkpoint.pt`` (weights plus
+everything needed to rebuild, evaluate and export the model). Everything random is derived
+from the seed.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from allscope.training.architectures import INPUT_MEAN, INPUT_STD, build_model
 from allscope.training.augment import AugmentConfig, augment
 from allscope.training.data import CLASSES, FieldStore, Sample, block_split, write_split
 from allscope.training.mobilenetv2 import MobileNetV2, calibrate_folded_norms
+from allscope.training.norms import recompute_batch_norms
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class TrainConfig:
     device: str = "cpu"
     workers: int = -1  # -1: none on CPU, 8 on CUDA
     max_steps: int = 0  # >0 stops early (smoke tests)
+    norm_fields: int = 256  # un-augmented training fields for the BatchNorm statistics
     weights_dir: str | None = None
 
 
@@ -66,8 +69,15 @@ def to_tensor(images_bgr: np.ndarray) -> torch.Tensor:
 class FieldDataset(Dataset):
     """Fields of one split; augmented (seeded by epoch and index) when ``train``."""
 
-    def __init__(self, store: FieldStore, samples: list[Sample], train: bool, seed: int,
-                 masks: dict[str, np.ndarray] | None = None, aug: AugmentConfig | None = None):
+    def __init__(
+        self,
+        store: FieldStore,
+        samples: list[Sample],
+        train: bool,
+        seed: int,
+        masks: dict[str, np.ndarray] | None = None,
+        aug: AugmentConfig | None = None,
+    ):
         self.store, self.samples, self.train, self.seed = store, samples, train, seed
         self.masks, self.aug, self.epoch = masks, aug or AugmentConfig(), 0
 
@@ -92,9 +102,7 @@ def balanced_sampler(samples: list[Sample], seed: int) -> WeightedRandomSampler:
     counts = np.bincount(labels, minlength=len(CLASSES)).astype(float)
     weights = 1.0 / counts[labels]
     generator = torch.Generator().manual_seed(seed)
-    return WeightedRandomSampler(
-        weights, len(samples), replacement=True, generator=generator
-    )
+    return WeightedRandomSampler(weights, len(samples), replacement=True, generator=generator)
 
 
 def predict_logits(
@@ -143,6 +151,7 @@ def train(cfg: TrainConfig, log=print) -> Path:
     model = build_model(cfg.arch, len(CLASSES), cfg.pretrained, cfg.width, cfg.weights_dir)
     if isinstance(model, MobileNetV2) and getattr(model, "folded_norms", False):
         calibrate_folded_norms(model, _calibration_batch(store, split["train"], masks))
+    norm_images = _calibration_batch(store, split["train"], masks, cfg.norm_fields)
     model = model.to(cfg.device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps = (
@@ -173,12 +182,14 @@ def train(cfg: TrainConfig, log=print) -> Path:
             if step >= steps:
                 break
         trained_at = time.perf_counter()
+        recompute_batch_norms(model, norm_images, cfg.batch_size)
         logits, labels = predict_logits(model, val_loader, cfg.device)
         record = {
             "epoch": epoch + 1,
             "loss": float(np.mean(losses)),
             "losses": losses if cfg.max_steps else None,
             "val_acc": float((logits.argmax(1) == labels).mean()),
+            "val_loss": _cross_entropy(logits, labels),
             "steps": len(losses),
             "train_seconds": trained_at - started,
             "seconds": time.perf_counter() - started,
@@ -209,10 +220,17 @@ def train(cfg: TrainConfig, log=print) -> Path:
 def _calibration_batch(
     store: FieldStore, samples: list[Sample], masks: dict | None, count: int = 64
 ) -> torch.Tensor:
-    """Un-augmented training fields spread over the split, for BatchNorm calibration."""
+    """Un-augmented training fields spread evenly over the split, for BatchNorm statistics."""
     chosen = samples[:: max(1, len(samples) // count)][:count]
     dataset = FieldDataset(store, chosen, False, 0, masks)
     return torch.stack([dataset[i][0] for i in range(len(chosen))])
+
+
+def _cross_entropy(logits: np.ndarray, labels: np.ndarray) -> float:
+    """Mean cross-entropy (no label smoothing) of validation logits: the loss that can reach 0."""
+    return float(
+        nn.functional.cross_entropy(torch.from_numpy(logits), torch.from_numpy(labels).long())
+    )
 
 
 def _warm_cosine(step: int, total: int, warmup: int) -> float:

@@ -46,23 +46,45 @@ def tiny_data(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def trained(tiny_data, tmp_path_factory):
+def deterministic_torch():
+    """One thread and deterministic kernels: the run gives the same history on every machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    yield
+    torch.use_deterministic_algorithms(False)
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_data, tmp_path_factory, deterministic_torch):
     run = tmp_path_factory.mktemp("run")
     code = main(["--data", str(tiny_data), "--out", str(run), "--no-pretrained", "--width", "0.25",
                  "--image-size", "64", "--epochs", "3", "--batch-size", "16", "--lr", "0.003",
-                 "--block-size", "10", "--max-steps", "30", "--colour", "0.3"])
+                 "--block-size", "10", "--max-steps", "30", "--colour", "0.3", "--seed", "0"])
     assert code == 0
     return run
 
 
+def test_training_learns_the_shapes(trained):
+    """Validation accuracy well above chance (0.25) and validation loss below chance (ln 4).
+
+    40 validation fields (10 per class, held-out blocks): guessing reaches 20 of them with
+    probability about 1e-4. Before BatchNorm statistics were recomputed for the final weights
+    the eval-mode network gave every field the same answer and stayed at exactly 0.25.
+    """
+    history = json.loads((trained / "history.json").read_text())
+    assert [epoch["steps"] for epoch in history] == [10, 10, 10]
+    assert history[-1]["val_acc"] >= 0.5
+    assert history[-1]["val_loss"] < np.log(4) - 0.1
+
+
 def test_training_loss_falls(trained):
-    losses = [
-        loss
-        for epoch in json.loads((trained / "history.json").read_text())
-        for loss in epoch["losses"]
-    ]
+    """Mean training loss of the last epoch at least 0.1 below the first (label smoothing 0.1)."""
+    history = json.loads((trained / "history.json").read_text())
+    losses = [loss for epoch in history for loss in epoch["losses"]]
     assert len(losses) == 30
-    assert np.mean(losses[-6:]) < np.mean(losses[:6]) - 0.2
+    assert np.mean(losses[-10:]) < np.mean(losses[:10]) - 0.1
 
 
 def test_run_folder_holds_the_split(trained):
