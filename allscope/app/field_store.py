@@ -156,6 +156,13 @@ class MemoryFieldStore:
             self._records[field_id] = record
         return record
 
+    def record(self, field_id: int) -> GalleryRecord:
+        """The field as held now, its latest review included."""
+        with self._lock:
+            if field_id not in self._records:
+                raise KeyError(f"no field {field_id!r} in this store")
+            return self._records[field_id]
+
     def full_image(self, field_id: int) -> np.ndarray:
         with self._lock:
             data = self._images[field_id][0]

@@ -4,6 +4,7 @@ import cv2
 
 from allscope.bench.mask import benchmark_mask
 from allscope.bench.timing import opencv_threads, summary, time_ms
+from allscope.core.mask.lab_kmeans import lab_kmeans_mask
 
 
 def test_time_ms_calls_once_to_warm_up_then_once_per_repeat():
@@ -25,10 +26,21 @@ def test_opencv_threads_restores_the_previous_count():
     assert cv2.getNumThreads() == before
 
 
-def test_benchmark_reports_median_and_p95_per_size():
-    timings = benchmark_mask(sizes=((64, 48),), repeats=3)
-    assert set(timings) == {"64x48"}
-    assert 0 < timings["64x48"]["median_ms"] <= timings["64x48"]["p95_ms"]
+def test_benchmark_times_the_mask_on_a_field_of_each_size(monkeypatch):
+    import allscope.bench.mask as bench
+
+    shapes = []
+
+    def counting_mask(field, *args, **kwargs):
+        shapes.append(field.shape)
+        return lab_kmeans_mask(field, *args, **kwargs)
+
+    monkeypatch.setattr(bench, "lab_kmeans_mask", counting_mask)
+    timings = benchmark_mask(sizes=((64, 48), (32, 40)), repeats=3)
+    assert set(timings) == {"64x48", "32x40"}
+    assert all(set(t) == {"median_ms", "p95_ms"} and t["median_ms"] > 0 for t in timings.values())
+    # one untimed warm-up call and three timed calls per size, on a field of that size
+    assert shapes == [(48, 64, 3)] * 4 + [(40, 32, 3)] * 4
 
 
 

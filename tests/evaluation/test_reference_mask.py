@@ -145,12 +145,22 @@ def test_crowded_mask_with_border_pockets_equals_the_reference():
     assert parts.stats.shape[0] == n - 1
 
 
-def test_reference_benchmark_reports_median_and_p95_per_size():
+def test_reference_benchmark_times_the_reference_on_a_field_of_each_size(monkeypatch):
+    import allscope.evaluation.reference_mask as reference
     from allscope.bench.mask import benchmark_reference_mask
 
+    calls = []
+    real = reference.reference_mask
+
+    def counting_reference(field, **kwargs):
+        calls.append((field.shape, kwargs))
+        return real(field, **kwargs)
+
+    monkeypatch.setattr(reference, "reference_mask", counting_reference)
     timings = benchmark_reference_mask(sizes=((48, 32),), repeats=2)
-    assert set(timings) == {"48x32"}
-    assert 0 < timings["48x32"]["median_ms"] <= timings["48x32"]["p95_ms"]
+    assert set(timings) == {"48x32"} and set(timings["48x32"]) == {"median_ms", "p95_ms"}
+    assert timings["48x32"]["median_ms"] > 0
+    assert calls == [((32, 48, 3), {"n_init": 1})] * 3  # a warm-up call and two timed calls
 
 
 def test_clean_up_equals_the_reference_on_real_bccd_masks():
