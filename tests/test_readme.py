@@ -11,6 +11,7 @@ import cv2
 import pytest
 from readme_commands import ROOT, allscope_commands, readme_commands, run_allscope
 
+from allscope.core.sources import enumerate_cameras
 from allscope.core.sources.demo.slide import render_field
 
 
@@ -57,14 +58,27 @@ def test_app_commands_start_and_show_frames(workspace, tmp_path):
     commands = [c for c in readme_commands() if c.startswith(".venv/bin/allscope") and "--" in c
                 and " analyze " not in c and " sessions " not in c and " train" not in c]
     assert len(commands) == 3
+    shown = {}
     for command in commands:
         done = run_allscope(
             command, workspace, "--quit-after", "2", "--settings-dir", str(tmp_path / "settings"),
             env={"ALLSCOPE_DATA_DIR": str(tmp_path / "data")},
         )
         assert done.returncode == 0, f"{command}\n{done.stderr}"
-        figures = json.loads(done.stdout.strip().splitlines()[-1])
-        assert figures["display_fps"] > 0, command
+        shown[command.split("allscope ", 1)[1]] = json.loads(done.stdout.strip().splitlines()[-1])
+    for args, source in (("--demo", "demo slide"),
+                         ("--source slide:path/to/folder/of/fields", "virtual slide")):
+        assert shown[args]["display_fps"] > 0 and shown[args]["source"].startswith(source)
+    camera = shown["--source camera:0"]
+    if any(c.index == 0 for c in enumerate_cameras()):
+        assert camera["display_fps"] > 0 and camera["source"] == "camera 0"
+    else:  # no camera here: the app says so and shows the demo (once it is painted)
+        assert camera["source"] is None or camera["source"].startswith("demo slide")
+        assert any(
+            m.startswith("Could not open camera:0: camera 0 could not be opened")
+            and "The demo slide is shown meanwhile." in m
+            for m in camera["messages"]
+        ), camera["messages"]
 
 
 def test_workstation_unpack_command_runs_the_bundle_self_test(tmp_path):

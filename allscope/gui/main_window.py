@@ -382,11 +382,16 @@ class MainWindow(QMainWindow):
 
     # metrics, layout, shutdown -----------------------------------------------------------
     def metrics(self) -> dict:
-        """Figures for ``--quit-after``: rates since the first frame was shown."""
+        """Figures for ``--quit-after``: rates since the first frame was shown, the source that
+        was shown and the banner's messages (a camera that could not be opened says so here
+        instead of reporting the demo's frame rate as if it were the camera's)."""
         controller = self.controller
-        return self.display.meter.metrics(
+        figures = self.display.meter.metrics(
             controller.stats() if controller else None, controller.flags if controller else 0
         )
+        figures["source"] = controller.source.describe() if controller else None
+        figures["messages"] = [f"{m.what} {m.todo}".strip() for m in self.banner.messages()]
+        return figures
 
     def restore_layout(self) -> None:
         from PySide6.QtCore import QByteArray

@@ -49,7 +49,9 @@ def test_mask_recall_on_all_bccd_fields():
     figures = bccd_mask_recall(BCCD)
     print("BCCD (all 364 fields, 372 WBC boxes):", figures)
     assert figures["fields"] == 364 and figures["wbc_boxes"] == 372
-    # measured: recall 0.9946 (370/372), 2.75 components outside WBC boxes per field
-    assert figures["recall"] >= 0.975
-    assert figures["outside_per_field"] <= 2.9
+    # Requirement (issue 10, "Cells"): the mask keeps its recall on the BCCD WBC boxes at
+    # 370 of 372. Every white cell the mask misses is a cell the classifier never sees, so no
+    # change may lose one. Components outside the boxes (2.75 per field when the requirement
+    # was set) are reported, not limited: issue 10 asks for that figure, not for a bound.
+    assert figures["wbc_found"] >= 370
 

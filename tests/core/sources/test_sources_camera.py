@@ -38,8 +38,9 @@ class Capture:
     Python subclass of VideoCapture is garbage-collected.
     """
 
-    def __init__(self, path, unplug_after=None, mode="hang", first_delay=0.0):
+    def __init__(self, path, unplug_after=None, mode="hang", first_delay=0.0, gate=None):
         self.cap = cv2.VideoCapture(str(path))
+        self.gate = gate  # a semaphore: each read() takes one permit (None: read freely)
         self.first_delay = first_delay
         self.unplug_after, self.mode, self.reads = unplug_after, mode, 0
         self.released = threading.Event()
@@ -50,6 +51,8 @@ class Capture:
         if self.unplug_after is not None and self.reads >= self.unplug_after:
             if self.mode == "hang":
                 self.released.wait(30)
+            return False, None
+        if self.gate is not None and not self.gate.acquire(timeout=30):
             return False, None
         self.reading = True
         if self.reads == 0 and self.first_delay:
@@ -92,8 +95,11 @@ class Factory:
         return cap
 
 
-def collect(source, n, within=10.0):
-    """The first n frames, read on a worker so that a hung source fails the test, not CI."""
+def collect(source, n, within=30.0, after_each=None):
+    """The first n frames, read on a worker so that a hung source fails the test, not CI.
+
+    ``after_each()`` runs after each frame but the last (to let the capture read the next).
+    """
     frames = []
 
     def read():
@@ -101,6 +107,8 @@ def collect(source, n, within=10.0):
             frames.append(frame)
             if len(frames) >= n:
                 break
+            if after_each is not None:
+                after_each()
 
     worker = threading.Thread(target=read, daemon=True)
     worker.start()
@@ -117,12 +125,19 @@ def test_missing_device_index_raises_a_clear_source_error():
 
 
 def test_frames_are_the_pictures_the_capture_delivers(video):
-    with CameraSource(0, capture_factory=Factory(video)) as cam:
-        frames = collect(cam, 3)
+    # The capture reads a picture only after the previous one was taken from the source, so
+    # the latest-frame box has nothing to drop however slow the machine is.
+    gate = threading.Semaphore(1)
+    capture = Capture(video, gate=gate)
+    with CameraSource(0, capture_factory=Factory(video, capture), stall_timeout=30) as cam:
+        frames = collect(cam, 3, after_each=gate.release)
+        reads, dropped = capture.reads, cam.dropped
+        gate.release()  # let a reader waiting for its next permit see the close
     assert [f.image.shape for f in frames] == [(SIZE[1], SIZE[0], 3)] * 3
     # the recorded frames step the blue channel by 20 per frame (MJPG keeps it within a few)
     blues = [float(f.image[..., 0].mean()) for f in frames]
-    assert blues[0] == pytest.approx(0, abs=4) and blues[2] - blues[0] > 20
+    assert blues == pytest.approx([0, 20, 40], abs=4)
+    assert (reads, dropped) == (3, 0)
 
 
 def test_granted_reports_what_the_capture_answered(video):

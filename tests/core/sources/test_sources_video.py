@@ -59,11 +59,35 @@ def test_loop_starts_over_at_the_end(clip):
     assert indices == list(range(8)) + [0, 1, 2, 3]
 
 
-def test_paced_playback_is_live_and_never_faster_than_the_file(tmp_path):
-    source = VideoSource(write_video(tmp_path / "fast.avi", "MJPG", n=6, fps=50.0), paced=True)
-    stamps = [f.timestamp for f in source.frames()]
-    assert source.live and not VideoSource(source.path).live
-    assert (stamps[-1] - stamps[0]) / (len(stamps) - 1) >= 0.9 / 50.0
+class CountingPacer(Pacer):
+    """The real pacer, recording its rate and how often a frame waited for its tick."""
+
+    made: list[CountingPacer] = []
+
+    def __init__(self, fps, stop):
+        super().__init__(fps, stop)
+        self.fps, self.waits = fps, 0
+        CountingPacer.made.append(self)
+
+    def wait(self):
+        self.waits += 1
+        return super().wait()
+
+
+def test_paced_playback_waits_for_a_tick_of_the_file_rate_before_every_frame(tmp_path, monkeypatch):
+    import allscope.core.sources.video as video
+
+    monkeypatch.setattr(CountingPacer, "made", [])
+    monkeypatch.setattr(video, "Pacer", CountingPacer)
+    path = write_video(tmp_path / "fast.avi", "MJPG", n=6, fps=50.0)
+    source = VideoSource(path, paced=True)
+    frames = list(source.frames())
+    assert source.live and len(frames) == 6
+    [pacer] = CountingPacer.made
+    assert pacer.fps == pytest.approx(50.0) and pacer.waits == 6
+    unpaced = VideoSource(path)
+    assert len(list(unpaced.frames())) == 6 and not unpaced.live
+    assert len(CountingPacer.made) == 1  # unpaced playback never waits
 
 
 def test_missing_file_raises_not_found(tmp_path):
@@ -98,3 +122,36 @@ def test_pacer_wakes_at_once_when_stopped():
 def test_pacer_rejects_a_rate_that_is_not_positive():
     with pytest.raises(ValueError, match="frame rate must be positive"):
         Pacer(0, threading.Event())
+
+
+class FakeClock:
+    """time.monotonic for the pacer, and a stop event whose wait() advances it (no real sleep)."""
+
+    def __init__(self):
+        self.now, self.slept = 100.0, []
+
+    def monotonic(self):
+        return self.now
+
+    def wait(self, seconds):
+        self.slept.append(round(seconds, 9))
+        self.now += seconds
+        return False
+
+    def is_set(self):
+        return False
+
+
+def test_pacer_spaces_frames_one_period_apart_and_skips_ticks_after_a_stall(monkeypatch):
+    import types
+
+    import allscope.core.sources.pacing as pacing
+
+    clock = FakeClock()
+    monkeypatch.setattr(pacing, "time", types.SimpleNamespace(monotonic=clock.monotonic))
+    pacer = Pacer(50.0, clock)
+    assert all(pacer.wait() for _ in range(3))
+    assert clock.slept == [0.02, 0.02]  # the first frame at once, then one period each
+    clock.now += 0.5  # a consumer stalled for 25 periods
+    assert pacer.wait() and clock.slept == [0.02, 0.02]  # no burst of catch-up frames...
+    assert pacer.wait() and clock.slept == [0.02, 0.02, 0.02]  # ...the clock restarts
