@@ -18,7 +18,8 @@ def main(output: str, settings_dir: str, model_dir: str) -> int:
     policy = {"threshold": 0.5, "consecutive": 1, "release": 0.1, "require_still": False}
     with open(f"{settings_dir}/{SETTINGS_FILE}", "w", encoding="utf-8") as handle:
         json.dump(
-            {"policy": policy, "session_info": {"slide_id": "DEMO-1", "operator": "test"}}, handle
+            {"policy": policy, "normalize_colour": False,  # the tiny model reads raw colours
+             "session_info": {"slide_id": "DEMO-1", "operator": "test"}}, handle
         )
     _, window = create_app(["--demo", "--model", model_dir, "--settings-dir", settings_dir],
                            source_options={"width": 960, "height": 540})
@@ -41,9 +42,22 @@ def main(output: str, settings_dir: str, model_dir: str) -> int:
         QTest.qWait(50)
     QTest.qWait(300)  # a few display ticks with the still mask
     ok = window.grab().save(output)
-    print(json.dumps({"saved": ok, "gallery": window.gallery_model.rowCount(), **window.metrics()}))
+    print(json.dumps({"saved": ok, "gallery": window.gallery_model.rowCount(),
+                      "first_thumbnail": thumbnail_rect(window),
+                      "panel_state": window.panels.classification.state_label.text(),
+                      "review_row": window.panels.review.current_row(), **window.metrics()}))
     window.close()
     return 0 if ok else 1
+
+
+def thumbnail_rect(window) -> list[int] | None:
+    """[x, y, width, height] of the gallery's first thumbnail in window coordinates."""
+    view = window.panels.review.gallery
+    if window.gallery_model.rowCount() < 1:
+        return None
+    rect = view.visualRect(window.gallery_model.index(0, 0))
+    top_left = view.viewport().mapTo(window, rect.topLeft())
+    return [top_left.x(), top_left.y(), rect.width(), rect.height()]
 
 
 if __name__ == "__main__":

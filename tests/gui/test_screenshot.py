@@ -4,6 +4,7 @@ Saves to $ALLSCOPE_SCREENSHOT when set, else into the test's temporary folder. S
 Xvfb is not installed (apt-get install xvfb).
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -11,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from gui_helpers import write_tiny_model
 from PySide6.QtGui import QImage
@@ -64,6 +66,18 @@ def test_screenshot_of_the_main_window_mid_session(x_display, tmp_path):
                          env=env, capture_output=True, text=True, timeout=180)
     assert run.returncode == 0, run.stderr[-2000:]
     assert '"saved": true' in run.stdout
+    figures = json.loads(run.stdout.strip().splitlines()[-1])
     image = QImage(str(output))
     assert (image.width(), image.height()) == (1600, 1000)
+    # mid-session: a flag in the gallery, selected for review, and the panel judging live fields
+    assert figures["gallery"] >= 1 and figures["flags"] >= 1
+    assert figures["review_row"] == 0
+    assert figures["panel_state"] and figures["panel_state"] != "Waiting for frames"
+    # the picture shows the flagged field's thumbnail where the gallery's first item is
+    x, y, w, h = figures["first_thumbnail"]
+    assert w >= 32 and h >= 32 and x + w <= 1600 and y + h <= 1000
+    thumb = image.copy(x, y, w, h).convertToFormat(QImage.Format.Format_RGB888)
+    pixels = np.frombuffer(thumb.constBits(), np.uint8, thumb.sizeInBytes())
+    pixels = pixels.reshape(h, thumb.bytesPerLine())[:, : 3 * w].reshape(h, w, 3)
+    assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 50  # a field, not an empty cell
     print(run.stdout.strip().splitlines()[-1], "->", output)
