@@ -155,3 +155,54 @@ def test_a_hand_capture_is_classified_like_any_field(tmp_path):
     assert result.probabilities == pytest.approx(tuple(classifier.predict(image)), abs=1e-5)
     rejected = base_result(frame, mask, False, ("moving",), {})
     assert not pipeline.classify_now(LiveSnapshot(frame, mask, rejected, None, True)).classified
+
+
+class SteppedSource(FrameSource):
+    """Yields each image only after the pipeline finished with the previous one (``done``), so
+    the latest-frame box never drops a frame; raises ``fail_with`` after the images, if given."""
+
+    def __init__(self, images, fail_with: Exception | None = None) -> None:
+        super().__init__()
+        self.images, self.fail_with = images, fail_with
+        self.done = threading.Semaphore(0)
+
+    def describe(self) -> str:
+        return "stepped test source"
+
+    def frames(self):
+        for i, image in enumerate(self.images):
+            if i and not self.done.acquire(timeout=30):
+                raise AssertionError(f"frame {i - 1} was never finished")
+            yield Frame(id=i, timestamp=time.monotonic(), image=image, source="stepped",
+                        name=f"f{i}")
+        if self.fail_with is not None:
+            raise self.fail_with
+
+
+def stepped_pipeline(source):
+    statuses, results = [], []
+    pipeline = Pipeline(source)
+    pipeline.add_result_listener(lambda r: (results.append(r), source.done.release()))
+    pipeline.add_status_listener(lambda level, text: (statuses.append((level, text)),
+                                                      source.done.release()))
+    return pipeline, statuses, results
+
+
+def test_a_source_that_raises_mid_stream_is_reported_and_ends_the_run_cleanly():
+    source = SteppedSource([smear(True, s) for s in range(3)], OSError("USB cable pulled"))
+    pipeline, statuses, results = stepped_pipeline(source)
+    run_to_end(pipeline)
+    assert statuses == [("error", "stepped test source: USB cable pulled")]
+    assert [r.frame_id for r in results] == [0, 1, 2]  # what came before the failure was kept
+    assert pipeline.stats().captured == 3 and not pipeline.running
+
+
+def test_a_frame_whose_processing_raises_is_reported_and_the_stream_goes_on():
+    images = [smear(True, 0), np.zeros((20, 20), np.uint8), smear(True, 2), smear(False, 3)]
+    pipeline, statuses, results = stepped_pipeline(SteppedSource(images))
+    run_to_end(pipeline)
+    assert len(statuses) == 1
+    level, text = statuses[0]
+    assert level == "error" and text.startswith("frame 1 could not be processed: expected a colour")
+    assert [r.frame_id for r in results] == [0, 2, 3]
+    assert pipeline.stats().processed == 3 and pipeline.stats().dropped == 0

@@ -233,6 +233,12 @@ class SessionStore:
             with self._lock:
                 self.flush()
                 return saved.insert(self._db, session_id, kind, files, result, flag, self.root)
+        except sqlite3.Error as exc:
+            files.remove()
+            raise StoreError(
+                f"The field could not be recorded in {self.db_path} ({exc}); its image files "
+                "were removed and earlier fields are unchanged. Check the disk and capture again."
+            ) from exc
         except BaseException:
             files.remove()
             raise

@@ -191,3 +191,41 @@ def test_store_reopens_with_everything_saved(tmp_path):
     with SessionStore(tmp_path) as store:
         assert store.get_field(field.id).image_sha256 == field.image_sha256
         assert len(store.results(sid)) == 1
+
+
+def test_concurrent_writers_share_one_store(tmp_path):
+    """The pipeline, the GUI and an export worker may share a store: four threads save fields,
+    record results and review at once; every write lands and the database stays sound."""
+    import threading
+
+    errors, per_thread = [], 6
+    with SessionStore(tmp_path) as store:
+        sid = store.create_session(session_info())
+        start = threading.Barrier(4)
+
+        def writer(n):
+            try:
+                start.wait(10)
+                for i in range(per_thread):
+                    frame_id = 100 * n + i
+                    field = store.add_field(sid, "flag", *field_image(frame_id % 7),
+                                            field_result(frame_id))
+                    store.record_result(sid, field_result(frame_id))
+                    store.review(field.id, "accept", f"thread {n}", f"Dr {n}")
+            except Exception as exc:  # collected: a thread cannot fail the test itself
+                errors.append(exc)
+
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert errors == [] and not any(t.is_alive() for t in threads)
+        fields = store.fields(sid)
+        assert len(fields) == 4 * per_thread == len({f.id for f in fields})
+        assert sorted(f.result.frame_id for f in fields) == sorted(
+            100 * n + i for n in range(4) for i in range(per_thread))
+        assert all(f.review is not None and f.review.decision == "accept" for f in fields)
+        assert len(store.results(sid)) == 4 * per_thread
+        assert store.integrity_check() == ["ok"]
+        assert all(f.image_path.is_file() and f.mask_path.is_file() for f in fields)

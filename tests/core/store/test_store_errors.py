@@ -139,3 +139,23 @@ def test_reopening_removes_old_temporaries_left_by_a_killed_writer(tmp_path):
     assert not old.exists()
     assert fresh.exists()  # may belong to a write in progress
     assert sid == 1
+
+
+def test_a_failed_insert_after_the_files_were_written_removes_them(tmp_path):
+    with SessionStore(tmp_path) as store:
+        sid = store.create_session(session_info())
+        first = store.add_field(sid, "flag", *field_image(1), field_result(1))
+        files_before = sorted(p.name for p in store.session_dir(sid).iterdir())
+        # the database refuses the row only after write_images put every file on disk
+        other = sqlite3.connect(tmp_path / "sessions.db")
+        other.execute("CREATE TRIGGER refuse BEFORE INSERT ON fields "
+                      "BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END")
+        other.commit()
+        with pytest.raises(StoreError, match=r"could not be recorded .*refused by a test trigger"):
+            store.add_field(sid, "flag", *field_image(2), field_result(2))
+        assert sorted(p.name for p in store.session_dir(sid).iterdir()) == files_before
+        other.execute("DROP TRIGGER refuse")
+        other.commit()
+        other.close()
+        second = store.add_field(sid, "manual", *field_image(3), field_result(3))
+        assert [f.id for f in store.fields(sid)] == [first.id, second.id]
