@@ -138,7 +138,9 @@ def flag_record(flag: Flag) -> dict:
     }
 
 
-def report_json(report: BatchReport, classifier: Classifier | None) -> dict:
+def report_json(
+    report: BatchReport, classifier: Classifier | None, normalize: bool = False
+) -> dict:
     model = None
     if classifier is not None:
         package = classifier.package
@@ -164,6 +166,8 @@ def report_json(report: BatchReport, classifier: Classifier | None) -> dict:
         "allscope_version": __version__,
         "model": model,
         "threshold": None if classifier is None else report.threshold,
+        # the colour normalisation every field went through before masking (None: raw colours)
+        "colour_normalisation": "reinhard" if normalize else None,
         "fields": fields,
         "flags": [flag_record(f) for f in report.flags],
     }
@@ -220,7 +224,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     bar.close()
-    document = report_json(report, classifier)
+    document = report_json(report, classifier, args.normalize)
     if args.json:
         write_json_document(args.json, document, overwrite=True)
     if args.csv:

@@ -121,3 +121,23 @@ def test_nothing_analysable_or_missing_input_is_a_failure(tmp_path, capsys):
     assert analyze(tmp_path / "bad.png", "--no-model") == 1
     assert analyze(tmp_path / "nowhere", "--no-model") == 2
     assert "no such file or folder" in capsys.readouterr().err
+
+
+def test_normalize_colours_each_field_before_masking_and_says_so(tmp_path, fields, model):
+    """A field under a strong camera cast: --normalize changes what the mask finds and the JSON
+    names the normalisation; without it the document says the colours were raw."""
+    cast = np.clip(fields[0].astype(np.float32) * (1.25, 0.8, 0.7), 0, 255).astype(np.uint8)
+    cv2.imwrite(str(tmp_path / "cast.png"), cast)
+    for name, extra in (("raw", ()), ("normalised", ("--normalize",))):
+        code = analyze(tmp_path / "cast.png", "--model", model, "--json", tmp_path / f"{name}.json",
+                       "--masks", tmp_path / name, *extra)
+        assert code == 0
+    raw = json.loads((tmp_path / "raw.json").read_text())
+    normalised = json.loads((tmp_path / "normalised.json").read_text())
+    assert raw["colour_normalisation"] is None
+    assert normalised["colour_normalisation"] == "reinhard"
+    raw_mask = cv2.imread(str(tmp_path / "raw" / "cast.png"), cv2.IMREAD_UNCHANGED)
+    normalised_mask = cv2.imread(str(tmp_path / "normalised" / "cast.png"), cv2.IMREAD_UNCHANGED)
+    assert raw_mask.shape == normalised_mask.shape
+    assert np.count_nonzero(raw_mask != normalised_mask) > 0  # the normaliser ran before the mask
+    assert normalised["fields"][0]["status"] == "ok"
