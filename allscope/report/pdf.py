@@ -264,9 +264,13 @@ def _appendix_blocks(page: _Page, fields, checks, finish_manifest, target: Path)
         def draw(painter, x, y):
             check = checks[index]
             digest = {"image": check.image_sha256, "mask": check.mask_sha256}.get(which)
+            recorded = {"image": check.field.image_sha256, "mask": check.field.mask_sha256}.get(
+                which, check.field.heat_map_sha256
+            )
             if which == "evidence map":
                 digest = heat_checks.get(check.field.id)
-            status = "" if check.problem is None else "  ✗ CHANGED OR MISSING"
+            # each row judges its own file: a changed image does not mark its mask as changed
+            status = "" if digest == recorded else "  ✗ CHANGED OR MISSING"
             label = f"Field no. {check.field.id} {which}"
             _digest_row(page, label, f"{digest or 'unreadable'}{status}").draw(painter, x, y)
 

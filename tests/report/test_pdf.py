@@ -119,6 +119,22 @@ def test_changed_image_file_is_flagged_in_the_manifest(store, session_id, tmp_pa
     assert "changed" in entry["problem"]
 
 
+@needs("pdftotext")
+def test_changed_image_file_carries_a_visible_warning_in_the_report(store, session_id, tmp_path,
+                                                                     qapp):
+    def words(path):
+        return " ".join(pdf_text(path).split())
+
+    before = words(write_pdf(store, session_id, tmp_path / "before.pdf"))
+    assert "Warning:" not in before and "CHANGED OR MISSING" not in before
+    field = store.fields(session_id)[1]
+    field.image_path.write_bytes(field.image_path.read_bytes() + b"tampered")
+    text = words(write_pdf(store, session_id, tmp_path / "after.pdf"))
+    warning = "Warning: SHA-256 differs from the one recorded at capture: the file was changed."
+    assert text.count(warning) == 1  # under the changed field only
+    assert text.count("CHANGED OR MISSING") == 1  # its image row in the appendix
+
+
 def test_existing_report_is_kept_and_the_new_one_gets_a_free_name(report, store, session_id, qapp):
     before = report.read_bytes()
     second = write_pdf(store, session_id, report)
