@@ -26,9 +26,9 @@ def open_window(qtbot, tmp_path):
     before = python_threads()
     windows = []
 
-    def _open(*argv, settings_dir=None, source_options=SMALL_DEMO):
+    def _open(*argv, settings_dir=None, source_options=SMALL_DEMO, store=None):
         args = ["--settings-dir", str(settings_dir or tmp_path / "settings"), *argv]
-        _, window = create_app(args, source_options=source_options)
+        _, window = create_app(args, store=store, source_options=source_options)
         qtbot.addWidget(window)
         window.show()
         windows.append(window)
@@ -245,3 +245,34 @@ def test_unreadable_image_in_a_folder_is_reported_and_skipped(qtbot, open_window
     window = open_window("--source", str(folder), source_options={})
     qtbot.waitUntil(lambda: "b_broken.png was skipped" in window.banner.text(), timeout=WAIT_MS)
     qtbot.waitUntil(lambda: window.live_view.frame_size == (160, 120), timeout=WAIT_MS)
+
+
+def test_a_camera_that_cannot_be_opened_at_start_up_falls_back_to_the_demo_and_says_so(
+    qtbot, open_window
+):
+    window = open_window("--source", "camera:57")  # no such camera on any machine
+    qtbot.waitUntil(lambda: "Could not open camera:57" in window.banner.text(), timeout=WAIT_MS)
+    assert "The demo slide is shown meanwhile." in window.banner.text()
+    qtbot.waitUntil(lambda: window.controller is not None, timeout=WAIT_MS)
+    assert window.controller.source.describe().startswith("demo slide")
+    wait_for_frames(qtbot, window)
+    figures = window.metrics()
+    assert figures["source"].startswith("demo slide")
+    assert any(m.startswith("Could not open camera:57") for m in figures["messages"])
+    assert "The demo slide is shown meanwhile." in window.banner.text()  # still up with the demo
+    assert window.settings.last_source != "demo"  # the stand-in is not remembered as chosen
+
+
+def test_a_field_that_cannot_be_saved_is_reported_in_the_banner(qtbot, open_window):
+    from allscope.app.field_store import MemoryFieldStore
+
+    window = open_window("--demo", "--model", "no-model", store=MemoryFieldStore(max_fields=0))
+    wait_for_frames(qtbot, window)
+    qtbot.waitUntil(lambda: window.controller.latest() is not None, timeout=WAIT_MS)
+    assert window.capture_current()
+    qtbot.waitUntil(lambda: "field was not saved" in window.banner.text(), timeout=WAIT_MS)
+    text = window.banner.text()
+    assert "A manual field was not saved: 0 fields are already held in memory" in text
+    assert "Free disk space or check the session folder; live work continues." in text
+    assert window.gallery_model.rowCount() == 0  # nothing unsaved is shown as if it were saved
+    wait_for_frames(qtbot, window)  # the live view goes on
