@@ -90,3 +90,45 @@ def test_a_broken_model_package_is_a_clear_error(data, tmp_path, capsys):
     (tmp_path / "broken" / "model.json").write_text("{", encoding="utf-8")
     assert main(["--data", str(data), "bccd", "--model", str(tmp_path / "broken")]) == 2
     assert "error:" in capsys.readouterr().err
+
+
+@pytest.fixture
+def split(data, tmp_path):
+    """A split.json naming the generated fields: two per class for val, one for train."""
+    parts = {"train": [], "val": [], "test": []}
+    for label, folder in enumerate(FOLDERS):
+        for n in range(3):
+            part = "train" if n == 0 else "val"
+            parts[part].append({"name": f"{folder}/WBC-{folder}-{n + 1:03d}.jpg", "label": label,
+                                "number": n + 1})
+    path = tmp_path / "split.json"
+    path.write_text(json.dumps({"splits": parts}), encoding="utf-8")
+    return path
+
+
+def test_sensitivity_counts_the_validation_fields_by_class(data, split, tmp_path, capsys):
+    model = write_tiny_package(tmp_path / "tiny").path
+    argv = ["--data", str(data), "sensitivity", "--model", str(model), "--split", str(split),
+            "--mode", "white"]
+    assert main(argv) == 0
+    printed = report(capsys)
+    assert printed["fields"] == 8 and printed["data"] == "validation blocks of split.json"
+    for mode in ("none", "white"):
+        figures = printed[f"normalise_{mode}"]
+        assert (figures["all_fields"], figures["benign_fields"]) == (6, 2)
+        for key in ("sensitivity_model_only", "sensitivity_guarded", "specificity_model_only"):
+            assert 0.0 <= figures[key] <= 1.0
+
+
+def test_ood_fits_a_threshold_and_writes_it_into_the_package(data, split, tmp_path, capsys):
+    model = write_tiny_package(tmp_path / "tiny").path
+    argv = ["--data", str(data), "ood", "--model", str(model), "--split", str(split),
+            "--mode", "none", "--write", "--target-rate", "0.25"]
+    assert main(argv) == 0
+    printed = report(capsys)
+    assert (printed["val_fields"], printed["bccd_fields"]) == (8, 3)
+    chosen = printed["chosen"]
+    meta = json.loads((model / "model.json").read_text(encoding="utf-8"))
+    assert printed["written"] == str(model / "model.json")
+    assert meta["ood"]["threshold"] == pytest.approx(printed[chosen]["threshold"])
+    assert 0.0 <= printed[chosen]["val_outside"] <= 0.25
