@@ -29,6 +29,7 @@ def gui_parser() -> argparse.ArgumentParser:
         "--settings-dir", help="folder for settings (default: the platform's config folder)"
     )
     parser.add_argument("--quit-after", type=float, metavar="SECONDS",
-                        help="run for SECONDS, print one JSON line of performance figures, exit")
+                        help="run for SECONDS after the first frame is shown, print one JSON "
+                        "line of performance figures, exit")
     parser.add_argument("--self-test", action="store_true", help="check the installation and exit")
     return parser

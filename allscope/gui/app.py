@@ -105,10 +105,31 @@ def run_gui(args: argparse.Namespace) -> int:
     window.show()
     quit_after = getattr(args, "quit_after", None)
     if quit_after is not None:
-        QTimer.singleShot(int(quit_after * 1000), lambda: _report_and_quit(app, window))
+        _quit_after_first_frame(app, window, quit_after)
     code = app.exec()
     window.shutdown()
     return code
+
+
+# --quit-after waits at most this long for a first frame (a source that never shows one)
+FIRST_FRAME_WAIT_S = 120.0
+
+
+def _quit_after_first_frame(app: QApplication, window: MainWindow, seconds: float) -> None:
+    """Report and quit ``seconds`` after the first frame was shown, so the figures cover the
+    same span however long the source took to open on a busy machine; without any frame,
+    report (zero rates, the banner's messages) after ``FIRST_FRAME_WAIT_S``."""
+    poll = QTimer(window)
+    waited = [0]
+
+    def check() -> None:
+        waited[0] += 1
+        if window.displayed > 0 or waited[0] * 0.1 >= FIRST_FRAME_WAIT_S:
+            poll.stop()
+            QTimer.singleShot(int(seconds * 1000), lambda: _report_and_quit(app, window))
+
+    poll.timeout.connect(check)
+    poll.start(100)
 
 
 def _report_and_quit(app: QApplication, window: MainWindow) -> None:
