@@ -128,7 +128,7 @@ def test_normalize_colours_each_field_before_masking_and_says_so(tmp_path, field
     names the normalisation; without it the document says the colours were raw."""
     cast = np.clip(fields[0].astype(np.float32) * (1.25, 0.8, 0.7), 0, 255).astype(np.uint8)
     cv2.imwrite(str(tmp_path / "cast.png"), cast)
-    for name, extra in (("raw", ()), ("normalised", ("--normalize",))):
+    for name, extra in (("raw", ("--no-normalize",)), ("normalised", ("--normalize",))):
         code = analyze(tmp_path / "cast.png", "--model", model, "--json", tmp_path / f"{name}.json",
                        "--masks", tmp_path / name, *extra)
         assert code == 0

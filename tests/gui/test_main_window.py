@@ -266,11 +266,13 @@ def test_a_camera_that_cannot_be_opened_at_start_up_falls_back_to_the_demo_and_s
 def test_a_field_that_cannot_be_saved_is_reported_in_the_banner(qtbot, open_window):
     from allscope.app.field_store import MemoryFieldStore
 
-    window = open_window("--demo", "--model", "no-model", store=MemoryFieldStore(max_fields=0))
+    window = open_window("--demo", "--model", "no-model")
+    window.set_field_store(MemoryFieldStore(max_fields=0))  # a store that refuses every field
     wait_for_frames(qtbot, window)
     qtbot.waitUntil(lambda: window.controller.latest() is not None, timeout=WAIT_MS)
     assert window.capture_current()
     qtbot.waitUntil(lambda: "field was not saved" in window.banner.text(), timeout=WAIT_MS)
+
     text = window.banner.text()
     assert "A manual field was not saved: 0 fields are already held in memory" in text
     assert "Free disk space or check the session folder; live work continues." in text
