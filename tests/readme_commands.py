@@ -14,10 +14,9 @@ README = ROOT / "README.md"
 
 
 def readme_commands() -> list[str]:
-    """Every indented (code) line of the README, in order."""
-    return [
-        m.group(1) for m in re.finditer(r"^    (\S.*)$", README.read_text(encoding="utf-8"), re.M)
-    ]
+    """Every indented (code) command of the README, in order; backslash continuations joined."""
+    text = re.sub(r"\\\n\s*", "", README.read_text(encoding="utf-8"))
+    return [m.group(1) for m in re.finditer(r"^    (\S.*)$", text, re.M)]
 
 
 def allscope_commands(word: str) -> list[str]:
@@ -27,7 +26,7 @@ def allscope_commands(word: str) -> list[str]:
 def run_allscope(command: str, cwd: Path, *extra: str, env: dict | None = None,
                  timeout: float = 300) -> subprocess.CompletedProcess:
     """Run a README ``.venv/bin/allscope ...`` line with this interpreter, in ``cwd``."""
-    args = shlex.split(command)
+    args = shlex.split(command, comments=True)
     assert args[0] == ".venv/bin/allscope", command
     full_env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", **(env or {})}
     return subprocess.run(
