@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 
 from allscope.app.arguments import SUBCOMMANDS, gui_parser
@@ -13,7 +14,25 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if argv and argv[0] in SUBCOMMANDS:
-        return run_subcommand(argv[0], argv[1:])
+        from allscope.commands.interrupts import Interrupted, interruptible
+        from allscope.core.model_package import ModelPackageError
+
+        with interruptible():
+            try:
+                return run_subcommand(argv[0], argv[1:])
+            except ModelPackageError as exc:  # one loader, one error type, for every command
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
+            except Interrupted as exc:
+                print(
+                    f"\nallscope {argv[0]} was stopped ({exc.signal_name}); "
+                    "files it writes are either "
+                    "complete or not there.",
+                    file=sys.stderr,
+                )
+                return 128 + exc.signal_number
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the desktop app: the default handling
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     args = gui_parser().parse_args(argv)
     if args.self_test:
         from allscope.selftest import run_self_test

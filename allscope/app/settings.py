@@ -10,13 +10,15 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import platformdirs
 
+from allscope.app.settings_schema import validate_settings
 from allscope.core.quality import QualitySettings
+from allscope.core.store.files import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -75,30 +77,10 @@ class Settings:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> tuple[Settings, list[str]]:
-        """Build settings from parsed JSON; returns them with a list of what was ignored."""
-        defaults = cls()
-        values, ignored = {}, []
-        for f in fields(cls):
-            if f.name not in data:
-                continue
-            value, default = data[f.name], getattr(defaults, f.name)
-            if (
-                isinstance(default, float)
-                and isinstance(value, int)
-                and not isinstance(value, bool)
-            ):
-                value = float(value)
-            if type(value) is not type(default):
-                ignored.append(f"{f.name} (expected {type(default).__name__})")
-                continue
-            if isinstance(default, dict) and f.name in ("policy", "session_info", "quality"):
-                value = {**default, **{k: v for k, v in value.items() if k in default}}
-            values[f.name] = value
-        settings = cls(**values)
-        if settings.display_mode not in DISPLAY_MODES:
-            ignored.append(f"display_mode {settings.display_mode!r}")
-            settings.display_mode = defaults.display_mode
-        return settings, ignored
+        """Settings from parsed JSON, each key checked on its own (``settings_schema``); a bad
+        value falls back to its default. Returns the settings and one entry per bad key."""
+        values, problems = validate_settings(data, cls().to_dict())
+        return cls(**values), problems
 
 
 def settings_dir(override: str | os.PathLike[str] | None = None) -> Path:
@@ -119,16 +101,23 @@ def load_settings(directory: str | os.PathLike[str] | None = None) -> tuple[Sett
         data = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(data, dict):
             raise ValueError("the top level is not a JSON object")
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         kept = _set_aside(path)
         message = f"Settings file {path} could not be read ({exc}); defaults are in use."
         if kept:
             message += f" The old file was kept as {kept.name}."
         log.warning(message)
         return Settings(), [message]
-    settings, ignored = Settings.from_dict(data)
-    warnings = [f"Settings file {path}: ignored {', '.join(ignored)}."] if ignored else []
-    return settings, warnings
+    settings, problems = Settings.from_dict(data)
+    if not problems:
+        return settings, []
+    message = (
+        f"Settings file {path}: {'; '.join(problems)}. "
+        f"{'This value is' if len(problems) == 1 else 'These values are'} back to the default; "
+        "change it in the app to save a new value."
+    )
+    log.warning(message)
+    return settings, [message]
 
 
 def save_settings(settings: Settings, directory: str | os.PathLike[str] | None = None) -> Path:
@@ -136,17 +125,17 @@ def save_settings(settings: Settings, directory: str | os.PathLike[str] | None =
     folder = settings_dir(directory)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / SETTINGS_FILE
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(
-        json.dumps(settings.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
-    os.replace(tmp, path)
-    return path
+    data = json.dumps(settings.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    return atomic_write(path, data.encode("utf-8"), overwrite=True)
 
 
 def _set_aside(path: Path) -> Path | None:
     """Rename a corrupt file so it is neither lost nor read again; None if that fails."""
     target = path.with_name(path.name + ".corrupt")
+    n = 2
+    while target.exists() or target.is_symlink():  # an earlier unusable file is kept too
+        target = path.with_name(f"{path.name}.corrupt-{n}")
+        n += 1
     try:
         os.replace(path, target)
     except OSError:

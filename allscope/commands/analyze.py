@@ -8,17 +8,22 @@ import sys
 import time
 from pathlib import Path
 
-import cv2
-
 from allscope import __version__
+from allscope.commands.analyze_outputs import (
+    MaskWriter,
+    check_file_destination,
+    check_folder_destination,
+)
+from allscope.commands.interrupts import Interrupted, interruptible
 from allscope.commands.progress import BatchProgress
 from allscope.core.batch import BatchAnalyzer, BatchReport, expected_fields
 from allscope.core.classifier import Classifier
-from allscope.core.frames import Frame, SourceError
+from allscope.core.frames import SourceError
 from allscope.core.model_loading import has_model_package, model_folder
 from allscope.core.model_loading import load_classifier as load_model
 from allscope.core.model_package import DEFAULT_MODEL_DIR, ModelPackageError
-from allscope.core.results import FieldResult, Flag, MaskResult
+from allscope.core.results import FieldResult, Flag
+from allscope.core.text import printable
 from allscope.report.tables import number, write_csv_table, write_json_document
 
 
@@ -88,27 +93,6 @@ def requested_classifier(
         )
         return None
     return load_model(model, mode=mode)
-
-
-class MaskWriter:
-    """Writes ``<stem>.png`` (images) or ``<stem>_<frame>.png`` (video frames); never overwrites
-    a mask written earlier in the same run (a repeated name gets ``-2``, ``-3``...)."""
-
-    def __init__(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        self.folder = folder
-        self._used: set[str] = set()
-
-    def __call__(self, frame: Frame, mask: MaskResult) -> None:
-        stem = frame.name or f"frame_{frame.id}"
-        name, n = stem, 1
-        while name in self._used:
-            n += 1
-            name = f"{stem}-{n}"
-        self._used.add(name)
-        path = self.folder / f"{name}.png"
-        if not cv2.imwrite(str(path), mask.mask):
-            raise OSError(f"{path}: could not write the mask file.")
 
 
 def field_record(result: FieldResult) -> dict:
@@ -199,10 +183,39 @@ def write_csv(path: Path, records: list[dict], classes: tuple[str, ...]) -> Path
 
 
 def run(args: argparse.Namespace) -> int:
+    """Check the destinations, analyse, then write each output atomically. Exit status: 0 done,
+    1 nothing analysable, 2 bad model/input/destination, 3 an output could not be written,
+    130/143 interrupted (nothing half-written is left; earlier files are unchanged)."""
+    problems = destination_problems(args)
+    if problems:
+        for problem in problems:
+            print(f"error: {problem}", file=sys.stderr)
+        print("Nothing was analysed and no file was changed.", file=sys.stderr)
+        return 2
+    with interruptible():
+        try:
+            return _run(args)
+        except Interrupted as exc:
+            print(f"\nallscope analyze was stopped ({exc.signal_name}): no result file was "
+                  "written or changed by this run; masks already written are complete files.",
+                  file=sys.stderr)
+            return 128 + exc.signal_number
+
+
+def destination_problems(args: argparse.Namespace) -> list[str]:
+    """What is wrong with each requested destination, found before any field is analysed."""
+    checks = [check_file_destination(getattr(args, o), f"--{o}")
+              for o in ("json", "csv", "pdf") if getattr(args, o)]
+    if args.masks:
+        checks.append(check_folder_destination(args.masks, "--masks"))
+    return [c for c in checks if c]
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         classifier = requested_classifier(args.model, args.no_model)
     except ModelPackageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
         return 2
     policy = None
     if args.threshold is not None:
@@ -221,18 +234,20 @@ def run(args: argparse.Namespace) -> int:
         started = time.monotonic()
         report = analyzer.run(args.inputs, bar)
     except SourceError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a mask could not be written: the disk is full or went away
+        print(f"error: {printable(str(exc))} The analysis was stopped; no report was written.",
+              file=sys.stderr)
+        return 3
     bar.close()
-    document = report_json(report, classifier, args.normalize)
-    if args.json:
-        write_json_document(args.json, document, overwrite=True)
-    if args.csv:
-        write_csv(args.csv, document["fields"], classifier.classes if classifier else ())
     for error in report.errors:
-        print(f"skipped {error.source}: {error.error}", file=sys.stderr)
-    if args.pdf:
-        write_pdf(args, report, classifier)
+        shown = printable(error.error)
+        print(f"not analysed: {shown}" if error.source in error.error
+              else f"not analysed: {printable(error.source)}: {shown}", file=sys.stderr)
+    status = _write_outputs(args, report, classifier)
+    if status:
+        return status
     colour = "colour normalised" if args.normalize else "colours as recorded"
     print(
         f"{report.analysed} fields analysed in {time.monotonic() - started:.1f} s ({colour}), "
@@ -240,6 +255,23 @@ def run(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0 if report.analysed else 1
+
+
+def _write_outputs(args: argparse.Namespace, report: BatchReport,
+                   classifier: Classifier | None) -> int:
+    document = report_json(report, classifier, args.normalize)
+    try:
+        if args.json:
+            write_json_document(args.json, document, overwrite=True)
+        if args.csv:
+            write_csv(args.csv, document["fields"], classifier.classes if classifier else ())
+    except OSError as exc:
+        print(f"error: {printable(str(exc))} The previous file of that name, if any, is unchanged.",
+              file=sys.stderr)
+        return 3
+    if args.pdf:
+        write_pdf(args, report, classifier)
+    return 0
 
 
 def write_pdf(args: argparse.Namespace, report: BatchReport, classifier: Classifier | None) -> None:

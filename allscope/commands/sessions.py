@@ -16,6 +16,7 @@ from allscope import DISCLAIMER, __version__
 from allscope.core.model_loading import load_model_package
 from allscope.core.model_package import ModelPackageError
 from allscope.core.store import SessionInfo, SessionStore, StoreCorruptError, StoreError
+from allscope.core.text import for_terminal, printable
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,8 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
         default="reviewed",
         help="reviewed (the reviewer, default) or verified (a second person)",
     )
-    sub.add_parser(
+    quarantine = sub.add_parser(
         "quarantine", help="move a damaged session database aside so a new one can start"
+    )
+    quarantine.add_argument(
+        "--force", action="store_true", help="move it even if it passes the integrity check"
     )
     return parser
 
@@ -65,11 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
 def sessions_main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     root = args.data_dir / "sessions" if args.data_dir else None
-    if args.command == "quarantine":
-        moved = SessionStore.quarantine(root)
-        print(f"The session database was moved to {moved}; a new one starts on next use.")
-        return 0
     try:
+        if args.command == "quarantine":
+            moved = SessionStore.quarantine(root, force=args.force)
+            print(f"The session database was moved to {moved}; a new one starts on next use.")
+            return 0
         with SessionStore(root) as store:
             if args.command == "sign":
                 return _sign(store, args)
@@ -77,8 +81,8 @@ def sessions_main(argv: list[str]) -> int:
     except StoreCorruptError as exc:
         print(f"error: {exc} Run 'allscope sessions quarantine' to move it aside.", file=sys.stderr)
         return 3
-    except (StoreError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (StoreError, OSError, ModelPackageError) as exc:
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
         return 2
 
 
@@ -90,12 +94,10 @@ def _list(store: SessionStore, search: str | None) -> int:
     from allscope.report.content import local_time
 
     print(f"{'ID':>5}  {'started':<24} {'fields':>6}  {'state':<9} name")
-    for s in sessions:
+    for s in sessions:  # names are the user's text: escape sequences are shown, never obeyed
         state = "ended" if s.finished else "unfinished"
-        print(
-            f"{s.id:>5}  {local_time(s.started_at):<24} {s.field_count:>6}  {state:<9} "
-            f"{s.display_name}"
-        )
+        name = for_terminal(s.display_name)
+        print(f"{s.id:>5}  {local_time(s.started_at):<24} {s.field_count:>6}  {state:<9} {name}")
     return 0
 
 

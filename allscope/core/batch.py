@@ -13,7 +13,6 @@ import numpy as np
 from allscope.core.classifier import Classifier, Prediction, prepare_field
 from allscope.core.colour.calibration import ColourNormalizer
 from allscope.core.field_analysis import (
-    FieldAnalysis,
     FieldAnalyzer,
     ModelExtensions,
     classified_result,
@@ -23,6 +22,7 @@ from allscope.core.flags import FlagPolicy, FlagTracker
 from allscope.core.frames import Frame, SourceError
 from allscope.core.results import FieldResult, Flag, MaskResult
 from allscope.core.sources import ImageSource, VideoSource, find_images, is_video_path
+from allscope.core.text import printable
 
 MaskSink = Callable[[Frame, MaskResult], None]
 # a field that may be flagged: its frame, mask and (once inferred) the model's prediction
@@ -52,13 +52,19 @@ class BatchReport:
         return len(self.results)
 
 
+def _printable(result: FieldResult) -> FieldResult:
+    """File names that are not valid UTF-8 made valid (``\\xNN``) for every output."""
+    return dataclasses.replace(result, source=printable(result.source), name=printable(result.name),
+                               path=None if result.path is None else printable(result.path))
+
+
 def expand_inputs(inputs: Sequence[str | Path]) -> list[tuple[str, Path]]:
     """(kind, path) per input in order: "video" for video files, "images" for files and folders."""
     expanded = []
     for item in inputs:
         path = Path(item)
         if not path.exists():
-            raise SourceError(f"{path}: no such file or folder.")
+            raise SourceError(f"{printable(str(path))}: no such file or folder; check the path.")
         expanded.append(("video" if path.is_file() and is_video_path(path) else "images", path))
     return expanded
 
@@ -113,7 +119,16 @@ class BatchAnalyzer:
         def on_inferred(prediction: Prediction, data: tuple[int, FieldResult]) -> None:
             index, result = data
             assert classifier is not None  # only its requests call back here
-            classified = classified_result(result, classifier, prediction, 0.0, self.extensions.ood)
+            try:
+                ood = self.extensions.ood
+                classified = classified_result(result, classifier, prediction, 0.0, ood)
+            except Exception as exc:  # an error stays in its field, never escapes this thread
+                with lock:
+                    slots[index] = None
+                    report.errors.append(FieldError(
+                        result.path or result.source, result.frame_index,
+                        f"classification failed ({type(exc).__name__}: {exc})"))
+                return
             with lock:
                 slots[index] = classified
                 if classified.p_all is None or classified.p_all < self.policy.threshold:
@@ -121,48 +136,84 @@ class BatchAnalyzer:
                 elif index in frames:  # kept with its prediction: a flag's heat map needs no rerun
                     frames[index] = (*frames[index][:2], prediction)
 
-        for analysis in self._fields(inputs, report):
-            frame, mask, result = analysis.frame, analysis.mask, analysis.result
-            is_moving, assessable = result.moving, result.assessable
-            with lock:
-                slots.append(result)
-                index = len(slots) - 1
-            moving.append(is_moving)
-            if self.keep_flagged_frames and assessable and self.classifier is not None:
+        try:
+            for frame, analyze in self._fields(inputs, report):
+                try:
+                    analysis = analyze(frame)
+                except Exception as exc:  # any error (memory, OpenCV...) is that field's error row
+                    report.errors.append(FieldError(
+                        printable(frame.path or frame.source), frame.frame_index,
+                        f"cannot be analysed ({type(exc).__name__}: {exc})"))
+                    continue
+                frame, mask, result = analysis.frame, analysis.mask, _printable(analysis.result)
+                if frame.meta.get("damage"):  # partly decoded: never classified, and says why
+                    reasons = (*result.reasons, frame.meta["damage"])
+                    result = dataclasses.replace(result, assessable=False, reasons=reasons)
+                is_moving, assessable = result.moving, result.assessable
                 with lock:
-                    frames[index] = (frame, mask, None)
-            if self.mask_sink is not None:
-                self.mask_sink(frame, mask)
-            if classifier is not None and assessable:
-                tensor = prepare_field(frame.image, mask, classifier.spec)
-                classifier.submit(tensor, (index, result), on_inferred)
-            if progress is not None:
-                progress(len(slots), None)
-        if self.classifier is not None:
-            self.classifier.wait()
+                    slots.append(result)
+                    index = len(slots) - 1
+                moving.append(is_moving)
+                if self.keep_flagged_frames and assessable and classifier is not None:
+                    with lock:
+                        frames[index] = (frame, mask, None)
+                if self.mask_sink is not None:
+                    self.mask_sink(frame, mask)
+                if classifier is not None and assessable:
+                    tensor = prepare_field(frame.image, mask, classifier.spec)
+                    classifier.submit(tensor, (index, result), on_inferred)
+                if progress is not None:
+                    progress(len(slots), None)
+        finally:
+            if classifier is not None:
+                classifier.wait()  # no inference may still run when the run ends, however it ends
+        kept = [i for i, r in enumerate(slots) if r is not None]  # failed inference: an error row
+        renumber = {old: new for new, old in enumerate(kept)}
         report.results = [r for r in slots if r is not None]
         report.threshold = self.policy.threshold
-        self._flag(report, moving, frames)
+        self._flag(report, [moving[i] for i in kept],
+                   {renumber[i]: f for i, f in frames.items() if i in renumber})
         return report
 
-    def _fields(self, inputs: Sequence[str | Path], report: BatchReport) -> Iterator[FieldAnalysis]:
-        """Each field analysed: images are independent fields, a video's frames a stream."""
+    def _fields(self, inputs: Sequence[str | Path],
+                report: BatchReport) -> Iterator[tuple[Frame, FieldAnalyzer]]:
+        """Each field with the analyser to run on it: images are independent fields (a fresh
+        normaliser and gate each), a video's frames a stream. Unusable inputs become errors."""
         def on_error(path: str, message: str) -> None:
-            report.errors.append(FieldError(str(path), None, message))
+            report.errors.append(FieldError(printable(str(path)), None, printable(message)))
 
         for kind, path in expand_inputs(inputs):
             if kind == "images":
-                source = ImageSource([path], recursive=True, on_error=on_error)
-                for frame in source.frames():  # a fresh normaliser and gate for each field
-                    yield FieldAnalyzer(normalizer=self._normalizer(), stream=False)(frame)
+                try:
+                    source = ImageSource([path], recursive=True, on_error=on_error)
+                except SourceError as exc:
+                    on_error(str(path), str(exc))
+                    continue
+                for frame in source.frames():
+                    yield frame, FieldAnalyzer(normalizer=self._normalizer(), stream=False)
                 continue
-            analyze = FieldAnalyzer(normalizer=self._normalizer())
-            try:
-                with VideoSource(path, paced=False) as video:
-                    for frame in video.frames():
-                        yield analyze(frame)
-            except SourceError as exc:
-                report.errors.append(FieldError(str(path), None, str(exc)))
+            yield from self._video(path, report)
+
+    def _video(self, path: Path, report: BatchReport) -> Iterator[tuple[Frame, FieldAnalyzer]]:
+        """A video's frames; runs of frames it could not decode become error rows."""
+        analyze = FieldAnalyzer(normalizer=self._normalizer())
+        name = printable(str(path))
+        try:
+            video = VideoSource(path, paced=False)
+            with video:
+                for frame in video.frames():
+                    yield frame, analyze
+                for first, last in video.damaged_runs():
+                    frames = f"frame {first}" if first == last else f"frames {first}-{last}"
+                    report.errors.append(FieldError(name, first, (
+                        f"{name}: {frames} ({last - first + 1} of {video.frame_count}) could "
+                        "not be decoded; the file is damaged there; the other frames were analysed"
+                    )))
+        except SourceError as exc:
+            report.errors.append(FieldError(name, None, printable(str(exc))))
+        except Exception as exc:  # a video that fails midway is that video's error row
+            report.errors.append(FieldError(
+                name, None, f"{name}: reading stopped ({type(exc).__name__}: {exc})"))
 
     def _normalizer(self) -> ColourNormalizer | None:
         return ColourNormalizer() if self.normalize else None

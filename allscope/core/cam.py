@@ -13,7 +13,6 @@ as an extra output named "feature_map"; W' and b' ship beside the IR in ``cam_he
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,7 +49,7 @@ class CamHead:
 
 def load_cam_head(package: ModelPackage) -> CamHead | None:
     """The package's CAM head, checked against model.json's "cam" entry; None when it has none."""
-    meta = json.loads((package.path / "model.json").read_text(encoding="utf-8")).get("cam")
+    meta = package.cam
     if not meta:
         return None
     path = package.path / meta.get("file", CAM_HEAD_FILE)
@@ -58,7 +57,13 @@ def load_cam_head(package: ModelPackage) -> CamHead | None:
         raise ModelPackageError(
             f"{path}: missing or its SHA-256 does not match model.json; reinstall the model."
         )
-    return CamHead.load(path)
+    try:
+        return CamHead.load(path)
+    except Exception as exc:  # a damaged archive raises zipfile, pickle, key or value errors
+        raise ModelPackageError(
+            f"{path}: the CAM head cannot be read ({type(exc).__name__}: {exc}); "
+            "reinstall the model."
+        ) from exc
 
 
 def class_maps(feature_map: np.ndarray, head: CamHead) -> np.ndarray:

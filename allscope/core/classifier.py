@@ -102,9 +102,20 @@ class Classifier:
         }
         if inference_precision:
             config["INFERENCE_PRECISION_HINT"] = inference_precision
-        self.compiled = core.compile_model(
-            _with_preprocessing(model, self.package.input), device, config
-        )
+        try:
+            self.compiled = core.compile_model(
+                _with_preprocessing(model, self.package.input), device, config
+            )
+        except RuntimeError as exc:
+            raise ModelPackageError(
+                f"{self.package.xml}: OpenVINO cannot compile it ({exc}); reinstall the model."
+            ) from exc
+        from allscope.core.cam import load_cam_head
+        from allscope.core.ood import load_ood
+
+        # loaded with the model: a damaged file fails the load (a banner), not a thread later
+        self.ood = load_ood(self.package)
+        self.cam_head = load_cam_head(self.package)
         jobs = num_requests or (2 if mode == "latency" else 0)
         self._queue = ov.AsyncInferQueue(self.compiled, jobs)
         self._queue.set_callback(self._on_done)

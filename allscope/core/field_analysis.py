@@ -17,12 +17,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from allscope.core.cam import CamHead, evidence_map, field_heat_map, load_cam_head
+from allscope.core.cam import CamHead, evidence_map, field_heat_map
 from allscope.core.classifier import Classifier, Prediction
 from allscope.core.frames import Frame
 from allscope.core.mask.lab_kmeans import LiveMasker, lab_kmeans_mask
 from allscope.core.motion import STILL, Motion, MotionDetector
-from allscope.core.ood import OodDetector, abstain, load_ood
+from allscope.core.ood import OodDetector, abstain
 from allscope.core.quality import QualityGate
 from allscope.core.results import FieldResult, MaskResult
 
@@ -117,5 +117,6 @@ class ModelExtensions:
     """The model's abstention detector and CAM head, loaded once from its package."""
 
     def __init__(self, classifier: Classifier | None) -> None:
-        self.ood = load_ood(classifier.package) if classifier else None
-        self.cam_head = load_cam_head(classifier.package) if classifier else None
+        # loaded once, with the model (a damaged file fails the model's load, not a thread)
+        self.ood = classifier.ood if classifier else None
+        self.cam_head = classifier.cam_head if classifier else None

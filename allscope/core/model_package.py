@@ -18,16 +18,28 @@ SHA-256 hex).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from allscope.core.model_schema import FORMAT_VERSION, IR_FILES, ModelSchema, validate_meta
 from allscope.paths import default_model_dir
 
-FORMAT_VERSION = 1
-IR_FILES = ("model.xml", "model.bin")
+MANIFEST_FILE = "manifest.sha256"
+__all__ = [
+    "FORMAT_VERSION",
+    "IR_FILES",
+    "MANIFEST_FILE",
+    "ModelPackage",
+    "ModelPackageError",
+    "load_package",
+    "seal_package",
+    "write_package",
+]
 DEFAULT_MODEL_DIR = default_model_dir()
 
 
@@ -61,6 +73,18 @@ class ModelPackage:
     precision: str = "FP32"
     summary: dict[str, Any] = field(default_factory=dict[str, Any])
     files: dict[str, str] = field(default_factory=dict)
+    ood: dict[str, Any] | None = None  # model.json's validated "ood" entry
+    cam: dict[str, Any] | None = None  # model.json's validated "cam" entry
+    manifest_sha256: str = ""  # SHA-256 of manifest.sha256, which covers model.json and every file
+
+    def referenced_files(self) -> list[str]:
+        """model.json, the IR and the OOD/CAM files it names: what the manifest must cover."""
+        names = ["model.json", *IR_FILES]
+        if self.ood and self.ood["kind"] == "feature":
+            names.append(self.ood.get("file") or "ood_features.npz")
+        if self.cam:
+            names.append(self.cam["file"])
+        return names
 
     @property
     def xml(self) -> Path:
@@ -72,7 +96,9 @@ class ModelPackage:
 
     @property
     def sha256(self) -> str:
-        """One digest for the whole IR (of the per-file digests, in file order)."""
+        """The package's identity: the manifest's digest (it covers model.json and every file)."""
+        if self.manifest_sha256:
+            return self.manifest_sha256
         joined = "".join(self.files[name] for name in IR_FILES)
         return hashlib.sha256(joined.encode()).hexdigest()
 
@@ -94,7 +120,8 @@ def file_sha256(path: Path) -> str:
 
 
 def load_package(path: str | Path, verify: bool = True) -> ModelPackage:
-    """Read and check ``model.json``; with ``verify`` also check the IR files' SHA-256."""
+    """Read model.json, check it against the schema and, with ``verify``, check every file of
+    the package against its manifest. ModelPackageError names the file and what to do."""
     path = Path(path)
     meta_path = path / "model.json"
     if not path.is_dir():
@@ -102,65 +129,106 @@ def load_package(path: str | Path, verify: bool = True) -> ModelPackage:
     if not meta_path.is_file():
         raise ModelPackageError(f"{meta_path}: missing; a model package needs model.json.")
     try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelPackageError(f"{meta_path}: not valid JSON ({exc}).") from exc
-    package = _from_meta(path, meta, meta_path)
-    for name in IR_FILES:
-        file = path / name
-        if not file.is_file():
-            raise ModelPackageError(f"{file}: missing from the model package.")
-        if verify:
-            expected = package.files.get(name)
-            actual = file_sha256(file)
-            if expected != actual:
-                raise ModelPackageError(
-                    f"{file}: SHA-256 mismatch (model.json says {expected}, file is {actual}); "
-                    "the file is damaged or was replaced."
-                )
-    return package
-
-
-def _from_meta(path: Path, meta: dict[str, Any], meta_path: Path) -> ModelPackage:
-    if meta.get("format", FORMAT_VERSION) > FORMAT_VERSION:
+        meta = validate_meta(meta_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
         raise ModelPackageError(
-            f"{meta_path}: format {meta['format']} is newer than this allscope understands "
-            f"({FORMAT_VERSION}); update allscope."
+            f"{meta_path}: cannot be read ({exc}); reinstall the model."
+        ) from exc
+    except ValueError as exc:
+        raise ModelPackageError(
+            f"{meta_path}: {exc}. Fix model.json or reinstall the model."
+        ) from exc
+    package = _from_meta(path, meta)
+    for name in package.referenced_files():
+        _inside(path, name)
+    digest = check_manifest(path, package.referenced_files()) if verify else ""
+    return dataclasses.replace(package, manifest_sha256=digest)
+
+
+def _inside(folder: Path, name: str) -> Path:
+    file = folder / name
+    if not file.is_file():
+        raise ModelPackageError(f"{file}: missing from the model package; reinstall the model.")
+    if file.resolve().parent != folder.resolve():
+        raise ModelPackageError(
+            f"{file}: points outside the model package ({file.resolve()}); "
+            "a package's files must be inside its folder."
         )
-    missing = [
-        k for k in ("name", "version", "classes", "benign_class", "input", "files") if k not in meta
+    return file
+
+
+def _from_meta(path: Path, meta: ModelSchema) -> ModelPackage:
+    spec = InputSpec(**meta.input.model_dump(include=set(InputSpec.__dataclass_fields__)))
+    return ModelPackage(
+        path=path,
+        name=meta.name,
+        version=meta.version,
+        architecture=meta.architecture,
+        classes=tuple(meta.classes),
+        benign_class=meta.benign_class,
+        input=spec,
+        threshold=float(meta.threshold),
+        output=meta.output,
+        temperature=float(meta.temperature),
+        precision=meta.precision,
+        summary=dict(meta.summary),
+        files=dict(meta.files),
+        ood=None if meta.ood is None else meta.ood.model_dump(),
+        cam=None if meta.cam is None else meta.cam.model_dump(),
+    )
+
+
+def manifest_text(path: Path, names: list[str]) -> str:
+    """``sha256sum`` format: one ``<hex>  <name>`` line per file, sorted by name."""
+    return "".join(f"{file_sha256(path / n)}  {n}\n" for n in sorted(set(names)))
+
+
+def seal_package(path: str | Path) -> Path:
+    """(Re)write the manifest over every file of the package, model.json included; call it
+    after changing any of them (write_package does)."""
+    path = Path(path)
+    names = [
+        p.name
+        for p in path.iterdir()
+        if p.is_file() and not p.name.startswith(".") and p.name != MANIFEST_FILE
     ]
-    if missing:
-        raise ModelPackageError(f"{meta_path}: missing keys {', '.join(missing)}.")
-    classes = tuple(meta["classes"])
-    if len(classes) < 2:
-        raise ModelPackageError(f"{meta_path}: needs at least two classes, has {len(classes)}.")
-    if meta["benign_class"] not in classes:
+    target = path / MANIFEST_FILE
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(manifest_text(path, names), encoding="utf-8")
+    os.replace(tmp, target)
+    return target
+
+
+def check_manifest(path: Path, required: list[str]) -> str:
+    """Hash every file the manifest lists; return the manifest's own SHA-256 (the package's
+    identity)."""
+    manifest = path / MANIFEST_FILE
+    if not manifest.is_file():
         raise ModelPackageError(
-            f"{meta_path}: benign_class {meta['benign_class']!r} is not one of the classes "
-            f"{list(classes)}."
+            f"{manifest}: missing, so the package's files cannot be checked; "
+            "reinstall the model or export it again (exports write the manifest)."
         )
     try:
-        fields: dict[str, Any] = {
-            k: tuple(v) if isinstance(v, list) else v for k, v in meta["input"].items()
-        }
-        spec = InputSpec(**fields)
-    except TypeError as exc:
-        raise ModelPackageError(f"{meta_path}: bad input spec ({exc}).") from exc
-    if spec.color_order not in ("RGB", "BGR") or spec.layout not in ("NCHW", "NHWC"):
+        data = manifest.read_bytes()
+        lines = [line.split("  ", 1) for line in data.decode("utf-8").splitlines() if line.strip()]
+        listed = {name: digest for digest, name in lines}
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise ModelPackageError(
-            f"{meta_path}: input color_order must be RGB/BGR and layout NCHW/NHWC."
+            f"{manifest}: unreadable or malformed ({exc}); reinstall the model."
+        ) from exc
+    unlisted = [n for n in required if n not in listed]
+    if unlisted:
+        raise ModelPackageError(
+            f"{manifest}: does not cover {', '.join(unlisted)}; reinstall the model."
         )
-    if meta.get("output", "logits") not in ("logits", "probabilities"):
-        raise ModelPackageError(f"{meta_path}: output must be 'logits' or 'probabilities'.")
-    return ModelPackage(
-        path=path, name=str(meta["name"]), version=str(meta["version"]),
-        architecture=str(meta.get("architecture", "unknown")), classes=classes,
-        benign_class=meta["benign_class"], input=spec, threshold=float(meta.get("threshold", 0.5)),
-        output=meta.get("output", "logits"), temperature=float(meta.get("temperature", 1.0)),
-        precision=str(meta.get("precision", "FP32")), summary=dict(meta.get("summary", {})),
-        files=dict(meta["files"]),
-    )
+    for name, expected in listed.items():
+        actual = file_sha256(_inside(path, name))
+        if actual != expected:
+            raise ModelPackageError(
+                f"{path / name}: SHA-256 mismatch (the manifest says {expected[:12]}…, the file is "
+                f"{actual[:12]}…); the file is damaged or was changed. Reinstall the model."
+            )
+    return hashlib.sha256(data).hexdigest()
 
 
 def write_package(path: str | Path, model: Any, meta: dict[str, Any]) -> ModelPackage:
@@ -181,4 +249,5 @@ def write_package(path: str | Path, model: Any, meta: dict[str, Any]) -> ModelPa
     (path / "model.json").write_text(
         json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
+    seal_package(path)
     return load_package(path)

@@ -20,7 +20,6 @@ the feature statistics in ``ood_features.npz`` beside the IR, hashed in that ent
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -140,21 +139,27 @@ class OodDetector:
 
 
 def load_ood(package: ModelPackage) -> OodDetector | None:
-    """The package's detector from model.json's "ood" entry; None when it has none."""
-    meta = json.loads((package.path / "model.json").read_text(encoding="utf-8")).get("ood")
+    """The package's detector from model.json's (validated) "ood" entry; None when it has none."""
+    meta = package.ood
     if not meta:
         return None
     stats = None
-    if meta.get("kind") == "feature":
-        path = package.path / meta.get("file", FEATURES_FILE)
+    if meta["kind"] == "feature":
+        path = package.path / (meta.get("file") or FEATURES_FILE)
         if not path.is_file() or file_sha256(path) != meta.get("sha256"):
             raise ModelPackageError(
                 f"{path}: missing or its SHA-256 does not match model.json; reinstall the model."
             )
-        stats = FeatureStats.load(path)
+        try:
+            stats = FeatureStats.load(path)
+        except Exception as exc:  # a damaged archive raises zipfile, pickle, key or value errors
+            raise ModelPackageError(
+                f"{path}: the OOD statistics cannot be read ({type(exc).__name__}: {exc}); "
+                "reinstall the model."
+            ) from exc
+    temperature = meta.get("temperature") or package.temperature
     try:
-        return OodDetector(meta["kind"], float(meta["threshold"]),
-                           float(meta.get("temperature", package.temperature)), stats)
+        return OodDetector(meta["kind"], float(meta["threshold"]), float(temperature), stats)
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelPackageError(f"{package.path / 'model.json'}: bad 'ood' entry ({exc}).") from exc
 

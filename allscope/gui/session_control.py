@@ -59,7 +59,7 @@ def open_session_store(root: Path | str | None = None) -> tuple[SessionStore | N
 
 def _replace_corrupt(root, exc: StoreCorruptError) -> tuple[SessionStore | None, list[Problem]]:
     try:
-        kept = SessionStore.quarantine(root)
+        kept = SessionStore.quarantine(root, force=True)  # open_database found the damage
         store = SessionStore(root)
     except (OSError, StoreError) as again:
         return None, [(f"{exc} Moving it aside failed: {again}", NO_SESSIONS, "error")]

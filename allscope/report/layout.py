@@ -21,6 +21,8 @@ from PySide6.QtGui import (
     QTextOption,
 )
 
+from allscope.core.text import without_bidi
+
 
 class TextBox:
     """A paragraph wrapped to a width: measure with ``height``, then ``draw``."""
@@ -39,7 +41,8 @@ class TextBox:
         option = QTextOption()
         option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         option.setTextDirection(Qt.LayoutDirection.LayoutDirectionAuto)
-        for paragraph in (text or " ").split("\n"):
+        # direction overrides (U+202E...) are shown as codes: they cannot reverse the report
+        for paragraph in without_bidi(text or " ").split("\n"):
             layout = QTextLayout(paragraph or " ", font, device)
             layout.setTextOption(option)
             layout.beginLayout()

@@ -15,6 +15,7 @@ exist, :func:`ensure_gui_app` makes one for scripts.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -160,14 +161,40 @@ def write_pdf(
         prefetch.close()
     buffer.close()
     data = bytes(buffer.data().data())
-    written = atomic_write(target, data, overwrite=overwrite, writer=writer)
-    try:
-        write_sidecar(written, manifest, writer=writer)
-    except OSError:
-        written.unlink(missing_ok=True)
-        raise
+    written = _publish(target, data, manifest, overwrite, writer)
     if progress is not None:
         progress(len(fields), len(fields))
+    return written
+
+
+def _publish(
+    target: Path, data: bytes, manifest: dict, overwrite: bool, writer: FileWriter | None
+) -> Path:
+    """Write the report, then its manifest; if the manifest fails, the previous report (when
+    overwriting) is put back and the new one removed, so a report never lacks its manifest."""
+    backup = target.with_name(f".{target.name}.previous.tmp")
+    kept = False
+    if overwrite and target.is_file():
+        backup.unlink(missing_ok=True)
+        try:
+            os.link(target, backup)
+        except OSError:  # no hard links here (FAT, some shares): a copy does
+            shutil.copy2(target, backup)
+        kept = True
+    try:
+        written = atomic_write(target, data, overwrite=overwrite, writer=writer)
+        try:
+            write_sidecar(written, manifest, writer=writer)
+        except BaseException:
+            if kept:
+                os.replace(backup, written)
+                kept = False
+            else:
+                written.unlink(missing_ok=True)
+            raise
+    finally:
+        if kept:
+            backup.unlink(missing_ok=True)
     return written
 
 

@@ -21,7 +21,7 @@ import openvino as ov
 import openvino.opset13 as ops
 
 from allscope.core.cam import CAM_HEAD_FILE, FEATURE_MAP, FEATURES, CamHead
-from allscope.core.model_package import file_sha256, load_package, write_package
+from allscope.core.model_package import MANIFEST_FILE, file_sha256, load_package, write_package
 
 
 def global_pool(model: ov.Model) -> ov.Node:
@@ -120,12 +120,15 @@ def augment_package(source: str | Path, destination: str | Path) -> Path:
         "features": FEATURES,
         "head": "global average pooling → batch norm → dense, folded",
     }
-    write_package(destination, augmented, meta)
-    for extra in source.iterdir():
+    for (
+        extra
+    ) in source.iterdir():  # first, so that the manifest written with the package covers them
         if (
             extra.is_file()
-            and extra.name not in ("model.xml", "model.bin", "model.json", CAM_HEAD_FILE)
+            and extra.name
+            not in ("model.xml", "model.bin", "model.json", CAM_HEAD_FILE, MANIFEST_FILE)
             and not (destination / extra.name).exists()
         ):
             shutil.copy2(extra, destination / extra.name)
+    write_package(destination, augmented, meta)
     return destination

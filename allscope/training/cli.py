@@ -209,7 +209,7 @@ def _export(args) -> int:
             )
         import torch
 
-        config = torch.load(checkpoint, map_location="cpu", weights_only=False)["config"]
+        config = torch.load(checkpoint, map_location="cpu", weights_only=True)["config"]
         calibration = calibration_inputs(
             args.data, _split_for(checkpoint, args.split), args.calib, bool(config["masked"]),
             size=int(config.get("image_size", 224)),

@@ -118,7 +118,7 @@ def export_and_choose(
     from allscope.training.evaluate import evaluate, latency_ms, package_scorer
 
     work = Path(work or Path(out).parent / (Path(out).name + "-candidates"))
-    ckpt = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    ckpt = torch.load(checkpoint, map_location="cpu", weights_only=True)
     masked, size = (
         bool(ckpt["config"].get("masked", False)),
         int(ckpt["config"].get("image_size", 224)),
@@ -163,10 +163,11 @@ def _repackage(
 
 def set_summary(path: str | Path, summary: dict) -> ModelPackage:
     """Replace ``summary`` in a package's model.json (the IR and its hashes are untouched)."""
-    from allscope.core.model_package import load_package
+    from allscope.core.model_package import load_package, seal_package
 
     meta_path = Path(path) / "model.json"
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     meta["summary"] = summary
     meta_path.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    seal_package(path)
     return load_package(path)

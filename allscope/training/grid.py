@@ -184,7 +184,7 @@ def pack_checkpoints(
     current: dict[str, Any] = {}
     size = 0
     for ckpt_path in sorted(Path(grid_dir).glob("*/checkpoint.pt")):
-        ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+        ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=True)
         ckpt["state_dict"] = {
             k: v.half() if v.is_floating_point() else v for k, v in ckpt["state_dict"].items()
         }
@@ -212,7 +212,7 @@ def unpack_checkpoints(files: list[str | Path], out_dir: str | Path) -> list[Pat
 
     written = []
     for file in files:
-        for name, ckpt in torch.load(file, map_location="cpu", weights_only=False).items():
+        for name, ckpt in torch.load(file, map_location="cpu", weights_only=True).items():
             run = Path(out_dir) / name
             run.mkdir(parents=True, exist_ok=True)
             (run / "split.json").write_text(ckpt.pop("split_json"))

@@ -244,7 +244,7 @@ def _warm_cosine(step: int, total: int, warmup: int) -> float:
 
 def load_checkpoint(path: str | Path, device: str = "cpu") -> tuple[nn.Module, dict]:
     """The trained model (eval mode) and its checkpoint dictionary."""
-    checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     cfg = checkpoint["config"]
     model = build_model(
         cfg["arch"], len(checkpoint["classes"]), pretrained=False, width=cfg.get("width", 1.0)

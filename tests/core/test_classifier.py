@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from allscope.core.classifier import Classifier, prepare_field, square_crop
-from allscope.core.model_package import InputSpec, ModelPackageError, load_package
+from allscope.core.model_package import InputSpec, ModelPackageError, load_package, seal_package
 from allscope.testing import CLASSES, write_tiny_package
 
 
@@ -100,6 +100,7 @@ def test_class_count_mismatch_is_reported(package):
     meta = json.loads(meta_path.read_text())
     meta["classes"] = ["Benign", "Pre-B", "Pro-B"]
     meta_path.write_text(json.dumps(meta))
+    seal_package(meta_path.parent)  # a deliberate edit: the manifest is rewritten to match
     with pytest.raises(ModelPackageError, match="4 outputs but model.json lists 3 classes"):
         Classifier(package.path)
 
@@ -109,6 +110,7 @@ def test_input_shape_mismatch_is_reported(package):
     meta = json.loads(meta_path.read_text())
     meta["input"]["width"] = meta["input"]["height"] = 256
     meta_path.write_text(json.dumps(meta))
+    seal_package(meta_path.parent)  # a deliberate edit: the manifest is rewritten to match
     with pytest.raises(ModelPackageError, match="does not match model.json input 256x256"):
         Classifier(package.path)
 
@@ -116,7 +118,7 @@ def test_input_shape_mismatch_is_reported(package):
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (lambda m: m.pop("classes"), "missing keys classes"),
+        (lambda m: m.pop("classes"), "classes: Field required"),
         (
             lambda m: m.update(benign_class="Normal"),
             "benign_class 'Normal' is not one of the classes",
@@ -129,6 +131,7 @@ def test_malformed_model_json_is_reported(package, edit, message):
     meta = json.loads(meta_path.read_text())
     edit(meta)
     meta_path.write_text(json.dumps(meta))
+    seal_package(meta_path.parent)  # a deliberate edit: the manifest is rewritten to match
     with pytest.raises(ModelPackageError, match=message):
         load_package(package.path)
 

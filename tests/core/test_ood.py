@@ -7,7 +7,12 @@ import numpy as np
 import pytest
 
 from allscope.core.flags import FlagPolicy, FlagTracker
-from allscope.core.model_package import DEFAULT_MODEL_DIR, ModelPackageError, load_package
+from allscope.core.model_package import (
+    DEFAULT_MODEL_DIR,
+    ModelPackageError,
+    load_package,
+    seal_package,
+)
 from allscope.core.ood import (
     OUTSIDE,
     FeatureStats,
@@ -83,6 +88,7 @@ def package_with_ood(tmp_path, entry):
     package = write_tiny_package(tmp_path / "p")
     meta = json.loads((package.path / "model.json").read_text())
     (package.path / "model.json").write_text(json.dumps({**meta, "ood": entry}))
+    seal_package(package.path)
     return load_package(package.path)
 
 
@@ -98,13 +104,12 @@ def test_package_without_ood_entry_has_no_detector(tmp_path):
 
 
 def test_feature_entry_with_missing_statistics_is_refused(tmp_path):
-    package = package_with_ood(tmp_path, {"kind": "feature", "threshold": 3.0, "sha256": "0" * 64})
-    with pytest.raises(ModelPackageError, match="ood_features.npz"):
-        load_ood(package)
+    with pytest.raises(ModelPackageError, match="ood_features.npz: missing"):
+        package_with_ood(tmp_path, {"kind": "feature", "threshold": 3.0, "sha256": "0" * 64})
 
 
 def test_unknown_kind_is_refused_by_name(tmp_path):
-    with pytest.raises(ModelPackageError, match="energy, feature"):
+    with pytest.raises(ModelPackageError, match="ood.kind: must be 'energy' or 'feature'"):
         load_ood(package_with_ood(tmp_path, {"kind": "entropy", "threshold": 1.0}))
 
 

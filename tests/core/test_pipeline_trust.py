@@ -9,6 +9,7 @@ from trust_helpers import Repeat
 
 from allscope.core.classifier import Classifier
 from allscope.core.flags import FlagPolicy
+from allscope.core.model_package import seal_package
 from allscope.core.ood import OUTSIDE
 from allscope.core.pipeline import Pipeline
 
@@ -49,6 +50,7 @@ def test_fields_beyond_the_ood_threshold_are_never_flagged(augmented):
     meta = json.loads(meta_path.read_text())
     meta["ood"] = {"kind": "energy", "threshold": -1e6, "temperature": 1.0}  # everything is outside
     meta_path.write_text(json.dumps(meta))
+    seal_package(meta_path.parent)  # a deliberate edit: the manifest is rewritten to match
     flags, results = run(augmented, field_with_blast())
     classified = [r for r in results if r.classified]
     assert classified and all(OUTSIDE in r.reasons and not r.assessable for r in classified)

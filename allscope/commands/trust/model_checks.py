@@ -16,7 +16,7 @@ from allscope.core.colour.calibration import ColourNormalizer
 from allscope.core.frames import Frame
 from allscope.core.mask.lab_kmeans import lab_kmeans_mask
 from allscope.core.model_loading import load_classifier
-from allscope.core.model_package import file_sha256
+from allscope.core.model_package import file_sha256, seal_package
 from allscope.core.motion import STILL
 from allscope.core.ood import (
     FEATURES_FILE,
@@ -295,4 +295,5 @@ def write_ood(classifier: Classifier, kind: str, figures: dict, stats, rate: flo
     (path / "model.json").write_text(
         json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
+    seal_package(path)
     return path / "model.json"

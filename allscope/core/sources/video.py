@@ -19,6 +19,7 @@ from allscope.core.frames import Frame, FrameSource, SourceError
 from allscope.core.sources.images import to_bgr8
 from allscope.core.sources.pacing import Pacer
 
+_MAX_DAMAGED_RUN = 500  # consecutive undecodable frames after which the rest is given up
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".wmv", ".mpg", ".mpeg")
 
 
@@ -53,6 +54,7 @@ class VideoSource(FrameSource):
         self.fps = fps if fps and 1.0 <= fps <= 1000.0 else 30.0  # some files report 0 or junk
         self.frame_count = max(0, int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT)))
         self.paced, self.loop = paced, loop
+        self.unread: list[int] = []  # frames the file announced but that could not be decoded
         self._ids = itertools.count()
         self._lock = threading.Lock()
         self._reading = self._closed = False
@@ -88,7 +90,12 @@ class VideoSource(FrameSource):
         while not self.stopped:
             ok, image = cap.read()
             if not ok:
+                if 0 < index < self.frame_count and len(self._failed_run(index)) < _MAX_DAMAGED_RUN:
+                    self.unread.append(index)  # damaged data: read on, the decoder resynchronises
+                    index += 1
+                    continue
                 if not self.loop or index == 0 or not cap.set(cv2.CAP_PROP_POS_FRAMES, 0):
+                    self._note_missing(index)
                     return
                 index = 0
                 continue
@@ -99,6 +106,30 @@ class VideoSource(FrameSource):
             yield Frame(next(self._ids), time.monotonic(), _bgr(image), self._description,
                         name=f"{self.path.stem}_{index}", path=str(self.path), frame_index=index)
             index += 1
+
+    def _failed_run(self, index: int) -> list[int]:
+        """The unread frames just before ``index`` (the current run of damage)."""
+        run: list[int] = []
+        for frame in reversed(self.unread):
+            if frame != index - len(run) - 1:
+                break
+            run.append(frame)
+        return run
+
+    def _note_missing(self, index: int) -> None:
+        """Frames the header announced but the file did not deliver count as unread."""
+        if not self.loop and index < self.frame_count:
+            self.unread.extend(range(index, self.frame_count))
+
+    def damaged_runs(self) -> list[tuple[int, int]]:
+        """(first, last) frame index of each run of frames that could not be decoded."""
+        runs: list[tuple[int, int]] = []
+        for frame in sorted(set(self.unread)):
+            if runs and frame == runs[-1][1] + 1:
+                runs[-1] = (runs[-1][0], frame)
+            else:
+                runs.append((frame, frame))
+        return runs
 
     def close(self) -> None:
         """Stop and release the file; a reader still inside frames() releases it on exit."""

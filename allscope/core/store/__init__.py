@@ -3,7 +3,7 @@
 Public API: :class:`SessionStore`, :class:`SessionInfo`, the record types, and the errors.
 """
 
-from allscope.core.store.errors import StoreCorruptError, StoreError
+from allscope.core.store.errors import StoreCorruptError, StoreError, StoreReadOnlyError
 from allscope.core.store.records import (
     PolicyChange,
     ReviewRecord,
@@ -17,5 +17,6 @@ from allscope.core.store.store import SessionStore, default_root
 
 __all__ = [
     "PolicyChange", "ReviewRecord", "SavedField", "SessionInfo", "SessionRecord", "SessionStore",
-    "SessionSummary", "Signature", "StoreCorruptError", "StoreError", "default_root",
+    "SessionSummary", "Signature", "StoreCorruptError", "StoreError", "StoreReadOnlyError",
+    "default_root",
 ]

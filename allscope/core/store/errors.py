@@ -15,3 +15,8 @@ class StoreCorruptError(StoreError):
     def __init__(self, message: str, db_path: Path) -> None:
         super().__init__(message)
         self.db_path = db_path
+
+
+class StoreReadOnlyError(StoreError):
+    """The database is sound but cannot be written (permissions, a read-only disk): not damage.
+    Quarantining it would not help; the message says what to check."""

@@ -8,9 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from allscope.core.results import FieldResult, Flag
+from allscope.core.text import printable
 
 DECISIONS = ("accept", "dismiss")
 SIGNATURE_ROLES = ("reviewed", "verified")
+#: The reason given for a stored record whose text can no longer be decoded (bit rot, a bad disk).
+DAMAGED = "record damaged in the database (cannot be decoded); not used"
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,8 @@ class SessionSummary:
 
 def result_to_json(result: FieldResult) -> str:
     data = {f.name: getattr(result, f.name) for f in fields(FieldResult)}
+    names = ("source", "name", "path")
+    data.update({k: printable(data[k]) for k in names if isinstance(data[k], str)})
     return json.dumps(data, ensure_ascii=False)
 
 
@@ -151,6 +156,20 @@ def result_from_json(text: str) -> FieldResult:
     if data.get("probabilities") is not None:
         data["probabilities"] = tuple(data["probabilities"])
     return FieldResult(**data)
+
+
+def damaged_result(field_id: int, exc: Exception) -> FieldResult:
+    """What a field whose stored result cannot be decoded shows: not assessable, and why."""
+    return FieldResult(
+        frame_id=-1,
+        timestamp=0.0,
+        source="",
+        name=f"field {field_id}",
+        wbc_count=0,
+        mask_coverage=0.0,
+        assessable=False,
+        reasons=(f"{DAMAGED}: {exc}",),
+    )
 
 
 def flag_to_json(flag: Flag | None) -> str | None:
@@ -179,6 +198,17 @@ def info_to_row(info: SessionInfo) -> dict[str, Any]:
 def info_from_row(row: dict[str, Any]) -> SessionInfo:
     names = {f.name for f in fields(SessionInfo)}
     data = {k: row[k] for k in names if k in row}
-    data["camera_settings"] = json.loads(data.get("camera_settings") or "{}")
-    data["flag_policy"] = json.loads(data.get("flag_policy") or "{}")
+    for key in ("camera_settings", "flag_policy"):
+        data[key] = _json_object(data.get(key) or "{}")
+    if not isinstance(data.get("threshold"), (int, float, type(None))):
+        data["threshold"] = None
     return SessionInfo(**data)
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    """A stored JSON object; a damaged one is kept as text under "damaged" rather than raising."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {"damaged": text}
+    return value if isinstance(value, dict) else {"damaged": text}

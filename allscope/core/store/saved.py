@@ -23,6 +23,7 @@ from allscope.core.results import FieldResult, Flag
 from allscope.core.store import records as rec
 from allscope.core.store.errors import StoreError
 from allscope.core.store.files import FileWriter, atomic_write
+from allscope.core.text import printable
 
 PREVIEW_WIDTH = 640
 
@@ -202,7 +203,17 @@ def select(
 
 
 def _field_from_row(row: sqlite3.Row, root: Path) -> rec.SavedField:
-    result = rec.result_from_json(row["result"])
+    try:
+        result = rec.result_from_json(row["result"])
+        flag = rec.flag_from_json(row["flag"], result)
+    except (
+        ValueError,
+        TypeError,
+        KeyError,
+        AttributeError,
+    ) as exc:  # damaged record text: shown as such, never guessed
+        result = rec.damaged_result(row["id"], exc)
+        flag = None
     review = None
     if row["r_id"] is not None:
         review = rec.ReviewRecord(
@@ -212,7 +223,7 @@ def _field_from_row(row: sqlite3.Row, root: Path) -> rec.SavedField:
     return rec.SavedField(
         row["id"], row["session_id"], row["kind"], row["created_at"],
         root / row["image_file"], row["image_sha256"], root / row["mask_file"], row["mask_sha256"],
-        row["width"], row["height"], result, rec.flag_from_json(row["flag"], result), review,
+        row["width"], row["height"], result, flag, review,
         root / row["preview_file"] if row["preview_file"] else None,
         root / row["heat_map_file"] if row["heat_map_file"] else None, row["heat_map_sha256"],
     )
@@ -232,8 +243,9 @@ def result_row(session_id: int, r: FieldResult) -> tuple[Any, ...]:
         else json.dumps([round(float(p), 6) for p in r.probabilities])
     )
     return (
-        session_id, time.time(), int(r.frame_id), float(r.timestamp), r.source, r.name,
-        r.frame_index, int(r.wbc_count), float(r.mask_coverage), int(bool(r.assessable)),
+        session_id, time.time(), int(r.frame_id), float(r.timestamp), printable(r.source),
+        printable(r.name), r.frame_index, int(r.wbc_count), float(r.mask_coverage),
+        int(bool(r.assessable)),
         json.dumps(list(r.reasons), ensure_ascii=False),
         json.dumps(list(r.classes), ensure_ascii=False), probabilities, r.label,
         None if r.p_all is None else float(r.p_all), int(bool(r.flagged)),
@@ -249,13 +261,29 @@ def select_results(conn: sqlite3.Connection, session_id: int) -> list[dict[str, 
         item = {k: row[k] for k in row.keys() if k != "id"}  # noqa: SIM118 - a Row iterates values
         item["assessable"] = bool(item["assessable"])
         item["flagged"] = bool(item["flagged"])
-        for key in ("reasons", "classes"):
-            item[key] = json.loads(item[key])
-        item["probabilities"] = (
-            None if item["probabilities"] is None else json.loads(item["probabilities"])
-        )
+        try:
+            for key in ("reasons", "classes"):
+                item[key] = _json_list(item[key])
+            item["probabilities"] = (
+                None if item["probabilities"] is None else _json_list(item["probabilities"])
+            )
+        except (ValueError, TypeError) as exc:
+            item.update(
+                reasons=[f"{rec.DAMAGED}: {exc}"],
+                classes=[],
+                probabilities=None,
+                label=None,
+                p_all=None,
+            )
         out.append(item)
     return out
+
+
+def _json_list(text: str) -> list[Any]:
+    value = json.loads(text)
+    if not isinstance(value, list):
+        raise ValueError(f"expected a list, found {type(value).__name__}")
+    return value
 
 
 def summarise(conn: sqlite3.Connection, session: rec.SessionRecord) -> rec.SessionSummary:

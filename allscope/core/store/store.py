@@ -16,7 +16,6 @@ export worker may share one store.
 from __future__ import annotations
 
 import os
-import shutil
 import sqlite3
 import threading
 import time
@@ -30,9 +29,10 @@ import numpy as np
 from allscope.core.results import FieldResult, Flag, MaskResult
 from allscope.core.store import records as rec
 from allscope.core.store import saved, signoff
-from allscope.core.store.database import DB_NAME, open_database, quarantine
+from allscope.core.store.database import DB_NAME, open_database, owner_only, quarantine
 from allscope.core.store.errors import StoreError
 from allscope.core.store.files import FileWriter, fsync_dir, remove_stale_temp_files
+from allscope.core.store.identity import next_session_id, remove_session_files
 
 _RESULT_BATCH = 64
 _RESULT_MAX_AGE_S = 1.0
@@ -57,11 +57,12 @@ class SessionStore:
     ) -> None:
         self.root = Path(root) if root is not None else default_root()
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
+            self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(
                 f"Could not create the session folder {self.root}: {exc.strerror}."
             ) from exc
+        _private_dir(self.root)
         self.db_path = self.root / DB_NAME
         self._conn: sqlite3.Connection | None = open_database(self.db_path)
         self._writer = file_writer
@@ -72,10 +73,11 @@ class SessionStore:
             remove_stale_temp_files(folder, _STALE_TEMP_S)
 
     @staticmethod
-    def quarantine(root: Path | str | None = None) -> Path:
-        """Move a damaged ``sessions.db`` aside (kept for recovery); return where it went."""
+    def quarantine(root: Path | str | None = None, force: bool = False) -> Path:
+        """Move a damaged ``sessions.db`` aside (kept for recovery); return where it went.
+        A database that passes its integrity check is refused unless ``force``."""
         root = Path(root) if root is not None else default_root()
-        return quarantine(root / DB_NAME)
+        return quarantine(root / DB_NAME, force=force)
 
     def close(self) -> None:
         with self._lock:
@@ -94,17 +96,21 @@ class SessionStore:
     # --- sessions -----------------------------------------------------------------------
 
     def create_session(self, info: rec.SessionInfo, started_at: float | None = None) -> int:
+        """A new session whose ID (and folder) was never used in this store, even before a
+        quarantine: IDs continue from the highest ever issued (``session-counter``)."""
         row = rec.info_to_row(info)
         row["started_at"] = time.time() if started_at is None else started_at
-        columns = ", ".join(row)
-        marks = ", ".join(f":{k}" for k in row)
-        with self._lock, self._transaction():
-            cur = self._db.execute(f"INSERT INTO sessions ({columns}) VALUES ({marks})", row)
-            session_id = saved.inserted_id(cur)
+        with self._lock, self._transaction():  # the write lock also orders other processes
+            row["id"] = session_id = next_session_id(self.root, self._db)
+            columns = ", ".join(row)
+            marks = ", ".join(f":{k}" for k in row)
+            self._db.execute(f"INSERT INTO sessions ({columns}) VALUES ({marks})", row)
             signoff.insert_policy(
                 self._db, session_id, row["started_at"], info.threshold, info.flag_policy
             )
-        self.session_dir(session_id).mkdir(parents=True, exist_ok=True)
+        folder = self.session_dir(session_id)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _private_dir(folder)
         fsync_dir(self.root)
         return session_id
 
@@ -150,6 +156,12 @@ class SessionStore:
     def delete_session(self, session_id: int) -> None:
         """Remove a session's rows (reviews included) and its image folder. Not undoable."""
         self.get_session(session_id)
+        own = [
+            p
+            for f in self.fields(session_id)
+            for p in (f.image_path, f.mask_path, f.preview_path, f.heat_map_path)
+            if p is not None
+        ]
         with self._lock:
             self.flush()
             with self._transaction():
@@ -160,12 +172,7 @@ class SessionStore:
                 for table in ("reviews", "signatures", "policy_changes", "fields", "results"):
                     self._db.execute(f"DELETE FROM {table} WHERE session_id = ?", (session_id,))
                 self._db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
-        folder = self.session_dir(session_id)
-        shutil.rmtree(folder, ignore_errors=True)
-        if folder.exists():
-            raise StoreError(
-                f"Session {session_id} was deleted, but its folder {folder} could not be removed."
-            )
+        remove_session_files(self.session_dir(session_id), own)
 
     def record_policy(
         self,
@@ -352,6 +359,11 @@ class SessionStore:
             )
             for r in rows
         ]
+
+
+def _private_dir(folder: Path) -> None:
+    """Session folders are readable by their owner only (0700 when created by the store)."""
+    owner_only(folder)
 
 
 class _Transaction:
