@@ -14,6 +14,16 @@ A package is a directory::
 ``precision``, ``threshold`` (recommended P(ALL) flag threshold), ``summary`` (free-form
 training and evaluation figures, each naming its data split) and ``files`` (file name →
 SHA-256 hex).
+
+``kind`` says what the package judges: "fields" (the default; whole fields, needs
+``benign_class``) or "cells" (one crop per white cell, see ``allscope.core.cells``). A cells
+package needs ``blast_class`` instead of ``benign_class``; its ``threshold`` applies to
+P(blast); ``crop`` (``scale``: crop side over the cell's equivalent diameter,
+``suppress_background``, ``fill``) says how crops are cut; its IR has a second output named
+``features`` (the pooled feature vector); an optional ``site_head`` (``file``, ``sha256``,
+free-form ``summary``) names an ``.npz`` with ``w``, ``b``, ``threshold`` and optionally
+``mean``, ``scale``: a logistic decision on the features fitted at one laboratory, which then
+replaces P(blast) and the threshold.
 """
 
 from __future__ import annotations
@@ -47,6 +57,24 @@ class InputSpec:
 
 
 @dataclass(frozen=True)
+class CropSpec:
+    """How a cells package's crops are cut (see ``allscope.core.cells.crops``)."""
+
+    scale: float = 1.5  # crop side = scale × the cell's equivalent diameter
+    suppress_background: bool = False  # outside the (dilated) cell mask painted with ``fill``
+    fill: tuple[int, int, int] = (208, 208, 208)  # BGR
+
+
+@dataclass(frozen=True)
+class SiteHeadSpec:
+    """A site-fitted decision on a cells package's features, stored beside the IR."""
+
+    file: str
+    sha256: str
+    summary: dict[str, Any] = field(default_factory=dict[str, Any])
+
+
+@dataclass(frozen=True)
 class ModelPackage:
     path: Path
     name: str
@@ -61,6 +89,10 @@ class ModelPackage:
     precision: str = "FP32"
     summary: dict[str, Any] = field(default_factory=dict[str, Any])
     files: dict[str, str] = field(default_factory=dict)
+    kind: str = "fields"  # "fields" or "cells"
+    blast_class: str | None = None  # cells packages: the class whose probability is P(blast)
+    crop: CropSpec | None = None  # cells packages: how crops are cut
+    site_head: SiteHeadSpec | None = None  # cells packages: a site-fitted decision, if any
 
     @property
     def xml(self) -> Path:
@@ -93,8 +125,9 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def load_package(path: str | Path, verify: bool = True) -> ModelPackage:
-    """Read and check ``model.json``; with ``verify`` also check the IR files' SHA-256."""
+def load_package(path: str | Path, verify: bool = True, kind: str | None = None) -> ModelPackage:
+    """Read and check ``model.json``; with ``verify`` also check the IR files' SHA-256
+    (and a site head's); with ``kind`` refuse a package of another kind."""
     path = Path(path)
     meta_path = path / "model.json"
     if not path.is_dir():
@@ -106,19 +139,28 @@ def load_package(path: str | Path, verify: bool = True) -> ModelPackage:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelPackageError(f"{meta_path}: not valid JSON ({exc}).") from exc
     package = _from_meta(path, meta, meta_path)
+    if kind is not None and package.kind != kind:
+        raise ModelPackageError(
+            f"{path}: a {package.kind!r} model package, but a {kind!r} package is needed here; "
+            f"choose a {kind} package (models/{'cells' if kind == 'cells' else 'default'})."
+        )
+    if package.site_head is not None:
+        _check_file(path / package.site_head.file, package.site_head.sha256, verify)
     for name in IR_FILES:
-        file = path / name
-        if not file.is_file():
-            raise ModelPackageError(f"{file}: missing from the model package.")
-        if verify:
-            expected = package.files.get(name)
-            actual = file_sha256(file)
-            if expected != actual:
-                raise ModelPackageError(
-                    f"{file}: SHA-256 mismatch (model.json says {expected}, file is {actual}); "
-                    "the file is damaged or was replaced."
-                )
+        _check_file(path / name, package.files.get(name), verify)
     return package
+
+
+def _check_file(file: Path, expected: str | None, verify: bool) -> None:
+    if not file.is_file():
+        raise ModelPackageError(f"{file}: missing from the model package.")
+    if verify:
+        actual = file_sha256(file)
+        if expected != actual:
+            raise ModelPackageError(
+                f"{file}: SHA-256 mismatch (model.json says {expected}, file is {actual}); "
+                "the file is damaged or was replaced."
+            )
 
 
 def _from_meta(path: Path, meta: dict[str, Any], meta_path: Path) -> ModelPackage:
@@ -127,18 +169,19 @@ def _from_meta(path: Path, meta: dict[str, Any], meta_path: Path) -> ModelPackag
             f"{meta_path}: format {meta['format']} is newer than this allscope understands "
             f"({FORMAT_VERSION}); update allscope."
         )
-    missing = [
-        k for k in ("name", "version", "classes", "benign_class", "input", "files") if k not in meta
-    ]
+    kind = meta.get("kind", "fields")
+    if kind not in ("fields", "cells"):
+        raise ModelPackageError(f"{meta_path}: kind must be 'fields' or 'cells', not {kind!r}.")
+    named = "blast_class" if kind == "cells" else "benign_class"
+    missing = [k for k in ("name", "version", "classes", named, "input", "files") if k not in meta]
     if missing:
         raise ModelPackageError(f"{meta_path}: missing keys {', '.join(missing)}.")
     classes = tuple(meta["classes"])
     if len(classes) < 2:
         raise ModelPackageError(f"{meta_path}: needs at least two classes, has {len(classes)}.")
-    if meta["benign_class"] not in classes:
+    if meta[named] not in classes:
         raise ModelPackageError(
-            f"{meta_path}: benign_class {meta['benign_class']!r} is not one of the classes "
-            f"{list(classes)}."
+            f"{meta_path}: {named} {meta[named]!r} is not one of the classes {list(classes)}."
         )
     try:
         fields: dict[str, Any] = {
@@ -156,11 +199,38 @@ def _from_meta(path: Path, meta: dict[str, Any], meta_path: Path) -> ModelPackag
     return ModelPackage(
         path=path, name=str(meta["name"]), version=str(meta["version"]),
         architecture=str(meta.get("architecture", "unknown")), classes=classes,
-        benign_class=meta["benign_class"], input=spec, threshold=float(meta.get("threshold", 0.5)),
+        benign_class=str(meta.get("benign_class", "")), input=spec,
+        threshold=float(meta.get("threshold", 0.5)),
         output=meta.get("output", "logits"), temperature=float(meta.get("temperature", 1.0)),
         precision=str(meta.get("precision", "FP32")), summary=dict(meta.get("summary", {})),
-        files=dict(meta["files"]),
+        files=dict(meta["files"]), kind=kind, blast_class=meta.get("blast_class"),
+        crop=_crop_spec(meta, meta_path) if kind == "cells" else None,
+        site_head=_site_head(meta, meta_path),
     )
+
+
+def _crop_spec(meta: dict[str, Any], meta_path: Path) -> CropSpec:
+    try:
+        values: dict[str, Any] = {
+            k: tuple(v) if isinstance(v, list) else v for k, v in meta.get("crop", {}).items()
+        }
+        crop = CropSpec(**values)
+    except TypeError as exc:
+        raise ModelPackageError(f"{meta_path}: bad crop spec ({exc}).") from exc
+    if not 0.5 <= float(crop.scale) <= 6.0:
+        raise ModelPackageError(
+            f"{meta_path}: crop scale {crop.scale} is outside 0.5..6 cell diameters."
+        )
+    return crop
+
+
+def _site_head(meta: dict[str, Any], meta_path: Path) -> SiteHeadSpec | None:
+    head = meta.get("site_head")
+    if head is None:
+        return None
+    if not isinstance(head, dict) or not {"file", "sha256"} <= head.keys():
+        raise ModelPackageError(f"{meta_path}: site_head needs 'file' and 'sha256'.")
+    return SiteHeadSpec(str(head["file"]), str(head["sha256"]), dict(head.get("summary", {})))
 
 
 def write_package(path: str | Path, model: Any, meta: dict[str, Any]) -> ModelPackage:
@@ -176,6 +246,8 @@ def write_package(path: str | Path, model: Any, meta: dict[str, Any]) -> ModelPa
     ov.save_model(model, str(path / "model.xml"), compress_to_fp16=compress)
     meta = dict(meta)
     meta["input"] = asdict(meta["input"]) if isinstance(meta["input"], InputSpec) else meta["input"]
+    if isinstance(meta.get("crop"), CropSpec):
+        meta["crop"] = asdict(meta["crop"])
     meta["format"] = FORMAT_VERSION
     meta["files"] = {name: file_sha256(path / name) for name in IR_FILES}
     (path / "model.json").write_text(
