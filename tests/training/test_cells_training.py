@@ -7,12 +7,12 @@ import pytest
 
 pytest.importorskip("torch")
 
-from sklearn.metrics import roc_auc_score  # noqa: E402
+from sklearn.metrics import roc_auc_score
 
-from allscope.training.cells.adaptation import adaptation_estimate  # noqa: E402
-from allscope.training.cells.evaluate import auc, auc_ci, rate, sensitivity_threshold  # noqa: E402
-from allscope.training.cells.head import HeadConfig, fit_head, head_logits, row_weights  # noqa: E402
-from allscope.training.cells.sources import BLAST, NON_BLAST, OTHER, hashed_split  # noqa: E402
+from allscope.training.cells.adaptation import adaptation_estimate
+from allscope.training.cells.evaluate import auc, auc_ci, rate, sensitivity_threshold
+from allscope.training.cells.head import HeadConfig, fit_head, head_logits, row_weights
+from allscope.training.cells.sources import BLAST, NON_BLAST, OTHER, hashed_split
 
 
 def test_auc_equals_scikit_learn_with_ties():

@@ -56,6 +56,9 @@ class Head(nn.Module):
     """Standardised features → dropout → class logits (linear), or with ``hidden`` > 0 an
     MLP (dropout → ``hidden`` ReLU → dropout → logits)."""
 
+    mean: torch.Tensor
+    std: torch.Tensor
+
     def __init__(
         self,
         mean: torch.Tensor,

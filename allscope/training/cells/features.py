@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from tqdm import tqdm
@@ -55,7 +56,7 @@ class FeatureTable:
     names: list[str] = field(default_factory=list)
 
     def save(self, path: Path) -> None:
-        arrays = {f"f_{k}": v for k, v in self.features.items()}
+        arrays: dict[str, Any] = {f"f_{k}": v for k, v in self.features.items()}
         arrays.update({f"m_{k}": v for k, v in self.meta.items()})
         np.savez(path, names=np.array(self.names), **arrays)
 

@@ -64,13 +64,15 @@ def fit_head(features: np.ndarray, labels: np.ndarray, config: HeadConfig = Head
             idx = order[b * config.batch : (b + 1) * config.batch]
             loss = _loss(linear(z[idx]), y[idx], w[idx])
             optimiser.zero_grad()
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]
             optimiser.step()
             schedule.step()
     head = Head(mean, std, len(CLASSES), hidden=0, dropout=0.0)
+    last = head.net[-1]
+    assert isinstance(last, torch.nn.Linear)
     with torch.no_grad():
-        head.net[-1].weight.copy_(linear.weight @ basis.T)
-        head.net[-1].bias.copy_(linear.bias)
+        last.weight.copy_(linear.weight @ basis.T)
+        last.bias.copy_(linear.bias)
     return head.eval()
 
 

@@ -17,7 +17,7 @@ import numpy as np
 from allscope.core.cells.classifier import CellClassifier
 from allscope.core.cells.crops import cell_crops
 from allscope.core.cells.detect import detect_cells
-from allscope.core.masking import lab_kmeans_mask
+from allscope.core.mask.lab_kmeans import lab_kmeans_mask
 
 
 def load_fields(folder: Path, count: int, seed: int = 0) -> list[np.ndarray]:
@@ -29,7 +29,8 @@ def load_fields(folder: Path, count: int, seed: int = 0) -> list[np.ndarray]:
     chosen = [
         files[i] for i in sorted(rng.choice(len(files), min(count, len(files)), replace=False))
     ]
-    return [cv2.imread(str(p), cv2.IMREAD_COLOR) for p in chosen]
+    images = [cv2.imread(str(p), cv2.IMREAD_COLOR) for p in chosen]
+    return [image for image in images if image is not None]
 
 
 def time_cells(packages: dict[str, Path], fields: list[np.ndarray], repeats: int = 3) -> dict:

@@ -63,7 +63,8 @@ def compare_variants(
 ) -> dict:
     """Every variant's choice figures, its labels and recipe; the chosen variant's name."""
     rows = Rows(table)
-    results = {}
+    results: dict[str, dict] = {}
+    choices: dict[str, dict[str, float]] = {}
     for variant in variants:
         print(f"variant {variant.name}: label noise, recipe, held-out sources", flush=True)
         labels, noise = relabel(table, variant.name, config)
@@ -81,6 +82,7 @@ def compare_variants(
                 [choice["val_auc_clean"], choice["val_auc_shifted"], 1 - pbc_rate, 1 - bccd_rate]
             )
         )
+        choices[variant.name] = choice
         results[variant.name] = {
             "labels": labels,
             "noise": noise,
@@ -88,7 +90,7 @@ def compare_variants(
             "held_out": pbc + bccd,
             "choice": choice,
         }
-    chosen = max(results, key=lambda name: results[name]["choice"]["score"])
+    chosen = max(results, key=lambda name: float(choices[name]["score"]))
     return {"results": results, "chosen": chosen}
 
 

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import math
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,8 +24,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from allscope.core.bccd import read_voc_dataset
 from allscope.core.cells.detect import Cell, detect_cells
+from allscope.evaluation.bccd import read_voc_dataset
 from allscope.training.augment import blank_corner, scale_bar_box
 from allscope.training.data import read_split
 
@@ -87,13 +88,13 @@ def pbc_cells(root: Path) -> Iterator[FieldCells]:
     for folder, label in PBC_FOLDERS.items():
         for path in sorted((root / folder).glob("*.jpg")):
             image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-            cells = detect_cells(image) if image is not None else []
+            if image is None:
+                continue
+            cells = detect_cells(image)
             if not cells:
                 continue
             h, w = image.shape[:2]
-            centre = min(
-                cells, key=lambda c: (c.centroid[0] - w / 2) ** 2 + (c.centroid[1] - h / 2) ** 2
-            )
+            centre = min(cells, key=lambda c: math.dist(c.centroid, (w / 2, h / 2)))
             name = f"{folder}/{path.name}"
             yield FieldCells("pbc", name, hashed_split(name), image, (centre,), (label,), folder)
 

@@ -157,3 +157,14 @@ def test_a_model_without_a_features_output_is_refused(tmp_path):
     )
     with pytest.raises(ModelPackageError, match="second output named 'features'"):
         CellClassifier(bad)
+
+
+def test_the_one_loader_loads_a_cells_package_and_names_a_missing_one(package, tmp_path):
+    from allscope.core.model_loading import load_cell_classifier
+
+    assert load_cell_classifier(package.path).classes == CELL_CLASSES
+    with pytest.raises(ModelPackageError, match=r"No cells model package at .*allscope train cells"):
+        load_cell_classifier(tmp_path / "nowhere")
+    fields = write_tiny_package(tmp_path / "fields")
+    with pytest.raises(ModelPackageError, match="a 'cells' package is needed"):
+        load_cell_classifier(fields.path)

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from cell_fields import discs_field
 
-from allscope.evaluation.bccd import bccd_recall
 from allscope.core.cells.detect import Cell, cell_mask, detect_cells
 from allscope.core.mask.lab_kmeans import lab_kmeans_mask
+from allscope.evaluation.bccd import bccd_recall
 
 BCCD = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "bccd"
 

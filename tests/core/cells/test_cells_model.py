@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import cv2
@@ -25,8 +26,8 @@ def classifier() -> CellClassifier:
 def test_the_package_is_a_verified_int8_cells_package():
     package = load_package(PACKAGE, kind="cells")  # SHA-256 of the IR checked
     assert package.precision == "INT8" and package.blast_class == "blast"
-    assert {"blast", "lymphocyte", "neutrophil", "monocyte", "eosinophil", "basophil", "other"} <= set(
-        package.classes)
+    types = {"blast", "lymphocyte", "neutrophil", "monocyte", "eosinophil", "basophil", "other"}
+    assert types <= set(package.classes)
     assert package.crop is not None and 0 < package.threshold <= 0.5
     assert (PACKAGE / "MODEL_CARD.md").read_text().count("not a diagnosis") >= 1
     size = sum(f.stat().st_size for f in PACKAGE.iterdir())
@@ -68,7 +69,7 @@ def test_pbc_lymphocytes_as_pinned(classifier):
         image = cv2.imread(str(path))
         h, w = image.shape[:2]
         cells = detect_cells(image)
-        centre = min(cells, key=lambda c: (c.centroid[0] - w / 2) ** 2 + (c.centroid[1] - h / 2) ** 2)
+        centre = min(cells, key=lambda c: math.dist(c.centroid, (w / 2, h / 2)))
         called.append(classifier.predict(image, [centre])[0].is_blast)
     print(f"{sum(called)}/{len(called)} PBC lymphocytes called blast")
     assert sum(called) <= PINNED_PBC_LYMPHOCYTES_CALLED
