@@ -81,6 +81,6 @@ def test_bccd_recall_and_precision_of_detected_cells():
     print("BCCD cells (364 fields, 372 WBC boxes):", figures)
     assert figures["fields"] == 364 and figures["wbc_boxes"] == 372
     assert figures["wbc_found"] >= 370
-    # measured: 371/372 found, 1.27 cells per field outside every WBC box (the mask's
+    # measured: 371/372 found, 1.38 cells per field outside every WBC box (the mask's
     # components alone: 2.75); most of those are platelet clumps and stained debris
-    assert figures["outside_per_field"] <= 1.4
+    assert figures["outside_per_field"] <= 1.45
