@@ -26,6 +26,10 @@ def gui_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--model", help="model package directory (default: the shipped model)")
     parser.add_argument(
+        "--cell-model",
+        help="cell model package directory (default: the shipped models/cells, when present)",
+    )
+    parser.add_argument(
         "--settings-dir", help="folder for settings (default: the platform's config folder)"
     )
     parser.add_argument("--quit-after", type=float, metavar="SECONDS",

@@ -11,8 +11,10 @@ from pathlib import Path
 import cv2
 
 from allscope import __version__
+from allscope.commands import analyze_cells
 from allscope.commands.progress import BatchProgress
 from allscope.core.batch import BatchAnalyzer, BatchReport, expected_fields
+from allscope.core.cells.classifier import CellClassifier
 from allscope.core.classifier import Classifier
 from allscope.core.frames import Frame, SourceError
 from allscope.core.model_loading import has_model_package, model_folder
@@ -65,6 +67,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--operator", default="", help="operator name for the report")
     parser.add_argument("--lab", default="", help="laboratory name for the report header")
     parser.add_argument("--logo", type=Path, help="laboratory logo image for the report header")
+    analyze_cells.add_arguments(parser)
 
 
 def probability(text: str) -> float:
@@ -139,13 +142,15 @@ def flag_record(flag: Flag) -> dict:
 
 
 def report_json(
-    report: BatchReport, classifier: Classifier | None, normalize: bool = False
+    report: BatchReport, classifier: Classifier | None, normalize: bool = False,
+    cell_classifier: CellClassifier | None = None, um_per_px: float | None = None,
 ) -> dict:
     model = None
     if classifier is not None:
         package = classifier.package
         model = {"name": package.name, "version": package.version, "sha256": package.sha256}
-    fields = [field_record(r) for r in report.results]
+    fields = [field_record(r) | analyze_cells.field_extras(r, cell_classifier, um_per_px)
+              for r in report.results]
     fields += [
         {
             "source": e.source,
@@ -170,6 +175,7 @@ def report_json(
         "colour_normalisation": "reinhard" if normalize else None,
         "fields": fields,
         "flags": [flag_record(f) for f in report.flags],
+        **analyze_cells.document_extras(report, cell_classifier),
     }
 
 
@@ -201,6 +207,7 @@ def write_csv(path: Path, records: list[dict], classes: tuple[str, ...]) -> Path
 def run(args: argparse.Namespace) -> int:
     try:
         classifier = requested_classifier(args.model, args.no_model)
+        cell_classifier = analyze_cells.requested_cell_classifier(args)
     except ModelPackageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -209,13 +216,17 @@ def run(args: argparse.Namespace) -> int:
         from allscope.core.flags import FlagPolicy
 
         policy = FlagPolicy(threshold=args.threshold)
-    analyzer = BatchAnalyzer(
-        classifier,
-        policy,
-        MaskWriter(args.masks) if args.masks else None,
-        keep_flagged_frames=args.pdf is not None,
-        normalize=args.normalize,
-    )
+    if (args.cells or args.cell_crops) and cell_classifier is None:
+        print("error: --cells and --cell-crops need a cell model (--cell-model DIR).",
+              file=sys.stderr)
+        return 2
+    crops = None
+    if args.cell_crops and cell_classifier is not None:
+        crops = analyze_cells.CropWriter(args.cell_crops, cell_classifier)
+    analyzer = BatchAnalyzer(classifier, policy, MaskWriter(args.masks) if args.masks else None,
+                             keep_flagged_frames=args.pdf is not None, normalize=args.normalize,
+                             cell_classifier=cell_classifier, cell_sink=crops,
+                             cell_target=args.target)
     try:
         bar = BatchProgress(expected_fields(args.inputs), "log" if args.progress else "auto")
         started = time.monotonic()
@@ -224,9 +235,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     bar.close()
-    document = report_json(report, classifier, args.normalize)
+    document = report_json(
+        report, classifier, args.normalize, cell_classifier, args.um_per_px
+    )
     if args.json:
         write_json_document(args.json, document, overwrite=True)
+    if args.cells and cell_classifier is not None:
+        analyze_cells.write_cells_csv(args.cells, report, cell_classifier, args.um_per_px)
     if args.csv:
         write_csv(args.csv, document["fields"], classifier.classes if classifier else ())
     for error in report.errors:
@@ -239,6 +254,8 @@ def run(args: argparse.Namespace) -> int:
         f"{len(report.errors)} unreadable, {len(report.flags)} flagged.",
         file=sys.stderr,
     )
+    if report.tally is not None:
+        print(analyze_cells.tally_line(report.tally), file=sys.stderr)
     return 0 if report.analysed else 1
 
 

@@ -83,3 +83,13 @@ def load_cell_classifier(path: str | Path | None = None) -> CellClassifier:
         raise ModelPackageError(
             f"The cell model at {folder} could not be loaded ({exc}). {CELL_TODO}"
         ) from exc
+
+
+def cell_model_folder(path: str | Path | None = None) -> Path:
+    """The cell package folder to use: ``path``, else the shipped ``models/cells``."""
+    return Path(path) if path else default_cell_model_dir()
+
+
+def has_cell_package(path: str | Path | None = None) -> bool:
+    """Whether there is a cell package at ``path`` or, for None, the shipped one."""
+    return (cell_model_folder(path) / "model.json").is_file()

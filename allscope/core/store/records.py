@@ -138,13 +138,14 @@ class SessionSummary:
 
 
 def result_to_json(result: FieldResult) -> str:
-    data = {f.name: getattr(result, f.name) for f in fields(FieldResult)}
+    """The result without its cells (saved cells have their own table, see ``store.cells``)."""
+    data = {f.name: getattr(result, f.name) for f in fields(FieldResult) if f.name != "cells"}
     return json.dumps(data, ensure_ascii=False)
 
 
 def result_from_json(text: str) -> FieldResult:
     data = json.loads(text)
-    known = {f.name for f in fields(FieldResult)}
+    known = {f.name for f in fields(FieldResult)} - {"cells"}
     data = {k: v for k, v in data.items() if k in known}
     for key in ("reasons", "classes"):
         data[key] = tuple(data.get(key) or ())
