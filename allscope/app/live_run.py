@@ -27,8 +27,8 @@ from allscope.app.normalizer_switch import (
     source_key,
 )
 from allscope.app.tee_source import TeeSource
-from allscope.core.classifier import Classifier
 from allscope.core.cells.classifier import CellClassifier
+from allscope.core.classifier import Classifier
 from allscope.core.colour.calibration import CalibrationError, WhiteReference, white_reference
 from allscope.core.flags import FlagPolicy
 from allscope.core.frames import Frame, FrameSource

@@ -28,8 +28,7 @@ from allscope.core.batch import BatchReport
 from allscope.core.cells.classifier import CellCall, CellClassifier
 from allscope.core.cells.crops import cell_crop, crop_box
 from allscope.core.cells.field import FieldCells
-from allscope.core.cells.tally import DEFAULT_TARGET, called_label
-from allscope.core.cells.tally import Tally
+from allscope.core.cells.tally import DEFAULT_TARGET, Tally, called_label
 from allscope.core.frames import Frame
 from allscope.core.model_loading import cell_model_folder, has_cell_package, load_cell_classifier
 from allscope.core.results import FieldResult

@@ -55,7 +55,7 @@ def test_one_csv_row_and_one_json_cell_per_detected_cell(tmp_path, slide, models
         ]
     )
     assert code == 0
-    with open(tmp_path / "cells.csv", newline="", encoding="utf-8") as handle:
+    with open(tmp_path / "cells.csv", newline="", encoding="utf-8-sig") as handle:
         rows = list(csv.reader(handle))
     others = [f"p_{c}" for c in CELL_CLASSES if c != "blast"]
     assert rows[0] == [*HEADER, *others, "diameter_um"]
@@ -132,6 +132,6 @@ def test_video_cells_carry_their_frame_and_the_tally_counts_each_cell_once(tmp_p
     per_frame = [len(f["cells"]) for f in document["fields"] if f["cells_judged"]]
     assert len(per_frame) >= 6 and len(set(per_frame)) == 1  # the same cells in every frame
     assert document["tally"]["wbc"] == per_frame[0]  # ... counted once, not once per frame
-    with open(tmp_path / "c.csv", newline="", encoding="utf-8") as handle:
+    with open(tmp_path / "c.csv", newline="", encoding="utf-8-sig") as handle:
         frames = {row["frame"] for row in csv.DictReader(handle)}
     assert len(frames) == len(per_frame) and "" not in frames
