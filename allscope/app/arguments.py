@@ -6,7 +6,7 @@ import argparse
 
 from allscope import DISCLAIMER, __version__
 
-SUBCOMMANDS = ("analyze", "bench", "train", "sessions", "trust")
+SUBCOMMANDS = ("analyze", "adapt", "bench", "train", "sessions", "trust")
 
 
 def gui_parser() -> argparse.ArgumentParser:
