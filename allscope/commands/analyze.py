@@ -15,6 +15,7 @@ from allscope.commands import analyze_cells
 from allscope.commands.progress import BatchProgress
 from allscope.core.batch import BatchAnalyzer, BatchReport, expected_fields
 from allscope.core.cells.classifier import CellClassifier
+from allscope.core.cells.field import package_label
 from allscope.core.classifier import Classifier
 from allscope.core.frames import Frame, SourceError
 from allscope.core.model_loading import has_model_package, model_folder
@@ -247,7 +248,8 @@ def run(args: argparse.Namespace) -> int:
     for error in report.errors:
         print(f"skipped {error.source}: {error.error}", file=sys.stderr)
     if args.pdf:
-        write_pdf(args, report, classifier)
+        write_pdf(args, report, classifier,
+                  package_label(cell_classifier) if cell_classifier is not None else "")
     colour = "colour normalised" if args.normalize else "colours as recorded"
     print(
         f"{report.analysed} fields analysed in {time.monotonic() - started:.1f} s ({colour}), "
@@ -259,7 +261,8 @@ def run(args: argparse.Namespace) -> int:
     return 0 if report.analysed else 1
 
 
-def write_pdf(args: argparse.Namespace, report: BatchReport, classifier: Classifier | None) -> None:
+def write_pdf(args: argparse.Namespace, report: BatchReport, classifier: Classifier | None,
+              cell_model: str = "") -> None:
     from allscope.commands.sessions import write_batch_report
 
     info = {
@@ -275,6 +278,7 @@ def write_pdf(args: argparse.Namespace, report: BatchReport, classifier: Classif
         "notes": "colour normalised before analysis"
         if args.normalize
         else "colours analysed as recorded",
+        "cell_model": cell_model,
     }
     names = ", ".join(Path(p).name or str(p) for p in args.inputs)
     name = f"Batch: {names[:60]} ({report.analysed} fields)"

@@ -24,6 +24,7 @@ from allscope.app.field_store import FieldStore, GalleryRecord, MemoryFieldStore
 from allscope.app.live_run import LiveController
 from allscope.app.session_fields import SessionFieldStore, carry_over
 from allscope.app.settings import Settings
+from allscope.core.cells.field import package_label
 from allscope.core.classifier import Classifier
 from allscope.core.flags import FlagPolicy
 from allscope.core.results import FieldResult
@@ -183,8 +184,10 @@ class SessionControl(QObject):
             return -1
         controller = self.host.controller
         package = self.host.classifier.package if self.host.classifier is not None else None
+        cells = controller.pipeline.cell_classifier if controller else None
         info = session_info(
-            entered, controller.source if controller else None, package, self.host.policy()
+            entered, controller.source if controller else None, package, self.host.policy(),
+            package_label(cells) if cells is not None else "",
         )
         scale = self.host.settings.microns_per_pixel.get(self.host.settings.objective)
         info = dataclasses.replace(info, um_per_px=scale)

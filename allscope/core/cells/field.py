@@ -55,8 +55,11 @@ class FieldCells:
 
 
 def package_label(classifier: CellClassifier) -> str:
+    """The cell package in force, as sessions, saved cells and reports name it: name, version,
+    IR SHA-256 prefix, and the site head's SHA-256 prefix when the package was adapted."""
     package = classifier.package
-    return f"{package.name} {package.version} ({package.sha256[:12]})"
+    head = f", site head {package.site_head.sha256[:12]}" if package.site_head else ""
+    return f"{package.name} {package.version} ({package.sha256[:12]}{head})"
 
 
 def judge_cells(classifier: CellClassifier, bgr: np.ndarray, mask: MaskResult) -> FieldCells:

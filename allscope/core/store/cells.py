@@ -1,4 +1,4 @@
-"""Saved cells, their review trail, the slide tally and model activations (schema v3).
+"""Saved cells, their review trail, the slide tally and model activations (schema v4).
 
 The API the cell review of the desktop app calls, all on :class:`SessionStore`:
 

@@ -35,6 +35,7 @@ class SessionInfo:
     collection_date: str = ""
     clinician: str = ""  # requesting clinician
     um_per_px: float | None = None  # the microscope's scale when the session started, if set
+    cell_model: str = ""  # the cell package in force ("name version (sha256...)"), if any
 
 
 @dataclass(frozen=True)

@@ -152,6 +152,8 @@ CREATE INDEX policy_changes_session ON policy_changes(session_id);
 # them (append-only, like reviews), the live slide tally's distinct cells, and the cell model
 # packages activated (append-only).
 _V4 = """
+ALTER TABLE sessions ADD COLUMN cell_model TEXT NOT NULL DEFAULT '';
+
 CREATE TABLE cells (
     id INTEGER PRIMARY KEY,
     field_id INTEGER NOT NULL REFERENCES fields(id),

@@ -108,6 +108,7 @@ def test_a_version_3_store_is_migrated_and_keeps_its_fields(tmp_path, judged):
         sid = s.create_session(session_info())
         kept = s.add_field(sid, "manual", image, mask.mask, field_result(2))
     conn = sqlite3.connect(root / "sessions.db", isolation_level=None)
+    conn.execute("ALTER TABLE sessions DROP COLUMN cell_model")  # back to version 3
     for table in ("cell_reviews", "cells", "tally_cells", "model_activations"):
         conn.execute(f"DROP TABLE {table}")
     conn.execute("PRAGMA user_version = 3")
@@ -133,3 +134,9 @@ def test_model_activations_are_an_append_only_trail(store):
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         conn.execute("DELETE FROM model_activations")
     conn.close()
+
+
+def test_a_session_names_the_cell_package_in_force(store):
+    label = "tiny-cells-site 0+site.1 (abcdef012345, site head 0123456789ab)"
+    sid = store.create_session(session_info(cell_model=label))
+    assert store.get_session(sid).info.cell_model == label

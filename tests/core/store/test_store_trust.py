@@ -77,6 +77,7 @@ def test_version_1_store_is_migrated_and_keeps_its_fields(tmp_path):
 
 def downgrade_from_v4(conn) -> None:
     """Undo schema version 4 (saved cells, cell reviews, the tally, model activations)."""
+    conn.execute("ALTER TABLE sessions DROP COLUMN cell_model")
     for table in ("cell_reviews", "cells", "tally_cells", "model_activations"):
         conn.execute(f"DROP TABLE {table}")
 
