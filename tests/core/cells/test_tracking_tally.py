@@ -3,6 +3,8 @@ real masking, a real tiny OpenVINO cell model and the tracker; and the tally's s
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from scipy.stats import binomtest
 
@@ -43,14 +45,16 @@ def scan(source, classifier, limit=None):
 def test_a_panning_scan_counts_every_white_cell_of_the_slide_once(cell_model, seed):
     # The scan dwells on every painted white cell and pans between them; the requirement is
     # "each cell counted once", so the tolerance is zero: the tally equals the painted count.
-    source = DemoSlideSource(320, 240, paced=False, loop=False, seed=seed, canvas_factor=2.5)
+    source = DemoSlideSource(320, 240, paced=False, loop=False, seed=seed, wbc_per_view=1.5)
     tracker, judged = scan(source, cell_model)
     assert judged > 100  # many frames of each cell were judged
     assert tracker.tally().wbc == len(source.wbcs)
 
 
 def test_a_cell_seen_in_200_frames_counts_once(cell_model):
-    source = DemoSlideSource(320, 240, paced=False, loop=False, seed=3, dwell_s=10.0)
+    source = DemoSlideSource(
+        320, 240, paced=False, loop=False, seed=3, dwell_s=10.0, wbc_per_view=1.5
+    )
     x, y = next(iter(source._pan_path().states())).x, next(iter(source._pan_path().states())).y
     inside = [
         c
@@ -106,3 +110,28 @@ def test_neighbouring_cells_stay_apart_and_a_border_cell_starts_no_track(cell_mo
     assert shifted == ids and tracker.tally().wbc == 3
     tracker.reset()
     assert tracker.tally().wbc == 0
+
+
+@pytest.mark.slow
+def test_a_dense_slide_tallies_exactly_the_cells_seen_whole(cell_model):
+    # The default demo density (several white cells per view): after 600 frames the tally
+    # equals the number of painted cells that lay wholly inside at least one judged view.
+    source = DemoSlideSource(320, 240, paced=False, loop=False, seed=1)
+    motion, gate, masker = MotionDetector(), QualityGate(), LiveMasker()
+    tracker, seen = CellTracker(cell_model.classes), set()
+    for frame in itertools.islice(source.frames(), 600):
+        moved, mask = motion(frame.image), masker(frame.image)
+        if not gate(frame, mask, moved)[0]:
+            continue
+        tracker.update(motion.origin, judge_cells(cell_model, frame.image, mask))
+        x, y = frame.meta["x"], frame.meta["y"]
+        seen |= {
+            i
+            for i, c in enumerate(source.wbcs)
+            if x < c.bbox[0]
+            and c.bbox[0] + c.bbox[2] < x + 320
+            and y < c.bbox[1]
+            and c.bbox[1] + c.bbox[3] < y + 240
+        }
+    assert len(seen) >= 10
+    assert tracker.tally().wbc == len(seen)
