@@ -23,7 +23,6 @@ __all__ = ["DemoSlideSource", "render_field"]  # render_field: the fixture gener
 from allscope.core.sources.scan_path import PanPath, PanState, defocus
 from allscope.core.sources.viewport import PanningSource, View
 
-
 WBC_PER_VIEW = 5.0  # white cells per view area: a leukaemic smear, so a short scan counts many
 
 
