@@ -20,7 +20,7 @@ from allscope.core.store import SessionStore
 from allscope.testing import write_tiny_cells_package, write_tiny_package
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "core" / "cells"))
-from cell_fields import discs_field  # noqa: E402
+from cell_fields import discs_field
 
 
 def test_a_flagged_field_is_saved_with_its_cells_and_the_tally_follows(tmp_path):
