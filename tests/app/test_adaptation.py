@@ -125,7 +125,7 @@ def test_logistic_fit_and_auc_interval_agree_with_references():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(60, 5))
     y = (x[:, 0] + 0.5 * rng.normal(size=60) > 0).astype(int)
-    ours = fit_logistic(x, y)
+    ours = fit_logistic(x, y, l2=1.0)
     xs = (x - x.mean(0)) / x.std(0)
     reference = sklearn.LogisticRegression(C=1.0, tol=1e-10, max_iter=1000).fit(xs, y)
     np.testing.assert_allclose(ours.w, reference.coef_[0], atol=1e-4)
