@@ -96,7 +96,7 @@ def evaluate(
         "skipped": [f"{file}: {why}" for file, why in cells.skipped],
         "folds": k,
         "target_sensitivity": target_sensitivity,
-        "method": "L2 logistic (IRLS)",
+        "method": "L2 logistic regression, C = 0.05 on standardised features (IRLS)",
         "local": local.to_dict(),
         "base_on_same_cells": base_figures.to_dict(),
         "split": "the labelled set, stratified cross-validation",
