@@ -100,8 +100,8 @@ def card_section(record: dict[str, Any]) -> str:
             "",
             "A screening aid, not a diagnosis. This package is the base package above with a "
             "decision fitted at one laboratory: an L2 logistic regression (C = 0.05; blast "
-            "versus every other cell) on the base package's cell features. It replaces P(blast) and the "
-            "threshold; the base model's per-type probabilities are unchanged.",
+            "versus every other cell) on the base package's cell features. It replaces "
+            "P(blast) and the threshold; the base model's per-type probabilities are unchanged.",
             "",
             f"- Base package: {record['base']['name']} {record['base']['version']} "
             f"(SHA-256 {record['base']['sha256']}).",
