@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
 from allscope.core.cells.classifier import CellCall, CellClassifier
 from allscope.core.cells.crops import cell_crops
-from allscope.core.cells.detect import Cell, detect_cells
+from allscope.core.cells.detect import detect_cells
 from allscope.core.results import MaskResult
 
 NO_CELL_SEPARATED = "white-cell mask found, but no cell could be separated"
@@ -95,28 +94,3 @@ def _frozen(call: CellCall) -> CellCall:
     call.cell.contour.setflags(write=False)
     call.features.setflags(write=False)
     return call
-
-
-def cell_record(
-    call: CellCall, classes: tuple[str, ...], um_per_px: float | None = None
-) -> dict[str, Any]:
-    """One cell as the flat record the CSV/JSON exports and the store share."""
-    x, y, w, h = call.cell.bbox
-    diameter = call.cell.diameter_px * um_per_px if um_per_px else call.cell.diameter_px
-    return {
-        "cell": call.cell.index,
-        "x": x,
-        "y": y,
-        "width": w,
-        "height": h,
-        "label": call.label,
-        "p_blast": round(call.p_blast, 6),
-        "is_blast": int(call.is_blast),
-        **{f"p_{c}": round(call.probabilities.get(c, 0.0), 6) for c in classes},
-        "diameter": round(diameter, 2),
-        "diameter_unit": "um" if um_per_px else "px",
-    }
-
-
-def cells_of(result_cells: FieldCells | None) -> list[Cell]:
-    return [c.cell for c in result_cells.calls] if result_cells else []
