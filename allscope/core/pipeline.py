@@ -126,6 +126,7 @@ class Pipeline:
         )
         self._infer_ms, self._latency_ms = Samples(), Samples()
         self._cells_judged, self._started_at = 0, time.monotonic()
+        self._count_complete = False  # "count complete" was said for this slide
         self._moving_frames = 0
 
     # listeners ---------------------------------------------------------------------------
@@ -235,6 +236,16 @@ class Pipeline:
         """The slide tally so far: each distinct white cell once (empty without a cell model)."""
         return self.cell_tracker.tally()
 
+    def _announce_count(self) -> None:
+        """Say "count complete" once when the target count of white cells is reached (again
+        after the tracker was reset for a new slide)."""
+        counted = self.cell_tracker.counted()
+        if counted < self.cell_tracker.target:
+            self._count_complete = False
+        elif not self._count_complete:
+            self._count_complete = True
+            self._status("info", f"count complete: {counted} white cells examined")
+
     # threads -----------------------------------------------------------------------------
     def _status(self, level: str, message: str) -> None:
         notify_all(self._status_listeners, level, message)
@@ -327,6 +338,7 @@ class Pipeline:
             ids = tuple(self.cell_tracker.update(result.origin, cells))
             result = dataclasses.replace(result, cells=dataclasses.replace(cells, track_ids=ids))
             self._cells_judged += len(cells.calls)
+            self._announce_count()
         with self._lock:
             flag = self._tracker.update(result, moving)
             if flag is not None:

@@ -168,3 +168,19 @@ def test_batch_judges_every_cell_and_tallies_each_image_cell_once(tmp_path, fiel
     cv2.imwrite(str(folder / "c.png"), blank)
     report = analyzer.run([folder])
     assert report.results[-1].cells is None and not report.results[-1].assessable
+
+
+def test_reaching_the_target_count_is_announced_once(tmp_path):
+    messages = []
+    pipeline = Pipeline(
+        Repeat(discs_field(CENTRES, 14), 10),
+        None,
+        cell_classifier=cells_model(tmp_path),
+        cell_target=3,
+    )
+    pipeline.add_status_listener(lambda level, text: messages.append((level, text)))
+    pipeline.start()
+    assert pipeline.wait(timeout=30)
+    pipeline.stop()
+    assert messages == [("info", "count complete: 3 white cells examined")]
+    assert pipeline.tally().complete

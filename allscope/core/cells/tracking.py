@@ -143,6 +143,11 @@ class CellTracker:
         track.p_blast_sum += p_blast
         track.threshold = threshold
 
+    def counted(self) -> int:
+        """Distinct cells seen whole so far (cheaper than ``tally().wbc``)."""
+        with self._lock:
+            return sum(1 for t in self.tracks if t.sightings)
+
     def tally(self) -> Tally:
         """Every distinct cell seen whole so far, once, by its type."""
         with self._lock:
