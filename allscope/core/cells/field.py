@@ -1,7 +1,8 @@
 """The cells of one field, judged in one batch: what a field result carries about its cells.
 
 ``judge_cells`` detects the white cells of a field (reusing the field's mask), cuts their
-crops and runs the cell classifier once for the whole field. The answer, ``FieldCells``, is
+crops and runs the cell classifier once for the whole field; large cells are found and cut
+on a reduced copy of the frame (``resolution``), their records always in the frame's pixels. The answer, ``FieldCells``, is
 immutable (its arrays are read-only) and says whether the cells could be judged at all: a
 field whose white-cell mask holds something but whose cells cannot be judged is "needs a
 look", never a silent "no blast".
@@ -17,6 +18,7 @@ import numpy as np
 from allscope.core.cells.classifier import CellCall, CellClassifier
 from allscope.core.cells.crops import cell_crops
 from allscope.core.cells.detect import detect_cells
+from allscope.core.cells.resolution import in_frame_pixels, reduced, working_scale
 from allscope.core.results import MaskResult
 
 NO_CELL_SEPARATED = "white-cell mask found, but no cell could be separated"
@@ -70,10 +72,14 @@ def judge_cells(classifier: CellClassifier, bgr: np.ndarray, mask: MaskResult) -
     label, threshold = package_label(classifier), classifier.threshold
     t0 = time.perf_counter()
     try:
-        cells = detect_cells(bgr, mask)
+        factor = working_scale(mask, classifier.size, classifier.crop.scale)
+        image, work_mask = (bgr, mask) if factor == 1.0 else reduced(bgr, mask, factor)
+        cells = detect_cells(image, work_mask)
         t1 = time.perf_counter()
-        crops = cell_crops(bgr, cells, classifier.size, classifier.crop)
+        crops = cell_crops(image, cells, classifier.size, classifier.crop)
         t2 = time.perf_counter()
+        if factor != 1.0:
+            cells = [in_frame_pixels(cell, factor, bgr.shape) for cell in cells]
         calls = classifier.calls(cells, *classifier.predict_crops(crops)) if cells else []
         t3 = time.perf_counter()
     except (ValueError, RuntimeError) as exc:
