@@ -2,10 +2,10 @@
 
 ``judge_cells`` detects the white cells of a field (reusing the field's mask), cuts their
 crops and runs the cell classifier once for the whole field; large cells are found and cut
-on a reduced copy of the frame (``resolution``), their records always in the frame's pixels. The answer, ``FieldCells``, is
-immutable (its arrays are read-only) and says whether the cells could be judged at all: a
-field whose white-cell mask holds something but whose cells cannot be judged is "needs a
-look", never a silent "no blast".
+on a reduced copy of the frame (``resolution``), their records always in the frame's
+pixels. The answer, ``FieldCells``, is immutable (its arrays are read-only) and says whether
+the cells could be judged at all: a field whose white-cell mask holds something but whose
+cells cannot be judged is "needs a look", never a silent "no blast".
 """
 
 from __future__ import annotations

@@ -2,10 +2,11 @@
 
 A cell's crop is resized to the model's input anyway (``crops``: its side is a multiple of
 the cell's own diameter), so at high magnification a 1080p frame carries far more pixels per
-cell than the classifier can use. ``working_scale`` picks the factor 1/k (k whole) at which a
-typical crop is still at least about the model's input size, never enlarging; detection and crops then run on the
-reduced frame and mask, and each cell is mapped back to the frame's own pixels, so boxes,
-contours, areas and diameters are always in source-image pixels.
+cell than the classifier can use. ``working_scale`` picks the factor 1/k (k whole) at which
+a typical crop is still at least about the model's input size, never enlarging; detection
+and crops then run on the reduced frame and mask, and each cell is mapped back to the
+frame's own pixels, so boxes, contours, areas and diameters are always in source-image
+pixels.
 """
 
 from __future__ import annotations
