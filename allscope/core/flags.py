@@ -90,7 +90,7 @@ class FlagTracker:
         flag = Flag(
             source=result.source, start_frame=first.frame_id, end_frame=result.frame_id,
             start_index=first.frame_index, end_index=result.frame_index,
-            label=result.subtype or result.label or "",
+            label=flag_label(result),
             p_all=result.p_all if result.p_all is not None else 0.0, result=result,
             p_blast=result.cells.p_blast_max if result.cells_judged and result.cells else None,
         )
@@ -105,9 +105,17 @@ class FlagTracker:
         self.flags[-1] = dataclasses.replace(
             last, end_frame=result.frame_id, end_index=result.frame_index,
             p_all=best.p_all if best.p_all is not None else last.p_all,
-            label=best.subtype or best.label or last.label, result=best,
+            label=flag_label(best) or last.label, result=best,
             p_blast=best.cells.p_blast_max if best.cells_judged and best.cells else last.p_blast,
         )
+
+
+def flag_label(result: FieldResult) -> str:
+    """What a flag says it found: with cells, the subtype the field model reads (or "blast"
+    when it cannot read one); without cells, the field model's class."""
+    if result.cells is not None:
+        return result.subtype or "blast"
+    return result.label or ""
 
 
 def evidence(result: FieldResult, policy: FlagPolicy) -> tuple[float, float] | None:

@@ -184,3 +184,9 @@ def test_reaching_the_target_count_is_announced_once(tmp_path):
     pipeline.stop()
     assert messages == [("info", "count complete: 3 white cells examined")]
     assert pipeline.tally().complete
+
+
+def test_a_flag_raised_by_cells_never_carries_the_benign_field_label(tmp_path, field_model):
+    _, flags, _ = run(discs_field(CENTRES, 14), field_model, cells_model(tmp_path))
+    assert len(flags) == 1 and flags[0].result.subtype is None  # the field model abstained
+    assert flags[0].label == "blast"
