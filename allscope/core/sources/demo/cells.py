@@ -73,12 +73,19 @@ def _grid(size: int) -> tuple[np.ndarray, np.ndarray]:
     return xx - c, yy - c
 
 
+_ANGLES = np.linspace(-np.pi, np.pi, 4097, dtype=np.float32)  # a table of the outline
+
+
 def _wobble(theta: np.ndarray, rng: np.random.Generator, amount: float) -> np.ndarray:
-    """1 + a few low harmonics of the angle: an organic, slightly irregular outline."""
-    out = np.ones_like(theta)
+    """1 + a few low harmonics of the angle: an organic, slightly irregular outline.
+
+    The harmonics are evaluated on a fine table of angles and looked up per pixel, which
+    costs one index instead of four cosines per pixel (the slide paints quickly)."""
+    table = np.ones_like(_ANGLES)
     for k in range(2, 6):
-        out += amount / k * rng.uniform(-1, 1) * np.cos(k * theta + rng.uniform(0, 2 * np.pi))
-    return out
+        table += amount / k * rng.uniform(-1, 1) * np.cos(k * _ANGLES + rng.uniform(0, 2 * np.pi))
+    index = np.rint((theta + np.pi) * ((len(_ANGLES) - 1) / (2 * np.pi))).astype(np.intp)
+    return table[np.clip(index, 0, len(_ANGLES) - 1)]
 
 
 def _blob(
