@@ -23,6 +23,7 @@ from allscope.core.field_analysis import (
     Gate,
     ModelExtensions,
     Normalizer,
+    classified_result,
     decide,
     flag_heat_map,
     model_verdict,
@@ -203,8 +204,13 @@ class Pipeline:
         classified = snapshot.last_classified
         if classified is not None and classified.frame_id == snapshot.frame.id:
             return classified
-        if self.classifier is None or not result.assessable:
+        if not result.assessable:
             return result
+        cells = None
+        if self.cell_classifier is not None:  # its cells judged too, like any classified field
+            cells = judge_cells(self.cell_classifier, snapshot.frame.image, snapshot.mask)
+        if self.classifier is None:
+            return result if cells is None else decide(result, None, cells)
         started = time.perf_counter()
         prediction = self.classifier.predict_detailed(
             prepare_field(snapshot.frame.image, snapshot.mask, self.classifier.spec)
@@ -215,6 +221,7 @@ class Pipeline:
             prediction,
             (time.perf_counter() - started) * 1e3,
             self._extensions.ood,
+            cells,
         )
 
     def latest(self) -> LiveSnapshot | None:

@@ -190,3 +190,17 @@ def test_a_flag_raised_by_cells_never_carries_the_benign_field_label(tmp_path, f
     _, flags, _ = run(discs_field(CENTRES, 14), field_model, cells_model(tmp_path))
     assert len(flags) == 1 and flags[0].result.subtype is None  # the field model abstained
     assert flags[0].label == "blast"
+
+
+def test_a_hand_capture_has_its_cells_judged_too(tmp_path):
+    from allscope.core.field_analysis import base_result
+    from allscope.core.pipeline import LiveSnapshot
+
+    image = discs_field(CENTRES, 14)
+    pipeline = Pipeline(Repeat(image, 1), None, cell_classifier=cells_model(tmp_path))
+    frame = Frame(id=4, timestamp=0.0, image=image, source="test")
+    mask = lab_kmeans_mask(image)
+    captured = pipeline.classify_now(
+        LiveSnapshot(frame, mask, base_result(frame, mask, True, (), {}), None, False)
+    )
+    assert captured.cells_judged and len(captured.cells.calls) == 3 and captured.suspicious
