@@ -226,10 +226,12 @@ class SessionStore:
         result: FieldResult, flag: Flag | None = None, *, um_per_px: float | None = None,
     ) -> rec.SavedField:
         """Save a field losslessly with its mask, result and the flag's heat map (if it has one),
-        and its judged cells (``allscope.core.store.cells``); return once it is durable."""
+        and its judged cells (``allscope.core.store.cells``; diameters in µm at ``um_per_px``,
+        else at the session's scale when it has one); return once it is durable."""
         if kind not in ("flag", "manual"):
             raise ValueError(f"Field kind must be 'flag' or 'manual', not {kind!r}.")
-        self.get_session(session_id)
+        session = self.get_session(session_id)
+        um_per_px = um_per_px if um_per_px is not None else session.info.um_per_px
         mask = mask.mask if isinstance(mask, MaskResult) else mask
         heat_map = None if flag is None else flag.heat_map
         files = saved.write_images(

@@ -140,3 +140,11 @@ def test_a_session_names_the_cell_package_in_force(store):
     label = "tiny-cells-site 0+site.1 (abcdef012345, site head 0123456789ab)"
     sid = store.create_session(session_info(cell_model=label))
     assert store.get_session(sid).info.cell_model == label
+
+
+def test_cell_diameters_follow_the_sessions_scale(store, judged):
+    image, mask, result, _ = judged
+    sid = store.create_session(session_info(um_per_px=0.1))
+    field = store.add_field(sid, "flag", image, mask.mask, result)
+    for record, call in zip(store.cells(field_id=field.id), result.cells.calls, strict=True):
+        assert record.diameter_um == pytest.approx(call.cell.diameter_px * 0.1, abs=1e-3)
