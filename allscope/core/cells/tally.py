@@ -52,8 +52,9 @@ class Tally:
         return self.blasts / self.wbc if self.wbc else None
 
     @property
-    def ci95(self) -> tuple[float, float] | None:
-        return wilson_interval(self.blasts, self.wbc) if self.wbc else None
+    def ci95(self) -> tuple[float, float]:
+        """Wilson 95% interval of the blast fraction; (0, 1) before any cell is counted."""
+        return wilson_interval(self.blasts, self.wbc)
 
     @property
     def complete(self) -> bool:
@@ -65,7 +66,7 @@ class Tally:
 
     def to_dict(self) -> dict[str, Any]:
         """The ``tally`` object of the JSON exports."""
-        ci = self.ci95
+        ci = self.ci95 if self.wbc else None
         return {
             "wbc": self.wbc,
             "blasts": self.blasts,
