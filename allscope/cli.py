@@ -68,9 +68,9 @@ def run_subcommand(name: str, argv: list[str]) -> int:
     if name == "trust":
         from allscope.commands.trust import main as trust_main
         return trust_main(argv)
-    from allscope.commands import analyze, bench
+    from allscope.commands import adapt, analyze, bench
 
-    module = {"analyze": analyze, "bench": bench}[name]
+    module = {"analyze": analyze, "adapt": adapt, "bench": bench}[name]
     parser = argparse.ArgumentParser(prog=f"allscope {name}", description=module.__doc__)
     module.add_arguments(parser)
     return module.run(parser.parse_args(argv))

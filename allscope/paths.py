@@ -41,6 +41,11 @@ def default_model_dir() -> Path:
     return resource_root() / "models" / "default"
 
 
+def default_cell_model_dir() -> Path:
+    """``models/cells``: the cell classifier package used when none is named."""
+    return resource_root() / "models" / "cells"
+
+
 def fonts_dir() -> Path:
     """``resources/fonts``: the fonts the PDF report embeds."""
     return resources_dir() / "fonts"

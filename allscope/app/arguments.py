@@ -6,7 +6,7 @@ import argparse
 
 from allscope import DISCLAIMER, __version__
 
-SUBCOMMANDS = ("analyze", "bench", "train", "sessions", "trust")
+SUBCOMMANDS = ("analyze", "adapt", "bench", "train", "sessions", "trust")
 
 
 def gui_parser() -> argparse.ArgumentParser:
@@ -25,6 +25,10 @@ def gui_parser() -> argparse.ArgumentParser:
         help='source to open: "demo", "camera:N", a video, an image folder, "slide:FOLDER"',
     )
     parser.add_argument("--model", help="model package directory (default: the shipped model)")
+    parser.add_argument(
+        "--cell-model",
+        help="cell model package directory (default: the shipped models/cells, when present)",
+    )
     parser.add_argument(
         "--settings-dir", help="folder for settings (default: the platform's config folder)"
     )

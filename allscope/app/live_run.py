@@ -27,6 +27,7 @@ from allscope.app.normalizer_switch import (
     source_key,
 )
 from allscope.app.tee_source import TeeSource
+from allscope.core.cells.classifier import CellClassifier
 from allscope.core.classifier import Classifier
 from allscope.core.colour.calibration import CalibrationError, WhiteReference, white_reference
 from allscope.core.flags import FlagPolicy
@@ -48,6 +49,7 @@ class LiveController:
         on_result: Callable[[FieldResult], None] | None = None,
         quality: QualitySettings | None = None, normalize: bool = False,
         config_dir: str | Path | None = None,
+        cell_classifier: CellClassifier | None = None,
     ) -> None:
         self.source = TeeSource(source)
         self.writer = writer
@@ -56,7 +58,8 @@ class LiveController:
         self.normalizer = SwitchableNormalizer()
         self.outside = OutsideCounter()
         self.pipeline = Pipeline(
-            self.source, classifier, policy, gate=self.gate, normalizer=self.normalizer
+            self.source, classifier, policy, gate=self.gate, normalizer=self.normalizer,
+            cell_classifier=cell_classifier,
         )
         self.pipeline.add_result_listener(self.outside.update)
         if on_result is not None:  # e.g. the session's per-frame record

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from allscope import __version__
+from allscope.commands import analyze_cells
 from allscope.commands.analyze_outputs import (
     MaskWriter,
     check_file_destination,
@@ -17,6 +18,8 @@ from allscope.commands.analyze_outputs import (
 from allscope.commands.interrupts import Interrupted, interruptible
 from allscope.commands.progress import BatchProgress
 from allscope.core.batch import BatchAnalyzer, BatchReport, expected_fields
+from allscope.core.cells.classifier import CellClassifier
+from allscope.core.cells.field import package_label
 from allscope.core.classifier import Classifier
 from allscope.core.frames import SourceError
 from allscope.core.model_loading import has_model_package, model_folder
@@ -70,6 +73,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--operator", default="", help="operator name for the report")
     parser.add_argument("--lab", default="", help="laboratory name for the report header")
     parser.add_argument("--logo", type=Path, help="laboratory logo image for the report header")
+    analyze_cells.add_arguments(parser)
 
 
 def probability(text: str) -> float:
@@ -123,13 +127,15 @@ def flag_record(flag: Flag) -> dict:
 
 
 def report_json(
-    report: BatchReport, classifier: Classifier | None, normalize: bool = False
+    report: BatchReport, classifier: Classifier | None, normalize: bool = False,
+    cell_classifier: CellClassifier | None = None, um_per_px: float | None = None,
 ) -> dict:
     model = None
     if classifier is not None:
         package = classifier.package
         model = {"name": package.name, "version": package.version, "sha256": package.sha256}
-    fields = [field_record(r) for r in report.results]
+    fields = [field_record(r) | analyze_cells.field_extras(r, cell_classifier, um_per_px)
+              for r in report.results]
     fields += [
         {
             "source": e.source,
@@ -154,6 +160,7 @@ def report_json(
         "colour_normalisation": "reinhard" if normalize else None,
         "fields": fields,
         "flags": [flag_record(f) for f in report.flags],
+        **analyze_cells.document_extras(report, cell_classifier),
     }
 
 
@@ -205,15 +212,18 @@ def run(args: argparse.Namespace) -> int:
 def destination_problems(args: argparse.Namespace) -> list[str]:
     """What is wrong with each requested destination, found before any field is analysed."""
     checks = [check_file_destination(getattr(args, o), f"--{o}")
-              for o in ("json", "csv", "pdf") if getattr(args, o)]
+              for o in ("json", "csv", "pdf", "cells") if getattr(args, o, None)]
     if args.masks:
         checks.append(check_folder_destination(args.masks, "--masks"))
+    if getattr(args, "cell_crops", None):
+        checks.append(check_folder_destination(args.cell_crops, "--cell-crops"))
     return [c for c in checks if c]
 
 
 def _run(args: argparse.Namespace) -> int:
     try:
         classifier = requested_classifier(args.model, args.no_model)
+        cell_classifier = analyze_cells.requested_cell_classifier(args)
     except ModelPackageError as exc:
         print(f"error: {printable(str(exc))}", file=sys.stderr)
         return 2
@@ -222,13 +232,17 @@ def _run(args: argparse.Namespace) -> int:
         from allscope.core.flags import FlagPolicy
 
         policy = FlagPolicy(threshold=args.threshold)
-    analyzer = BatchAnalyzer(
-        classifier,
-        policy,
-        MaskWriter(args.masks) if args.masks else None,
-        keep_flagged_frames=args.pdf is not None,
-        normalize=args.normalize,
-    )
+    if (args.cells or args.cell_crops) and cell_classifier is None:
+        print("error: --cells and --cell-crops need a cell model (--cell-model DIR).",
+              file=sys.stderr)
+        return 2
+    crops = None
+    if args.cell_crops and cell_classifier is not None:
+        crops = analyze_cells.CropWriter(args.cell_crops, cell_classifier)
+    analyzer = BatchAnalyzer(classifier, policy, MaskWriter(args.masks) if args.masks else None,
+                             keep_flagged_frames=args.pdf is not None, normalize=args.normalize,
+                             cell_classifier=cell_classifier, cell_sink=crops,
+                             cell_target=args.target)
     try:
         bar = BatchProgress(expected_fields(args.inputs), "log" if args.progress else "auto")
         started = time.monotonic()
@@ -245,7 +259,7 @@ def _run(args: argparse.Namespace) -> int:
         shown = printable(error.error)
         print(f"not analysed: {shown}" if error.source in error.error
               else f"not analysed: {printable(error.source)}: {shown}", file=sys.stderr)
-    status = _write_outputs(args, report, classifier)
+    status = _write_outputs(args, report, classifier, cell_classifier)
     if status:
         return status
     colour = "colour normalised" if args.normalize else "colours as recorded"
@@ -254,15 +268,19 @@ def _run(args: argparse.Namespace) -> int:
         f"{len(report.errors)} unreadable, {len(report.flags)} flagged.",
         file=sys.stderr,
     )
+    if report.tally is not None:
+        print(analyze_cells.tally_line(report.tally), file=sys.stderr)
     return 0 if report.analysed else 1
 
 
 def _write_outputs(args: argparse.Namespace, report: BatchReport,
-                   classifier: Classifier | None) -> int:
-    document = report_json(report, classifier, args.normalize)
+                   classifier: Classifier | None, cell_classifier: CellClassifier | None) -> int:
+    document = report_json(report, classifier, args.normalize, cell_classifier, args.um_per_px)
     try:
         if args.json:
             write_json_document(args.json, document, overwrite=True)
+        if args.cells and cell_classifier is not None:
+            analyze_cells.write_cells_csv(args.cells, report, cell_classifier, args.um_per_px)
         if args.csv:
             write_csv(args.csv, document["fields"], classifier.classes if classifier else ())
     except OSError as exc:
@@ -270,11 +288,13 @@ def _write_outputs(args: argparse.Namespace, report: BatchReport,
               file=sys.stderr)
         return 3
     if args.pdf:
-        write_pdf(args, report, classifier)
+        write_pdf(args, report, classifier,
+                  package_label(cell_classifier) if cell_classifier is not None else "")
     return 0
 
 
-def write_pdf(args: argparse.Namespace, report: BatchReport, classifier: Classifier | None) -> None:
+def write_pdf(args: argparse.Namespace, report: BatchReport, classifier: Classifier | None,
+              cell_model: str = "") -> None:
     from allscope.commands.sessions import write_batch_report
 
     info = {
@@ -290,6 +310,7 @@ def write_pdf(args: argparse.Namespace, report: BatchReport, classifier: Classif
         "notes": "colour normalised before analysis"
         if args.normalize
         else "colours analysed as recorded",
+        "cell_model": cell_model,
     }
     names = ", ".join(Path(p).name or str(p) for p in args.inputs)
     name = f"Batch: {names[:60]} ({report.analysed} fields)"

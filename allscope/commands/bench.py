@@ -16,10 +16,17 @@ from pathlib import Path
 
 import cv2
 
+from allscope.bench.cells import analyze_rates, cell_stage_timings
 from allscope.bench.timing import summary, time_ms
+from allscope.core.cells.classifier import CellClassifier
 from allscope.core.classifier import Classifier, prepare_field
 from allscope.core.mask.lab_kmeans import lab_kmeans_mask
-from allscope.core.model_loading import has_model_package, load_classifier
+from allscope.core.model_loading import (
+    has_cell_package,
+    has_model_package,
+    load_cell_classifier,
+    load_classifier,
+)
 from allscope.core.model_package import InputSpec, write_package
 from allscope.paths import shared_weights_dir
 
@@ -40,6 +47,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--no-reference", action="store_true", help="skip the slow reference mask pipeline"
+    )
+    parser.add_argument(
+        "--cell-model", type=Path, help="cell package to time (default: models/cells, else a "
+        "tiny stand-in)"
+    )
+    parser.add_argument("--no-cells", action="store_true", help="skip the cell stages")
+    parser.add_argument(
+        "--analyze", type=Path, metavar="DIR",
+        help="also time batch analysis of DIR, fields per second with and without cells",
     )
 
 
@@ -123,7 +139,19 @@ def rss_mb() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def live_run(classifier: Classifier, frames: int, warmup: int = 150) -> dict:
+def bench_cell_model(path: Path | None) -> tuple[CellClassifier, str]:
+    """The cell package to time: given, shipped, or a tiny stand-in (said so)."""
+    if path is not None or has_cell_package():
+        cells = load_cell_classifier(path)
+        return cells, cells.package.describe()
+    from allscope.testing import write_tiny_cells_package
+
+    package = write_tiny_cells_package(tempfile.mkdtemp(prefix="allscope-bench-cells-"))
+    return load_cell_classifier(package.path), "tiny test cell model (no models/cells)"
+
+
+def live_run(classifier: Classifier, frames: int, warmup: int = 150,
+             cells: CellClassifier | None = None) -> dict:
     """The live pipeline on a paced 1920×1080 30 fps synthetic slide for ``frames`` frames.
 
     RSS is taken after ``warmup`` frames (slide canvas rendered, inference requests allocated)
@@ -133,7 +161,7 @@ def live_run(classifier: Classifier, frames: int, warmup: int = 150) -> dict:
     from allscope.core.sources.demo.source import DemoSlideSource
 
     source = DemoSlideSource(width=1920, height=1080, fps=30, seed=0)
-    pipeline = Pipeline(source, classifier)
+    pipeline = Pipeline(source, classifier, cell_classifier=cells)
     pipeline.start()
     wait_for_captured(pipeline, warmup)
     base = pipeline.stats()
@@ -155,6 +183,10 @@ def live_run(classifier: Classifier, frames: int, warmup: int = 150) -> dict:
         "dropped": st.dropped - base.dropped,
         "rss_start_mb": round(rss_start, 1),
         "rss_end_mb": round(rss_end, 1),
+        "cells_judged_per_s": round((st.cells_judged - base.cells_judged) / elapsed, 1),
+        "cells_per_classified_field": round(
+            (st.cells_judged - base.cells_judged) / max(st.classified - base.classified, 1), 2
+        ),
     }
 
 
@@ -184,9 +216,21 @@ def run(args: argparse.Namespace) -> int:
         "cpu": cpu_name(),
         **stage_timings(classifier, args.repeats, reference),
     }
+    cells = None
+    if not args.no_cells:
+        cells, cells_described = bench_cell_model(args.cell_model)
+        document["cell_model"] = cells_described
+        document["cells"] = cell_stage_timings(cells, args.repeats)
     cv2.setNumThreads(-1)
     if args.live_frames:
         document["live"] = live_run(load_classifier(classifier.package.path), args.live_frames)
+        if cells is not None:  # the same run with every cell of each classified field judged
+            document["live_cells"] = live_run(
+                load_classifier(classifier.package.path), args.live_frames, cells=cells
+            )
+    if args.analyze and cells is not None:
+        batch = load_classifier(classifier.package.path, mode="throughput")
+        document["analyze"] = analyze_rates(args.analyze, batch, cells)
     if args.json:
         print(json.dumps(document))
     else:
@@ -213,5 +257,11 @@ def print_table(document: dict) -> None:
             f"{stage:<16}"
             + "".join(f"{c['median_ms']:>10.2f} (p95 {c['p95_ms']:>6.2f})" for c in cells)
         )
-    if "live" in document:
-        print("live:", json.dumps(document["live"]))
+    for size, entry in document.get("cells", {}).items():
+        parts = ", ".join(f"{k} {entry[k]['per_field']['median_ms']:.2f} ms/field "
+                          f"({entry[k]['per_cell_median_ms']:.3f} ms/cell)"
+                          for k in ("detect", "crop", "classify", "total"))
+        print(f"cells {size} ({entry['cells']} cells): {parts}")
+    for key in ("live", "live_cells", "analyze"):
+        if key in document:
+            print(f"{key}:", json.dumps(document[key]))

@@ -10,21 +10,28 @@ from pathlib import Path
 
 import numpy as np
 
+from allscope.core.cells.classifier import CellClassifier
+from allscope.core.cells.field import FieldCells, judge_cells
+from allscope.core.cells.tally import DEFAULT_TARGET, Tally, called_label, tally_of
+from allscope.core.cells.tracking import CellTracker
 from allscope.core.classifier import Classifier, Prediction, prepare_field
 from allscope.core.colour.calibration import ColourNormalizer
 from allscope.core.field_analysis import (
     FieldAnalyzer,
     ModelExtensions,
     classified_result,
+    decide,
     flag_heat_map,
 )
-from allscope.core.flags import FlagPolicy, FlagTracker
+from allscope.core.flags import FlagPolicy, FlagTracker, evidence
 from allscope.core.frames import Frame, SourceError
 from allscope.core.results import FieldResult, Flag, MaskResult
 from allscope.core.sources import ImageSource, VideoSource, find_images, is_video_path
 from allscope.core.text import printable
 
 MaskSink = Callable[[Frame, MaskResult], None]
+CellSink = Callable[[Frame, FieldCells], None]
+Cells = FieldCells | None
 # a field that may be flagged: its frame, mask and (once inferred) the model's prediction
 KeptField = tuple[Frame, MaskResult, Prediction | None]
 Progress = Callable[[int, int | None], None]
@@ -46,6 +53,7 @@ class BatchReport:
     flags: list[Flag] = field(default_factory=list)
     flagged_frames: dict[int, tuple[Frame, MaskResult]] = field(default_factory=dict)
     threshold: float | None = None
+    tally: Tally | None = None  # with a cell model: each cell once (images: per field)
 
     @property
     def analysed(self) -> int:
@@ -93,14 +101,20 @@ def expected_fields(inputs: Sequence[str | Path]) -> int | None:
 class BatchAnalyzer:
     """Masks every field, classifies it asynchronously (throughput mode), then applies flags.
 
-    Images are independent fields: each is its own dwell, flagged when P(ALL) reaches the
-    threshold. Video frames are a stream: flags follow the policy over still dwells.
+    Images are independent fields: each is its own dwell, flagged when its evidence reaches
+    the threshold. Video frames are a stream: flags follow the policy over still dwells.
+    With a ``cell_classifier`` every cell of each assessable field is judged (one batch per
+    field) and decides the flag (``allscope.core.field_analysis``); the tally counts each
+    cell of an image once, and each distinct cell of a video once (tracked on the slide).
     """
 
     def __init__(self, classifier: Classifier | None, policy: FlagPolicy | None = None,
                  mask_sink: MaskSink | None = None, keep_flagged_frames: bool = False,
-                 normalize: bool = False) -> None:
+                 normalize: bool = False, cell_classifier: CellClassifier | None = None,
+                 cell_sink: CellSink | None = None, cell_target: int = DEFAULT_TARGET) -> None:
         self.classifier = classifier
+        self.cell_classifier, self.cell_sink = cell_classifier, cell_sink
+        self.cell_target = cell_target
         self.normalize = normalize
         self.extensions = ModelExtensions(classifier)
         threshold = classifier.package.threshold if classifier else 0.5
@@ -116,12 +130,12 @@ class BatchAnalyzer:
         lock = threading.Lock()
         classifier = self.classifier
 
-        def on_inferred(prediction: Prediction, data: tuple[int, FieldResult]) -> None:
-            index, result = data
+        def on_inferred(prediction: Prediction, data: tuple[int, FieldResult, Cells]) -> None:
+            index, result, cells = data
             assert classifier is not None  # only its requests call back here
             try:
                 ood = self.extensions.ood
-                classified = classified_result(result, classifier, prediction, 0.0, ood)
+                classified = classified_result(result, classifier, prediction, 0.0, ood, cells)
             except Exception as exc:  # an error stays in its field, never escapes this thread
                 with lock:
                     slots[index] = None
@@ -131,7 +145,8 @@ class BatchAnalyzer:
                 return
             with lock:
                 slots[index] = classified
-                if classified.p_all is None or classified.p_all < self.policy.threshold:
+                found = evidence(classified, self.policy)
+                if found is None or found[0] < found[1]:
                     frames.pop(index, None)  # only fields that can be flagged are kept
                 elif index in frames:  # kept with its prediction: a flag's heat map needs no rerun
                     frames[index] = (*frames[index][:2], prediction)
@@ -140,28 +155,32 @@ class BatchAnalyzer:
             for frame, analyze in self._fields(inputs, report):
                 try:
                     analysis = analyze(frame)
+                    frame, mask, result = analysis.frame, analysis.mask, _printable(analysis.result)
+                    if frame.meta.get("damage"):  # partly decoded: never classified, says why
+                        reasons = (*result.reasons, frame.meta["damage"])
+                        result = dataclasses.replace(result, assessable=False, reasons=reasons)
+                    cells = self._judge(frame, mask) if result.assessable else None
                 except Exception as exc:  # any error (memory, OpenCV...) is that field's error row
                     report.errors.append(FieldError(
                         printable(frame.path or frame.source), frame.frame_index,
                         f"cannot be analysed ({type(exc).__name__}: {exc})"))
                     continue
-                frame, mask, result = analysis.frame, analysis.mask, _printable(analysis.result)
-                if frame.meta.get("damage"):  # partly decoded: never classified, and says why
-                    reasons = (*result.reasons, frame.meta["damage"])
-                    result = dataclasses.replace(result, assessable=False, reasons=reasons)
                 is_moving, assessable = result.moving, result.assessable
                 with lock:
                     slots.append(result)
                     index = len(slots) - 1
                 moving.append(is_moving)
-                if self.keep_flagged_frames and assessable and classifier is not None:
+                judging = classifier is not None or self.cell_classifier is not None
+                if self.keep_flagged_frames and assessable and judging:
                     with lock:
                         frames[index] = (frame, mask, None)
                 if self.mask_sink is not None:
                     self.mask_sink(frame, mask)
                 if classifier is not None and assessable:
                     tensor = prepare_field(frame.image, mask, classifier.spec)
-                    classifier.submit(tensor, (index, result), on_inferred)
+                    classifier.submit(tensor, (index, result, cells), on_inferred)
+                elif cells is not None:
+                    slots[index] = decide(result, None, cells)
                 if progress is not None:
                     progress(len(slots), None)
         finally:
@@ -173,7 +192,39 @@ class BatchAnalyzer:
         report.threshold = self.policy.threshold
         self._flag(report, [moving[i] for i in kept],
                    {renumber[i]: f for i, f in frames.items() if i in renumber})
+        if self.cell_classifier is not None:
+            report.tally = self._tally(report.results)
         return report
+
+    def _judge(self, frame: Frame, mask: MaskResult) -> FieldCells | None:
+        """The field's cells judged in one batch (None without a cell model)."""
+        if self.cell_classifier is None:
+            return None
+        cells = judge_cells(self.cell_classifier, frame.image, mask)
+        if self.cell_sink is not None:
+            self.cell_sink(frame, cells)
+        return cells
+
+    def _tally(self, results: list[FieldResult]) -> Tally:
+        """Image cells once each; video cells once per distinct cell (tracked per video)."""
+        classifier = self.cell_classifier
+        assert classifier is not None  # called only with a cell model
+        blast = str(classifier.package.blast_class)
+        labels: list[str] = []
+        trackers: dict[str, CellTracker] = {}
+        for result in results:
+            if result.cells is None or not result.cells.judged:
+                continue
+            if result.frame_index is None or result.origin is None:
+                calls = result.cells.calls
+                labels += [called_label(c.probabilities, c.is_blast, blast) for c in calls]
+                continue
+            key = result.path or result.source
+            tracker = trackers.setdefault(key, CellTracker(classifier.classes, blast))
+            tracker.update(result.origin, result.cells)
+        for tracker in trackers.values():
+            labels += [t.label(blast) for t in tracker.tracks if t.sightings]
+        return tally_of(labels, classifier.classes, blast, self.cell_target)
 
     def _fields(self, inputs: Sequence[str | Path],
                 report: BatchReport) -> Iterator[tuple[Frame, FieldAnalyzer]]:

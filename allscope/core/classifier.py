@@ -88,7 +88,14 @@ class Classifier:
         num_requests: int | None = None, inference_precision: str | None = None,
         core: ov.Core | None = None,
     ) -> None:
-        self.package = package if isinstance(package, ModelPackage) else load_package(package)
+        self.package = (
+            package if isinstance(package, ModelPackage) else load_package(package, kind="fields")
+        )
+        if self.package.kind != "fields":
+            raise ModelPackageError(
+                f"{self.package.path}: a {self.package.kind!r} model package, but a 'fields' "
+                "package is needed here; cells packages run in CellClassifier."
+            )
         core = core or ov.Core()
         try:
             model = core.read_model(str(self.package.xml))

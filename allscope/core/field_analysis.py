@@ -1,11 +1,21 @@
 """One field's analysis, the same live and in batch: everything between a frame and its result.
 
 ``FieldAnalyzer`` runs the steps before classification on one frame: colour normalisation,
-the WBC mask, the stage motion (one phase correlation) and the quality gate, and builds the
-unclassified ``FieldResult`` with the time each step took. ``classified_result`` adds the
-model's verdict (abstaining outside its experience) and ``flag_heat_map`` the evidence map
-of a flagged field. ``pipeline.Pipeline`` (live) and ``batch.BatchAnalyzer`` both use them,
-so a field gets the same verdict whichever way it arrives.
+the WBC mask, the stage motion (one phase correlation, which also places the frame on the
+slide: ``FieldResult.origin``) and the quality gate, and builds the unclassified
+``FieldResult`` with the time each step took. Then two halves, in either order of arrival:
+
+- ``model_verdict``: the field model's probabilities and its out-of-distribution score;
+- ``judge_cells`` (``allscope.core.cells.field``): every white cell judged in one batch;
+
+and ``decide`` concludes from both. With cells judged, the cells decide: the field is
+suspicious when one cell is called a blast, and the field model only names the most likely
+ALL subtype of a suspicious field; its abstention ("outside the model's experience") then
+withholds the subtype but never the cell judgement. Without a cell model the field model
+decides and abstains as before. ``classified_result`` does verdict and decision in one step,
+``flag_heat_map`` gives the evidence map of a flagged field. ``pipeline.Pipeline`` (live) and
+``batch.BatchAnalyzer`` both use them, so a field gets the same verdict whichever way it
+arrives.
 """
 
 from __future__ import annotations
@@ -18,11 +28,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from allscope.core.cam import CamHead, evidence_map, field_heat_map
+from allscope.core.cells.field import FieldCells
 from allscope.core.classifier import Classifier, Prediction
 from allscope.core.frames import Frame
 from allscope.core.mask.lab_kmeans import LiveMasker, lab_kmeans_mask
 from allscope.core.motion import STILL, Motion, MotionDetector
-from allscope.core.ood import OodDetector, abstain
+from allscope.core.ood import OUTSIDE, OodDetector, abstain
 from allscope.core.quality import QualityGate
 from allscope.core.results import FieldResult, MaskResult
 
@@ -73,7 +84,9 @@ class FieldAnalyzer:
             "gate": (time.perf_counter() - t2) * 1e3,
         }
         result = dataclasses.replace(
-            base_result(frame, mask, assessable, reasons, timings), moving=motion.moving
+            base_result(frame, mask, assessable, reasons, timings),
+            moving=motion.moving,
+            origin=None if self._motion is None else self._motion.origin,
         )
         return FieldAnalysis(frame, mask, motion, result)
 
@@ -87,19 +100,54 @@ def base_result(frame: Frame, mask: MaskResult, assessable: bool, reasons: tuple
     )
 
 
-def classified_result(result: FieldResult, classifier: Classifier, prediction: Prediction,
-                      infer_ms: float, ood: OodDetector | None = None) -> FieldResult:
-    """The result with the model's verdict; beyond the OOD threshold it becomes not assessable."""
+def model_verdict(result: FieldResult, classifier: Classifier, prediction: Prediction,
+                  infer_ms: float, ood: OodDetector | None = None) -> FieldResult:
+    """The result with the field model's probabilities and OOD score (no decision yet)."""
     classes = classifier.classes
     probabilities = prediction.probabilities
-    result = dataclasses.replace(
+    return dataclasses.replace(
         result, classes=classes, probabilities=tuple(float(p) for p in probabilities),
         label=classes[int(np.argmax(probabilities))], p_all=classifier.p_all(probabilities),
         timings_ms={**result.timings_ms, "infer": infer_ms},
+        ood_score=None if ood is None else ood.score(prediction.scores, prediction.outputs),
     )
-    if ood is not None:
-        result = abstain(result, ood.score(prediction.scores, prediction.outputs), ood)
+
+
+def decide(result: FieldResult, ood: OodDetector | None, cells: FieldCells | None,
+           benign: str | None = None) -> FieldResult:
+    """The field's conclusion from the field model's verdict (if any) and its cells (if any).
+
+    ``benign`` is the field model's benign class, left out when the subtype is read.
+    """
+    outside = ood is not None and result.ood_score is not None and ood.outside(result.ood_score)
+    if cells is None:
+        if ood is not None and result.ood_score is not None:
+            return abstain(result, result.ood_score, ood)
+        return result
+    timings = {**result.timings_ms, **cells.timings_ms}
+    result = dataclasses.replace(result, cells=cells, timings_ms=timings)
+    if not cells.judged and result.assessable:
+        return dataclasses.replace(result, reasons=(*result.reasons, cells.reason or ""))
+    if cells.suspicious and result.classified and not outside:
+        return dataclasses.replace(result, subtype=subtype(result, benign))
+    if outside and cells.suspicious:
+        return dataclasses.replace(result, reasons=(*result.reasons, f"subtype: {OUTSIDE}"))
     return result
+
+
+def subtype(result: FieldResult, benign: str | None) -> str | None:
+    """The most probable non-benign class of the field model."""
+    probabilities = result.probability_map() or {}
+    candidates = {k: v for k, v in probabilities.items() if k != benign}
+    return max(candidates, key=lambda k: candidates[k]) if candidates else None
+
+
+def classified_result(result: FieldResult, classifier: Classifier, prediction: Prediction,
+                      infer_ms: float, ood: OodDetector | None = None,
+                      cells: FieldCells | None = None) -> FieldResult:
+    """The field model's verdict and the decision in one step (see ``decide``)."""
+    verdict = model_verdict(result, classifier, prediction, infer_ms, ood)
+    return decide(verdict, ood, cells, classifier.package.benign_class)
 
 
 def flag_heat_map(classifier: Classifier, head: CamHead | None, prediction: Prediction,

@@ -1,4 +1,9 @@
-"""Flag policy: one flag per still dwell whose P(ALL) stays above threshold, with hysteresis."""
+"""Flag policy: one flag per still dwell whose evidence stays above threshold, with hysteresis.
+
+The evidence of a field is, when its cells were judged, its strongest P(blast) against the
+cell package's threshold in force (suspicious = at least one cell called a blast); without
+cells it is P(ALL) against the policy's threshold.
+"""
 
 from __future__ import annotations
 
@@ -62,12 +67,14 @@ class FlagTracker:
         if moving and self.policy.require_still:
             self.new_dwell()
             return None
-        if not (result.classified and result.assessable) or result.p_all is None:
+        found = evidence(result, self.policy)
+        if found is None:
             return None
+        score, threshold = found
         policy = self.policy
-        if result.p_all >= policy.threshold:
+        if score >= threshold:
             self._above = True
-        elif result.p_all < policy.threshold - policy.release:
+        elif score < threshold - policy.release:
             self._above = False
         if not self._above:
             self._streak.clear()
@@ -82,8 +89,10 @@ class FlagTracker:
         first = self._streak[0]
         flag = Flag(
             source=result.source, start_frame=first.frame_id, end_frame=result.frame_id,
-            start_index=first.frame_index, end_index=result.frame_index, label=result.label or "",
-            p_all=result.p_all, result=result,
+            start_index=first.frame_index, end_index=result.frame_index,
+            label=flag_label(result),
+            p_all=result.p_all if result.p_all is not None else 0.0, result=result,
+            p_blast=result.cells.p_blast_max if result.cells_judged and result.cells else None,
         )
         self.flags.append(flag)
         return flag
@@ -91,8 +100,31 @@ class FlagTracker:
     def _extend(self, result: FieldResult) -> None:
         """Keep the open flag's end (and its strongest result) up to date during its dwell."""
         last = self.flags[-1]
-        best = result if (result.p_all or 0.0) > last.p_all else last.result
+        found, kept = evidence(result, self.policy), evidence(last.result, self.policy)
+        best = result if found and (kept is None or found[0] > kept[0]) else last.result
         self.flags[-1] = dataclasses.replace(
             last, end_frame=result.frame_id, end_index=result.frame_index,
-            p_all=best.p_all or last.p_all, label=best.label or last.label, result=best,
+            p_all=best.p_all if best.p_all is not None else last.p_all,
+            label=flag_label(best) or last.label, result=best,
+            p_blast=best.cells.p_blast_max if best.cells_judged and best.cells else last.p_blast,
         )
+
+
+def flag_label(result: FieldResult) -> str:
+    """What a flag says it found: with cells, the subtype the field model reads (or "blast"
+    when it cannot read one); without cells, the field model's class."""
+    if result.cells is not None:
+        return result.subtype or "blast"
+    return result.label or ""
+
+
+def evidence(result: FieldResult, policy: FlagPolicy) -> tuple[float, float] | None:
+    """(score, threshold) of an assessable field: its strongest P(blast) against the cell
+    threshold in force when a cell model ran, else P(ALL) against the policy's."""
+    if not result.assessable:
+        return None
+    if result.cells is not None:  # cells not judged: "needs a look", shown, never flagged
+        return (result.cells.p_blast_max, result.cells.threshold) if result.cells.judged else None
+    if result.classified and result.p_all is not None:
+        return result.p_all, policy.threshold
+    return None

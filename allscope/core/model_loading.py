@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from allscope.core.cells.classifier import CellClassifier
 from allscope.core.classifier import Classifier
 from allscope.core.model_package import (
     DEFAULT_MODEL_DIR,
@@ -16,8 +17,11 @@ from allscope.core.model_package import (
     ModelPackageError,
     load_package,
 )
+from allscope.paths import default_cell_model_dir
 
 TODO = "Train and export a model (allscope train), or pass --model DIR naming a package folder."
+CELL_TODO = ("Train the cell model (allscope train cells), or pass --cell-model DIR naming a "
+             "cells package folder.")
 
 
 def model_folder(path: str | Path | None = None) -> Path:
@@ -61,3 +65,31 @@ def load_classifier(path: str | Path | None = None, *, mode: str = "latency") ->
         raise ModelPackageError(
             f"The model at {folder} could not be loaded ({exc}). {TODO}"
         ) from exc
+
+
+def load_cell_classifier(path: str | Path | None = None) -> CellClassifier:
+    """The compiled cell classifier of the cells package at ``path`` (``models/cells`` when
+    None). Raises ModelPackageError for any package that cannot be used: missing, malformed,
+    damaged (SHA-256), of the wrong kind, or refused by the runtime."""
+    folder = Path(path) if path else default_cell_model_dir()
+    if not (folder / "model.json").is_file():
+        raise ModelPackageError(f"No cells model package at {folder} (model.json is missing). "
+                                f"{CELL_TODO}")
+    try:
+        return CellClassifier(folder)
+    except ModelPackageError:
+        raise
+    except (RuntimeError, OSError, ValueError) as exc:  # OpenVINO refuses the IR, a file vanished
+        raise ModelPackageError(
+            f"The cell model at {folder} could not be loaded ({exc}). {CELL_TODO}"
+        ) from exc
+
+
+def cell_model_folder(path: str | Path | None = None) -> Path:
+    """The cell package folder to use: ``path``, else the shipped ``models/cells``."""
+    return Path(path) if path else default_cell_model_dir()
+
+
+def has_cell_package(path: str | Path | None = None) -> bool:
+    """Whether there is a cell package at ``path`` or, for None, the shipped one."""
+    return (cell_model_folder(path) / "model.json").is_file()

@@ -14,6 +14,16 @@ A package is a directory::
 ``precision``, ``threshold`` (recommended P(ALL) flag threshold), ``summary`` (free-form
 training and evaluation figures, each naming its data split) and ``files`` (file name →
 SHA-256 hex).
+
+``kind`` says what the package judges: "fields" (the default; whole fields, needs
+``benign_class``) or "cells" (one crop per white cell, see ``allscope.core.cells``). A cells
+package needs ``blast_class`` instead of ``benign_class``; its ``threshold`` applies to
+P(blast); ``crop`` (``scale``: crop side over the cell's equivalent diameter,
+``suppress_background``, ``fill``) says how crops are cut; its IR has a second output named
+``features`` (the pooled feature vector); an optional ``site_head`` (``file``, ``sha256``,
+free-form ``summary``) names an ``.npz`` with ``w``, ``b``, ``threshold`` and optionally
+``mean``, ``scale``: a logistic decision on the features fitted at one laboratory, which then
+replaces P(blast) and the threshold. ``manifest.sha256`` covers every file, model.json included.
 """
 
 from __future__ import annotations
@@ -34,9 +44,11 @@ __all__ = [
     "FORMAT_VERSION",
     "IR_FILES",
     "MANIFEST_FILE",
+    "CropSpec",
     "ModelPackage",
     "ModelPackageError",
     "load_package",
+    "SiteHeadSpec",
     "seal_package",
     "write_package",
 ]
@@ -59,6 +71,24 @@ class InputSpec:
 
 
 @dataclass(frozen=True)
+class CropSpec:
+    """How a cells package's crops are cut (see ``allscope.core.cells.crops``)."""
+
+    scale: float = 1.5  # crop side = scale × the cell's equivalent diameter
+    suppress_background: bool = False  # outside the (dilated) cell mask painted with ``fill``
+    fill: tuple[int, int, int] = (208, 208, 208)  # BGR
+
+
+@dataclass(frozen=True)
+class SiteHeadSpec:
+    """A site-fitted decision on a cells package's features, stored beside the IR."""
+
+    file: str
+    sha256: str
+    summary: dict[str, Any] = field(default_factory=dict[str, Any])
+
+
+@dataclass(frozen=True)
 class ModelPackage:
     path: Path
     name: str
@@ -76,6 +106,10 @@ class ModelPackage:
     ood: dict[str, Any] | None = None  # model.json's validated "ood" entry
     cam: dict[str, Any] | None = None  # model.json's validated "cam" entry
     manifest_sha256: str = ""  # SHA-256 of manifest.sha256, which covers model.json and every file
+    kind: str = "fields"  # "fields" or "cells"
+    blast_class: str | None = None  # cells packages: the class whose probability is P(blast)
+    crop: CropSpec | None = None  # cells packages: how crops are cut
+    site_head: SiteHeadSpec | None = None  # cells packages: a site-fitted decision, if any
 
     def referenced_files(self) -> list[str]:
         """model.json, the IR and the OOD/CAM files it names: what the manifest must cover."""
@@ -84,6 +118,8 @@ class ModelPackage:
             names.append(self.ood.get("file") or "ood_features.npz")
         if self.cam:
             names.append(self.cam["file"])
+        if self.site_head is not None:
+            names.append(self.site_head.file)
         return names
 
     @property
@@ -119,9 +155,10 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def load_package(path: str | Path, verify: bool = True) -> ModelPackage:
+def load_package(path: str | Path, verify: bool = True, kind: str | None = None) -> ModelPackage:
     """Read model.json, check it against the schema and, with ``verify``, check every file of
-    the package against its manifest. ModelPackageError names the file and what to do."""
+    the package against its manifest; with ``kind`` refuse a package of another kind.
+    ModelPackageError names the file and what to do."""
     path = Path(path)
     meta_path = path / "model.json"
     if not path.is_dir():
@@ -139,6 +176,11 @@ def load_package(path: str | Path, verify: bool = True) -> ModelPackage:
             f"{meta_path}: {exc}. Fix model.json or reinstall the model."
         ) from exc
     package = _from_meta(path, meta)
+    if kind is not None and package.kind != kind:
+        raise ModelPackageError(
+            f"{path}: a {package.kind!r} model package, but a {kind!r} package is needed here; "
+            f"choose a {kind} package (models/{'cells' if kind == 'cells' else 'default'})."
+        )
     for name in package.referenced_files():
         _inside(path, name)
     digest = check_manifest(path, package.referenced_files()) if verify else ""
@@ -175,6 +217,16 @@ def _from_meta(path: Path, meta: ModelSchema) -> ModelPackage:
         files=dict(meta.files),
         ood=None if meta.ood is None else meta.ood.model_dump(),
         cam=None if meta.cam is None else meta.cam.model_dump(),
+        kind=meta.kind,
+        blast_class=meta.blast_class,
+        crop=None if meta.crop is None else CropSpec(
+            scale=float(meta.crop.scale),
+            suppress_background=meta.crop.suppress_background,
+            fill=(int(meta.crop.fill[0]), int(meta.crop.fill[1]), int(meta.crop.fill[2])),
+        ),
+        site_head=None if meta.site_head is None else SiteHeadSpec(
+            meta.site_head.file, meta.site_head.sha256, dict(meta.site_head.summary)
+        ),
     )
 
 
@@ -244,6 +296,8 @@ def write_package(path: str | Path, model: Any, meta: dict[str, Any]) -> ModelPa
     ov.save_model(model, str(path / "model.xml"), compress_to_fp16=compress)
     meta = dict(meta)
     meta["input"] = asdict(meta["input"]) if isinstance(meta["input"], InputSpec) else meta["input"]
+    if isinstance(meta.get("crop"), CropSpec):
+        meta["crop"] = asdict(meta["crop"])
     meta["format"] = FORMAT_VERSION
     meta["files"] = {name: file_sha256(path / name) for name in IR_FILES}
     (path / "model.json").write_text(

@@ -87,13 +87,32 @@ class CamSchema(_Strict):
         return _plain_name(name)
 
 
+class CropSchema(_Strict):
+    scale: Number = Field(1.5, ge=0.5, le=6.0)
+    suppress_background: StrictBool = False
+    fill: tuple[StrictInt, StrictInt, StrictInt] = (208, 208, 208)
+
+
+class SiteHeadSchema(_Strict):
+    file: StrictStr
+    sha256: Sha256
+    summary: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("file")
+    @classmethod
+    def _inside(cls, name: str) -> str:
+        return _plain_name(name)
+
+
 class ModelSchema(_Strict):
     format: StrictInt = Field(FORMAT_VERSION, ge=1)
     name: NonEmptyText
     version: NonEmptyText
     architecture: NonEmptyText = "unknown"
     classes: list[NonEmptyText] = Field(min_length=2, max_length=100)
-    benign_class: NonEmptyText
+    kind: Literal["fields", "cells"] = "fields"
+    benign_class: NonEmptyText = ""
+    blast_class: NonEmptyText | None = None
     input: InputSchema
     output: Literal["logits", "probabilities"] = "logits"
     temperature: Positive = 1.0
@@ -103,6 +122,8 @@ class ModelSchema(_Strict):
     files: dict[StrictStr, Sha256]
     ood: OodSchema | None = None
     cam: CamSchema | None = None
+    crop: CropSchema | None = None
+    site_head: SiteHeadSchema | None = None
 
     @field_validator("classes")
     @classmethod
@@ -124,6 +145,14 @@ class ModelSchema(_Strict):
 
     @model_validator(mode="after")
     def _benign_is_a_class(self) -> ModelSchema:
+        if self.kind == "cells":
+            if self.blast_class is None or self.blast_class not in self.classes:
+                raise ValueError(
+                    f"blast_class {self.blast_class!r} is not one of the classes {self.classes}"
+                )
+            if self.crop is None:
+                return self.model_copy(update={"crop": CropSchema.model_validate({})})
+            return self
         if self.benign_class not in self.classes:
             raise ValueError(
                 f"benign_class {self.benign_class!r} is not one of the classes {self.classes}"

@@ -26,6 +26,7 @@ class Motion:
     change: float = 0.0  # mean absolute grey-level difference of the thumbnails (0-255)
     shift: float | None = None  # fraction of the field width the view moved
     match: float | None = None  # phase-correlation peak (1 = the same view, near 0 = another)
+    offset: tuple[float, float] = (0.0, 0.0)  # the view content's shift (x, y) in frame pixels
 
 
 STILL = Motion(False)  # an independent field (an image file): no previous frame to compare
@@ -47,6 +48,9 @@ class MotionDetector:
     ``threshold`` is the mean absolute grey-level difference (0-255) of the thumbnails above
     which the view changed; sensor noise stays well below 2. ``shift_threshold`` is the shift
     (fraction of the width) above which the stage moved. ``last`` holds the latest Motion.
+    ``origin`` sums the opposite of every shift: the slide position (frame pixels) of the
+    frame's top-left pixel relative to the first frame, how cells are placed on the slide
+    (``allscope.core.cells.tracking``).
     """
 
     def __init__(self, threshold: float = 4.0, shift_threshold: float = 0.01) -> None:
@@ -55,6 +59,7 @@ class MotionDetector:
         self._previous: np.ndarray | None = None
         self._window: np.ndarray | None = None
         self.last = STILL
+        self.origin = (0.0, 0.0)
 
     def reset(self) -> None:
         """Forget the previous frame (a new source, or a jump): the next frame is still."""
@@ -74,5 +79,8 @@ class MotionDetector:
         (dx, dy), match = cv2.phaseCorrelate(previous.copy(), thumb.copy(), self._window)
         shift = float(np.hypot(dx, dy) / thumb.shape[1])
         moving = change > self.threshold or shift > self.shift_threshold
-        self.last = Motion(moving, change, shift, float(match))
+        scale = bgr.shape[1] / thumb.shape[1]
+        offset = (float(dx * scale), float(dy * scale))
+        self.origin = (self.origin[0] - offset[0], self.origin[1] - offset[1])
+        self.last = Motion(moving, change, shift, float(match), offset)
         return self.last

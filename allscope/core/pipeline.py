@@ -12,8 +12,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
+from allscope.core.cells.classifier import CellClassifier
+from allscope.core.cells.field import FieldCells, judge_cells
+from allscope.core.cells.tally import DEFAULT_TARGET, Tally
+from allscope.core.cells.tracking import CellTracker
 from allscope.core.classifier import Classifier, Prediction, prepare_field
 from allscope.core.field_analysis import (
     FieldAnalyzer,
@@ -21,7 +24,9 @@ from allscope.core.field_analysis import (
     ModelExtensions,
     Normalizer,
     classified_result,
+    decide,
     flag_heat_map,
+    model_verdict,
 )
 from allscope.core.flags import FlagPolicy, FlagTracker
 from allscope.core.frames import Frame, FrameSource
@@ -43,6 +48,8 @@ class PipelineStats:
     infer_ms: float
     latency_p50_ms: float
     latency_p95_ms: float
+    cells_judged: int = 0
+    cells_per_s: float = 0.0  # cells judged per second since the start
 
 
 @dataclass(frozen=True)
@@ -56,15 +63,47 @@ class LiveSnapshot:
     moving: bool
 
 
+class _Pending:
+    """One field in flight: the field model's verdict and its cells may arrive in either order
+    (inference runs on an OpenVINO thread while the cells are judged on the processing one)."""
+
+    def __init__(self, frame: Frame, mask: MaskResult, result: FieldResult, moving: bool,
+                 started: float, halves: int) -> None:
+        self.frame, self.mask, self.result = frame, mask, result
+        self.moving, self.started = moving, started
+        self.prediction: Prediction | None = None
+        self.cells: FieldCells | None = None
+        self._missing = halves
+        self._lock = threading.Lock()
+
+    def arrived(self) -> bool:
+        """One half is in; True for the caller that brought the last one."""
+        with self._lock:
+            self._missing -= 1
+            return self._missing == 0
+
+
 class Pipeline:
-    """Runs a source through masking, classification and the flag policy on two threads."""
+    """Runs a source through masking, classification and the flag policy on two threads.
+
+    With a ``cell_classifier``, every white cell of each classified field is judged in one
+    batch, the cells decide whether the field is suspicious, and ``tally()`` counts each
+    distinct cell of the slide once (``allscope.core.cells.tracking``).
+    """
 
     def __init__(
         self, source: FrameSource, classifier: Classifier | None = None,
         policy: FlagPolicy | None = None, *, gate: Gate | None = None,
         moving_classify_every: int = 3, normalizer: Normalizer | None = None,
+        cell_classifier: CellClassifier | None = None, cell_target: int = DEFAULT_TARGET,
     ) -> None:
         self.source = source
+        self.cell_classifier = cell_classifier
+        self.cell_tracker = CellTracker(
+            cell_classifier.classes if cell_classifier else (),
+            str(cell_classifier.package.blast_class) if cell_classifier else "blast",
+            target=cell_target,
+        )
         self.classifier = classifier
         self._analyze = FieldAnalyzer(gate, normalizer)
         self.gate = self._analyze.gate
@@ -87,6 +126,8 @@ class Pipeline:
             RateMeter(), RateMeter(), RateMeter(),
         )
         self._infer_ms, self._latency_ms = Samples(), Samples()
+        self._cells_judged, self._started_at = 0, time.monotonic()
+        self._count_complete = False  # "count complete" was said for this slide
         self._moving_frames = 0
 
     # listeners ---------------------------------------------------------------------------
@@ -116,6 +157,7 @@ class Pipeline:
     def start(self) -> None:
         if self._threads:
             raise RuntimeError("pipeline already started")
+        self._started_at = time.monotonic()
         self._threads = [
             threading.Thread(target=self._capture_loop, name="allscope-capture", daemon=True),
             threading.Thread(target=self._process_loop, name="allscope-process", daemon=True),
@@ -162,8 +204,13 @@ class Pipeline:
         classified = snapshot.last_classified
         if classified is not None and classified.frame_id == snapshot.frame.id:
             return classified
-        if self.classifier is None or not result.assessable:
+        if not result.assessable:
             return result
+        cells = None
+        if self.cell_classifier is not None:  # its cells judged too, like any classified field
+            cells = judge_cells(self.cell_classifier, snapshot.frame.image, snapshot.mask)
+        if self.classifier is None:
+            return result if cells is None else decide(result, None, cells)
         started = time.perf_counter()
         prediction = self.classifier.predict_detailed(
             prepare_field(snapshot.frame.image, snapshot.mask, self.classifier.spec)
@@ -174,6 +221,7 @@ class Pipeline:
             prediction,
             (time.perf_counter() - started) * 1e3,
             self._extensions.ood,
+            cells,
         )
 
     def latest(self) -> LiveSnapshot | None:
@@ -187,7 +235,23 @@ class Pipeline:
             classified_per_s=self._classify_rate.rate(), infer_ms=self._infer_ms.percentile(50),
             latency_p50_ms=self._latency_ms.percentile(50),
             latency_p95_ms=self._latency_ms.percentile(95),
+            cells_judged=self._cells_judged,
+            cells_per_s=self._cells_judged / max(time.monotonic() - self._started_at, 1e-9),
         )
+
+    def tally(self) -> Tally:
+        """The slide tally so far: each distinct white cell once (empty without a cell model)."""
+        return self.cell_tracker.tally()
+
+    def _announce_count(self) -> None:
+        """Say "count complete" once when the target count of white cells is reached (again
+        after the tracker was reset for a new slide)."""
+        counted = self.cell_tracker.counted()
+        if counted < self.cell_tracker.target:
+            self._count_complete = False
+        elif not self._count_complete:
+            self._count_complete = True
+            self._status("info", f"count complete: {counted} white cells examined")
 
     # threads -----------------------------------------------------------------------------
     def _status(self, level: str, message: str) -> None:
@@ -225,37 +289,63 @@ class Pipeline:
         frame, mask, result = analysis.frame, analysis.mask, analysis.result
         moving, assessable, timings = result.moving, result.assessable, result.timings_ms
         self._moving_frames = self._moving_frames + 1 if moving else 0
-        submitted = False
-        if (
-            self.classifier is not None
-            and assessable
-            and self._moving_frames % self.moving_classify_every == 0
-        ):
-            t3 = time.perf_counter()
-            field = prepare_field(frame.image, mask, self.classifier.spec)
-            result = dataclasses.replace(
-                result, timings_ms={**timings, "preprocess": (time.perf_counter() - t3) * 1e3}
-            )
-            data = (frame, mask, result, moving, time.perf_counter())
-            submitted = self.classifier.try_submit(field, data, self._on_inferred)
+        pending = None
+        if assessable and self._moving_frames % self.moving_classify_every == 0:
+            pending = self._classify(frame, mask, result, moving, timings)
         self._counts["processed"] += 1
         self._process_rate.tick()
         self._snapshot = LiveSnapshot(frame, mask, result, self._last_classified, moving)
-        if not submitted:
+        if pending is None:
             with self._lock:
                 self._tracker.update(result, moving)
             self._latency_ms.add((time.monotonic() - frame.timestamp) * 1e3)
             notify_all(self._result_listeners, result)
 
-    def _on_inferred(self, prediction: Prediction, data: tuple[Any, ...]) -> None:
-        frame, mask, result, moving, started = data
+    def _classify(self, frame: Frame, mask: MaskResult, result: FieldResult, moving: bool,
+                  timings: dict[str, float]) -> _Pending | None:
+        """Start the field model (asynchronous) and judge the cells (here, meanwhile); None
+        when neither model takes this frame (no model, or the field model is busy)."""
+        halves = (self.classifier is not None) + (self.cell_classifier is not None)
+        if not halves:
+            return None
+        pending = _Pending(frame, mask, result, moving, time.perf_counter(), halves)
+        if self.classifier is not None:
+            t3 = time.perf_counter()
+            field = prepare_field(frame.image, mask, self.classifier.spec)
+            pending.result = dataclasses.replace(
+                result, timings_ms={**timings, "preprocess": (time.perf_counter() - t3) * 1e3}
+            )
+            if not self.classifier.try_submit(field, pending, self._on_inferred):
+                return None
+        if self.cell_classifier is not None:
+            pending.cells = judge_cells(self.cell_classifier, frame.image, mask)
+            if pending.arrived():
+                self._finish(pending)
+        return pending
+
+    def _on_inferred(self, prediction: Prediction, pending: _Pending) -> None:
+        pending.prediction = prediction
+        assert self.classifier is not None  # only its requests call back here
+        infer_ms = (time.perf_counter() - pending.started) * 1e3
+        pending.result = model_verdict(
+            pending.result, self.classifier, prediction, infer_ms, self._extensions.ood
+        )
+        if pending.arrived():
+            self._finish(pending)
+
+    def _finish(self, pending: _Pending) -> None:
+        """Both halves are in: decide, count the cells once, apply the flag policy, tell."""
         if self._stop.is_set() and not self._threads[1].is_alive():
             return
-        infer_ms = (time.perf_counter() - started) * 1e3
-        assert self.classifier is not None  # only its requests call back here
-        result = classified_result(
-            result, self.classifier, prediction, infer_ms, self._extensions.ood
-        )
+        frame, mask, moving = pending.frame, pending.mask, pending.moving
+        benign = self.classifier.package.benign_class if self.classifier else None
+        result = decide(pending.result, self._extensions.ood, pending.cells, benign)
+        cells = pending.cells
+        if cells is not None and cells.judged and result.origin is not None:
+            ids = tuple(self.cell_tracker.update(result.origin, cells))
+            result = dataclasses.replace(result, cells=dataclasses.replace(cells, track_ids=ids))
+            self._cells_judged += len(cells.calls)
+            self._announce_count()
         with self._lock:
             flag = self._tracker.update(result, moving)
             if flag is not None:
@@ -263,12 +353,16 @@ class Pipeline:
             self._last_classified = result
             self._counts["classified"] += 1
         self._classify_rate.tick()
-        self._infer_ms.add(infer_ms)
+        if pending.prediction is not None:
+            self._infer_ms.add(result.timings_ms.get("infer", 0.0))
         self._latency_ms.add((time.monotonic() - frame.timestamp) * 1e3)
         notify_all(self._result_listeners, result)
         if flag is not None:
-            heat = flag_heat_map(
-                self.classifier, self._extensions.cam_head, prediction, result, frame.image.shape
-            )
+            heat = None
+            if pending.prediction is not None and self.classifier is not None:
+                heat = flag_heat_map(
+                    self.classifier, self._extensions.cam_head, pending.prediction, result,
+                    frame.image.shape,
+                )
             flag = dataclasses.replace(flag, result=result, heat_map=heat)
             notify_all(self._flag_listeners, flag, frame, mask)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from allscope.core.cells.field import FieldCells
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +46,10 @@ class FieldResult:
 
     ``probabilities`` is None when the frame was not classified (no model, not assessable,
     or skipped because inference was busy). ``p_all`` = 1 - P(benign).
+
+    ``cells`` holds the cell model's verdict on every white cell (None when no cell model
+    ran on this field). With cells judged, the field is suspicious when at least one cell is
+    called a blast, and the field model only reads the ``subtype`` of a suspicious field.
     """
 
     frame_id: int
@@ -62,10 +70,27 @@ class FieldResult:
     path: str | None = None
     ood_score: float | None = None  # how unlike the training data the field is; higher = stranger
     moving: bool = False
+    cells: FieldCells | None = None
+    subtype: str | None = None  # the field model's likeliest ALL subtype, suspicious fields only
+    origin: tuple[float, float] | None = None  # slide position (px) of the top-left pixel (live)
 
     @property
     def classified(self) -> bool:
         return self.probabilities is not None
+
+    @property
+    def cells_judged(self) -> bool:
+        return self.cells is not None and self.cells.judged
+
+    @property
+    def suspicious(self) -> bool:
+        """At least one cell called a blast (cells judged), else P(ALL) has no say here."""
+        return self.cells is not None and self.cells.suspicious
+
+    @property
+    def needs_look(self) -> bool:
+        """A cell model ran but could not judge this field's cells: a person must look."""
+        return self.assessable and self.cells is not None and not self.cells.judged
 
     def probability_map(self) -> dict[str, float] | None:
         if self.probabilities is None:
@@ -85,6 +110,6 @@ class Flag:
     label: str
     p_all: float
     result: FieldResult
-    heat_map: np.ndarray | None = (
-        None  # class activation map over the frame, float32 0..1, when the model has one
-    )
+    p_blast: float | None = None  # with cells: the dwell's strongest P(blast) of one cell
+    # class activation map over the frame, float32 0..1, when the model has one
+    heat_map: np.ndarray | None = None

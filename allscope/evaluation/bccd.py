@@ -10,7 +10,7 @@ LAB K-means mask, tuned on the B-ALL fields, finds white cells elsewhere. Figure
 from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,7 +66,13 @@ def _inside(point: tuple[float, float], box: Box) -> bool:
 
 def score_field(result: MaskResult, wbc_boxes: tuple[Box, ...]) -> tuple[int, int]:
     """(WBC boxes holding a component's centroid, components outside every WBC box)."""
-    centroids = [candidate.centroid for candidate in result.candidates]
+    return score_centroids([candidate.centroid for candidate in result.candidates], wbc_boxes)
+
+
+def score_centroids(
+    centroids: Sequence[tuple[float, float]], wbc_boxes: tuple[Box, ...]
+) -> tuple[int, int]:
+    """(WBC boxes holding one of the centroids, centroids outside every WBC box)."""
     found = sum(any(_inside(c, box) for c in centroids) for box in wbc_boxes)
     outside = sum(not any(_inside(c, box) for box in wbc_boxes) for c in centroids)
     return found, outside
@@ -80,6 +86,15 @@ def bccd_mask_recall(
     Keys: fields, wbc_boxes, wbc_found, recall, components, components_outside,
     outside_per_field, fields_unreadable.
     """
+    return bccd_recall(root, lambda image: [c.centroid for c in masker(image).candidates])
+
+
+def bccd_recall(
+    root: str | Path, locate: Callable[[np.ndarray], Sequence[tuple[float, float]]]
+) -> dict[str, float]:
+    """Run ``locate`` (a BGR field → object centroids: mask components, detected cells) on
+    BCCD at ``root``; report how the objects meet the WBC boxes (keys as ``bccd_mask_recall``).
+    """
     found = boxes = components = outside = unreadable = 0
     fields = read_voc_dataset(root)
     for field in fields:
@@ -87,11 +102,11 @@ def bccd_mask_recall(
         if image is None:
             unreadable += 1
             continue
-        result = masker(image)
+        centroids = locate(image)
         wbc = field.boxes.get("WBC", ())
-        field_found, field_outside = score_field(result, wbc)
+        field_found, field_outside = score_centroids(centroids, wbc)
         found, boxes = found + field_found, boxes + len(wbc)
-        components, outside = components + result.wbc_count, outside + field_outside
+        components, outside = components + len(centroids), outside + field_outside
     scored = len(fields) - unreadable
     return {
         "fields": scored,

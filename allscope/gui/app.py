@@ -11,6 +11,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
 from allscope.app.settings import load_settings
+from allscope.core.model_loading import has_cell_package, load_cell_classifier
+from allscope.core.model_package import ModelPackageError
 from allscope.core.store import SessionStore
 from allscope.gui.main_window import MainWindow
 from allscope.gui.session_control import Problem, open_session_store
@@ -74,6 +76,12 @@ def create_window(args: argparse.Namespace, store=None, source_options: dict | N
     window = MainWindow(
         settings, settings_dir, getattr(args, "model", None), store, warnings, session_store
     )
+    cell_model = getattr(args, "cell_model", None)
+    if cell_model is not None or has_cell_package():  # without one, whole fields are judged
+        try:
+            window.cell_classifier = load_cell_classifier(cell_model)
+        except ModelPackageError as exc:
+            window.banner.show_message(str(exc), "Whole fields are judged meanwhile.", key="cells")
     window.sessions.owns_store = owns
     window.sessions.report(problems)
     window.sessions.offer_resume()

@@ -27,6 +27,7 @@ from allscope.app.live_run import LiveController
 from allscope.app.panel_state import alert_text
 from allscope.app.settings import Settings, save_settings
 from allscope.app.settings import settings_dir as settings_dir_of
+from allscope.core.cells.classifier import CellClassifier
 from allscope.core.classifier import Classifier
 from allscope.core.flags import FlagPolicy
 from allscope.core.frames import FrameSource
@@ -83,6 +84,7 @@ class MainWindow(QMainWindow):
         except ModelPackageError as exc:  # the window runs without a model and says so
             log.warning("no model: %s", exc)
             model_error = str(exc)
+        self.cell_classifier: CellClassifier | None = None  # set by the app before a source opens
         self.gallery_model = GalleryModel(self)
         self.camera_events: deque[str] = deque(maxlen=32)  # "lost", "reconnecting (attempt n)", ...
         self.banner = ErrorBanner(self)
@@ -216,7 +218,8 @@ class MainWindow(QMainWindow):
         self, source: FrameSource, problems: deque[tuple[str, str]]
     ) -> LiveController:
         controller = LiveController(source, self.classifier, self.policy(), self.writer, problems,
-                                    on_result=self.sessions.record_result)
+                                    on_result=self.sessions.record_result,
+                                    cell_classifier=self.cell_classifier)
         self.microscope.attach(controller)  # quality limits and colour normaliser, before start
         return controller
 
@@ -386,9 +389,15 @@ class MainWindow(QMainWindow):
         was shown and the banner's messages (a camera that could not be opened says so here
         instead of reporting the demo's frame rate as if it were the camera's)."""
         controller = self.controller
-        figures = self.display.meter.metrics(
-            controller.stats() if controller else None, controller.flags if controller else 0
-        )
+        stats = controller.stats() if controller else None
+        figures = self.display.meter.metrics(stats, controller.flags if controller else 0)
+        tally = controller.pipeline.tally() if controller else None
+        figures["tally"] = {
+            "wbc": tally.wbc if tally else 0,
+            "blasts": tally.blasts if tally else 0,
+            "blast_fraction": tally.blast_fraction if tally else None,
+        }
+        figures["cells_per_s"] = round(stats.cells_per_s, 1) if stats else 0.0
         figures["source"] = controller.source.describe() if controller else None
         figures["messages"] = [f"{m.what} {m.todo}".strip() for m in self.banner.messages()]
         return figures

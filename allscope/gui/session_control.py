@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -24,6 +25,7 @@ from allscope.app.field_store import FieldStore, GalleryRecord, MemoryFieldStore
 from allscope.app.live_run import LiveController
 from allscope.app.session_fields import SessionFieldStore, carry_over
 from allscope.app.settings import Settings
+from allscope.core.cells.field import package_label
 from allscope.core.classifier import Classifier
 from allscope.core.flags import FlagPolicy
 from allscope.core.results import FieldResult
@@ -39,6 +41,7 @@ from allscope.gui.session_dialog import SETTINGS_KEYS, SessionDialog, session_in
 from allscope.report.content import local_time
 
 log = logging.getLogger(__name__)
+TALLY_SAVE_S = 10.0  # the live slide tally is stored with the session this often
 Problem = tuple[str, str, str]  # what happened, what to do, banner level
 NO_SESSIONS = (
     "Sessions are off for this run: flagged fields are kept in memory only and are lost "
@@ -129,6 +132,7 @@ class SessionControl(QObject):
         )
         self._record_error = ""
         self._reported_failures = 0
+        self._tally_saved_at = time.monotonic()
         self._loaders: list[threading.Thread] = []
         # (field store, records, error) handed over by the loader thread
         self._loaded: list[tuple[SessionFieldStore, list[GalleryRecord], Exception | None]] = []
@@ -183,12 +187,16 @@ class SessionControl(QObject):
             return -1
         controller = self.host.controller
         package = self.host.classifier.package if self.host.classifier is not None else None
+        cells = controller.pipeline.cell_classifier if controller else None
         info = session_info(
-            entered, controller.source if controller else None, package, self.host.policy()
+            entered, controller.source if controller else None, package, self.host.policy(),
+            package_label(cells) if cells is not None else "",
         )
         scale = self.host.settings.microns_per_pixel.get(self.host.settings.objective)
         info = dataclasses.replace(info, um_per_px=scale)
         session_id = store.create_session(info)
+        if controller is not None:  # a new session is a new slide: its cells count from zero
+            controller.pipeline.cell_tracker.reset()
         if entered.get("keep_earlier") and isinstance(self.host.memory_store, MemoryFieldStore):
             kept = carry_over(self.host.memory_store, store, session_id, info.operator)
             self.host.status_bar.showMessage(
@@ -236,6 +244,7 @@ class SessionControl(QObject):
             return
         record, self.current, self._recording = self.current, None, None
         try:
+            self._save_tally(record.id)
             self.store.end_session(record.id)
         except StoreError as exc:
             self.host.banner.show_message(
@@ -331,7 +340,21 @@ class SessionControl(QObject):
         self._loaders = [t for t in self._loaders if t.is_alive()] + [loader]
         loader.start()
 
+    def _save_tally(self, session_id: int) -> None:
+        """Store the live slide tally's distinct cells with the session (see store.cells)."""
+        controller = self.host.controller
+        pipeline = controller.pipeline if controller is not None else None
+        if self.store is not None and pipeline is not None and pipeline.cell_classifier:
+            self.store.record_tally(session_id, pipeline.cell_tracker)
+        self._tally_saved_at = time.monotonic()
+
     def poll(self) -> None:
+        target = self._recording
+        if target is not None and time.monotonic() - self._tally_saved_at > TALLY_SAVE_S:
+            try:
+                self._save_tally(target[1])
+            except StoreError as exc:
+                self._record_error = str(exc)
         while self._loaded:
             fields, records, error = self._loaded.pop(0)
             if error is not None:

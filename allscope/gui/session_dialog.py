@@ -51,7 +51,8 @@ MAX_NOTES_CHARS = 20_000
 
 
 def session_info(
-    entered: dict, source=None, package=None, policy: FlagPolicy | None = None
+    entered: dict, source=None, package=None, policy: FlagPolicy | None = None,
+    cell_model: str = "",
 ) -> SessionInfo:
     """The SessionInfo for what the user ``entered`` plus the app's own state at the start.
 
@@ -72,6 +73,7 @@ def session_info(
         model_version=package.version if package else "",
         model_sha256=package.sha256 if package else "", app_version=__version__,
         threshold=policy.threshold, flag_policy=policy.to_dict(),
+        cell_model=cell_model,
     )
 
 

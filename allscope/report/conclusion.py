@@ -7,41 +7,13 @@ flagged, the review counts, and whether the report is final or still a draft.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from allscope.core.cells.tally import Tally
 from allscope.core.store import SavedField, SessionStore, Signature
 
 UNREVIEWED_CAP = 12  # most suspicious unreviewed fields shown in full
 DISMISSED_CAP = 4  # dismissed fields shown (greyed) so a reader sees what was set aside
-
-
-def wilson(successes: int, total: int, z: float = 1.959964) -> tuple[float, float]:
-    """Wilson score 95% interval of a proportion; (0, 1) when there is nothing to count."""
-    if total <= 0:
-        return 0.0, 1.0
-    p = successes / total
-    denominator = 1 + z * z / total
-    centre = (p + z * z / (2 * total)) / denominator
-    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
-@dataclass(frozen=True)
-class Tally:
-    """White cells examined on the slide, by type; ``blasts`` of them called blasts."""
-
-    wbc: int
-    blasts: int
-    per_class: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def blast_fraction(self) -> float | None:
-        return None if self.wbc == 0 else self.blasts / self.wbc
-
-    @property
-    def ci95(self) -> tuple[float, float]:
-        return wilson(self.blasts, self.wbc)
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,7 @@ def metadata_rows(session: SessionRecord) -> list[tuple[str, str]]:
         ("Ended", local_time(session.ended_at) if session.ended_at else "not ended"),
         ("Source", info.source or "—"), ("Camera settings", _mapping_text(info.camera_settings)),
         ("Model", model), ("Model SHA-256", info.model_sha256 or "—"),
+        ("Cell model", info.cell_model or "—"),
         ("allscope version", info.app_version or "—"),
         ("Notes", shorten(info.notes, NOTES_LIMIT, "in the JSON export") if info.notes else "—"),
     ]

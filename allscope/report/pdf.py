@@ -24,6 +24,7 @@ from PySide6.QtCore import QBuffer, QIODevice, QLineF, QMarginsF
 from PySide6.QtGui import QColor, QFont, QPageLayout, QPageSize, QPainter, QPdfWriter
 
 from allscope import NOTICE
+from allscope.core.cells.tally import Tally
 from allscope.core.model_package import ModelPackage
 from allscope.core.store import SessionStore
 from allscope.core.store.files import (
@@ -34,7 +35,7 @@ from allscope.core.store.files import (
 )
 from allscope.report import content
 from allscope.report import layout as lay
-from allscope.report.conclusion import Tally, conclude, short_id, shown_fields
+from allscope.report.conclusion import conclude, short_id, shown_fields
 from allscope.report.field_image import Prefetch
 from allscope.report.field_section import field_blocks
 from allscope.report.fonts import report_font
@@ -106,11 +107,15 @@ def write_pdf(
     Without ``overwrite`` an existing file is kept and the report goes to ``name (2).pdf``.
     The manifest goes beside it as ``<report>.manifest.json``. ``progress(done, total)`` is
     called as fields are drawn. ``logo`` is the laboratory's logo for the header (optional);
-    ``tally`` the slide's white-cell count, when the session has cell records.
+    ``tally`` the slide's white-cell count; by default the session's own (``cell_tally``: the
+    live tally's cells with every reclassification applied), when it has cell records.
     """
     ensure_gui_app()
     target = _target(Path(path), overwrite)
     session = store.get_session(session_id)
+    if tally is None:  # the session's own cells, reclassifications applied, when it has any
+        counted = store.cell_tally(session_id)
+        tally = counted if counted.wbc else None
     summary = store.summary(session_id)
     all_fields = store.fields(session_id)
     fields = shown_fields(all_fields)

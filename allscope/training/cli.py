@@ -7,6 +7,8 @@
     allscope train export --checkpoint FILE --out DIR [--int8 --calib N --data DIR]
                    [--choose --bccd DIR --json FILE]
     allscope train grid --data DIR --out DIR [--device cuda] [--repeat-seeds 1 2] [train options]
+    allscope train cells --data ../shared/data --out runs/cells --package models/cells
+    allscope train cells bench --package models/cells [--compare DIR]
 """
 
 from __future__ import annotations
@@ -108,6 +110,11 @@ def _export_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "cells":
+        _require_torch()
+        from allscope.training.cells.cli import main as cells_main
+
+        return cells_main(argv[1:])
     if argv and argv[0] == "grid":
         _require_torch()
         from allscope.training.grid import main as grid_main

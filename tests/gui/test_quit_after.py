@@ -7,6 +7,8 @@ import sys
 
 import pytest
 
+from allscope.testing import write_tiny_cells_package
+
 KEYS = {"display_fps", "processed_fps", "classified_per_s", "max_stall_ms", "flags"}
 
 
@@ -14,7 +16,8 @@ KEYS = {"display_fps", "processed_fps", "classified_per_s", "max_stall_ms", "fla
 def test_quit_after_prints_one_json_line_and_exits_zero(tmp_path):
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     run = subprocess.run([sys.executable, "-m", "allscope", "--demo", "--quit-after", "3",
-                          "--settings-dir", str(tmp_path), "--model", str(tmp_path / "no-model")],
+                          "--settings-dir", str(tmp_path), "--model", str(tmp_path / "no-model"),
+                          "--cell-model", str(tmp_path / "no-cell-model")],
                          env=env, capture_output=True, text=True, timeout=180)
     assert run.returncode == 0, run.stderr[-2000:]
     lines = [line for line in run.stdout.splitlines() if line.strip()]
@@ -23,3 +26,20 @@ def test_quit_after_prints_one_json_line_and_exits_zero(tmp_path):
     assert set(figures) >= KEYS
     assert figures["display_fps"] > 0 and figures["flags"] == 0  # no model: nothing can be flagged
     assert (tmp_path / "settings.json").is_file()
+
+
+@pytest.mark.slow
+def test_quit_after_reports_the_slide_tally_and_the_cell_rate(tmp_path):
+    cells = write_tiny_cells_package(tmp_path / "cells").path
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    run = subprocess.run([sys.executable, "-m", "allscope", "--demo", "--quit-after", "12",
+                          "--settings-dir", str(tmp_path), "--model", str(tmp_path / "no-model"),
+                          "--cell-model", str(cells)],
+                         env=env, capture_output=True, text=True, timeout=180)
+    assert run.returncode == 0, run.stderr[-2000:]
+    figures = json.loads([line for line in run.stdout.splitlines() if line.strip()][-1])
+    tally = figures["tally"]
+    assert set(tally) == {"wbc", "blasts", "blast_fraction"}
+    assert tally["wbc"] >= 1 and 0 <= tally["blasts"] <= tally["wbc"]
+    assert tally["blast_fraction"] == pytest.approx(tally["blasts"] / tally["wbc"])
+    assert figures["cells_per_s"] > 0

@@ -11,8 +11,10 @@ import pytest
 from report_helpers import needs, pdf_text
 from store_helpers import field_image, field_result, flag_for, session_info
 
+from allscope.core.cells.tally import Tally
+from allscope.core.cells.tally import wilson_interval as wilson
 from allscope.core.store import StoreError
-from allscope.report.conclusion import Tally, short_id, shown_fields, wilson
+from allscope.report.conclusion import short_id, shown_fields
 from allscope.report.pdf import write_pdf
 
 

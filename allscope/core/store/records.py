@@ -38,6 +38,7 @@ class SessionInfo:
     collection_date: str = ""
     clinician: str = ""  # requesting clinician
     um_per_px: float | None = None  # the microscope's scale when the session started, if set
+    cell_model: str = ""  # the cell package in force ("name version (sha256...)"), if any
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,8 @@ class SessionSummary:
 
 
 def result_to_json(result: FieldResult) -> str:
-    data = {f.name: getattr(result, f.name) for f in fields(FieldResult)}
+    """The result without its cells (saved cells have their own table, see ``store.cells``)."""
+    data = {f.name: getattr(result, f.name) for f in fields(FieldResult) if f.name != "cells"}
     names = ("source", "name", "path")
     data.update({k: printable(data[k]) for k in names if isinstance(data[k], str)})
     return json.dumps(data, ensure_ascii=False)
@@ -149,7 +151,7 @@ def result_to_json(result: FieldResult) -> str:
 
 def result_from_json(text: str) -> FieldResult:
     data = json.loads(text)
-    known = {f.name for f in fields(FieldResult)}
+    known = {f.name for f in fields(FieldResult)} - {"cells"}
     data = {k: v for k, v in data.items() if k in known}
     for key in ("reasons", "classes"):
         data[key] = tuple(data.get(key) or ())

@@ -148,8 +148,105 @@ CREATE TABLE policy_changes (
 CREATE INDEX policy_changes_session ON policy_changes(session_id);
 """
 
+# The white cells of saved fields as judged when saved (never changed), a person's decisions on
+# them (append-only, like reviews), the live slide tally's distinct cells, and the cell model
+# packages activated (append-only).
+_V4 = """
+ALTER TABLE sessions ADD COLUMN cell_model TEXT NOT NULL DEFAULT '';
+
+CREATE TABLE cells (
+    id INTEGER PRIMARY KEY,
+    field_id INTEGER NOT NULL REFERENCES fields(id),
+    session_id INTEGER NOT NULL,
+    cell_index INTEGER NOT NULL,
+    x INTEGER NOT NULL,
+    y INTEGER NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    contour TEXT NOT NULL,
+    area_px INTEGER NOT NULL,
+    diameter_px REAL NOT NULL,
+    diameter_um REAL,
+    touches_border INTEGER NOT NULL,
+    label TEXT NOT NULL,
+    probabilities TEXT NOT NULL,
+    p_blast REAL NOT NULL,
+    is_blast INTEGER NOT NULL,
+    threshold REAL NOT NULL,
+    model TEXT NOT NULL DEFAULT '',
+    slide_x REAL,
+    slide_y REAL,
+    track_id INTEGER
+);
+CREATE INDEX cells_field ON cells(field_id);
+CREATE INDEX cells_session ON cells(session_id);
+
+CREATE TRIGGER cells_are_immutable BEFORE UPDATE ON cells
+BEGIN
+    SELECT RAISE(ABORT, 'a saved cell keeps the verdict it was saved with: add a cell review');
+END;
+CREATE TRIGGER cells_go_only_with_their_session BEFORE DELETE ON cells
+WHEN OLD.session_id NOT IN (SELECT session_id FROM deleted_sessions)
+BEGIN
+    SELECT RAISE(ABORT, 'saved cells go only with their session');
+END;
+
+CREATE TABLE cell_reviews (
+    id INTEGER PRIMARY KEY,
+    cell_id INTEGER NOT NULL REFERENCES cells(id),
+    session_id INTEGER NOT NULL,
+    action TEXT NOT NULL CHECK (action IN ('reclassify', 'accept', 'dismiss')),
+    label TEXT,
+    comment TEXT NOT NULL DEFAULT '',
+    reviewer TEXT NOT NULL DEFAULT '',
+    created_at REAL NOT NULL,
+    CHECK ((action = 'reclassify') = (label IS NOT NULL))
+);
+CREATE INDEX cell_reviews_cell ON cell_reviews(cell_id);
+
+CREATE TRIGGER cell_reviews_are_append_only_update BEFORE UPDATE ON cell_reviews
+BEGIN
+    SELECT RAISE(ABORT, 'cell reviews are an append-only audit trail: add a new review instead');
+END;
+CREATE TRIGGER cell_reviews_are_append_only_delete BEFORE DELETE ON cell_reviews
+WHEN OLD.session_id NOT IN (SELECT session_id FROM deleted_sessions)
+BEGIN
+    SELECT RAISE(ABORT, 'cell reviews are an append-only audit trail: they go with their session');
+END;
+
+CREATE TABLE tally_cells (
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    track_id INTEGER NOT NULL,
+    label TEXT NOT NULL,
+    p_blast REAL NOT NULL,
+    slide_x REAL NOT NULL,
+    slide_y REAL NOT NULL,
+    sightings INTEGER NOT NULL,
+    PRIMARY KEY (session_id, track_id)
+);
+
+CREATE TABLE model_activations (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    package_path TEXT NOT NULL,
+    package_sha256 TEXT NOT NULL,
+    previous_sha256 TEXT NOT NULL DEFAULT '',
+    figures TEXT NOT NULL DEFAULT '{}',
+    reviewer TEXT NOT NULL DEFAULT '',
+    created_at REAL NOT NULL
+);
+CREATE TRIGGER model_activations_are_append_only_update BEFORE UPDATE ON model_activations
+BEGIN
+    SELECT RAISE(ABORT, 'model activations are an append-only audit trail');
+END;
+CREATE TRIGGER model_activations_are_append_only_delete BEFORE DELETE ON model_activations
+BEGIN
+    SELECT RAISE(ABORT, 'model activations are an append-only audit trail');
+END;
+"""
+
 #: Ordered (version, SQL) pairs; append new ones, never edit a released one.
-MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2), (3, _V3))
+MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2), (3, _V3), (4, _V4))
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 

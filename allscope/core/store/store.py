@@ -22,17 +22,22 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from allscope.core.cells.tally import DEFAULT_TARGET, Tally
 from allscope.core.results import FieldResult, Flag, MaskResult
+from allscope.core.store import cells as cell_rows
 from allscope.core.store import records as rec
 from allscope.core.store import saved, signoff
 from allscope.core.store.database import DB_NAME, open_database, owner_only, quarantine
 from allscope.core.store.errors import StoreError
 from allscope.core.store.files import FileWriter, fsync_dir, remove_stale_temp_files
 from allscope.core.store.identity import next_session_id, remove_session_files
+
+if TYPE_CHECKING:
+    from allscope.core.cells.tracking import CellTracker
 
 _RESULT_BATCH = 64
 _RESULT_MAX_AGE_S = 1.0
@@ -169,7 +174,8 @@ class SessionStore:
                     "INSERT OR REPLACE INTO deleted_sessions VALUES (?, ?)",
                     (session_id, time.time()),
                 )
-                for table in ("reviews", "signatures", "policy_changes", "fields", "results"):
+                for table in ("cell_reviews", "cells", "tally_cells", "reviews", "signatures",
+                              "policy_changes", "fields", "results"):
                     self._db.execute(f"DELETE FROM {table} WHERE session_id = ?", (session_id,))
                 self._db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
         remove_session_files(self.session_dir(session_id), own)
@@ -224,13 +230,15 @@ class SessionStore:
 
     def add_field(
         self, session_id: int, kind: str, frame_bgr: np.ndarray, mask: np.ndarray | MaskResult,
-        result: FieldResult, flag: Flag | None = None,
+        result: FieldResult, flag: Flag | None = None, *, um_per_px: float | None = None,
     ) -> rec.SavedField:
-        """Save a field losslessly with its mask, result and the flag's heat map (if it has one);
-        return once it is durable."""
+        """Save a field losslessly with its mask, result and the flag's heat map (if it has one),
+        and its judged cells (``allscope.core.store.cells``; diameters in µm at ``um_per_px``,
+        else at the session's scale when it has one); return once it is durable."""
         if kind not in ("flag", "manual"):
             raise ValueError(f"Field kind must be 'flag' or 'manual', not {kind!r}.")
-        self.get_session(session_id)
+        session = self.get_session(session_id)
+        um_per_px = um_per_px if um_per_px is not None else session.info.um_per_px
         mask = mask.mask if isinstance(mask, MaskResult) else mask
         heat_map = None if flag is None else flag.heat_map
         files = saved.write_images(
@@ -239,7 +247,12 @@ class SessionStore:
         try:
             with self._lock:
                 self.flush()
-                return saved.insert(self._db, session_id, kind, files, result, flag, self.root)
+                with self._transaction():
+                    record = saved.insert(
+                        self._db, session_id, kind, files, result, flag, self.root
+                    )
+                    cell_rows.insert_cells(self._db, record.id, session_id, result, um_per_px)
+                return record
         except sqlite3.Error as exc:
             files.remove()
             raise StoreError(
@@ -324,6 +337,61 @@ class SessionStore:
                 "SELECT * FROM reviews WHERE field_id = ? ORDER BY id", (field_id,)
             ).fetchall()
         return [saved.review_from_row(r) for r in rows]
+
+    # --- cells (see allscope.core.store.cells for the API the cell review calls) ------------
+
+    def cells(
+        self, session_id: int | None = None, field_id: int | None = None
+    ) -> list[cell_rows.CellRecord]:
+        """Saved cells of a session or of one field, each with its current review state."""
+        if (session_id is None) == (field_id is None):
+            raise ValueError("Name either a session or a field.")
+        where, key = ("c.field_id = ?", field_id) if field_id is not None else (
+            "c.session_id = ?", session_id)
+        with self._lock:
+            return cell_rows.select_cells(self._db, where, (key,))
+
+    def review_cell(
+        self, cell_id: int, action: str, label: str | None = None, comment: str = "",
+        reviewer: str = "",
+    ) -> cell_rows.CellReviewRecord:
+        """Append a reclassification, accept or dismiss of one saved cell to its audit trail."""
+        with self._lock:
+            found = cell_rows.select_cells(self._db, "c.id = ?", (cell_id,))
+            if not found:
+                raise StoreError(f"There is no saved cell {cell_id}.")
+            return cell_rows.insert_review(self._db, found[0], action, label, comment, reviewer)
+
+    def cell_reviews(self, cell_id: int) -> list[cell_rows.CellReviewRecord]:
+        with self._lock:
+            return cell_rows.select_reviews(self._db, cell_id)
+
+    def record_tally(self, session_id: int, tracker: CellTracker) -> int:
+        """Store the live slide tally's distinct cells for the session (replacing older ones)."""
+        self.get_session(session_id)
+        with self._lock, self._transaction():
+            return cell_rows.save_tally(self._db, session_id, tracker)
+
+    def cell_tally(self, session_id: int, target: int = DEFAULT_TARGET) -> Tally:
+        """The session's tally with every reclassification applied (dismissed cells left out)."""
+        self.get_session(session_id)
+        with self._lock:
+            return cell_rows.session_tally(self._db, session_id, target)
+
+    def record_activation(
+        self, kind: str, package_path: str, package_sha256: str, previous_sha256: str = "",
+        figures: dict[str, Any] | None = None, reviewer: str = "",
+    ) -> cell_rows.ActivationRecord:
+        """Append one model package put in force (kind e.g. "cells") to the audit trail."""
+        with self._lock:
+            return cell_rows.insert_activation(
+                self._db, kind, package_path, package_sha256, previous_sha256, figures or {},
+                reviewer,
+            )
+
+    def activations(self) -> list[cell_rows.ActivationRecord]:
+        with self._lock:
+            return cell_rows.select_activations(self._db)
 
     def integrity_check(self) -> list[str]:
         """SQLite's full integrity check; ``["ok"]`` when sound."""

@@ -61,6 +61,7 @@ def test_version_1_store_is_migrated_and_keeps_its_fields(tmp_path):
         sid = s.create_session(session_info())
         kept = s.add_field(sid, "manual", *field_image(4), field_result(4))
     conn = sqlite3.connect(root / "sessions.db", isolation_level=None)
+    downgrade_from_v4(conn)
     conn.execute("ALTER TABLE fields DROP COLUMN heat_map_file")  # back to what version 1 wrote
     conn.execute("ALTER TABLE fields DROP COLUMN heat_map_sha256")
     downgrade_from_v3(conn)
@@ -70,8 +71,15 @@ def test_version_1_store_is_migrated_and_keeps_its_fields(tmp_path):
         assert s.get_field(kept.id).image_sha256 == kept.image_sha256
         assert s.get_field(kept.id).heat_map_path is None
     conn = sqlite3.connect(root / "sessions.db")
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
     conn.close()
+
+
+def downgrade_from_v4(conn) -> None:
+    """Undo schema version 4 (saved cells, cell reviews, the tally, model activations)."""
+    conn.execute("ALTER TABLE sessions DROP COLUMN cell_model")
+    for table in ("cell_reviews", "cells", "tally_cells", "model_activations"):
+        conn.execute(f"DROP TABLE {table}")
 
 
 def downgrade_from_v3(conn) -> None:
@@ -90,6 +98,7 @@ def test_version_2_store_is_migrated_and_gets_its_start_policy(tmp_path):
         )
         s.end_session(sid, 60.0)
     conn = sqlite3.connect(root / "sessions.db", isolation_level=None)
+    downgrade_from_v4(conn)
     downgrade_from_v3(conn)
     conn.execute("PRAGMA user_version = 2")
     conn.close()
@@ -102,7 +111,7 @@ def test_version_2_store_is_migrated_and_gets_its_start_policy(tmp_path):
 
 def test_fresh_migration_creates_the_heat_map_columns():
     conn = sqlite3.connect(":memory:", isolation_level=None)
-    assert migrate(conn, MIGRATIONS) == 3
+    assert migrate(conn, MIGRATIONS) == SCHEMA_VERSION
     columns = {row[1] for row in conn.execute("PRAGMA table_info(fields)")}
     assert {"heat_map_file", "heat_map_sha256"} <= columns
 

@@ -23,6 +23,9 @@ __all__ = ["DemoSlideSource", "render_field"]  # render_field: the fixture gener
 from allscope.core.sources.scan_path import PanPath, PanState, defocus
 from allscope.core.sources.viewport import PanningSource, View
 
+WBC_PER_VIEW = 8.0  # white cells per view area: a leukaemic smear, so a short scan counts many
+DWELL_S = 1.0  # seconds on each field: a brisk scan, so the 20-s demo shows many cells
+
 
 class DemoSlideSource(PanningSource):
     """An endless scan of a synthetic peripheral blood smear with ground-truth WBC masks."""
@@ -31,8 +34,9 @@ class DemoSlideSource(PanningSource):
         self, width: int = 1920, height: int = 1080, fps: float = 30.0, seed: int = 0,
         paced: bool = True, blast_fraction: float = 0.5, *, n_wbc: int | None = None,
         canvas_factor: float = 2.5, canvas_scale: float | None = None,
-        speed_px_s: float | None = None, dwell_s: float = 2.0, defocus: bool = True,
+        speed_px_s: float | None = None, dwell_s: float = DWELL_S, defocus: bool = True,
         noise: float = 1.5, illumination: Illumination | None = None,
+        wbc_per_view: float = WBC_PER_VIEW,
         gains: tuple[float, float, float] | None = None, loop: bool = True,
     ) -> None:
         super().__init__(fps, paced, f"demo{seed}")
@@ -44,7 +48,7 @@ class DemoSlideSource(PanningSource):
         self.dwell_s, self.use_defocus = dwell_s, defocus
         rng = np.random.default_rng(seed)
         cw, ch = (round(v * canvas_factor * self.scale) for v in self.size)
-        n = n_wbc if n_wbc is not None else max(1, round(1.5 * canvas_factor ** 2))
+        n = n_wbc if n_wbc is not None else max(1, round(wbc_per_view * canvas_factor ** 2))
         kinds = ["blast" if rng.random() < blast_fraction else ("lymphocyte", "neutrophil")[i % 2]
                  for i in range(n)]
         ppu = default_px_per_um(width, height) * self.scale

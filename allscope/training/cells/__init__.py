@@ -1,0 +1,1 @@
+"""Training of the cell classifier package (``models/cells``); needs the ``train`` extra."""

@@ -1,0 +1,69 @@
+"""Synthetic smear fields with white cells at a chosen magnification, for the cell tests."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+BACKGROUND = (228, 222, 232)  # BGR, pale
+RBC = (185, 185, 215)  # pink, below the mask threshold
+CYTOPLASM = (215, 150, 190)  # lilac
+NUCLEUS = (165, 60, 120)  # purple
+
+
+def render_field(
+    scale: float, size: tuple[int, int] = (160, 160), supersample: int = 4
+) -> np.ndarray:
+    """One field at ``scale`` × the 1× geometry: a white cell (off-centre nucleus) at
+    (80, 80) of radius 16 among three red cells; drawn large and area-resized down, as an
+    objective of higher magnification would see the same smear."""
+    factor = scale * supersample
+    width, height = int(round(size[0] * factor)), int(round(size[1] * factor))
+    big = np.empty((height, width, 3), np.uint8)
+    big[:] = BACKGROUND
+
+    def disc(cx: float, cy: float, r: float, colour: tuple[int, int, int]) -> None:
+        cv2.circle(
+            big,
+            (int(round(cx * factor)), int(round(cy * factor))),
+            int(round(r * factor)),
+            colour,
+            -1,
+        )
+
+    for cx, cy in ((30, 30), (130, 40), (40, 130)):
+        disc(cx, cy, 10, RBC)
+    disc(80, 80, 16, CYTOPLASM)
+    cv2.ellipse(
+        big,
+        (int(round(84 * factor)), int(round(77 * factor))),
+        (int(round(9 * factor)), int(round(6 * factor))),
+        30,
+        0,
+        360,
+        NUCLEUS,
+        -1,
+    )
+    out = (int(round(size[0] * scale)), int(round(size[1] * scale)))
+    return cv2.resize(big, out, interpolation=cv2.INTER_AREA)
+
+
+def discs_field(
+    centres: list[tuple[float, float]], radius: float, size: int = 200, zoom: float = 1.0
+) -> np.ndarray:
+    """Purple discs of ``radius`` on a pale field with a few red cells, all × ``zoom``."""
+    side = int(round(size * zoom))
+    field = np.empty((side, side, 3), np.uint8)
+    field[:] = BACKGROUND
+    for cx, cy in ((20, 20), (size - 20, 25), (25, size - 20)):
+        cv2.circle(field, (int(cx * zoom), int(cy * zoom)), int(9 * zoom), RBC, -1, cv2.LINE_AA)
+    for cx, cy in centres:
+        cv2.circle(
+            field,
+            (int(round(cx * zoom)), int(round(cy * zoom))),
+            int(round(radius * zoom)),
+            NUCLEUS,
+            -1,
+            cv2.LINE_AA,
+        )
+    return field
