@@ -88,6 +88,8 @@ class CamSchema(_Strict):
 
 
 class CropSchema(_Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True)  # a misspelt crop key changes crops
+
     scale: Number = Field(1.5, ge=0.5, le=6.0)
     suppress_background: StrictBool = False
     fill: tuple[StrictInt, StrictInt, StrictInt] = (208, 208, 208)
