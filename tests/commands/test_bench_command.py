@@ -26,7 +26,7 @@ def test_bench_json_has_every_stage_at_every_size(tiny, capsys):
     assert main(argv) == 0
     document = json.loads(capsys.readouterr().out)
     assert document["model"] and document["cpu"]
-    assert set(document) == {"model", "cpu", *STAGES}  # no reference, no live run asked for
+    assert set(document) == {"model", "cpu", *STAGES}  # no reference, cells or live run asked for
     for stage in STAGES:
         assert set(document[stage]) == {f"{w}x{h}" for w, h in SIZES}
         for figures in document[stage].values():
