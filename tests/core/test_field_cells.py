@@ -20,6 +20,7 @@ from allscope.core.field_analysis import decide
 from allscope.core.flags import FlagPolicy, FlagTracker
 from allscope.core.frames import Frame, FrameSource
 from allscope.core.mask.lab_kmeans import lab_kmeans_mask
+from allscope.core.model_package import seal_package
 from allscope.core.ood import OUTSIDE
 from allscope.core.pipeline import Pipeline
 from allscope.core.results import FieldResult
@@ -56,6 +57,7 @@ def field_model(tmp_path):
     meta = json.loads((package.path / "model.json").read_text())
     meta["ood"] = {"kind": "energy", "threshold": -1e6, "temperature": 1.0}
     (package.path / "model.json").write_text(json.dumps(meta))
+    seal_package(package.path)  # the edited model.json is sealed into the manifest again
     return Classifier(package.path, inference_precision="f32")
 
 
