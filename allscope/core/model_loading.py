@@ -7,7 +7,9 @@ one ``ModelPackageError`` whose message names the folder and says what to do.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from allscope.core.cells.classifier import CellClassifier
 from allscope.core.classifier import Classifier
@@ -22,6 +24,7 @@ from allscope.paths import default_cell_model_dir
 TODO = "Train and export a model (allscope train), or pass --model DIR naming a package folder."
 CELL_TODO = ("Train the cell model (allscope train cells), or pass --cell-model DIR naming a "
              "cells package folder.")
+T = TypeVar("T")
 
 
 def model_folder(path: str | Path | None = None) -> Path:
@@ -57,32 +60,28 @@ def load_classifier(path: str | Path | None = None, *, mode: str = "latency") ->
     runtime that refuses the IR.
     """
     folder = _existing_package(path)
-    try:
-        return Classifier(folder, mode=mode)
-    except ModelPackageError:
-        raise
-    except (RuntimeError, OSError, ValueError) as exc:  # OpenVINO refuses the IR, a file vanished
-        raise ModelPackageError(
-            f"The model at {folder} could not be loaded ({exc}). {TODO}"
-        ) from exc
+    return _compiled(lambda: Classifier(folder, mode=mode), f"The model at {folder}", TODO)
 
 
 def load_cell_classifier(path: str | Path | None = None) -> CellClassifier:
     """The compiled cell classifier of the cells package at ``path`` (``models/cells`` when
     None). Raises ModelPackageError for any package that cannot be used: missing, malformed,
     damaged (SHA-256), of the wrong kind, or refused by the runtime."""
-    folder = Path(path) if path else default_cell_model_dir()
+    folder = cell_model_folder(path)
     if not (folder / "model.json").is_file():
         raise ModelPackageError(f"No cells model package at {folder} (model.json is missing). "
                                 f"{CELL_TODO}")
+    return _compiled(lambda: CellClassifier(folder), f"The cell model at {folder}", CELL_TODO)
+
+
+def _compiled(compile_model: Callable[[], T], what: str, todo: str) -> T:
+    """``compile_model()``, with a runtime's refusal reported as a ModelPackageError."""
     try:
-        return CellClassifier(folder)
+        return compile_model()
     except ModelPackageError:
         raise
     except (RuntimeError, OSError, ValueError) as exc:  # OpenVINO refuses the IR, a file vanished
-        raise ModelPackageError(
-            f"The cell model at {folder} could not be loaded ({exc}). {CELL_TODO}"
-        ) from exc
+        raise ModelPackageError(f"{what} could not be loaded ({exc}). {todo}") from exc
 
 
 def cell_model_folder(path: str | Path | None = None) -> Path:
