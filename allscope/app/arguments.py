@@ -27,8 +27,10 @@ def gui_parser() -> argparse.ArgumentParser:
     parser.add_argument("--model", help="model package directory (default: the shipped model)")
     parser.add_argument(
         "--cell-model",
-        help="cell model package directory (default: the shipped models/cells, when present; "
-        "'none' judges whole fields only)",
+        help="cell model package directory (default: the shipped models/cells, when present)",
+    )
+    parser.add_argument(
+        "--no-cell-model", action="store_true", help="judge whole fields only (no cell model)"
     )
     parser.add_argument(
         "--settings-dir", help="folder for settings (default: the platform's config folder)"

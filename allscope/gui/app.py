@@ -77,9 +77,8 @@ def create_window(args: argparse.Namespace, store=None, source_options: dict | N
         settings, settings_dir, getattr(args, "model", None), store, warnings, session_store
     )
     cell_model = getattr(args, "cell_model", None)
-    if cell_model == "none":
-        pass  # asked for: whole fields are judged
-    elif cell_model is not None or has_cell_package():  # without one, whole fields are judged
+    wanted = not getattr(args, "no_cell_model", False)
+    if wanted and (cell_model is not None or has_cell_package()):  # else whole fields only
         try:
             window.cell_classifier = load_cell_classifier(cell_model)
         except ModelPackageError as exc:

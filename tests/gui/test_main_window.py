@@ -136,7 +136,7 @@ def test_flag_reaches_the_gallery_and_space_captures_by_hand(qtbot, open_window,
 
 def test_review_in_the_window_changes_the_stored_decision(qtbot, open_window, tmp_path):
     window = open_window(
-        "--demo", "--model", str(tmp_path / "no-model"), "--cell-model", "none"
+        "--demo", "--model", str(tmp_path / "no-model"), "--no-cell-model"
     )  # no flags: one captured field
     wait_for_frames(qtbot, window)
     qtbot.waitUntil(
@@ -191,7 +191,7 @@ def test_corrupt_settings_file_does_not_block_start_up(qtbot, open_window, tmp_p
 
 
 def test_missing_model_is_explained_and_live_view_still_runs(qtbot, open_window, tmp_path):
-    window = open_window("--demo", "--model", str(tmp_path / "no-model"), "--cell-model", "none")
+    window = open_window("--demo", "--model", str(tmp_path / "no-model"), "--no-cell-model")
     wait_for_frames(qtbot, window)
     assert "No model package" in window.banner.text() and "not classified" in window.banner.text()
     assert window.status_bar is not None and window.classifier is None
@@ -266,7 +266,7 @@ def test_a_camera_that_cannot_be_opened_at_start_up_falls_back_to_the_demo_and_s
 def test_a_field_that_cannot_be_saved_is_reported_in_the_banner(qtbot, open_window):
     from allscope.app.field_store import MemoryFieldStore
 
-    window = open_window("--demo", "--model", "no-model", "--cell-model", "none")
+    window = open_window("--demo", "--model", "no-model", "--no-cell-model")
     window.set_field_store(MemoryFieldStore(max_fields=0))  # a store that refuses every field
     wait_for_frames(qtbot, window)
     qtbot.waitUntil(lambda: window.controller.latest() is not None, timeout=WAIT_MS)

@@ -52,7 +52,7 @@ def open_window(qtbot, tmp_path):
             (settings_dir / SETTINGS_FILE).write_text(json.dumps(settings), encoding="utf-8")
         args = ["--demo", "--settings-dir", str(settings_dir), *argv]
         if "--model" not in argv:
-            args += ["--model", str(tmp_path / "no-model"), "--cell-model", "none"]
+            args += ["--model", str(tmp_path / "no-model"), "--no-cell-model"]
         _, window = create_app(args, source_options=SMALL_DEMO, session_store=session_store)
         qtbot.addWidget(window)
         window.show()
@@ -406,7 +406,7 @@ def test_window_capture_and_review_go_through_the_session_store(qtbot, tmp_path)
         _, window = create_app(
             [
                 "--demo", "--settings-dir", str(tmp_path / "settings"), "--model",
-                str(tmp_path / "no-model"), "--cell-model", "none",
+                str(tmp_path / "no-model"), "--no-cell-model",
             ],  # no flags: one captured field
             store=SessionFieldStore(store, session, reviewer="dr-b"),
             source_options={"width": 640, "height": 360},
