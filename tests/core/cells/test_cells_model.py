@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
@@ -41,22 +40,6 @@ def test_features_have_the_documented_width(classifier):
     np.testing.assert_allclose(probabilities.sum(1), 1.0, atol=1e-6)
 
 
-def test_test_block_fields_as_pinned(classifier):
-    """Fields of the field model's test blocks: ALL fields flagged, as measured at training."""
-    if not (DATA / "all-fields").is_dir():
-        pytest.skip(f"B-ALL fields not found at {DATA / 'all-fields'}")
-    split = json.loads((ROOT / "models" / "default" / "split.json").read_text())["splits"]["test"]
-    malignant = [s["name"] for s in split if not s["name"].startswith("Benign/")][::10]
-    flagged = []
-    for name in malignant:
-        image = cv2.imread(str(DATA / "all-fields" / name))
-        calls = classifier.predict(image, detect_cells(image))
-        flagged.append(any(c.is_blast for c in calls))
-    print(f"{sum(flagged)}/{len(flagged)} ALL test-block fields flagged")
-    assert len(flagged) == 33
-    assert sum(flagged) >= PINNED_ALL_FIELDS_FLAGGED
-
-
 def test_pbc_lymphocytes_as_pinned(classifier):
     """PBC lymphocytes (a source in training, most of these in its train split): few called
     blast. Not a foreign-laboratory figure: the card's held-out-source figures are."""
@@ -75,6 +58,7 @@ def test_pbc_lymphocytes_as_pinned(classifier):
     assert sum(called) <= PINNED_PBC_LYMPHOCYTES_CALLED
 
 
-# measured with the shipped package: 33/33 ALL fields flagged, 2/102 PBC lymphocytes called blast
-PINNED_ALL_FIELDS_FLAGGED = 32
+# measured with the shipped package: 2/102 PBC lymphocytes called blast. The card's end-to-end
+# figures (test-block fields flagged, PBC and BCCD test splits) are checked against model.json
+# in test_cells_model_card.py.
 PINNED_PBC_LYMPHOCYTES_CALLED = 5
