@@ -90,9 +90,9 @@ def test_bundle_demo_shows_and_processes_frames(tmp_path):
     assert figures["display_fps"] > 0 and figures["processed_fps"] > 0, figures
 
 
-# issue 11 ("Bundle of 400 MB or less, unpacked"): measured as the unpacked folder's bytes,
-# links counted as links, in the binary megabytes that `du -sh` and build.sh report.
-UNPACKED_LIMIT_BYTES = 400 * 2**20
+# issue 11 ("Bundle of 400 MB or less, unpacked"): the unpacked folder's file bytes, links not
+# followed, in decimal megabytes (the stricter reading; `du -sh` and build.sh report MiB).
+UNPACKED_LIMIT_BYTES = 400 * 10**6
 
 
 def test_bundle_unpacked_size_is_at_most_400_mb():
@@ -103,7 +103,7 @@ def test_bundle_unpacked_size_is_at_most_400_mb():
             sizes["/".join(top)] = sizes.get("/".join(top), 0) + path.stat().st_size
     total = sum(sizes.values())
     largest = sorted(sizes.items(), key=lambda kv: -kv[1])[:8]
-    print(f"unpacked: {total / 2**20:.1f} MiB; largest: "
+    print(f"unpacked: {total / 1e6:.1f} MB ({total / 2**20:.1f} MiB); largest (MiB): "
           + ", ".join(f"{name} {size / 2**20:.1f}" for name, size in largest))
     assert total <= UNPACKED_LIMIT_BYTES, largest
 
