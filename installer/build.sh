@@ -5,7 +5,8 @@
 #   installer/build.sh             build, self-test the bundle, pack the archive
 #   PYTHON=/path/python installer/build.sh   use another interpreter (default: .venv/bin/python)
 #
-# Needs the build extra: pip install -e '.[build]'.
+# Needs the build extra: pip install -e '.[build]', and on Linux a C compiler and binutils (cc,
+# nm, readelf) for the OpenBLAS shim and the cut ICU data that keep the bundle under 400 MB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
