@@ -11,9 +11,9 @@ from typing import Any
 import cv2
 import numpy as np
 import openvino as ov
-from openvino.preprocess import ColorFormat, PrePostProcessor
 
-from allscope.core.model_package import InputSpec, ModelPackage, ModelPackageError, load_package
+from allscope.core.ir import compile_ir, package_of, read_ir, with_preprocessing
+from allscope.core.model_package import InputSpec, ModelPackage, ModelPackageError
 from allscope.core.results import MaskResult
 
 
@@ -55,24 +55,7 @@ def softmax(scores: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def _with_preprocessing(model: ov.Model, spec: InputSpec) -> ov.Model:
-    """Put colour conversion, normalisation and layout change into the graph: u8 NHWC BGR in."""
-    ppp = PrePostProcessor(model)
-    inp = ppp.input(0)
-    inp.tensor().set_element_type(ov.Type.u8).set_layout(ov.Layout("NHWC")).set_color_format(ColorFormat.BGR)
-    inp.model().set_layout(ov.Layout(spec.layout))
-    steps = inp.preprocess()
-    if spec.color_order == "RGB":
-        steps.convert_color(ColorFormat.RGB)
-    if model.input(0).get_element_type() != ov.Type.u8:
-        steps.convert_element_type(ov.Type.f32)
-        if any(m != 0.0 for m in spec.mean):
-            steps.mean(list(map(float, spec.mean)))
-        if any(s != 1.0 for s in spec.std):
-            steps.scale(list(map(float, spec.std)))
-    for index in range(len(model.outputs)):
-        ppp.output(index).tensor().set_element_type(ov.Type.f32)
-    return ppp.build()
+_with_preprocessing = with_preprocessing  # the name the cell feature extraction imports
 
 
 class Classifier:
@@ -88,35 +71,12 @@ class Classifier:
         num_requests: int | None = None, inference_precision: str | None = None,
         core: ov.Core | None = None,
     ) -> None:
-        self.package = (
-            package if isinstance(package, ModelPackage) else load_package(package, kind="fields")
-        )
-        if self.package.kind != "fields":
-            raise ModelPackageError(
-                f"{self.package.path}: a {self.package.kind!r} model package, but a 'fields' "
-                "package is needed here; cells packages run in CellClassifier."
-            )
+        self.package = package_of(package, "fields")
         core = core or ov.Core()
-        try:
-            model = core.read_model(str(self.package.xml))
-        except RuntimeError as exc:
-            raise ModelPackageError(
-                f"{self.package.xml}: OpenVINO cannot read it ({exc})."
-            ) from exc
+        model = read_ir(self.package, core)
         self._check_shapes(model)
-        config: dict[str, Any] = {
-            "PERFORMANCE_HINT": "LATENCY" if mode == "latency" else "THROUGHPUT"
-        }
-        if inference_precision:
-            config["INFERENCE_PRECISION_HINT"] = inference_precision
-        try:
-            self.compiled = core.compile_model(
-                _with_preprocessing(model, self.package.input), device, config
-            )
-        except RuntimeError as exc:
-            raise ModelPackageError(
-                f"{self.package.xml}: OpenVINO cannot compile it ({exc}); reinstall the model."
-            ) from exc
+        hint = "LATENCY" if mode == "latency" else "THROUGHPUT"
+        self.compiled = compile_ir(core, model, self.package, device, hint, inference_precision)
         from allscope.core.cam import load_cam_head
         from allscope.core.ood import load_ood
 

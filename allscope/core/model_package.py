@@ -176,15 +176,27 @@ def load_package(path: str | Path, verify: bool = True, kind: str | None = None)
             f"{meta_path}: {exc}. Fix model.json or reinstall the model."
         ) from exc
     package = _from_meta(path, meta)
-    if kind is not None and package.kind != kind:
-        raise ModelPackageError(
-            f"{path}: a {package.kind!r} model package, but a {kind!r} package is needed here; "
-            f"choose a {kind} package (models/{'cells' if kind == 'cells' else 'default'})."
-        )
+    if kind is not None:
+        require_kind(package, kind)
     for name in package.referenced_files():
         _inside(path, name)
     digest = check_manifest(path, package.referenced_files()) if verify else ""
     return dataclasses.replace(package, manifest_sha256=digest)
+
+
+RUNS_IN = {"fields": "Classifier", "cells": "CellClassifier"}
+
+
+def require_kind(package: ModelPackage, kind: str) -> ModelPackage:
+    """``package`` when it judges what ``kind`` says ("fields" or "cells"); else an error that
+    says which package to choose."""
+    if package.kind != kind:
+        raise ModelPackageError(
+            f"{package.path}: a {package.kind!r} model package, but a {kind!r} package is needed "
+            f"here; choose a {kind} package (models/{'cells' if kind == 'cells' else 'default'})"
+            f"; {package.kind} packages run in {RUNS_IN.get(package.kind, 'their own runner')}."
+        )
+    return package
 
 
 def _inside(folder: Path, name: str) -> Path:

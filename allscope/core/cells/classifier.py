@@ -20,8 +20,9 @@ import openvino as ov
 
 from allscope.core.cells.crops import cell_crops
 from allscope.core.cells.detect import Cell
-from allscope.core.classifier import _with_preprocessing, softmax
-from allscope.core.model_package import CropSpec, ModelPackage, ModelPackageError, load_package
+from allscope.core.classifier import softmax
+from allscope.core.ir import compile_ir, package_of, read_ir
+from allscope.core.model_package import CropSpec, ModelPackage, ModelPackageError
 
 FEATURES_OUTPUT = "features"
 
@@ -87,27 +88,12 @@ class CellClassifier:
         inference_precision: str | None = None,
         core: ov.Core | None = None,
     ) -> None:
-        self.package = (
-            package if isinstance(package, ModelPackage) else load_package(package, kind="cells")
-        )
-        if self.package.kind != "cells":
-            raise ModelPackageError(
-                f"{self.package.path}: not a cells package (kind {self.package.kind!r})."
-            )
+        self.package = package_of(package, "cells")
         core = core or ov.Core()
-        try:
-            model = core.read_model(str(self.package.xml))
-        except RuntimeError as exc:
-            raise ModelPackageError(
-                f"{self.package.xml}: OpenVINO cannot read it ({exc})."
-            ) from exc
+        model = read_ir(self.package, core)
         self._feature_index = self._check_outputs(model)
-        config: dict[str, str] = {"PERFORMANCE_HINT": "LATENCY"}
-        if inference_precision:
-            config["INFERENCE_PRECISION_HINT"] = inference_precision
-        self.compiled = core.compile_model(
-            _with_preprocessing(model, self.package.input), device, config
-        )
+        self.compiled = compile_ir(core, model, self.package, device, "LATENCY",
+                                   inference_precision)
         self._request = self.compiled.create_infer_request()
         self._lock = threading.Lock()
         head = self.package.site_head
