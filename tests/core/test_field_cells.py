@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 
 import cv2
@@ -18,7 +17,7 @@ from allscope.core.cells.field import CELL_MODEL_FAILED, FieldCells, judge_cells
 from allscope.core.classifier import Classifier
 from allscope.core.field_analysis import decide
 from allscope.core.flags import FlagPolicy, FlagTracker
-from allscope.core.frames import Frame, FrameSource
+from allscope.core.frames import Frame
 from allscope.core.mask.lab_kmeans import lab_kmeans_mask
 from allscope.core.model_package import seal_package
 from allscope.core.ood import OUTSIDE
@@ -28,26 +27,9 @@ from allscope.testing import write_tiny_cells_package, write_tiny_package
 
 sys.path.insert(0, str(Path(__file__).parent / "cells"))
 from cell_fields import discs_field
+from trust_helpers import Repeat
 
 CENTRES = [(50, 60), (140, 70), (100, 150)]
-
-
-class Repeat(FrameSource):
-    def __init__(self, image, count):
-        super().__init__()
-        self.image, self.count = image, count
-
-    def describe(self):
-        return "repeat"
-
-    def frames(self):
-        for i in range(self.count):
-            if self.stopped:
-                return
-            yield Frame(
-                id=i, timestamp=time.monotonic(), image=self.image, source="repeat", name=f"f{i}"
-            )
-            time.sleep(1 / 30)
 
 
 @pytest.fixture()
