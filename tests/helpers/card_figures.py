@@ -13,6 +13,7 @@ runtime or the data has changed, and the card no longer describes what ships.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ class Recorded:
         """The counts out of ``m`` that agree with this figure (see the module's rule)."""
         low, high = self.ci95
         if m == self.n:
-            return _ceil(low * m - 1e-9), _floor(high * m + 1e-9)
+            return math.ceil(low * m - 1e-9), math.floor(high * m + 1e-9)
         return int(binom.ppf(0.025, m, low)), int(binom.ppf(0.975, m, high))
 
     def check(self, hits: int, m: int) -> str:
@@ -47,14 +48,6 @@ class Recorded:
     def agrees(self, hits: int, m: int) -> bool:
         low, high = self.agreeing_counts(m)
         return low <= hits <= high
-
-
-def _ceil(x: float) -> int:
-    return -int(-x // 1)
-
-
-def _floor(x: float) -> int:
-    return int(x // 1)
 
 
 def recorded(entries: Sequence[dict], metric: str, split: str) -> Recorded:
