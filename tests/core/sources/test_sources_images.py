@@ -66,22 +66,16 @@ def test_empty_file_says_empty(tmp_path):
         load_image(tmp_path / "empty.jpg")
 
 
-def test_truncated_jpeg_says_truncated(tmp_path):
+@pytest.mark.parametrize(
+    ("suffix", "message"), [(".jpg", "truncated JPEG"), (".png", "truncated or corrupt PNG")]
+)
+def test_truncated_image_says_truncated(tmp_path, suffix, message):
     ok, data = cv2.imencode(
-        ".jpg", np.random.default_rng(0).integers(0, 255, (64, 64, 3), np.uint8)
+        suffix, np.random.default_rng(0).integers(0, 255, (64, 64, 3), np.uint8)
     )
-    (tmp_path / "cut.jpg").write_bytes(data.tobytes()[: len(data) // 2])
-    with pytest.raises(SourceError, match="truncated JPEG"):
-        load_image(tmp_path / "cut.jpg")
-
-
-def test_truncated_png_says_truncated_or_corrupt(tmp_path):
-    ok, data = cv2.imencode(
-        ".png", np.random.default_rng(0).integers(0, 255, (64, 64, 3), np.uint8)
-    )
-    (tmp_path / "cut.png").write_bytes(data.tobytes()[: len(data) // 2])
-    with pytest.raises(SourceError, match="truncated or corrupt PNG"):
-        load_image(tmp_path / "cut.png")
+    (tmp_path / f"cut{suffix}").write_bytes(data.tobytes()[: len(data) // 2])
+    with pytest.raises(SourceError, match=message):
+        load_image(tmp_path / f"cut{suffix}")
 
 
 def test_text_file_says_not_an_image(tmp_path):
