@@ -37,6 +37,7 @@ from allscope.core.pipeline import PipelineStats
 from allscope.core.store import SessionStore
 from allscope.gui.about import AboutDialog
 from allscope.gui.banner import ErrorBanner
+from allscope.gui.cell_dock import CellReviewDock
 from allscope.gui.gallery import GalleryModel
 from allscope.gui.live_display import LiveDisplay
 from allscope.gui.live_view import MODES, LiveView
@@ -85,6 +86,7 @@ class MainWindow(QMainWindow):
             log.warning("no model: %s", exc)
             model_error = str(exc)
         self.cell_classifier: CellClassifier | None = None  # set by the app before a source opens
+        self.cells: CellReviewDock | None = None  # the Cells dock, once a cell package is in use
         self.gallery_model = GalleryModel(self)
         self.camera_events: deque[str] = deque(maxlen=32)  # "lost", "reconnecting (attempt n)", ...
         self.banner = ErrorBanner(self)
@@ -155,7 +157,19 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _=False, k=kind: sessions.export(k))
         actions.end_session.triggered.connect(sessions.end)
         sessions.changed.connect(self._enable_session_actions)
+        sessions.changed.connect(self._show_session_cells)
         self._enable_session_actions()
+
+    def _show_session_cells(self) -> None:
+        """The Cells dock follows the current session (built once a cell package is in use)."""
+        if self.cell_classifier is None or self.sessions.store is None:
+            return
+        if self.cells is None:
+            reviewer = self.settings.session_info.get("operator", "")
+            classes = self.cell_classifier.classes
+            self.cells = CellReviewDock(self, self.sessions.store, classes, reviewer)
+        current = self.sessions.current
+        self.cells.show_session(None if current is None else current.id)
 
     def _enable_session_actions(self) -> None:
         active = self.sessions.current is not None
@@ -258,6 +272,11 @@ class MainWindow(QMainWindow):
                 key = (flag.source, flag.start_frame)
                 self.panels.classification.note_flag(key, alert_text(flag.label, flag.p_all), now)
             stats = self.controller.stats()
+            if self._house_ticks % INDICATORS_EVERY == 0 and self.cell_classifier is not None:
+                if self.cells is None:
+                    self._show_session_cells()
+                if self.cells is not None:
+                    self.cells.show_live(self.controller.pipeline.tally())
             self.panels.plots.add_rates(
                 now, self.display.meter.rate.rate(), stats.processed_fps, stats.infer_ms
             )

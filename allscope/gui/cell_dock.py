@@ -1,0 +1,51 @@
+"""The Cells dock: the slide tally (live, or the session's with its reviews applied) above the
+cell gallery of the current session. Built once a cell package is in use."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QPushButton, QVBoxLayout, QWidget
+
+from allscope.core.cells.tally import Tally
+from allscope.core.store import SessionStore
+from allscope.gui.cell_gallery import CellGallery
+from allscope.gui.tally_panel import TallyPanel
+
+
+class CellReviewDock(QDockWidget):
+    """``show_session(id)`` fills the gallery; ``show_live(tally)`` updates the tally between."""
+
+    def __init__(self, window: QMainWindow, store: SessionStore, classes: tuple[str, ...],
+                 reviewer: str = "") -> None:
+        super().__init__("Cells: tally and review", window)
+        self.setObjectName("CellsDock")
+        self.store = store
+        self.session_id: int | None = None
+        self.tally = TallyPanel(self)
+        self.gallery = CellGallery(store, classes, reviewer, self)
+        reload = QPushButton("Show the session's saved cells", self)
+        reload.clicked.connect(self.gallery.refresh)
+        self.gallery.changed.connect(self._show_session_tally)
+        body = QWidget(self)
+        layout = QVBoxLayout(body)
+        layout.addWidget(self.tally)
+        layout.addWidget(reload)
+        layout.addWidget(self.gallery, 1)
+        self.setWidget(body)
+        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self)
+
+    def show_session(self, session_id: int | None) -> None:
+        self.session_id = session_id
+        self.gallery.show_session(session_id)
+        self._show_session_tally()
+
+    def show_live(self, tally: Tally | None) -> None:
+        """The live tally while no session is current (a session's own tally has its reviews)."""
+        if self.session_id is None and tally is not None:
+            self.tally.show_tally(tally)
+        elif self.session_id is not None:
+            self._show_session_tally()
+
+    def _show_session_tally(self) -> None:
+        if self.session_id is not None:
+            self.tally.show_tally(self.store.cell_tally(self.session_id))
