@@ -36,6 +36,7 @@ from allscope.core.model_package import ModelPackageError
 from allscope.core.pipeline import PipelineStats
 from allscope.core.store import SessionStore
 from allscope.gui.about import AboutDialog
+from allscope.gui.adapt_dialog import AdaptDialog
 from allscope.gui.banner import ErrorBanner
 from allscope.gui.cell_dock import CellReviewDock
 from allscope.gui.gallery import GalleryModel
@@ -87,6 +88,7 @@ class MainWindow(QMainWindow):
             model_error = str(exc)
         self.cell_classifier: CellClassifier | None = None  # set by the app before a source opens
         self.cells: CellReviewDock | None = None  # the Cells dock, once a cell package is in use
+        self.adapt_dialog: AdaptDialog | None = None
         self.gallery_model = GalleryModel(self)
         self.camera_events: deque[str] = deque(maxlen=32)  # "lost", "reconnecting (attempt n)", ...
         self.banner = ErrorBanner(self)
@@ -168,8 +170,26 @@ class MainWindow(QMainWindow):
             reviewer = self.settings.session_info.get("operator", "")
             classes = self.cell_classifier.classes
             self.cells = CellReviewDock(self, self.sessions.store, classes, reviewer)
+            self.cells.adapt_button.clicked.connect(self.adapt_to_microscope)
         current = self.sessions.current
         self.cells.show_session(None if current is None else current.id)
+
+    def adapt_to_microscope(self) -> AdaptDialog | None:
+        """The "Adapt to this microscope" dialog; an activated package takes over the live run."""
+        if self.cell_classifier is None or self.sessions.store is None:
+            return None
+
+        def activate(path: Path) -> CellClassifier:
+            self.cell_classifier = CellClassifier(path)
+            self.open_source(self.settings.last_source or "demo")  # the new package from now on
+            return self.cell_classifier
+
+        folder = settings_dir_of(self.settings_dir) / "cell-packages"
+        reviewer = self.settings.session_info.get("operator", "")
+        self.adapt_dialog = AdaptDialog(self.sessions.store, self.cell_classifier, folder, activate,
+                                        reviewer, self)
+        self.adapt_dialog.show()
+        return self.adapt_dialog
 
     def _enable_session_actions(self) -> None:
         active = self.sessions.current is not None

@@ -92,3 +92,22 @@ def test_the_window_shows_the_cells_dock_for_the_current_session(qtbot, tmp_path
     assert window.cells.tally.text("White cells counted").endswith("of 100")
     window.close()
     store.close()
+
+
+def test_adapt_to_this_microscope_opens_from_the_cells_dock(qtbot, tmp_path):
+    from allscope.gui.app import create_app
+
+    store = SessionStore(tmp_path / "sessions")
+    _, window = create_app(["--demo", "--settings-dir", str(tmp_path / "settings"),
+                            "--model", str(tmp_path / "no-model")],
+                           source_options={"width": 640, "height": 360}, session_store=store)
+    qtbot.addWidget(window)
+    window.cell_classifier = CellClassifier(write_tiny_cells_package(tmp_path / "cells"))
+    window.sessions.create({"patient_id": "P-1", "slide_id": "", "operator": "dr",
+                            "lab_name": "", "notes": ""})
+    window.cells.adapt_button.click()
+    dialog = window.adapt_dialog
+    assert dialog is not None and dialog.sessions.count() == 1
+    assert not dialog.activate_button.isEnabled()  # nothing can be activated before evaluation
+    window.close()
+    store.close()
