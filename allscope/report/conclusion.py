@@ -93,7 +93,7 @@ def tally_lines(tally: Tally | None, fields: list[SavedField]) -> list[tuple[str
         f"{name} {n}" for name, n in sorted(tally.per_class.items(), key=lambda kv: -kv[1])
     )
     rows = [("White cells examined", str(tally.wbc)), ("Count per type", per_type or "—")]
-    if tally.wbc:
+    if tally.wbc and tally.ci95 is not None:
         low, high = tally.ci95
         rows.append(
             (
