@@ -35,6 +35,7 @@ from allscope.core.store.files import (
 )
 from allscope.report import content
 from allscope.report import layout as lay
+from allscope.report.cell_pages import cell_blocks
 from allscope.report.conclusion import conclude, short_id, shown_fields
 from allscope.report.field_image import Prefetch
 from allscope.report.field_section import field_blocks
@@ -149,6 +150,7 @@ def write_pdf(
         prefetch,
         session.info.um_per_px,
     )
+    blocks += cell_blocks(page, store, session_id)
     blocks += _model_blocks(page, session, model_package)
     model_sha = model_package.sha256 if model_package else None
     created = content.iso_time(datetime.now().timestamp())

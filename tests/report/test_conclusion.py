@@ -201,5 +201,8 @@ def test_page_one_states_the_sessions_cell_tally_with_reviews_applied(store, tmp
     store.end_session(sid)
     assert "White cells examined 3" in words(write_pdf(store, sid, tmp_path / "a.pdf"), 1)
     store.review_cell(store.cells(session_id=sid)[0].id, "dismiss", reviewer="dr")
-    text = words(write_pdf(store, sid, tmp_path / "b.pdf"), 1)
+    report = write_pdf(store, sid, tmp_path / "b.pdf")
+    text = words(report, 1)
     assert "White cells examined 2" in text and "Blasts" in text and "Wilson" in text
+    everything = words(report)
+    assert "Cells by type (2 saved cells)" in everything and "1 dismissed cell(s) are left out" in everything
