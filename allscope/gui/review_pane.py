@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from allscope.app.cell_overlay import overlays
 from allscope.app.field_store import FieldStore, GalleryRecord
 from allscope.core.cam import overlay
 from allscope.gui.field_viewer import FieldViewer
@@ -290,6 +291,20 @@ class ReviewPanel(QWidget):
             image, mask = record.thumbnail, None
         self.pane.set_record(None)
         self.pane.set_record(record, image, mask, self._heat_map(record))
+        self.pane.viewer.set_cells(overlays(self._saved_cells(record), record.result.cells))
+
+    def _saved_cells(self, record: GalleryRecord) -> list:
+        """The field's saved cells with their reviewed labels (a session's store), else none."""
+        session_store = getattr(self.store, "store", None)
+        cells = getattr(session_store, "cells", None)
+        if not callable(cells):
+            return []
+        try:
+            return list(cells(field_id=record.id))
+        except Exception as exc:
+            self.error.emit(f"The cells of field {record.id} could not be read ({exc}).",
+                            "The field is shown without them.")
+            return []
 
     def _heat_map(self, record: GalleryRecord) -> np.ndarray | None:
         """The record's evidence map, if the store keeps one; a failure is reported, not raised."""

@@ -111,3 +111,29 @@ def test_adapt_to_this_microscope_opens_from_the_cells_dock(qtbot, tmp_path):
     assert not dialog.activate_button.isEnabled()  # nothing can be activated before evaluation
     window.close()
     store.close()
+
+
+def test_the_viewer_outlines_the_cells_with_their_reviewed_labels_and_enlarges_one(reviewed, qtbot):
+    from allscope.app.cell_overlay import overlays
+    from allscope.gui.field_viewer import FieldViewer
+
+    store, sid, gallery, panel, model = reviewed
+    saved = store.cells(session_id=sid)
+    store.review_cell(saved[0].id, "reclassify", "monocyte", reviewer="dr")
+    store.review_cell(saved[1].id, "dismiss", reviewer="dr")
+    field = store.get_field(saved[0].field_id)
+    shown = overlays(store.cells(field_id=field.id), None)
+    assert len(shown) == len(saved) - 1  # the dismissed cell is not drawn
+    assert shown[0].label == "monocyte" and shown[0].caption.startswith("monocyte ")
+    viewer = FieldViewer()
+    qtbot.addWidget(viewer)
+    viewer.resize(500, 400)
+    viewer.show()
+    import cv2
+
+    viewer.set_image(cv2.imread(str(field.image_path)))
+    viewer.set_cells(shown)
+    texts = [item.text() for item in viewer.scene().items() if hasattr(item, "text")]
+    assert any(t.startswith("monocyte") for t in texts)
+    assert not viewer.inset.isHidden() and viewer.inset.pixmap().width() == 120
+    assert max(shown, key=lambda c: c.p_blast).caption in viewer.inset.toolTip()
