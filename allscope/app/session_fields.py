@@ -22,8 +22,10 @@ from allscope.core.store import SavedField, SessionStore, StoreError
 class SessionFieldStore:
     """Stores the gallery's fields in session ``session_id`` of ``store``."""
 
-    def __init__(self, store: SessionStore, session_id: int, reviewer: str = "") -> None:
+    def __init__(self, store: SessionStore, session_id: int, reviewer: str = "",
+                 um_per_px: float | None = None) -> None:
         self.store, self.session_id, self.reviewer = store, session_id, reviewer
+        self.um_per_px = um_per_px  # the session's scale: saved cells get diameters in µm
         self._records: dict[int, GalleryRecord] = {}
         self._lock = threading.Lock()
 
@@ -39,7 +41,8 @@ class SessionFieldStore:
     def add_field(self, kind: str, frame_bgr: np.ndarray, mask: MaskResult | None,
                   result: FieldResult, flag: Flag | None) -> GalleryRecord:
         mask_array = np.zeros(frame_bgr.shape[:2], np.uint8) if mask is None else mask.mask
-        saved = self.store.add_field(self.session_id, kind, frame_bgr, mask_array, result, flag)
+        saved = self.store.add_field(self.session_id, kind, frame_bgr, mask_array, result, flag,
+                                     um_per_px=self.um_per_px)
         record = self._gallery_record(saved, make_thumbnail(frame_bgr, mask_array))
         with self._lock:
             self._records[record.id] = record

@@ -229,7 +229,8 @@ class SessionControl(QObject):
             self._ask_resume(record, running)
             return False
         reviewer = record.info.operator or self.host.settings.session_info.get("operator", "")
-        fields = SessionFieldStore(store, session_id, reviewer=reviewer)
+        fields = SessionFieldStore(store, session_id, reviewer=reviewer,
+                                   um_per_px=record.info.um_per_px)
         self.current = record
         self._recording = (store, session_id)
         self.host.set_field_store(fields)
