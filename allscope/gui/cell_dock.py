@@ -34,6 +34,8 @@ class CellReviewDock(QDockWidget):
         layout.addWidget(reload)
         layout.addWidget(self.adapt_button)
         layout.addWidget(self.gallery, 1)
+        for button in (reload, self.adapt_button):  # Space stays the window's capture key
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setWidget(body)
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self)
 
