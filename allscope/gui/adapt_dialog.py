@@ -32,10 +32,9 @@ Activate = Callable[[Path], CellClassifier]  # puts a package in force, returns 
 
 
 def package_identity(classifier: CellClassifier) -> str:
-    """The IR's SHA-256, plus the site head's (``IR+HEAD``) for an adapted package: an adapted
-    package shares its base's network and differs only in its head."""
-    package = classifier.package
-    return package.sha256 + (f"+{package.site_head.sha256}" if package.site_head else "")
+    """The package's SHA-256: its manifest's digest, which covers model.json (where an adapted
+    package records its base's SHA-256) and every file, the site head included."""
+    return classifier.package.sha256
 
 
 def figures_html(record: dict) -> str:

@@ -4,12 +4,21 @@ cell gallery of the current session. Built once a cell package is in use."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QMainWindow,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from allscope.core.cells.tally import Tally
 from allscope.core.store import SessionStore
 from allscope.gui.cell_gallery import CellGallery
 from allscope.gui.tally_panel import TallyPanel
+
+GALLERY_MIN_PX = 220  # the cell list keeps room for three crops when the dock scrolls
 
 
 class CellReviewDock(QDockWidget):
@@ -36,7 +45,13 @@ class CellReviewDock(QDockWidget):
         layout.addWidget(self.gallery, 1)
         for button in (reload, self.adapt_button):  # Space stays the window's capture key
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.setWidget(body)
+        self.gallery.tree.setMinimumHeight(GALLERY_MIN_PX)
+        scroll = QScrollArea(self)  # scrolls rather than force the window's height (1366×768)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(body)
+        scroll.setMinimumWidth(body.minimumSizeHint().width() + 24)
+        self.setWidget(scroll)
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self)
 
     def show_session(self, session_id: int | None) -> None:

@@ -170,6 +170,9 @@ class MainWindow(QMainWindow):
             reviewer = self.settings.session_info.get("operator", "")
             classes = self.cell_classifier.classes
             self.cells = CellReviewDock(self, self.sessions.store, classes, reviewer)
+            self.tabifyDockWidget(self.panels.docks["camera"], self.cells)  # beside, not below
+            self.cells.raise_()
+            self.window_actions.menus["view"].addAction(self.cells.toggleViewAction())
             self.cells.adapt_button.clicked.connect(self.adapt_to_microscope)
         current = self.sessions.current
         self.cells.show_session(None if current is None else current.id)

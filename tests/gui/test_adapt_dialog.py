@@ -3,6 +3,7 @@ lymphocytes judged by a real tiny OpenVINO package that cannot tell them apart) 
 decision; figures are shown before activation, activation and going back are audited."""
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -61,7 +62,9 @@ def test_figures_before_activation_then_activation_and_previous_are_audited(
     assert active["classifier"].package.path == base.package.path
     trail = store.activations()
     after, before = package_identity(adapted), package_identity(base)
-    assert after == f"{base.package.sha256}+{adapted.package.site_head.sha256}"
+    assert after == adapted.package.sha256 != before == base.package.sha256
+    recorded = json.loads((adapted.package.path / "model.json").read_text(encoding="utf-8"))
+    assert recorded["base"]["sha256"] == before  # the adapted package names its base
     assert [(a.package_sha256, a.previous_sha256, a.reviewer) for a in trail] == [
         (after, before, "Dr. Site"), (before, after, "Dr. Site"),
     ]
