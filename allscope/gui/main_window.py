@@ -309,6 +309,8 @@ class MainWindow(QMainWindow):
         )
         self.panels.plots.refresh(now, self._house_ticks % PLOT_COUNT)
         for outcome in self.writer.drain():
+            if outcome.record is not None and self.cells is not None:
+                self.cells.stored()
             if outcome.record is not None:
                 if outcome.request.store in (
                     None,

@@ -177,8 +177,15 @@ class SessionControl(QObject):
         self.dialog = SessionDialog(
             self.host.settings.session_info, self.create, self.parent_widget, earlier
         )
+        self.dialog.finished.connect(self._back_to_the_window)
         self.dialog.open()
         return self.dialog
+
+    def _back_to_the_window(self) -> None:
+        """The live window takes the keyboard back when the start dialog closes, so that Space
+        captures and the review keys work at once (a closed dialog must not stay active)."""
+        self.parent_widget.activateWindow()
+        self.parent_widget.raise_()
 
     def create(self, entered: dict[str, str]) -> int:
         """Create a session from the dialog's values and the app's state; make it current."""
