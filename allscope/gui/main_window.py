@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QMainWindow, QVBoxLayout, QWidget
 from allscope.app.capture import FieldWriter
 from allscope.app.field_store import FieldStore, MemoryFieldStore
 from allscope.app.live_run import LiveController
-from allscope.app.panel_state import alert_text
+from allscope.app.panel_state import flag_alert_text
 from allscope.app.settings import Settings, save_settings
 from allscope.app.settings import settings_dir as settings_dir_of
 from allscope.core.cells.classifier import CellClassifier
@@ -293,7 +293,7 @@ class MainWindow(QMainWindow):
                 self._show_status_message(level, message)
             for _, flag in self.controller.drain_flag_times():
                 key = (flag.source, flag.start_frame)
-                self.panels.classification.note_flag(key, alert_text(flag.label, flag.p_all), now)
+                self.panels.classification.note_flag(key, flag_alert_text(flag), now)
             stats = self.controller.stats()
             if self._house_ticks % INDICATORS_EVERY == 0 and self.cell_classifier is not None:
                 if self.cells is None:

@@ -465,5 +465,9 @@ def test_space_captures_by_hand_with_the_cells_dock_in_use_while_cells_raise_fla
     )
     kinds = {f.kind for f in store.fields(session_id)}
     assert kinds == {"flag", "manual"}
+    flagged = next(r for r in window.gallery_model.records() if r.kind == "flag")
+    assert flagged.cells is not None and flagged.cells.blasts >= 1  # raised by cells
+    label = window.gallery_model.data(window.gallery_model.index(0))
+    assert "P(blast)" in label and "P(ALL)" not in label  # the gallery speaks cells
     qtbot.waitUntil(lambda: window.cells.tally.tally.wbc > 0, timeout=WAIT_MS)
     assert store.cells(session_id=session_id)  # the flagged fields' cells were saved
