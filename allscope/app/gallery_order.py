@@ -90,7 +90,8 @@ def caption(record: Listed, repeats: int = 0) -> str:
     )
     kind = "✋ hand" if record.kind == "manual" else "⚑ flag"
     likely = ""
-    if cells is not None:
+    if cells is not None:  # "⚑ 2 blasts · P(blast) 0.93": the cells are the verdict
+        kind = "✋" if record.kind == "manual" else "⚑"
         verdict = cells_verdict(cells)
         likely = subtype_text(cells, result.subtype)
     elif result.p_all is not None and result.label:
@@ -104,8 +105,10 @@ def caption(record: Listed, repeats: int = 0) -> str:
     )
     source = (result.source or "").split(" (")[0][:18]
     more = f"\n+{repeats} more here" if repeats else ""
-    where = f"{likely} · {when} · {source}" if likely else f"{when} · {source}"
-    return f"{kind} · {verdict}\n{where}\n{mark}{more}"
+    where = f"{when} · {source}"
+    head = f"{kind} {verdict}" if cells is not None else f"{kind} · {verdict}"
+    likely = f"\n{likely}" if likely else ""
+    return f"{head}{likely}\n{where}\n{mark}{more}"
 
 
 L = TypeVar("L", bound=Listed)

@@ -51,6 +51,7 @@ class PanelState:
     tone: str = "neutral"  # neutral | calm | suspicious | attention
     alert: str | None = None
     cells: CellSummary | None = None  # judged by cells: the field's cells (then no P(ALL))
+    by_cells: bool = False  # a cell model is in force: cells judge, never the field's class
 
     @property
     def bar(self) -> tuple[str, float | None, float | None]:
@@ -59,6 +60,8 @@ class PanelState:
         if self.cells is not None:
             value = self.cells.p_blast if self.kind == "judged" else None
             return "P(blast)", value, self.cells.threshold
+        if self.by_cells:
+            return "P(blast)", None, None
         return "P(ALL)", self.p_all, None
 
     @property
@@ -106,10 +109,19 @@ def panel_state(
     has_model: bool = True,
     benign_class: str = "Benign",
     alert: str | None = None,
+    by_cells: bool = False,
 ) -> PanelState:
-    """The one state to show for the current field and its latest classification."""
-    state = _base_state(result, classified, threshold, has_model, benign_class)
-    return state if alert is None else PanelState(**{**state.__dict__, "alert": alert})
+    """The one state to show for the current field and its latest classification.
+
+    ``by_cells``: a cell model is in force, so no state shows the field model's classes or
+    P(ALL), also while a field waits for its cells (not assessable, classifying)."""
+    if by_cells and classified is not None and classified.cells is None:
+        classified = None  # a field-only verdict (e.g. before the cells came in) is not shown
+    state = _base_state(result, classified, threshold, has_model or by_cells, benign_class)
+    changes = {"alert": alert, "by_cells": by_cells}
+    if by_cells and state.cells is None:
+        changes.update(probabilities=None, p_all=None)
+    return PanelState(**{**state.__dict__, **changes})
 
 
 def _base_state(

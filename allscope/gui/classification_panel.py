@@ -65,6 +65,7 @@ class ClassificationPanel(QWidget):
         super().__init__(parent)
         self.threshold = 0.5
         self.has_model = True
+        self.by_cells = False  # a cell model is in force (set by the window)
         self.benign_class = "Benign"
         self.alert = FlagAlert()
         self.state = PanelState("waiting", "Waiting for frames")
@@ -128,6 +129,7 @@ class ClassificationPanel(QWidget):
                 has_model=self.has_model,
                 benign_class=self.benign_class,
                 alert=self.alert.current(now),
+                by_cells=self.by_cells,
             )
         )
 
@@ -146,7 +148,7 @@ class ClassificationPanel(QWidget):
             p = None if state.probabilities is None else state.probabilities.get(name)
             bar.setValue(0 if p is None else int(round(p * 1000)))
             bar.setFormat("—" if p is None else f"{p:.2f}")
-        self._show_class_bars(state.cells is None)  # judged by cells: no field-class bars
+        self._show_class_bars(not state.by_cells and state.cells is None)  # cells judge
         name, value, threshold = state.bar
         self.p_bar.set_values(value, self.threshold if threshold is None else threshold, name)
 

@@ -157,6 +157,8 @@ class GalleryView(QListView):
         self.setModel(model)
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setIconSize(QSize(THUMB_WIDTH, THUMB_WIDTH * 9 // 16))
+        line = self.fontMetrics().lineSpacing()  # up to five caption lines under a thumbnail
+        self.setGridSize(QSize(THUMB_WIDTH + 40, THUMB_WIDTH * 9 // 16 + 5 * line + 12))
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setMovement(QListView.Movement.Static)
         self.setWordWrap(True)

@@ -171,11 +171,19 @@ class MainWindow(QMainWindow):
             classes = self.cell_classifier.classes
             self.cells = CellReviewDock(self, self.sessions.store, classes, reviewer)
             self.tabifyDockWidget(self.panels.docks["camera"], self.cells)  # beside, not below
-            self.cells.raise_()
+            QTimer.singleShot(0, self._show_cells_tab)
             self.window_actions.menus["view"].addAction(self.cells.toggleViewAction())
             self.cells.adapt_button.clicked.connect(self.adapt_to_microscope)
         current = self.sessions.current
         self.cells.show_session(None if current is None else current.id)
+
+    def _show_cells_tab(self) -> None:
+        """The Cells tab in front, with the room the classification panel does not need when
+        cells judge (it shows no per-class bars then)."""
+        if self.cells is not None:
+            self.cells.raise_()
+            self.resizeDocks([self.panels.docks["classification"], self.cells], [230, 300],
+                             Qt.Orientation.Vertical)
 
     def adapt_to_microscope(self) -> AdaptDialog | None:
         """The "Adapt to this microscope" dialog; an activated package takes over the live run."""
@@ -254,6 +262,7 @@ class MainWindow(QMainWindow):
     def _start_run(
         self, source: FrameSource, problems: deque[tuple[str, str]]
     ) -> LiveController:
+        self.panels.classification.by_cells = self.cell_classifier is not None
         controller = LiveController(source, self.classifier, self.policy(), self.writer, problems,
                                     on_result=self.sessions.record_result,
                                     cell_classifier=self.cell_classifier)

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from allscope.app.cell_overlay import overlays
+from allscope.app.cell_words import cells_text, subtype_text, verdict_text
 from allscope.app.field_store import FieldStore, GalleryRecord
 from allscope.core.cam import overlay
 from allscope.gui.field_viewer import FieldViewer
@@ -157,10 +158,17 @@ class ReviewPane(QWidget):
 
 def _describe(record: GalleryRecord) -> str:
     result = record.result
+    kind = "captured by hand" if record.kind == "manual" else "flagged automatically"
+    if record.cells is not None:  # judged by cells: the field model only reads the subtype
+        cells = record.cells
+        likely = subtype_text(cells, result.subtype)
+        return (
+            f"{result.name or result.source} · {kind} · {cells_text(cells.cells)}<br>"
+            f"{verdict_text(cells)}" + (f" · {likely} (field model)" if likely else "")
+        )
     probs = result.probability_map() or {}
     lines = ", ".join(f"{name} {p:.2f}" for name, p in probs.items()) or "not classified"
     p_all = "—" if result.p_all is None else f"{result.p_all:.2f}"
-    kind = "captured by hand" if record.kind == "manual" else "flagged automatically"
     return (
         f"{result.name or result.source} · {kind} · {result.wbc_count} WBC<br>P(ALL) {p_all} · "
         f"{lines}"

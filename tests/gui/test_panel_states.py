@@ -172,3 +172,21 @@ def test_a_flag_raised_by_cells_alerts_in_cells_not_in_the_field_models_class(pa
     assert panel.flag_lit and "3 blasts" in panel.flag_label.text()
     field_only = Flag("demo", 20, 22, None, None, "Pre-B", 0.91, result(0.91))
     assert flag_alert_text(field_only) == alert_text("Pre-B", 0.91)  # --no-cell-model wording
+
+
+def test_with_a_cell_model_in_force_no_state_shows_the_field_models_classes(panel, tmp_path):
+    """Not assessable, or waiting for the cells: the bar names P(blast) and shows no value, the
+    field model's classes and P(ALL) stay hidden (a field-only verdict is not shown)."""
+    panel.by_cells = True
+    panel.show()
+    panel.show_result(result(None, assessable=False, reasons=("stage moving",)), result(0.9),
+                      now=0.0)
+    assert panel.state.kind == "not_assessable" and panel.state.by_cells
+    assert (panel.p_bar.name, panel.p_bar.value) == ("P(blast)", None)
+    assert not panel._bars["Benign"].isVisible() and panel.state.probabilities is None
+    panel.show_result(result(0.9), result(0.9), now=0.0)  # the field model's verdict alone
+    assert panel.state.kind == "classifying" and panel.p_bar.value is None
+    assert "Suspicious" not in visible_texts(panel) and "P(ALL)" not in visible_texts(panel)
+    judged = judged_by_cells(tmp_path, threshold=0.99)
+    panel.show_result(judged, judged, now=0.0)
+    assert panel.state.kind == "judged" and panel.p_bar.value == judged.cells.p_blast_max
