@@ -5,11 +5,14 @@ Kept apart from the layout so the CSV/JSON exports and the GUI can word things t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from allscope.core.model_package import ModelPackage
 from allscope.core.ood import OUTSIDE
 from allscope.core.store import PolicyChange, SavedField, SessionRecord, SessionSummary
+from allscope.core.store.cells import CellRecord
+from allscope.report.cell_insets import cells_line
 
 COMMENT_LIMIT = 500  # characters of a review comment shown in the PDF
 NOTES_LIMIT = 1500
@@ -120,10 +123,12 @@ def summary_rows(summary: SessionSummary) -> list[tuple[str, str]]:
 
 
 def field_text(
-    field: SavedField, number: int, total: int, policy: PolicyChange | None = None
+    field: SavedField, number: int, total: int, policy: PolicyChange | None = None,
+    cells: Sequence[CellRecord] = (),
 ) -> str:
     """The lines beside a field's image; ``policy`` is the flag policy in force when it was
-    saved."""
+    saved. With saved ``cells`` the cells are the verdict (the field model only reads the
+    subtype), so the field model's class and P(ALL) are not given as the verdict."""
     r = field.result
     kind = "flagged" if field.kind == "flag" else "captured by hand"
     lines = [
@@ -133,7 +138,9 @@ def field_text(
     if OUTSIDE in r.reasons:
         score = "" if r.ood_score is None else f" (score {r.ood_score:.3g})"
         lines.append(f"Outside the model's experience{score}: the model abstained; not assessed")
-    if r.classified:
+    if cells:
+        lines.append(cells_line(cells, r.subtype))
+    elif r.classified:
         pairs = zip(r.classes, r.probabilities or (), strict=True)
         each = ", ".join(f"{name} {p:.2f}" for name, p in pairs)
         lines.append(f"Top class: {r.label} · P(ALL) {r.p_all:.2f} ({each})")
@@ -142,10 +149,10 @@ def field_text(
         lines.append(f"Not classified ({reasons})")
     facts = [f"White cells found: {r.wbc_count}"]
     if field.flag is not None:
-        facts.append(
-            f"flag: frames {field.flag.start_frame}–{field.flag.end_frame}, "
-            f"P(ALL) {field.flag.p_all:.2f}"
-        )
+        flag = field.flag
+        strength = (f"P(ALL) {flag.p_all:.2f}" if flag.p_blast is None
+                    else f"strongest P(blast) {flag.p_blast:.2f}")
+        facts.append(f"flag: frames {flag.start_frame}–{flag.end_frame}, {strength}")
     lines.append("; ".join(facts))
     if policy is not None:
         lines.append(f"Policy in force: {policy_text(policy)}")

@@ -149,6 +149,7 @@ def write_pdf(
         progress,
         prefetch,
         session.info.um_per_px,
+        {f.id: store.cells(field_id=f.id) for f in fields},
     )
     blocks += cell_blocks(page, store, session_id)
     blocks += _model_blocks(page, session, model_package)
