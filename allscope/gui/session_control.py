@@ -25,6 +25,7 @@ from allscope.app.field_store import FieldStore, GalleryRecord, MemoryFieldStore
 from allscope.app.live_run import LiveController
 from allscope.app.session_fields import SessionFieldStore, carry_over
 from allscope.app.settings import Settings
+from allscope.core.cells.classifier import CellClassifier
 from allscope.core.cells.field import package_label
 from allscope.core.classifier import Classifier
 from allscope.core.flags import FlagPolicy
@@ -83,6 +84,7 @@ class SessionHost(Protocol):
     panels: Panels
     settings: Settings
     classifier: Classifier | None
+    cell_classifier: CellClassifier | None  # the cell package in force (also before a source)
     memory_store: FieldStore
     store: FieldStore
 
@@ -194,7 +196,7 @@ class SessionControl(QObject):
             return -1
         controller = self.host.controller
         package = self.host.classifier.package if self.host.classifier is not None else None
-        cells = controller.pipeline.cell_classifier if controller else None
+        cells = controller.pipeline.cell_classifier if controller else self.host.cell_classifier
         info = session_info(
             entered, controller.source if controller else None, package, self.host.policy(),
             package_label(cells) if cells is not None else "",

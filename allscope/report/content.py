@@ -84,28 +84,39 @@ def identity_rows(session: SessionRecord) -> list[tuple[str, str]]:
     ]
 
 
-def policy_text(change: PolicyChange) -> str:
+CELL_RULE = "a cell called blast (P(blast) at the cell package's threshold)"
+
+
+def policy_text(change: PolicyChange, by_cells: bool = False) -> str:
+    """The flag rule in force: with a cell model the cells decide, and the policy's P(ALL)
+    threshold played no part (``allscope.core.flags.evidence``)."""
     threshold = "—" if change.threshold is None else f"P(ALL) ≥ {change.threshold:.2f}"
+    if by_cells:
+        threshold = CELL_RULE
     rest = {k: v for k, v in change.flag_policy.items() if k != "threshold"}
     return f"{threshold}" + (f" ({_mapping_text(rest)})" if rest else "")
 
 
-def policy_rows(changes: list[PolicyChange]) -> list[tuple[str, str]]:
+def policy_rows(changes: list[PolicyChange], by_cells: bool = False) -> list[tuple[str, str]]:
     """The flag policies in force during the session, each from the time it was set."""
     rows = []
     for number, change in enumerate(changes):
         label = (
             "Flag policy at start" if number == 0 else f"Changed at {local_time(change.changed_at)}"
         )
-        rows.append((label, policy_text(change)))
+        rows.append((label, policy_text(change, by_cells)))
     return rows
 
 
-def summary_rows(summary: SessionSummary) -> list[tuple[str, str]]:
+def summary_rows(summary: SessionSummary, by_cells: bool = False) -> list[tuple[str, str]]:
+    """The session's counts; with a cell model in force the field model's classes are only its
+    subtype reading, and the flag rule is the cells'."""
     counts = (
         ", ".join(f"{name} {n}" for name, n in summary.class_counts.items()) or "none classified"
     )
     threshold = "—" if summary.threshold is None else f"P(ALL) ≥ {summary.threshold:.2f}"
+    if by_cells:
+        threshold = CELL_RULE
     return [
         ("Duration", duration_text(summary.duration_s)),
         ("Fields analysed", str(summary.analysed)),
@@ -115,7 +126,8 @@ def summary_rows(summary: SessionSummary) -> list[tuple[str, str]]:
             "Outside the model's experience",
             f"{summary.outside} (the model abstained: never flagged)",
         ),
-        ("Top class per classified field", counts),
+        ("Field model's top class (subtype reader)" if by_cells
+         else "Top class per classified field", counts),
         ("Flagged fields saved", str(summary.flagged_fields)),
         ("Fields captured by hand", str(summary.captured_fields)),
         ("Flag threshold", threshold),
@@ -155,7 +167,7 @@ def field_text(
         facts.append(f"flag: frames {flag.start_frame}–{flag.end_frame}, {strength}")
     lines.append("; ".join(facts))
     if policy is not None:
-        lines.append(f"Policy in force: {policy_text(policy)}")
+        lines.append(f"Policy in force: {policy_text(policy, bool(cells))}")
     lines.append(review_text(field))
     return "\n".join(lines)
 

@@ -226,11 +226,12 @@ def _target(path: Path, overwrite: bool) -> Path:
 
 
 def _details(page: _Page, session, summary, policies) -> list[lay.Block]:
+    by_cells = bool(session.info.cell_model)  # a cell model was in force: the cells decided
     blocks = page.heading("Session details")
     blocks += page.rows(content.metadata_rows(session))
-    blocks += page.rows(content.policy_rows(policies))
+    blocks += page.rows(content.policy_rows(policies, by_cells))
     blocks += page.heading("Summary")
-    return blocks + page.rows(content.summary_rows(summary))
+    return blocks + page.rows(content.summary_rows(summary, by_cells))
 
 
 def _model_blocks(page: _Page, session, package: ModelPackage | None) -> list[lay.Block]:

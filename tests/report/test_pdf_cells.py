@@ -36,7 +36,7 @@ def judged_session(store, tmp_path):
     image = discs_field([(60, 60), (110, 60), (150, 150)], radius=14)
     mask = lab_kmeans_mask(image)
     result = dataclasses.replace(field_result(1), cells=judge_cells(model, image, mask))
-    sid = store.create_session(session_info())
+    sid = store.create_session(session_info(cell_model="tiny-cells 0 (test)"))
     field = store.add_field(sid, "flag", image, mask.mask, result)
     store.end_session(sid)
     return sid, field
@@ -58,6 +58,8 @@ def test_field_text_speaks_cells_and_each_called_blast_gets_an_inset(store, judg
     text = words(write_pdf(store, sid, tmp_path / "a.pdf"))
     assert "Cells: 3 white cell(s), 3 called blast (highest P(blast)" in text
     assert "Top class:" not in text  # the field model's class is not the verdict
+    assert "Flag threshold a cell called blast" in text and "P(ALL) ≥" not in text
+    assert "Field model's top class (subtype reader)" in text
     for number in (1, 2, 3):
         assert f"{number} · P(blast)" in text  # the inset captions
     first = store.cells(field_id=field.id)[0]
