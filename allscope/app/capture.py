@@ -15,6 +15,7 @@ import logging
 import queue
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +34,7 @@ class CaptureRequest:
     result: FieldResult
     flag: Flag | None
     store: FieldStore | None = None  # the store current when the field was taken (its session)
+    classify: Callable[[], FieldResult] | None = None  # run on the writer thread, before storing
 
 
 @dataclass(frozen=True)
@@ -61,12 +63,18 @@ class FieldWriter:
         return self._thread
 
     def submit(self, kind: str, frame_bgr: np.ndarray, mask: MaskResult | None,
-               result: FieldResult, flag: Flag | None = None) -> bool:
-        """Queue a field for storing; False (and counted in ``refused``) when the queue is full."""
+               result: FieldResult, flag: Flag | None = None,
+               classify: Callable[[], FieldResult] | None = None) -> bool:
+        """Queue a field for storing; False (and counted in ``refused``) when the queue is full.
+
+        ``classify``, when given, is called on the writer thread and its result is stored
+        instead of ``result``: a hand capture is classified there, never on the GUI thread.
+        """
         if self._closed:
             return False
+        request = CaptureRequest(kind, frame_bgr, mask, result, flag, self.store, classify)
         try:
-            self._queue.put_nowait(CaptureRequest(kind, frame_bgr, mask, result, flag, self.store))
+            self._queue.put_nowait(request)
         except queue.Full:
             self.refused += 1
             return False
@@ -99,8 +107,9 @@ class FieldWriter:
                 return
             try:
                 store = request.store or self.store
+                result = request.result if request.classify is None else request.classify()
                 record = store.add_field(request.kind, request.frame_bgr, request.mask,
-                                         request.result, request.flag)
+                                         result, request.flag)
             except Exception as exc:  # every failure must reach the user
                 log.exception("storing a %s field failed", request.kind)
                 self._outbox.append(CaptureOutcome(request, error=str(exc) or type(exc).__name__))

@@ -18,6 +18,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from allscope.app.cell_words import CellSummary, cell_summary
 from allscope.core.results import FieldResult, Flag, MaskResult
 
 DECISIONS = ("accept", "dismiss")
@@ -35,6 +36,7 @@ class GalleryRecord:
     decision: str | None = None  # None (not reviewed), "accept" or "dismiss"
     comment: str = ""
     captured_at: float = 0.0  # time.time()
+    cells: CellSummary | None = None  # the field's cells, when a cell model judged them
 
 
 class FieldStore(Protocol):
@@ -115,7 +117,8 @@ class MemoryFieldStore:
                     f"{self.max_fields} fields are already held in memory without a session; "
                     "review them or start a session so that fields are saved to disk."
                 )
-            record = GalleryRecord(next(self._ids), kind, thumb, result, captured_at=time.time())
+            record = GalleryRecord(next(self._ids), kind, thumb, result, captured_at=time.time(),
+                                   cells=cell_summary(result))
             self._records[record.id] = record
             self._images[record.id] = (image_png, mask_png, heat_png)
             self._flags[record.id] = (

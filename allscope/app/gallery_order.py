@@ -3,9 +3,11 @@
 - One entry per slide location: a flag whose field is nearly identical to an earlier flag's
   (the stage rested, the dwell released and re-flagged) joins that entry as a repeat; every
   flag is still saved, the entry says how many more were raised there.
-- Each label names the class, P(ALL), the time and the source.
-- Orders: unreviewed first, highest P(ALL) first, or capture order; filters by class or
-  hand captures.
+- Each label names the verdict, the time and the source. With cells (``cell_words``): the
+  blasts and the highest P(blast), the field model's subtype only as "likely <subtype>";
+  without: the field model's class and P(ALL).
+- Orders: unreviewed first, most suspicious first (P(blast) with cells, else P(ALL)), or
+  capture order; filters by class (with cells: blasts or none) or hand captures.
 """
 
 from __future__ import annotations
@@ -17,13 +19,15 @@ from typing import Protocol, TypeVar
 import cv2
 import numpy as np
 
+from allscope.app.cell_words import CellSummary, strength, subtype_text, verdict_class
+from allscope.app.cell_words import verdict_text as cells_verdict
 from allscope.core.results import FieldResult
 
 SAME_PLACE_CORRELATION = 0.97  # fingerprints this alike show the same slide location
 RECENT_GROUPS = 64
 ORDERS = {
     "unreviewed": "Unreviewed first",
-    "probability": "Highest P(ALL) first",
+    "probability": "Most suspicious first",
     "time": "Capture order",
 }
 ALL_CLASSES = "All classes"
@@ -74,16 +78,23 @@ class Listed(Protocol):
     def decision(self) -> str | None: ...
     @property
     def captured_at(self) -> float: ...
+    @property
+    def cells(self) -> CellSummary | None: ...
 
 
 def caption(record: Listed, repeats: int = 0) -> str:
-    """Label under a thumbnail: review mark, kind, class, P(ALL), time, source, repeats."""
-    result = record.result
+    """Label under a thumbnail: review mark, kind, verdict, time, source, repeats."""
+    result, cells = record.result, record.cells
     mark = {"accept": "✔ accepted", "dismiss": "✖ dismissed"}.get(
         record.decision or "", "● unreviewed"
     )
     kind = "✋ hand" if record.kind == "manual" else "⚑ flag"
-    if result.p_all is not None and result.label:
+    likely = ""
+    if cells is not None:  # "⚑ 2 blasts · P(blast) 0.93": the cells are the verdict
+        kind = "✋" if record.kind == "manual" else "⚑"
+        verdict = cells_verdict(cells)
+        likely = subtype_text(cells, result.subtype)
+    elif result.p_all is not None and result.label:
         verdict = f"{result.label} · P(ALL) {result.p_all:.2f}"
     else:
         verdict = "not judged: " + ("; ".join(result.reasons) or "no model")
@@ -94,7 +105,10 @@ def caption(record: Listed, repeats: int = 0) -> str:
     )
     source = (result.source or "").split(" (")[0][:18]
     more = f"\n+{repeats} more here" if repeats else ""
-    return f"{kind} · {verdict}\n{when} · {source}\n{mark}{more}"
+    where = f"{when} · {source}"
+    head = f"{kind} {verdict}" if cells is not None else f"{kind} · {verdict}"
+    likely = f"\n{likely}" if likely else ""
+    return f"{head}{likely}\n{where}\n{mark}{more}"
 
 
 L = TypeVar("L", bound=Listed)
@@ -106,12 +120,15 @@ def ordered(
     """The records to list, filtered and sorted as chosen (stable: capture order breaks ties)."""
     chosen = [r for r in records if _keep(r, class_filter)]
     if order == "probability":
-        return sorted(
-            chosen, key=lambda r: -(r.result.p_all if r.result.p_all is not None else -1.0)
-        )
+        return sorted(chosen, key=lambda r: -_strength(r, -1.0))
     if order == "unreviewed":
-        return sorted(chosen, key=lambda r: (r.decision is not None, -(r.result.p_all or 0.0)))
+        return sorted(chosen, key=lambda r: (r.decision is not None, -_strength(r, 0.0)))
     return chosen
+
+
+def _strength(record: Listed, missing: float) -> float:
+    value = strength(record.result, record.cells)
+    return missing if value is None else value
 
 
 def _keep(record: Listed, class_filter: str) -> bool:
@@ -119,4 +136,4 @@ def _keep(record: Listed, class_filter: str) -> bool:
         return True
     if class_filter == HAND:
         return record.kind == "manual"
-    return bool(record.result.label == class_filter)
+    return bool(verdict_class(record.result, record.cells) == class_filter)

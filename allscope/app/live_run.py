@@ -154,9 +154,10 @@ class LiveController:
 
     def capture(self, snapshot: LiveSnapshot) -> bool:
         """Store the snapshot's field by hand (Space), classified like any field; False when the
-        writer is busy."""
-        result = self.pipeline.classify_now(snapshot)
-        return self.writer.submit("manual", snapshot.frame.image, snapshot.mask, result)
+        writer is busy. The classification (field model and cells) runs on the writer thread,
+        so the GUI thread returns at once even while the pipeline holds the models."""
+        return self.writer.submit("manual", snapshot.frame.image, snapshot.mask, snapshot.result,
+                                  classify=lambda: self.pipeline.classify_now(snapshot))
 
     # worker threads ----------------------------------------------------------------------
     def _on_flag(self, flag: Flag, frame: Frame, mask: MaskResult) -> None:

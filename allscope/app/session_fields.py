@@ -14,6 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from allscope.app.cell_words import CellSummary, cell_summary, saved_summary
 from allscope.app.field_store import GalleryRecord, MemoryFieldStore, make_thumbnail
 from allscope.core.results import FieldResult, Flag, MaskResult
 from allscope.core.store import SavedField, SessionStore, StoreError
@@ -22,15 +23,19 @@ from allscope.core.store import SavedField, SessionStore, StoreError
 class SessionFieldStore:
     """Stores the gallery's fields in session ``session_id`` of ``store``."""
 
-    def __init__(self, store: SessionStore, session_id: int, reviewer: str = "") -> None:
+    def __init__(self, store: SessionStore, session_id: int, reviewer: str = "",
+                 um_per_px: float | None = None) -> None:
         self.store, self.session_id, self.reviewer = store, session_id, reviewer
+        self.um_per_px = um_per_px  # the session's scale: saved cells get diameters in µm
         self._records: dict[int, GalleryRecord] = {}
         self._lock = threading.Lock()
 
     def existing_records(self) -> list[GalleryRecord]:
         """The session's saved fields with their latest review (to resume a session)."""
         records = [
-            self._gallery_record(f, self._thumbnail(f)) for f in self.store.fields(self.session_id)
+            self._gallery_record(f, self._thumbnail(f),
+                                 saved_summary(self.store.cells(field_id=f.id)))
+            for f in self.store.fields(self.session_id)
         ]
         with self._lock:
             self._records.update({r.id: r for r in records})
@@ -39,8 +44,10 @@ class SessionFieldStore:
     def add_field(self, kind: str, frame_bgr: np.ndarray, mask: MaskResult | None,
                   result: FieldResult, flag: Flag | None) -> GalleryRecord:
         mask_array = np.zeros(frame_bgr.shape[:2], np.uint8) if mask is None else mask.mask
-        saved = self.store.add_field(self.session_id, kind, frame_bgr, mask_array, result, flag)
-        record = self._gallery_record(saved, make_thumbnail(frame_bgr, mask_array))
+        saved = self.store.add_field(self.session_id, kind, frame_bgr, mask_array, result, flag,
+                                     um_per_px=self.um_per_px)
+        record = self._gallery_record(saved, make_thumbnail(frame_bgr, mask_array),
+                                      cell_summary(result))
         with self._lock:
             self._records[record.id] = record
         return record
@@ -51,7 +58,8 @@ class SessionFieldStore:
             record = self._records.get(field_id)
         if record is None:
             saved = self.store.get_field(field_id)
-            record = self._gallery_record(saved, self._thumbnail(saved))
+            cells = saved_summary(self.store.cells(field_id=field_id))
+            record = self._gallery_record(saved, self._thumbnail(saved), cells)
         updated = replace(record, decision=review.decision, comment=review.comment)
         with self._lock:
             self._records[field_id] = updated
@@ -70,11 +78,12 @@ class SessionFieldStore:
         return make_thumbnail(self.full_image(saved.id), self.mask(saved.id))
 
     @staticmethod
-    def _gallery_record(saved: SavedField, thumbnail: np.ndarray) -> GalleryRecord:
+    def _gallery_record(saved: SavedField, thumbnail: np.ndarray,
+                        cells: CellSummary | None) -> GalleryRecord:
         review = saved.review
         return GalleryRecord(saved.id, saved.kind, thumbnail, saved.result,
                              None if review is None else review.decision,
-                             "" if review is None else review.comment, saved.created_at)
+                             "" if review is None else review.comment, saved.created_at, cells)
 
 
 def _read(path: Path, flags: int) -> np.ndarray:

@@ -42,6 +42,17 @@ def thumbnail(bgr: np.ndarray) -> np.ndarray:
     return grey.astype(np.float32)
 
 
+def same_view(a: np.ndarray, b: np.ndarray, tolerance: float = 0.01) -> bool:
+    """Whether two thumbnails (``thumbnail``) show the same view: shifted by at most
+    ``tolerance`` × the width. Phase correlation ignores a change of brightness or colour, so
+    a colour-normalised frame and its raw frame are the same view."""
+    if a.shape != b.shape:
+        return False
+    window = cv2.createHanningWindow(a.shape[::-1], cv2.CV_32F)
+    (dx, dy), _ = cv2.phaseCorrelate(a.copy(), b.copy(), window)
+    return float(np.hypot(dx, dy)) / a.shape[1] <= tolerance
+
+
 class MotionDetector:
     """Measures each frame's motion against the previous frame of the same stream.
 

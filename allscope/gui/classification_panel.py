@@ -21,17 +21,19 @@ TONE_STYLE = {
 
 
 class ThresholdBar(QWidget):
-    """P(ALL) against the threshold tick; coloured only for a judged field."""
+    """P(ALL) or P(blast) (``name``) against the threshold tick; coloured only for a judged
+    field."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.value: float | None = None
         self.threshold = 0.5
+        self.name = "P(ALL)"
         self.setMinimumSize(160, 26)
 
-    def set_values(self, value: float | None, threshold: float) -> None:
-        if (value, threshold) != (self.value, self.threshold):
-            self.value, self.threshold = value, threshold
+    def set_values(self, value: float | None, threshold: float, name: str = "P(ALL)") -> None:
+        if (value, threshold, name) != (self.value, self.threshold, self.name):
+            self.value, self.threshold, self.name = value, threshold, name
             self.update()
 
     def paintEvent(self, event) -> None:  # Qt's name
@@ -47,9 +49,9 @@ class ThresholdBar(QWidget):
         painter.setPen(QPen(QColor(20, 20, 20), 2))
         painter.drawLine(int(x), int(rect.top()), int(x), int(rect.bottom()))
         text = (
-            "P(ALL) not shown"
+            f"{self.name} not shown"
             if self.value is None
-            else f"P(ALL) {self.value:.2f}  (flag at {self.threshold:.2f})"
+            else f"{self.name} {self.value:.2f}  (flag at {self.threshold:.2f})"
         )
         painter.setPen(QColor(0, 0, 0))
         painter.drawText(rect.adjusted(6, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter, text)
@@ -63,6 +65,7 @@ class ClassificationPanel(QWidget):
         super().__init__(parent)
         self.threshold = 0.5
         self.has_model = True
+        self.by_cells = False  # a cell model is in force (set by the window)
         self.benign_class = "Benign"
         self.alert = FlagAlert()
         self.state = PanelState("waiting", "Waiting for frames")
@@ -126,6 +129,7 @@ class ClassificationPanel(QWidget):
                 has_model=self.has_model,
                 benign_class=self.benign_class,
                 alert=self.alert.current(now),
+                by_cells=self.by_cells,
             )
         )
 
@@ -144,4 +148,10 @@ class ClassificationPanel(QWidget):
             p = None if state.probabilities is None else state.probabilities.get(name)
             bar.setValue(0 if p is None else int(round(p * 1000)))
             bar.setFormat("—" if p is None else f"{p:.2f}")
-        self.p_bar.set_values(state.p_all, self.threshold)
+        self._show_class_bars(not state.by_cells and state.cells is None)  # cells judge
+        name, value, threshold = state.bar
+        self.p_bar.set_values(value, self.threshold if threshold is None else threshold, name)
+
+    def _show_class_bars(self, visible: bool) -> None:
+        for row in range(self._form.rowCount()):
+            self._form.setRowVisible(row, visible)

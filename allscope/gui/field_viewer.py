@@ -6,15 +6,18 @@ so pixels stay sharp at any magnification. Double-click or 0 fits the field to t
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPen, QWheelEvent
-from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QWidget
+from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen, QWheelEvent
+from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QLabel, QWidget
 
+from allscope.app.cell_overlay import CellOverlay, inset_first
 from allscope.app.scale import scale_bar
 from allscope.gui.gallery import bgr_to_pixmap
 
 ZOOM_STEP = 1.25
+INSET_PX = 120
 MAX_ZOOM = 16.0
 
 
@@ -34,6 +37,12 @@ class FieldViewer(QGraphicsView):
         self.setBackgroundBrush(QColor(40, 40, 40))
         self.setMinimumSize(240, 135)
         self._fitted = True
+        self._cell_items: list = []
+        self.cells: list[CellOverlay] = []
+        self.inset = QLabel(self)  # the selected cell, enlarged, in the top-left corner
+        self.inset.setStyleSheet("background: #222; border: 2px solid #ddd;")
+        self.inset.hide()
+        self._image: np.ndarray | None = None
 
     @property
     def zoom(self) -> float:
@@ -44,10 +53,56 @@ class FieldViewer(QGraphicsView):
         if bgr is None:
             self._item.setPixmap(bgr_to_pixmap(np.zeros((1, 1, 3), np.uint8)))
             return
+        self._image = bgr
         self._item.setPixmap(bgr_to_pixmap(bgr))
         self.scene().setSceneRect(QRectF(0, 0, bgr.shape[1], bgr.shape[0]))
         if not keep_view or self._fitted:
             self.fit()
+
+    def set_cells(self, cells: list[CellOverlay]) -> None:
+        """Outline and label each cell (blasts in red) and show the most blast-like enlarged."""
+        for item in self._cell_items:
+            self.scene().removeItem(item)
+        self._cell_items, self.cells = [], cells
+        for cell in cells:
+            colour = QColor(230, 40, 40) if cell.blast else QColor(0, 220, 255)
+            path = QPainterPath()
+            if cell.contour:
+                path.moveTo(*cell.contour[0])
+                for point in cell.contour[1:]:
+                    path.lineTo(*point)
+                path.closeSubpath()
+            outline = self.scene().addPath(path, QPen(colour, 0))  # cosmetic: 1 screen pixel
+            label = self.scene().addSimpleText(cell.caption)
+            label.setBrush(colour)
+            label.setFlag(label.GraphicsItemFlag.ItemIgnoresTransformations)
+            label.setPos(cell.bbox[0], cell.bbox[1] + cell.bbox[3])
+            self._cell_items += [outline, label]
+        self.show_inset(inset_first(cells))
+
+    def show_inset(self, cell: CellOverlay | None) -> None:
+        if cell is None or self._image is None:
+            self.inset.hide()
+            return
+        x, y, w, h = cell.bbox
+        pad = max(w, h) // 3
+        crop = self._image[max(0, y - pad):y + h + pad, max(0, x - pad):x + w + pad]
+        if crop.size == 0:
+            self.inset.hide()
+            return
+        self.inset.setPixmap(bgr_to_pixmap(cv2.resize(crop, (INSET_PX, INSET_PX))))
+        self.inset.setToolTip(f"Enlarged: {cell.caption}")
+        self.inset.setGeometry(8, 8, INSET_PX + 4, INSET_PX + 4)
+        self.inset.show()
+
+    def mousePressEvent(self, event) -> None:
+        point = self.mapToScene(event.position().toPoint())
+        for cell in self.cells:
+            x, y, w, h = cell.bbox
+            if x <= point.x() <= x + w and y <= point.y() <= y + h:
+                self.show_inset(cell)
+                break
+        super().mousePressEvent(event)
 
     def fit(self) -> None:
         self.fitInView(self.scene().sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)

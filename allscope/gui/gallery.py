@@ -11,6 +11,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from PySide6.QtGui import QColor, QImage, QPixmap
 from PySide6.QtWidgets import QListView
 
+from allscope.app.cell_words import verdict_class
 from allscope.app.field_store import THUMB_WIDTH, GalleryRecord
 from allscope.app.gallery_order import ALL_CLASSES, LocationGroups, caption, ordered
 
@@ -26,7 +27,7 @@ def bgr_to_pixmap(bgr: np.ndarray) -> QPixmap:
 
 
 def record_caption(record: GalleryRecord, repeats: int = 0) -> str:
-    """Label under a thumbnail: kind, class, P(ALL), time, source, review state."""
+    """Label under a thumbnail: kind, verdict (cells or P(ALL)), time, source, review state."""
     return caption(record, repeats)
 
 
@@ -118,7 +119,8 @@ class GalleryModel(QAbstractListModel):
         self.endResetModel()
 
     def classes(self) -> list[str]:
-        return sorted({r.result.label for r in self._all if r.result.label})
+        found = (verdict_class(r.result, r.cells) for r in self._all)
+        return sorted({name for name in found if name})
 
     def repeats(self, record_id) -> int:
         return self._repeats.get(record_id, 0)
@@ -155,6 +157,8 @@ class GalleryView(QListView):
         self.setModel(model)
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setIconSize(QSize(THUMB_WIDTH, THUMB_WIDTH * 9 // 16))
+        line = self.fontMetrics().lineSpacing()  # up to five caption lines under a thumbnail
+        self.setGridSize(QSize(THUMB_WIDTH + 40, THUMB_WIDTH * 9 // 16 + 5 * line + 12))
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setMovement(QListView.Movement.Static)
         self.setWordWrap(True)

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QMainWindow, QVBoxLayout, QWidget
 from allscope.app.capture import FieldWriter
 from allscope.app.field_store import FieldStore, MemoryFieldStore
 from allscope.app.live_run import LiveController
-from allscope.app.panel_state import alert_text
+from allscope.app.panel_state import flag_alert_text
 from allscope.app.settings import Settings, save_settings
 from allscope.app.settings import settings_dir as settings_dir_of
 from allscope.core.cells.classifier import CellClassifier
@@ -36,7 +36,9 @@ from allscope.core.model_package import ModelPackageError
 from allscope.core.pipeline import PipelineStats
 from allscope.core.store import SessionStore
 from allscope.gui.about import AboutDialog
+from allscope.gui.adapt_dialog import AdaptDialog
 from allscope.gui.banner import ErrorBanner
+from allscope.gui.cell_dock import CellReviewDock
 from allscope.gui.gallery import GalleryModel
 from allscope.gui.live_display import LiveDisplay
 from allscope.gui.live_view import MODES, LiveView
@@ -85,6 +87,8 @@ class MainWindow(QMainWindow):
             log.warning("no model: %s", exc)
             model_error = str(exc)
         self.cell_classifier: CellClassifier | None = None  # set by the app before a source opens
+        self.cells: CellReviewDock | None = None  # the Cells dock, once a cell package is in use
+        self.adapt_dialog: AdaptDialog | None = None
         self.gallery_model = GalleryModel(self)
         self.camera_events: deque[str] = deque(maxlen=32)  # "lost", "reconnecting (attempt n)", ...
         self.banner = ErrorBanner(self)
@@ -155,7 +159,48 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _=False, k=kind: sessions.export(k))
         actions.end_session.triggered.connect(sessions.end)
         sessions.changed.connect(self._enable_session_actions)
+        sessions.changed.connect(self._show_session_cells)
         self._enable_session_actions()
+
+    def _show_session_cells(self) -> None:
+        """The Cells dock follows the current session (built once a cell package is in use)."""
+        if self.cell_classifier is None or self.sessions.store is None:
+            return
+        if self.cells is None:
+            reviewer = self.settings.session_info.get("operator", "")
+            classes = self.cell_classifier.classes
+            self.cells = CellReviewDock(self, self.sessions.store, classes, reviewer)
+            self.tabifyDockWidget(self.panels.docks["camera"], self.cells)  # beside, not below
+            QTimer.singleShot(0, self._show_cells_tab)
+            self.window_actions.menus["view"].addAction(self.cells.toggleViewAction())
+            self.cells.adapt_button.clicked.connect(self.adapt_to_microscope)
+        current = self.sessions.current
+        self.cells.show_session(None if current is None else current.id)
+
+    def _show_cells_tab(self) -> None:
+        """The Cells tab in front, with the room the classification panel does not need when
+        cells judge (it shows no per-class bars then)."""
+        if self.cells is not None:
+            self.cells.raise_()
+            self.resizeDocks([self.panels.docks["classification"], self.cells], [230, 300],
+                             Qt.Orientation.Vertical)
+
+    def adapt_to_microscope(self) -> AdaptDialog | None:
+        """The "Adapt to this microscope" dialog; an activated package takes over the live run."""
+        if self.cell_classifier is None or self.sessions.store is None:
+            return None
+
+        def activate(path: Path) -> CellClassifier:
+            self.cell_classifier = CellClassifier(path)
+            self.open_source(self.settings.last_source or "demo")  # the new package from now on
+            return self.cell_classifier
+
+        folder = settings_dir_of(self.settings_dir) / "cell-packages"
+        reviewer = self.settings.session_info.get("operator", "")
+        self.adapt_dialog = AdaptDialog(self.sessions.store, self.cell_classifier, folder, activate,
+                                        reviewer, self)
+        self.adapt_dialog.show()
+        return self.adapt_dialog
 
     def _enable_session_actions(self) -> None:
         active = self.sessions.current is not None
@@ -217,6 +262,7 @@ class MainWindow(QMainWindow):
     def _start_run(
         self, source: FrameSource, problems: deque[tuple[str, str]]
     ) -> LiveController:
+        self.panels.classification.by_cells = self.cell_classifier is not None
         controller = LiveController(source, self.classifier, self.policy(), self.writer, problems,
                                     on_result=self.sessions.record_result,
                                     cell_classifier=self.cell_classifier)
@@ -256,8 +302,13 @@ class MainWindow(QMainWindow):
                 self._show_status_message(level, message)
             for _, flag in self.controller.drain_flag_times():
                 key = (flag.source, flag.start_frame)
-                self.panels.classification.note_flag(key, alert_text(flag.label, flag.p_all), now)
+                self.panels.classification.note_flag(key, flag_alert_text(flag), now)
             stats = self.controller.stats()
+            if self._house_ticks % INDICATORS_EVERY == 0 and self.cell_classifier is not None:
+                if self.cells is None:
+                    self._show_session_cells()
+                if self.cells is not None:
+                    self.cells.show_live(self.controller.pipeline.tally())
             self.panels.plots.add_rates(
                 now, self.display.meter.rate.rate(), stats.processed_fps, stats.infer_ms
             )
@@ -267,6 +318,8 @@ class MainWindow(QMainWindow):
         )
         self.panels.plots.refresh(now, self._house_ticks % PLOT_COUNT)
         for outcome in self.writer.drain():
+            if outcome.record is not None and self.cells is not None:
+                self.cells.stored()
             if outcome.record is not None:
                 if outcome.request.store in (
                     None,

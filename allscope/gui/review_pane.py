@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from allscope.app.cell_overlay import overlays
+from allscope.app.cell_words import cells_text, subtype_text, verdict_text
 from allscope.app.field_store import FieldStore, GalleryRecord
 from allscope.core.cam import overlay
 from allscope.gui.field_viewer import FieldViewer
@@ -156,10 +158,17 @@ class ReviewPane(QWidget):
 
 def _describe(record: GalleryRecord) -> str:
     result = record.result
+    kind = "captured by hand" if record.kind == "manual" else "flagged automatically"
+    if record.cells is not None:  # judged by cells: the field model only reads the subtype
+        cells = record.cells
+        likely = subtype_text(cells, result.subtype)
+        return (
+            f"{result.name or result.source} · {kind} · {cells_text(cells.cells)}<br>"
+            f"{verdict_text(cells)}" + (f" · {likely} (field model)" if likely else "")
+        )
     probs = result.probability_map() or {}
     lines = ", ".join(f"{name} {p:.2f}" for name, p in probs.items()) or "not classified"
     p_all = "—" if result.p_all is None else f"{result.p_all:.2f}"
-    kind = "captured by hand" if record.kind == "manual" else "flagged automatically"
     return (
         f"{result.name or result.source} · {kind} · {result.wbc_count} WBC<br>P(ALL) {p_all} · "
         f"{lines}"
@@ -290,6 +299,20 @@ class ReviewPanel(QWidget):
             image, mask = record.thumbnail, None
         self.pane.set_record(None)
         self.pane.set_record(record, image, mask, self._heat_map(record))
+        self.pane.viewer.set_cells(overlays(self._saved_cells(record), record.result.cells))
+
+    def _saved_cells(self, record: GalleryRecord) -> list:
+        """The field's saved cells with their reviewed labels (a session's store), else none."""
+        session_store = getattr(self.store, "store", None)
+        cells = getattr(session_store, "cells", None)
+        if not callable(cells):
+            return []
+        try:
+            return list(cells(field_id=record.id))
+        except Exception as exc:
+            self.error.emit(f"The cells of field {record.id} could not be read ({exc}).",
+                            "The field is shown without them.")
+            return []
 
     def _heat_map(self, record: GalleryRecord) -> np.ndarray | None:
         """The record's evidence map, if the store keeps one; a failure is reported, not raised."""

@@ -25,6 +25,7 @@ from allscope.app.field_store import FieldStore, GalleryRecord, MemoryFieldStore
 from allscope.app.live_run import LiveController
 from allscope.app.session_fields import SessionFieldStore, carry_over
 from allscope.app.settings import Settings
+from allscope.core.cells.classifier import CellClassifier
 from allscope.core.cells.field import package_label
 from allscope.core.classifier import Classifier
 from allscope.core.flags import FlagPolicy
@@ -83,6 +84,7 @@ class SessionHost(Protocol):
     panels: Panels
     settings: Settings
     classifier: Classifier | None
+    cell_classifier: CellClassifier | None  # the cell package in force (also before a source)
     memory_store: FieldStore
     store: FieldStore
 
@@ -177,8 +179,15 @@ class SessionControl(QObject):
         self.dialog = SessionDialog(
             self.host.settings.session_info, self.create, self.parent_widget, earlier
         )
+        self.dialog.finished.connect(self._back_to_the_window)
         self.dialog.open()
         return self.dialog
+
+    def _back_to_the_window(self) -> None:
+        """The live window takes the keyboard back when the start dialog closes, so that Space
+        captures and the review keys work at once (a closed dialog must not stay active)."""
+        self.parent_widget.activateWindow()
+        self.parent_widget.raise_()
 
     def create(self, entered: dict[str, str]) -> int:
         """Create a session from the dialog's values and the app's state; make it current."""
@@ -187,7 +196,7 @@ class SessionControl(QObject):
             return -1
         controller = self.host.controller
         package = self.host.classifier.package if self.host.classifier is not None else None
-        cells = controller.pipeline.cell_classifier if controller else None
+        cells = controller.pipeline.cell_classifier if controller else self.host.cell_classifier
         info = session_info(
             entered, controller.source if controller else None, package, self.host.policy(),
             package_label(cells) if cells is not None else "",
@@ -229,7 +238,8 @@ class SessionControl(QObject):
             self._ask_resume(record, running)
             return False
         reviewer = record.info.operator or self.host.settings.session_info.get("operator", "")
-        fields = SessionFieldStore(store, session_id, reviewer=reviewer)
+        fields = SessionFieldStore(store, session_id, reviewer=reviewer,
+                                   um_per_px=record.info.um_per_px)
         self.current = record
         self._recording = (store, session_id)
         self.host.set_field_store(fields)

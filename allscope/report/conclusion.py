@@ -93,7 +93,7 @@ def tally_lines(tally: Tally | None, fields: list[SavedField]) -> list[tuple[str
         f"{name} {n}" for name, n in sorted(tally.per_class.items(), key=lambda kv: -kv[1])
     )
     rows = [("White cells examined", str(tally.wbc)), ("Count per type", per_type or "—")]
-    if tally.wbc:
+    if tally.wbc and tally.ci95 is not None:
         low, high = tally.ci95
         rows.append(
             (
@@ -113,14 +113,20 @@ def shown_fields(
     """Fields the report draws: every accepted one, the most suspicious unreviewed ones up to a
     cap, and a few dismissed ones (drawn greyed), in capture order."""
     accepted = [f for f in fields if decision(f) == "accept"]
-    by_p = sorted(
-        (f for f in fields if decision(f) is None), key=lambda f: -(f.result.p_all or 0.0)
-    )
+    by_p = sorted((f for f in fields if decision(f) is None), key=lambda f: -_suspicion(f))
     dismissed = sorted(
-        (f for f in fields if decision(f) == "dismiss"), key=lambda f: -(f.result.p_all or 0.0)
+        (f for f in fields if decision(f) == "dismiss"), key=lambda f: -_suspicion(f)
     )
     chosen = {f.id for f in accepted + by_p[:unreviewed_cap] + dismissed[:dismissed_cap]}
     return [f for f in fields if f.id in chosen]
+
+
+def _suspicion(field: SavedField) -> float:
+    """How suspicious a field is: its flag's strongest P(blast) when cells raised it, else
+    P(ALL)."""
+    if field.flag is not None and field.flag.p_blast is not None:
+        return field.flag.p_blast
+    return field.result.p_all or 0.0
 
 
 def short_id(text: str, limit: int = 32) -> str:

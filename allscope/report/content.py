@@ -5,11 +5,14 @@ Kept apart from the layout so the CSV/JSON exports and the GUI can word things t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from allscope.core.model_package import ModelPackage
 from allscope.core.ood import OUTSIDE
 from allscope.core.store import PolicyChange, SavedField, SessionRecord, SessionSummary
+from allscope.core.store.cells import CellRecord
+from allscope.report.cell_insets import cells_line
 
 COMMENT_LIMIT = 500  # characters of a review comment shown in the PDF
 NOTES_LIMIT = 1500
@@ -81,28 +84,39 @@ def identity_rows(session: SessionRecord) -> list[tuple[str, str]]:
     ]
 
 
-def policy_text(change: PolicyChange) -> str:
+CELL_RULE = "a cell called blast (P(blast) at the cell package's threshold)"
+
+
+def policy_text(change: PolicyChange, by_cells: bool = False) -> str:
+    """The flag rule in force: with a cell model the cells decide, and the policy's P(ALL)
+    threshold played no part (``allscope.core.flags.evidence``)."""
     threshold = "—" if change.threshold is None else f"P(ALL) ≥ {change.threshold:.2f}"
+    if by_cells:
+        threshold = CELL_RULE
     rest = {k: v for k, v in change.flag_policy.items() if k != "threshold"}
     return f"{threshold}" + (f" ({_mapping_text(rest)})" if rest else "")
 
 
-def policy_rows(changes: list[PolicyChange]) -> list[tuple[str, str]]:
+def policy_rows(changes: list[PolicyChange], by_cells: bool = False) -> list[tuple[str, str]]:
     """The flag policies in force during the session, each from the time it was set."""
     rows = []
     for number, change in enumerate(changes):
         label = (
             "Flag policy at start" if number == 0 else f"Changed at {local_time(change.changed_at)}"
         )
-        rows.append((label, policy_text(change)))
+        rows.append((label, policy_text(change, by_cells)))
     return rows
 
 
-def summary_rows(summary: SessionSummary) -> list[tuple[str, str]]:
+def summary_rows(summary: SessionSummary, by_cells: bool = False) -> list[tuple[str, str]]:
+    """The session's counts; with a cell model in force the field model's classes are only its
+    subtype reading, and the flag rule is the cells'."""
     counts = (
         ", ".join(f"{name} {n}" for name, n in summary.class_counts.items()) or "none classified"
     )
     threshold = "—" if summary.threshold is None else f"P(ALL) ≥ {summary.threshold:.2f}"
+    if by_cells:
+        threshold = CELL_RULE
     return [
         ("Duration", duration_text(summary.duration_s)),
         ("Fields analysed", str(summary.analysed)),
@@ -112,7 +126,8 @@ def summary_rows(summary: SessionSummary) -> list[tuple[str, str]]:
             "Outside the model's experience",
             f"{summary.outside} (the model abstained: never flagged)",
         ),
-        ("Top class per classified field", counts),
+        ("Field model's top class (subtype reader)" if by_cells
+         else "Top class per classified field", counts),
         ("Flagged fields saved", str(summary.flagged_fields)),
         ("Fields captured by hand", str(summary.captured_fields)),
         ("Flag threshold", threshold),
@@ -120,10 +135,12 @@ def summary_rows(summary: SessionSummary) -> list[tuple[str, str]]:
 
 
 def field_text(
-    field: SavedField, number: int, total: int, policy: PolicyChange | None = None
+    field: SavedField, number: int, total: int, policy: PolicyChange | None = None,
+    cells: Sequence[CellRecord] = (),
 ) -> str:
     """The lines beside a field's image; ``policy`` is the flag policy in force when it was
-    saved."""
+    saved. With saved ``cells`` the cells are the verdict (the field model only reads the
+    subtype), so the field model's class and P(ALL) are not given as the verdict."""
     r = field.result
     kind = "flagged" if field.kind == "flag" else "captured by hand"
     lines = [
@@ -133,7 +150,9 @@ def field_text(
     if OUTSIDE in r.reasons:
         score = "" if r.ood_score is None else f" (score {r.ood_score:.3g})"
         lines.append(f"Outside the model's experience{score}: the model abstained; not assessed")
-    if r.classified:
+    if cells:
+        lines.append(cells_line(cells, r.subtype))
+    elif r.classified:
         pairs = zip(r.classes, r.probabilities or (), strict=True)
         each = ", ".join(f"{name} {p:.2f}" for name, p in pairs)
         lines.append(f"Top class: {r.label} · P(ALL) {r.p_all:.2f} ({each})")
@@ -142,13 +161,13 @@ def field_text(
         lines.append(f"Not classified ({reasons})")
     facts = [f"White cells found: {r.wbc_count}"]
     if field.flag is not None:
-        facts.append(
-            f"flag: frames {field.flag.start_frame}–{field.flag.end_frame}, "
-            f"P(ALL) {field.flag.p_all:.2f}"
-        )
+        flag = field.flag
+        strength = (f"P(ALL) {flag.p_all:.2f}" if flag.p_blast is None
+                    else f"strongest P(blast) {flag.p_blast:.2f}")
+        facts.append(f"flag: frames {flag.start_frame}–{flag.end_frame}, {strength}")
     lines.append("; ".join(facts))
     if policy is not None:
-        lines.append(f"Policy in force: {policy_text(policy)}")
+        lines.append(f"Policy in force: {policy_text(policy, bool(cells))}")
     lines.append(review_text(field))
     return "\n".join(lines)
 

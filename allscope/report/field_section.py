@@ -12,9 +12,11 @@ from PySide6.QtCore import QLineF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
 
 from allscope.core.store import PolicyChange, SavedField
+from allscope.core.store.cells import CellRecord
 from allscope.core.store.signoff import policy_at
 from allscope.report import content
 from allscope.report import layout as lay
+from allscope.report.cell_insets import draw_insets, insets_height, mark_cells
 from allscope.report.conclusion import decision
 from allscope.report.field_image import Prefetch
 from allscope.report.manifest import ImageCheck
@@ -36,14 +38,17 @@ def field_blocks(
     progress: Progress | None,
     prefetch: Prefetch,
     um_per_px: float | None = None,
+    cells_of: dict[int, list[CellRecord]] | None = None,
 ) -> list[lay.Block]:
-    """A heading, a note on what is left out, and one block per shown field."""
+    """A heading, a note on what is left out, and one block per shown field (``cells_of``: the
+    saved cells of each field, whose called blasts are marked and enlarged)."""
     blocks = page.heading(f"Representative fields ({len(fields)} of {total} saved)")
     left_out = total - len(fields)
     note = (
         "Shown: every accepted field, the most suspicious unreviewed ones and a few dismissed ones "
         "(greyed). "
-        "Amber outlines mark the white cells the mask found. " + content.CAM_LEGEND
+        "Amber outlines mark the white cells the mask found; numbered red boxes mark the cells "
+        "called blast, each enlarged under its field. " + content.CAM_LEGEND
     )
     if left_out:
         note += (
@@ -56,15 +61,16 @@ def field_blocks(
         return blocks + [page.text("No field was flagged or captured in this session.", page.body)]
     for index, field in enumerate(fields):
         policy = policy_at(policies, field.created_at) if policies else None
+        cells = (cells_of or {}).get(field.id, [])
         blocks.append(
-            _field_block(page, index, field, policy, checks, progress, prefetch, um_per_px)
+            _field_block(page, index, field, policy, checks, progress, prefetch, um_per_px, cells)
         )
     return blocks
 
 
 def _field_block(
     page, index: int, field: SavedField, policy, checks, progress, prefetch,
-    um_per_px: float | None = None,
+    um_per_px: float | None = None, cells: list[CellRecord] | None = None,
 ) -> lay.Block:
     mm = page.mm
     has_cam = field.heat_map_path is not None
@@ -74,15 +80,20 @@ def _field_block(
     text_w = page.content if has_cam else page.content - image_w - gap
     dismissed = decision(field) == "dismiss"
     color = QColor(110, 110, 110) if dismissed else None
+    cells = cells or []
+    insets_h = insets_height(page, cells)
     text = lay.TextBox(
-        content.field_text(field, index + 1, len(prefetch.fields), policy),
+        content.field_text(field, index + 1, len(prefetch.fields), policy, cells),
         page.body,
         text_w,
         page.device,
         color,
     )
     below = image_h + 2 * mm
-    height = (below + text.height if has_cam else max(image_h, text.height)) + 6 * mm
+    if has_cam:
+        height = below + insets_h + text.height + 6 * mm
+    else:
+        height = max(below + insets_h, text.height) + 6 * mm
     image_checks, heat_checks = checks
 
     def draw(painter: QPainter, x: float, y: float) -> None:
@@ -91,6 +102,11 @@ def _field_block(
         heat_checks[field.id] = shown.heat_map_sha256
         _picture(painter, shown.image, QRectF(x, y, image_w, image_h), field, page)
         drawn_w = min(image_w, image_h * field.width / max(1, field.height))
+        if cells and shown.image is not None:
+            size = (field.width, field.height)
+            mark_cells(painter, QRectF(x, y, drawn_w, image_h), size, cells, page)
+            draw_insets(painter, shown.image, size, x, y + below,
+                        page.content if has_cam else image_w, cells, page, washed=dismissed)
         if um_per_px:
             _scale_bar(painter, QRectF(x, y, drawn_w, image_h), um_per_px * field.width / drawn_w,
                        page)
@@ -103,7 +119,7 @@ def _field_block(
                 page,
                 tag=False,
             )
-            text.draw(painter, x, y + below)
+            text.draw(painter, x, y + below + insets_h)
         else:
             text.draw(painter, x + image_w + gap, y)
         bottom = y + height - 3 * mm

@@ -35,6 +35,7 @@ from allscope.core.store.files import (
 )
 from allscope.report import content
 from allscope.report import layout as lay
+from allscope.report.cell_pages import cell_blocks
 from allscope.report.conclusion import conclude, short_id, shown_fields
 from allscope.report.field_image import Prefetch
 from allscope.report.field_section import field_blocks
@@ -148,7 +149,9 @@ def write_pdf(
         progress,
         prefetch,
         session.info.um_per_px,
+        {f.id: store.cells(field_id=f.id) for f in fields},
     )
+    blocks += cell_blocks(page, store, session_id)
     blocks += _model_blocks(page, session, model_package)
     model_sha = model_package.sha256 if model_package else None
     created = content.iso_time(datetime.now().timestamp())
@@ -223,11 +226,12 @@ def _target(path: Path, overwrite: bool) -> Path:
 
 
 def _details(page: _Page, session, summary, policies) -> list[lay.Block]:
+    by_cells = bool(session.info.cell_model)  # a cell model was in force: the cells decided
     blocks = page.heading("Session details")
     blocks += page.rows(content.metadata_rows(session))
-    blocks += page.rows(content.policy_rows(policies))
+    blocks += page.rows(content.policy_rows(policies, by_cells))
     blocks += page.heading("Summary")
-    return blocks + page.rows(content.summary_rows(summary))
+    return blocks + page.rows(content.summary_rows(summary, by_cells))
 
 
 def _model_blocks(page: _Page, session, package: ModelPackage | None) -> list[lay.Block]:

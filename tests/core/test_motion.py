@@ -43,3 +43,22 @@ def test_reset_forgets_the_previous_view(wide):
     detector(view(wide, 0, 1))
     detector.reset()
     assert detector(view(wide, 340, 2)) == STILL
+
+
+def test_same_view_holds_across_colour_normalisation_and_fails_once_the_stage_moved():
+    """The display draws an analysed frame's outlines on a newer frame only when it shows the
+    same view: the raw and the colour-normalised demo field are the same view, a view shifted
+    by 3% of its width is not."""
+    import itertools
+
+    from allscope.app.normalizer_switch import normalizer_for
+    from allscope.core.motion import same_view, thumbnail
+    from allscope.core.sources.demo.source import DemoSlideSource
+
+    source = DemoSlideSource(640, 360, paced=False, defocus=False)
+    first = next(itertools.islice(source.frames(), 5, 6)).image
+    normalised = normalizer_for(None, "demo")(first)
+    assert not np.array_equal(first, normalised)
+    assert same_view(thumbnail(first), thumbnail(normalised))
+    shifted = np.roll(first, 20, axis=1)  # 20 px of 640
+    assert not same_view(thumbnail(first), thumbnail(shifted))

@@ -1,10 +1,13 @@
 """Screenshot of the window mid-session at a given screen size, on a real X display.
 
-    DISPLAY=:99 python tests/gui/screenshot_session.py OUT.png WIDTH HEIGHT SETTINGS_DIR MODEL_DIR
+    xvfb-run -a -s "-screen 0 1366x768x24" python tests/gui/screenshot_session.py \
+        OUT.png 1366 768 SETTINGS_DIR [MODEL_DIR]
 
 The window is maximised on a WIDTHxHEIGHT screen, a session is started, the demo slide runs
-until fields are flagged, one is selected for review, then the window is grabbed. It prints
-one JSON line, including labels whose text is wider than the label (clipped text).
+until fields are flagged and the Cells dock tallies cells, one flag is selected for review,
+then the window is grabbed. Without MODEL_DIR the shipped field and cell models run with the
+app's defaults (colour normalisation on). It prints one JSON line: what the panel, the first
+gallery label and the tally say, and labels whose text is wider than the label (clipped).
 """
 
 import json
@@ -30,18 +33,20 @@ def clipped_labels(window) -> list[str]:
     return out
 
 
-def main(output: str, width: str, height: str, settings_dir: str, model_dir: str) -> int:
+def main(output: str, width: str, height: str, settings_dir: str, model_dir: str = "") -> int:
     policy = {"threshold": 0.5, "consecutive": 1, "release": 0.1, "require_still": False}
     settings = {
-        "policy": policy,
-        "normalize_colour": False,
+        "normalize_colour": not model_dir,  # a test model reads the demo's raw colours
         "objective": "100× oil",
         "microns_per_pixel": {"100× oil": 0.1},
         "session_info": {"operator": "Dr. Example"},
     }
+    if model_dir:  # a test model flags at once; the shipped models run with their policy
+        settings["policy"] = policy
     with open(f"{settings_dir}/{SETTINGS_FILE}", "w", encoding="utf-8") as handle:
         json.dump(settings, handle)
-    _, window = create_app(["--demo", "--model", model_dir, "--settings-dir", settings_dir])
+    model = ["--model", model_dir] if model_dir else []
+    _, window = create_app(["--demo", *model, "--settings-dir", settings_dir])
     window.setGeometry(
         window.screen().availableGeometry()
     )  # Xvfb has no window manager to maximise
@@ -59,13 +64,19 @@ def main(output: str, width: str, height: str, settings_dir: str, model_dir: str
             "notes": "",
         }
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and window.gallery_model.rowCount() < 3:
+    deadline = time.monotonic() + 90
+
+    def tallied() -> int:
+        return 0 if window.cells is None or window.cells.tally.tally is None else (
+            window.cells.tally.tally.wbc)
+
+    while time.monotonic() < deadline and (window.gallery_model.rowCount() < 3 or not tallied()):
         QTest.qWait(100)
     window.panels.review.select(0)
     QTest.qWait(1500)
     ok = window.grab().save(output)
     hint = window.minimumSizeHint()
+    model_index = window.gallery_model.index(0)
     print(
         json.dumps(
             {
@@ -73,8 +84,13 @@ def main(output: str, width: str, height: str, settings_dir: str, model_dir: str
                 "size": [window.width(), window.height()],
                 "minimum": [hint.width(), hint.height()],
                 "gallery": window.gallery_model.rowCount(),
+                "first_label": window.gallery_model.data(model_index),
+                "panel": [window.panels.classification.state.kind,
+                          window.panels.classification.state_label.text()],
+                "tally_wbc": tallied(),
                 "clipped": clipped_labels(window),
-            }
+            },
+            ensure_ascii=False,
         )
     )
     window.close()
@@ -82,4 +98,4 @@ def main(output: str, width: str, height: str, settings_dir: str, model_dir: str
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:6]))
+    sys.exit(main(*sys.argv[1:6]))  # MODEL_DIR is optional

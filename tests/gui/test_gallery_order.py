@@ -1,8 +1,11 @@
 """The flag gallery: one entry per location, labels that say what and where, order and filter."""
 
+import dataclasses
+
 import numpy as np
 from gui_helpers import result
 
+from allscope.app.cell_words import CellSummary
 from allscope.app.field_store import GalleryRecord
 from allscope.app.gallery_order import HAND, caption, ordered
 from allscope.gui.gallery import GalleryModel
@@ -77,3 +80,35 @@ def test_controls_reorder_and_filter_the_model(qtbot):
     assert [model.record(i).id for i in range(model.rowCount())] == [2, 1, 3]
     controls.filter.setCurrentText(HAND)
     assert [model.record(i).id for i in range(model.rowCount())] == [3]
+
+
+def cell_rec(id_, p_blast, blasts, p_all=0.37, subtype=None, kind="flag"):
+    """A field the cells judged (its field model said "Benign, P(ALL) p_all")."""
+    field = dataclasses.replace(result(p_all, probabilities=(1 - p_all, 0.1, 0.2, p_all - 0.3)),
+                                subtype=subtype)
+    cells = CellSummary(cells=4, blasts=blasts, p_blast=p_blast, threshold=0.5)
+    return GalleryRecord(id_, kind, thumb(id_), field, None, "", 1_700_000_000.0 + id_, cells)
+
+
+def test_labels_of_fields_judged_by_cells_speak_cells_not_the_field_class():
+    text = caption(cell_rec(1, 0.93, 2, subtype="Pre-B"))
+    first, second, third, _ = text.split("\n")
+    assert first == "⚑ 2 blasts · P(blast) 0.93" and second == "likely Pre-B"
+    assert third.endswith(" · test")
+    assert "Benign" not in text and "P(ALL)" not in text
+    calm = caption(cell_rec(2, 0.12, 0, subtype="Pre-B", kind="manual"))
+    assert calm.startswith("✋ no blast · P(blast) 0.12") and "likely" not in calm
+    one = caption(cell_rec(3, 0.61, 1))
+    assert "1 blast · P(blast) 0.61" in one and "likely" not in one  # no subtype was read
+
+
+def test_fields_judged_by_cells_sort_by_p_blast_and_filter_by_blasts(qtbot):
+    records = [cell_rec(1, 0.55, 1, p_all=0.9), cell_rec(2, 0.97, 3, p_all=0.35),
+               cell_rec(3, 0.10, 0, p_all=0.99)]
+    assert [r.id for r in ordered(records, "probability")] == [2, 1, 3]  # not by P(ALL)
+    assert [r.id for r in ordered(records, "unreviewed")] == [2, 1, 3]
+    assert [r.id for r in ordered(records, "time", "Blasts")] == [1, 2]
+    model = GalleryModel()
+    for r in records:
+        model.add_record(r)
+    assert model.classes() == ["Blasts", "No blast"]  # never the field model's "Benign"

@@ -69,10 +69,19 @@ def test_screenshot_of_the_main_window_mid_session(x_display, tmp_path):
     figures = json.loads(run.stdout.strip().splitlines()[-1])
     image = QImage(str(output))
     assert (image.width(), image.height()) == (1600, 1000)
-    # mid-session: a flag in the gallery, selected for review, and the panel judging live fields
+    # mid-session: a flag raised by cells in the gallery, labelled in cells, selected for review
     assert figures["gallery"] >= 1 and figures["flags"] >= 1
     assert figures["review_row"] == 0
-    assert figures["panel_state"] and figures["panel_state"] != "Waiting for frames"
+    label = figures["first_label"]
+    assert label.startswith("⚑ ") and "P(blast)" in label and "P(ALL)" not in label, label
+    # the panel judges live fields in cells: a state, the P(blast) bar, no field-class bars
+    assert figures["panel_state"] and figures["panel_kind"] != "waiting"
+    assert figures["panel_bar"] == "P(blast)" and not figures["class_bars_shown"]
+    # the Cells dock is in front and its tally counts the session's cells
+    assert figures["cells_tab_front"] and figures["tally_wbc"] >= 1
+    assert figures["tally_text"].endswith("of 100")
+    dx, dy, dw, dh = figures["cells_dock"]
+    assert dw >= 200 and dh >= 150 and dx + dw <= 1600 and dy + dh <= 1000
     # the picture shows the flagged field's thumbnail where the gallery's first item is
     x, y, w, h = figures["first_thumbnail"]
     assert w >= 32 and h >= 32 and x + w <= 1600 and y + h <= 1000

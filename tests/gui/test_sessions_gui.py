@@ -82,15 +82,24 @@ def start_session(qtbot, window, **values) -> int:
 
 
 def capture_one(qtbot, window) -> int:
-    """Capture the field on screen by hand and wait until the gallery shows it; its id."""
+    """Capture the field on screen by hand and wait until the gallery shows it; its id.
+
+    Flags may land in the gallery meanwhile (the shipped cell model flags the demo's blasts),
+    so the wait is for the new hand-captured record, not for a row count.
+    """
     qtbot.waitUntil(
         lambda: window.controller is not None and window.controller.latest() is not None,
         timeout=WAIT_MS,
     )
-    rows = window.gallery_model.rowCount()
+    before = {r.id for r in window.gallery_model.records()}
+
+    def new_manual() -> list[int]:
+        records = window.gallery_model.records()
+        return [r.id for r in records if r.kind == "manual" and r.id not in before]
+
     assert window.capture_current()
-    qtbot.waitUntil(lambda: window.gallery_model.rowCount() == rows + 1, timeout=WAIT_MS)
-    return window.gallery_model.record(rows).id
+    qtbot.waitUntil(lambda: len(new_manual()) == 1, timeout=WAIT_MS)
+    return new_manual()[0]
 
 
 def save_field(store, session_id, p_all=0.8):
@@ -429,3 +438,36 @@ def test_window_capture_and_review_go_through_the_session_store(qtbot, tmp_path)
             ("accept", "dr-b")
         ]
         window.close()
+
+
+def test_space_captures_by_hand_with_the_cells_dock_in_use_while_cells_raise_flags(
+    qtbot, open_window, store
+):
+    """The shipped cell model flags the demo's blasts into the session while the Cells dock
+    shows the tally; Space still captures the field by hand, also with the dock's list
+    focused, and the tally counts the saved cells."""
+    window = open_window("--model", "no-model", session_store=store)  # the shipped cell model
+    assert window.cell_classifier is not None
+    session_id = start_session(qtbot, window, patient_id="P-9", operator="dr-c")
+    assert window.cells is not None and window.cells.session_id == session_id
+    qtbot.waitUntil(
+        lambda: any(r.kind == "flag" for r in window.gallery_model.records()), timeout=WAIT_MS
+    )
+    window.activateWindow()
+    qtbot.waitActive(window)
+    window.cells.gallery.tree.setFocus()
+    manual_before = sum(r.kind == "manual" for r in window.gallery_model.records())
+    qtbot.keyClick(window.cells.gallery.tree, Qt.Key.Key_Space)
+    qtbot.waitUntil(
+        lambda: sum(r.kind == "manual" for r in window.gallery_model.records())
+        == manual_before + 1,
+        timeout=WAIT_MS,
+    )
+    kinds = {f.kind for f in store.fields(session_id)}
+    assert kinds == {"flag", "manual"}
+    flagged = next(r for r in window.gallery_model.records() if r.kind == "flag")
+    assert flagged.cells is not None and flagged.cells.blasts >= 1  # raised by cells
+    label = window.gallery_model.data(window.gallery_model.index(0))
+    assert "P(blast)" in label and "P(ALL)" not in label  # the gallery speaks cells
+    qtbot.waitUntil(lambda: window.cells.tally.tally.wbc > 0, timeout=WAIT_MS)
+    assert store.cells(session_id=session_id)  # the flagged fields' cells were saved

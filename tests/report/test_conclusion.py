@@ -173,3 +173,37 @@ def test_fields_carry_a_scale_bar_when_the_session_has_a_scale(store, tmp_path, 
     plain = store.create_session(session_info())
     store.end_session(plain)
     assert "Microscope scale not set" in words(write_pdf(store, plain, tmp_path / "p.pdf"))
+def test_page_one_states_the_sessions_cell_tally_with_reviews_applied(store, tmp_path, qapp):
+    import dataclasses
+    import sys
+    from pathlib import Path
+
+    from allscope.core.cells.classifier import CellClassifier
+    from allscope.core.cells.field import judge_cells
+    from allscope.core.cells.tracking import CellTracker
+    from allscope.core.mask.lab_kmeans import lab_kmeans_mask
+    from allscope.testing import write_tiny_cells_package
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "core" / "cells"))
+    from cell_fields import discs_field
+
+    model = CellClassifier(write_tiny_cells_package(tmp_path / "cells"))
+    image = discs_field([(60, 60), (110, 60), (150, 150)], radius=14)
+    mask = lab_kmeans_mask(image)
+    cells = judge_cells(model, image, mask)
+    tracker = CellTracker(model.classes)
+    ids = tuple(tracker.update((0.0, 0.0), cells))
+    judged = dataclasses.replace(cells, track_ids=ids)
+    result = dataclasses.replace(field_result(1), cells=judged, origin=(0.0, 0.0))
+    sid = store.create_session(session_info())
+    store.add_field(sid, "manual", image, mask.mask, result)
+    store.record_tally(sid, tracker)
+    store.end_session(sid)
+    assert "White cells examined 3" in words(write_pdf(store, sid, tmp_path / "a.pdf"), 1)
+    store.review_cell(store.cells(session_id=sid)[0].id, "dismiss", reviewer="dr")
+    report = write_pdf(store, sid, tmp_path / "b.pdf")
+    text = words(report, 1)
+    assert "White cells examined 2" in text and "Blasts" in text and "Wilson" in text
+    everything = words(report)
+    assert "Cells by type (2 saved cells)" in everything
+    assert "1 dismissed cell(s) are left out" in everything

@@ -103,9 +103,16 @@ def serpentine(points: Sequence[tuple[float, float]], band: float) -> list[tuple
 
 def _grid_points(canvas: tuple[int, int], view: tuple[int, int]) -> list[tuple[float, float]]:
     """View centres covering the canvas with about 20% overlap."""
+    return grid_points(canvas, view, 0.8)
+
+
+def grid_points(
+    canvas: tuple[int, int], view: tuple[int, int], step: float
+) -> list[tuple[float, float]]:
+    """View centres covering the canvas, neighbours at most ``step`` × the view apart."""
     axes = []
     for c, v in zip(canvas, view, strict=False):
-        n = max(1, int(np.ceil((c - v) / (0.8 * v))) + 1)
+        n = max(1, int(np.ceil((c - v) / (step * v))) + 1)
         axes.append(np.linspace(v / 2, c - v / 2, n))
     return [(float(x), float(y)) for y in axes[1] for x in axes[0]]
 

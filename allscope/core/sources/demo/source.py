@@ -3,8 +3,11 @@
 A large specimen canvas is painted once from the seed (``slide.paint_slide``), at half
 the output resolution for large frames. A frame is a crop lit by the lamp (vignetting and
 colour) with a little sensor noise, all at canvas resolution, and one upscale: 1920x1080 at
-30 fps uses a small part of one core. The stage dwells on the white cells in serpentine
-order. ``truth_mask`` carries the exact WBC mask of every frame.
+30 fps uses a small part of one core. The stage scans the smear in serpentine order, about
+half a view per step (``VIEW_STEP``) and centred on a white cell at each stop, as a person
+counting a differential moves on to new cells: each dwell shows about half a view of cells not
+seen before, while each move stays short enough for the stage-motion measure to follow (cells
+are counted once on the slide). ``truth_mask`` carries the exact WBC mask of every frame.
 """
 
 from __future__ import annotations
@@ -20,11 +23,12 @@ from allscope.core.sources.demo.slide import (
 )
 
 __all__ = ["DemoSlideSource", "render_field"]  # render_field: the fixture generator, re-exported
-from allscope.core.sources.scan_path import PanPath, PanState, defocus
+from allscope.core.sources.scan_path import PanPath, PanState, defocus, grid_points
 from allscope.core.sources.viewport import PanningSource, View
 
 WBC_PER_VIEW = 8.0  # white cells per view area: a leukaemic smear, so a short scan counts many
 DWELL_S = 1.0  # seconds on each field: a brisk scan, so the 20-s demo shows many cells
+VIEW_STEP = 0.6  # at most this fraction of a view between neighbouring stops of the scan
 
 
 class DemoSlideSource(PanningSource):
@@ -64,12 +68,14 @@ class DemoSlideSource(PanningSource):
         return f"demo slide (seed {self.seed}, {w}x{h}, {self.fps:g} fps, {len(self.wbcs)} WBCs)"
 
     def _pan_path(self) -> PanPath:
-        targets = [(c.center[0] / self.scale, c.center[1] / self.scale) for c in self.wbcs]
         ch, cw = self.canvas.shape[:2]
         canvas = (
             max(round(cw / self.scale), self.size[0]),
             max(round(ch / self.scale), self.size[1]),
         )
+        cells = [(c.center[0] / self.scale, c.center[1] / self.scale) for c in self.wbcs]
+        targets = _stops_on_cells(grid_points(canvas, self.size, VIEW_STEP), cells,
+                                  VIEW_STEP * min(self.size) / 2)
         return PanPath(canvas, self.size, targets, fps=self.fps, speed_px_s=self.speed,
                        dwell_s=self.dwell_s, defocus=self.use_defocus, seed=self.seed,
                        loop=self.loop)
@@ -92,6 +98,23 @@ class DemoSlideSource(PanningSource):
         kinds = tuple(c.kind for c in self.wbcs
                       if x0 <= c.center[0] < x0 + cw and y0 <= c.center[1] < y0 + ch)
         return View(np.ascontiguousarray(image), truth, None, {"wbc_kinds": kinds})
+
+
+def _stops_on_cells(
+    stops: list[tuple[float, float]], cells: list[tuple[float, float]], reach: float
+) -> list[tuple[float, float]]:
+    """Each stop moved onto the nearest white cell within ``reach`` (a person centres a cell),
+    else kept; a cell serves one stop only."""
+    out, used = [], set()
+    for x, y in stops:
+        near = [(np.hypot(cx - x, cy - y), i) for i, (cx, cy) in enumerate(cells) if i not in used]
+        distance, index = min(near, default=(np.inf, -1))
+        if distance <= reach:
+            used.add(index)
+            out.append(cells[index])
+        else:
+            out.append((x, y))
+    return out
 
 
 def _resize(patch: np.ndarray, size: tuple[int, int], interpolation: int) -> np.ndarray:
