@@ -13,11 +13,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import openvino as ov
 
+from allscope.core.cells.batching import FixedBatches
 from allscope.core.cells.crops import cell_crops
 from allscope.core.cells.detect import Cell
 from allscope.core.classifier import softmax
@@ -76,8 +78,8 @@ class SiteHead:
 class CellClassifier:
     """A compiled cells package. ``predict`` judges all cells of one field in one batch.
 
-    Thread-safe (one lock around the inference request); ``inference_precision`` "f32"
-    forces exact float maths.
+    Thread-safe (one lock around the inference requests); the crops run in fixed-size
+    chunks (``batching``). ``inference_precision`` "f32" forces exact float maths.
     """
 
     def __init__(
@@ -92,10 +94,9 @@ class CellClassifier:
         core = core or ov.Core()
         model = read_ir(self.package, core)
         self._feature_index = self._check_outputs(model)
-        self.compiled = compile_ir(core, model, self.package, device, "LATENCY",
-                                   inference_precision)
-        self._request = self.compiled.create_infer_request()
-        self._lock = threading.Lock()
+        self._compile = partial(_compile, core, self.package, device, inference_precision)
+        self._batches = FixedBatches(model, partial(self._compile, hint="LATENCY"))
+        self._batches.warm_up(self._batches.sizes[-1:])  # a refusal shows at load, not later
         head = self.package.site_head
         self.site_head = SiteHead.load(self.package.path / head.file) if head else None
         self._blast_index = self.classes.index(str(self.package.blast_class))
@@ -182,15 +183,38 @@ class CellClassifier:
                 f"expected uint8 crops of shape (N, {self.size}, {self.size}, 3), "
                 f"got {crops.dtype} {crops.shape}"
             )
-        with self._lock:
-            self._request.infer({0: np.ascontiguousarray(crops)})
-            scores = np.array(self._request.get_output_tensor(0).data, dtype=np.float64)
-            features = np.array(
-                self._request.get_output_tensor(self._feature_index).data, dtype=np.float32
-            )
-        scores = scores.reshape(len(crops), len(self.classes))
+        scores, features = self._batches.infer(crops, self.outputs)
+        return self.probabilities(scores), features
+
+    def warm_up(self, stop: threading.Event | None = None) -> None:
+        """Compile every fixed batch size now (up to a second each on the workstation CPU), so
+        that no live field waits for one; ``stop`` set ends it early. A batch run needs none
+        of them (``pool``)."""
+        self._batches.warm_up(stop=stop)
+
+    @property
+    def outputs(self) -> tuple[int, int]:
+        """The model's outputs read per crop: class scores, then features."""
+        return 0, self._feature_index
+
+    def probabilities(self, scores: np.ndarray) -> np.ndarray:
+        """Class probabilities (float64) from the model's class scores, one row per crop."""
+        scores = scores.astype(np.float64).reshape(len(scores), len(self.classes))
         if self.package.output == "logits":
-            probabilities = softmax(scores, self.package.temperature)
-        else:
-            probabilities = scores / np.maximum(scores.sum(axis=-1, keepdims=True), 1e-12)
-        return probabilities, features.reshape(len(crops), -1)
+            return softmax(scores, self.package.temperature)
+        return scores / np.maximum(scores.sum(axis=-1, keepdims=True), 1e-12)
+
+    def throughput_model(self, batch: int) -> ov.CompiledModel:
+        """The model compiled for fixed batches of ``batch`` crops in throughput mode (several
+        streams: many batches at once), for ``allscope analyze``'s pooled cells."""
+        return self._batches.compiled(batch, partial(self._compile, hint="THROUGHPUT"))
+
+    def output_width(self, index: int) -> int:
+        """Values per crop of output ``index`` (0 when the IR leaves it open)."""
+        return self._batches.width(index)
+
+
+def _compile(core: ov.Core, package: ModelPackage, device: str, precision: str | None,
+             model: ov.Model, *, hint: str) -> ov.CompiledModel:
+    """``model`` (the package's IR, reshaped) compiled with a performance ``hint``."""
+    return compile_ir(core, model, package, device, hint, precision)
