@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -11,7 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from allscope.core.cells.classifier import CellClassifier
-from allscope.core.cells.field import FieldCells, judge_cells
+from allscope.core.cells.field import FieldCells, FieldCrops, cut_cells, not_judged
+from allscope.core.cells.pool import CellPool
 from allscope.core.cells.tally import DEFAULT_TARGET, Tally, called_label, tally_of
 from allscope.core.cells.tracking import CellTracker
 from allscope.core.classifier import Classifier, Prediction, prepare_field
@@ -35,6 +37,16 @@ Cells = FieldCells | None
 # a field that may be flagged: its frame, mask and (once inferred) the model's prediction
 KeptField = tuple[Frame, MaskResult, Prediction | None]
 Progress = Callable[[int, int | None], None]
+
+
+@dataclass
+class _Halves:
+    """A field waiting for its ``left`` halves: the field model's prediction, its cells."""
+
+    result: FieldResult
+    left: int
+    prediction: Prediction | None = None
+    cells: FieldCells | None = None
 
 
 @dataclass
@@ -130,12 +142,19 @@ class BatchAnalyzer:
         lock = threading.Lock()
         classifier = self.classifier
 
-        def on_inferred(prediction: Prediction, data: tuple[int, FieldResult, Cells]) -> None:
-            index, result, cells = data
-            assert classifier is not None  # only its requests call back here
+        pool = CellPool(self.cell_classifier) if self.cell_classifier is not None else None
+        halves: dict[int, _Halves] = {}  # fields waiting for their cells or their prediction
+
+        def conclude(index: int, result: FieldResult, prediction: Prediction | None,
+                     cells: Cells) -> None:
+            """The field's decision once every half it waits for is in."""
             try:
-                ood = self.extensions.ood
-                classified = classified_result(result, classifier, prediction, 0.0, ood, cells)
+                if prediction is None:
+                    classified = decide(result, None, cells)
+                else:
+                    assert classifier is not None  # only its requests give a prediction
+                    ood = self.extensions.ood
+                    classified = classified_result(result, classifier, prediction, 0.0, ood, cells)
             except Exception as exc:  # an error stays in its field, never escapes this thread
                 with lock:
                     slots[index] = None
@@ -151,6 +170,29 @@ class BatchAnalyzer:
                 elif index in frames:  # kept with its prediction: a flag's heat map needs no rerun
                     frames[index] = (*frames[index][:2], prediction)
 
+        def arrived(index: int, prediction: Prediction | None = None, cells: Cells = None) -> None:
+            with lock:
+                waiting = halves[index]
+                if prediction is not None:
+                    waiting.prediction = prediction
+                if cells is not None:
+                    waiting.cells = cells
+                waiting.left -= 1
+                if waiting.left:
+                    return
+                del halves[index]
+            conclude(index, waiting.result, waiting.prediction, waiting.cells)
+
+        def on_inferred(prediction: Prediction, index: int) -> None:
+            arrived(index, prediction=prediction)
+
+        def on_cells(index: int, frame: Frame, cells: FieldCells) -> None:
+            if self.cell_sink is not None:
+                with sink_lock:
+                    self.cell_sink(frame, cells)
+            arrived(index, cells=cells)
+
+        sink_lock = threading.Lock()
         try:
             for frame, analyze in self._fields(inputs, report):
                 try:
@@ -159,7 +201,7 @@ class BatchAnalyzer:
                     if frame.meta.get("damage"):  # partly decoded: never classified, says why
                         reasons = (*result.reasons, frame.meta["damage"])
                         result = dataclasses.replace(result, assessable=False, reasons=reasons)
-                    cells = self._judge(frame, mask) if result.assessable else None
+                    cut = self._cut(frame, mask) if result.assessable else None
                 except Exception as exc:  # any error (memory, OpenCV...) is that field's error row
                     report.errors.append(FieldError(
                         printable(frame.path or frame.source), frame.frame_index,
@@ -176,16 +218,28 @@ class BatchAnalyzer:
                         frames[index] = (frame, mask, None)
                 if self.mask_sink is not None:
                     self.mask_sink(frame, mask)
-                if classifier is not None and assessable:
+                infer = classifier is not None and assessable
+                if infer or cut is not None:
+                    with lock:
+                        halves[index] = _Halves(result, int(infer) + int(cut is not None))
+                if infer:
+                    assert classifier is not None
                     tensor = prepare_field(frame.image, mask, classifier.spec)
-                    classifier.submit(tensor, (index, result, cells), on_inferred)
-                elif cells is not None:
-                    slots[index] = decide(result, None, cells)
+                    classifier.submit(tensor, index, on_inferred)
+                if cut is not None:
+                    assert pool is not None
+                    if isinstance(cut, FieldCells):  # the field's cells could not be cut
+                        on_cells(index, frame, cut)
+                    else:
+                        pool.submit(cut, functools.partial(on_cells, index, frame))
                 if progress is not None:
                     progress(len(slots), None)
         finally:
+            if pool is not None:  # no inference may still run when the run ends, however it ends
+                pool.flush()
+                pool.wait()
             if classifier is not None:
-                classifier.wait()  # no inference may still run when the run ends, however it ends
+                classifier.wait()
         kept = [i for i, r in enumerate(slots) if r is not None]  # failed inference: an error row
         renumber = {old: new for new, old in enumerate(kept)}
         report.results = [r for r in slots if r is not None]
@@ -196,14 +250,15 @@ class BatchAnalyzer:
             report.tally = self._tally(report.results)
         return report
 
-    def _judge(self, frame: Frame, mask: MaskResult) -> FieldCells | None:
-        """The field's cells judged in one batch (None without a cell model)."""
+    def _cut(self, frame: Frame, mask: MaskResult) -> FieldCrops | FieldCells | None:
+        """The field's cells and crops (None without a cell model; a ``FieldCells`` that needs
+        a look when they cannot be cut)."""
         if self.cell_classifier is None:
             return None
-        cells = judge_cells(self.cell_classifier, frame.image, mask)
-        if self.cell_sink is not None:
-            self.cell_sink(frame, cells)
-        return cells
+        try:
+            return cut_cells(self.cell_classifier, frame.image, mask)
+        except (ValueError, RuntimeError) as exc:
+            return not_judged(self.cell_classifier, exc)
 
     def _tally(self, results: list[FieldResult]) -> Tally:
         """Image cells once each; video cells once per distinct cell (tracked per video)."""

@@ -58,16 +58,18 @@ class FixedBatches:
         self._requests: dict[int, ov.InferRequest] = {}
         self._lock = threading.Lock()
 
-    def compiled(self, size: int) -> ov.CompiledModel:
-        """The model compiled for batches of exactly ``size`` crops (not cached)."""
+    def compiled(self, size: int, compile: Compile | None = None) -> ov.CompiledModel:
+        """The model compiled (by ``compile``, default the one given) for batches of exactly
+        ``size`` crops; not cached."""
         model = self._model.clone()
         if self._model.input(0).get_partial_shape()[0].is_dynamic:
             shape = model.input(0).get_partial_shape()
             shape[0] = size
             model.reshape({0: shape})
-        return self._compile(model)
+        return (compile or self._compile)(model)
 
-    def _width(self, index: int) -> int:
+    def width(self, index: int) -> int:
+        """Values per crop of output ``index`` (0 when the IR leaves it open)."""
         last = self._model.output(index).get_partial_shape()[-1]
         return last.get_length() if last.is_static else 0
 
@@ -85,7 +87,7 @@ class FixedBatches:
     def infer(self, crops: np.ndarray, outputs: tuple[int, ...]) -> list[np.ndarray]:
         """``outputs`` of the model for every crop (rows in crop order), float32 copies."""
         if len(crops) == 0:
-            return [np.zeros((0, self._width(index)), np.float32) for index in outputs]
+            return [np.zeros((0, self.width(index)), np.float32) for index in outputs]
         parts: list[list[np.ndarray]] = [[] for _ in outputs]
         start = 0
         with self._lock:
