@@ -1,0 +1,87 @@
+"""Cells of many fields pooled into fixed batches (analyze) are judged as field by field."""
+
+from __future__ import annotations
+
+import threading
+
+import cv2
+import numpy as np
+import pytest
+from cell_fields import discs_field
+
+from allscope.core.batch import BatchAnalyzer
+from allscope.core.cells.classifier import CellClassifier
+from allscope.core.cells.field import FieldCells, cut_cells, judge_cells
+from allscope.core.cells.pool import CellPool
+from allscope.core.mask.lab_kmeans import lab_kmeans_mask
+from allscope.testing import write_tiny_cells_package
+
+LAYOUTS = [  # 3, 1, 0, 5 and 2 cells: fields straddle batches of 4
+    [(50, 60), (140, 70), (100, 150)],
+    [(100, 100)],
+    [],
+    [(40, 40), (160, 40), (100, 100), (40, 160), (160, 160)],
+    [(60, 100), (150, 100)],
+]
+
+
+@pytest.fixture()
+def classifier(tmp_path):
+    package = write_tiny_cells_package(tmp_path / "cells", suppress_background=True)
+    return CellClassifier(package, inference_precision="f32")
+
+
+def fields():
+    return [discs_field(centres, radius=14) for centres in LAYOUTS]
+
+
+def same_cells(pooled: FieldCells, alone: FieldCells) -> None:
+    assert (pooled.judged, pooled.reason) == (alone.judged, alone.reason)
+    assert [c.cell.bbox for c in pooled.calls] == [c.cell.bbox for c in alone.calls]
+    for a, b in zip(pooled.calls, alone.calls, strict=True):
+        assert a.p_blast == pytest.approx(b.p_blast, abs=1e-6)
+        assert (a.label, a.is_blast) == (b.label, b.is_blast)
+        np.testing.assert_allclose(a.features, b.features, atol=1e-6)
+
+
+@pytest.mark.parametrize("batch", [1, 4, 16])
+def test_pooled_fields_get_the_cells_judged_field_by_field(classifier, batch):
+    pool = CellPool(classifier, batch=batch)
+    got: dict[int, FieldCells] = {}
+    lock = threading.Lock()
+
+    def keep(index: int, cells: FieldCells) -> None:
+        with lock:
+            got[index] = cells
+
+    images = fields()
+    for index, image in enumerate(images):
+        pool.submit(cut_cells(classifier, image, lab_kmeans_mask(image)),
+                    lambda cells, index=index: keep(index, cells))
+    pool.flush()
+    pool.wait()
+    assert sorted(got) == list(range(len(images)))
+    for index, image in enumerate(images):
+        same_cells(got[index], judge_cells(classifier, image, lab_kmeans_mask(image)))
+    assert [len(got[i].calls) for i in range(len(images))] == [3, 1, 0, 5, 2]
+
+
+def test_analyze_with_pooled_cells_reports_every_field_in_input_order(classifier, tmp_path):
+    folder = tmp_path / "fields"
+    folder.mkdir()
+    images = fields() * 3
+    for index, image in enumerate(images):
+        cv2.imwrite(str(folder / f"field_{index:02d}.png"), image)
+    report = BatchAnalyzer(None, cell_classifier=classifier).run([folder])
+    assert [r.name for r in report.results] == [f"field_{i:02d}" for i in range(len(images))]
+    judged = 0
+    for result, image in zip(report.results, images, strict=True):
+        if not result.assessable:  # the field without a cell: nothing to judge
+            assert result.cells is None and result.wbc_count == 0
+            continue
+        judged += 1
+        assert result.cells is not None
+        same_cells(result.cells, judge_cells(classifier, image, lab_kmeans_mask(image)))
+    assert judged == 12
+    assert report.tally is not None
+    assert report.tally.wbc == sum(len(r.cells.calls) for r in report.results if r.cells)
