@@ -2,30 +2,45 @@
 
 ``cell_stage_timings``: detection, crops and classification per field (one batch of all its
 cells) and per cell, at the three frame sizes of the field stages, on rendered fields whose
-white cells are known; ``single_crop_ms`` times one crop per inference for comparison.
-``analyze_rates``: ``allscope analyze``'s engine on a folder, fields per second with and
-without cells, alternated so that machine load hits both alike.
+white cells are known, along the path ``judge_cells`` takes (large cells found and cut on a
+reduced copy, ``working_scale``); ``single_crop_ms`` times one crop per inference for
+comparison. ``model_sizes``: ms per cell of the package's model at its own input size and at
+smaller ones, in fixed and dynamic batches. ``analyze_rates``: ``allscope analyze``'s engine
+on a folder, fields per second with and without cells, alternated so that machine load hits
+both alike.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import openvino as ov
 
 from allscope.bench.timing import summary, time_ms
 from allscope.core.batch import BatchAnalyzer
+from allscope.core.cells.batching import FixedBatches
 from allscope.core.cells.classifier import CellClassifier
 from allscope.core.cells.crops import cell_crops
 from allscope.core.cells.detect import detect_cells
-from allscope.core.classifier import Classifier
+from allscope.core.cells.resolution import reduced, working_scale
+from allscope.core.classifier import Classifier, _with_preprocessing
 from allscope.core.mask.lab_kmeans import lab_kmeans_mask
 
 SIZES = ((224, 224), (640, 480), (1920, 1080))
 CELLS = {(224, 224): 2, (640, 480): 6, (1920, 1080): 12}  # white cells drawn per field
+INPUT_SIZES = (48, 40)  # smaller model inputs timed beside the package's own
+
+
+def _detect(classifier: CellClassifier, bgr: np.ndarray, mask: Any) -> tuple[np.ndarray, list]:
+    """What ``cut_cells`` does before the crops: working scale, reduced copy, detection."""
+    factor = working_scale(mask, classifier.size, classifier.crop.scale)
+    image, work_mask = (bgr, mask) if factor == 1.0 else reduced(bgr, mask, factor)
+    return image, detect_cells(image, work_mask)
 
 
 def cell_stage_timings(classifier: CellClassifier, repeats: int) -> dict[str, Any]:
@@ -36,18 +51,21 @@ def cell_stage_timings(classifier: CellClassifier, repeats: int) -> dict[str, An
     for width, height in SIZES:
         bgr = render_field(width, height, seed=11, n_wbc=CELLS[(width, height)])[0]
         mask = lab_kmeans_mask(bgr)
-        cells = detect_cells(bgr, mask)
+        image, cells = _detect(classifier, bgr, mask)
         n = max(1, len(cells))
-        crops = cell_crops(bgr, cells, classifier.size, classifier.crop)
+        crops = cell_crops(image, cells, classifier.size, classifier.crop)
         stages = {
-            "detect": time_ms(partial(detect_cells, bgr, mask), repeats),
+            "detect": time_ms(partial(_detect, classifier, bgr, mask), repeats),
             "crop": time_ms(
-                partial(cell_crops, bgr, cells, classifier.size, classifier.crop), repeats
+                partial(cell_crops, image, cells, classifier.size, classifier.crop), repeats
             ),
             "classify": time_ms(partial(classifier.predict_crops, crops), repeats),
         }
         total = [sum(parts) for parts in zip(*stages.values(), strict=True)]
-        entry: dict[str, Any] = {"cells": len(cells)}
+        entry: dict[str, Any] = {
+            "cells": len(cells),
+            "working_scale": working_scale(mask, classifier.size, classifier.crop.scale),
+        }
         for name, samples in (*stages.items(), ("total", total)):
             field = summary(samples)
             entry[name] = {
@@ -58,6 +76,53 @@ def cell_stage_timings(classifier: CellClassifier, repeats: int) -> dict[str, An
         entry["classify_one_crop_per_inference"] = summary(single)
         out[f"{width}x{height}"] = entry
     return out
+
+
+def model_sizes(classifier: CellClassifier, repeats: int, batch: int = 16,
+                sizes: tuple[int, ...] = INPUT_SIZES) -> dict[str, Any]:
+    """ms per cell of the package's IR at its input size and at ``sizes`` (the IR reshaped:
+    a speed figure only, its weights were trained at its own size), for a fixed batch of
+    ``batch`` crops and for the same batch through the IR's dynamic batch dimension; rounds
+    alternate so that machine load hits every variant alike."""
+    package, core = classifier.package, ov.Core()
+    runs: dict[str, Any] = {}
+    for side in dict.fromkeys((classifier.size, *sizes)):
+        model = core.read_model(str(package.xml))
+        if side != classifier.size:
+            shape = model.input(0).get_partial_shape()
+            shape[2 if package.input.layout == "NCHW" else 1] = side
+            shape[3 if package.input.layout == "NCHW" else 2] = side
+            model.reshape({0: shape})
+        spec = dataclasses.replace(package.input, width=side, height=side)
+        compile = partial(_compile_latency, core, spec)
+        crops = np.random.default_rng(0).integers(0, 256, (batch, side, side, 3), np.uint8)
+        fixed = FixedBatches(model, compile, sizes=(batch,))
+        dynamic = compile(model.clone()).create_infer_request()
+        runs[f"{side}px fixed"] = partial(fixed.infer, crops, classifier.outputs)
+        runs[f"{side}px dynamic"] = partial(dynamic.infer, {0: crops})
+    samples: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(repeats):
+        for name, run in runs.items():
+            samples[name] += time_ms(run, 1, warm_up=not samples[name])
+    per_cell = {name: round(float(np.median(v)) / batch, 3) for name, v in samples.items()}
+    return {"batch": batch, "precision": package.precision, "ms_per_cell": per_cell}
+
+
+def side_by_side(document: dict[str, Any]) -> dict[str, Any]:
+    """Per size: the field-only total, the field-only total plus the cell stages, and their
+    ratio (medians from this one process)."""
+    out = {}
+    for size, entry in document.get("cells", {}).items():
+        field = document["total"][size]["median_ms"]
+        cells = entry["total"]["per_field"]["median_ms"]
+        out[size] = {"field_only_ms": field, "with_cells_ms": round(field + cells, 3),
+                     "with_cells_over_field_only": round((field + cells) / max(field, 1e-9), 2)}
+    return out
+
+
+def _compile_latency(core: ov.Core, spec: Any, model: ov.Model) -> ov.CompiledModel:
+    return core.compile_model(_with_preprocessing(model, spec), "CPU",
+                              {"PERFORMANCE_HINT": "LATENCY"})
 
 
 def analyze_rates(
