@@ -5,8 +5,9 @@ with a dynamic batch dimension: 1.1 to 1.9 times per cell on the workstation CPU
 for small batches and a loaded machine (``allscope bench``: ``cell_model_sizes``). A field
 holds any number of cells, so its crops are covered by chunks of a few fixed sizes (powers
 of two), each compiled once (``warm_up``, else at first use); a chunk that is not full is
-padded with blank crops whose outputs are dropped. ``plan`` picks the chunks: an inference has a fixed cost of about ``OVERHEAD_CELLS``
-cells, so 13 crops run as 16 (three padded), not as 8 + 4 + 1.
+padded with blank crops whose outputs are dropped. ``plan`` picks the chunks: an inference
+has a fixed cost of about ``OVERHEAD_CELLS`` cells, so 13 crops run as 16 (three padded),
+not as 8 + 4 + 1.
 
 The results equal those of the dynamic model: each crop's outputs depend on that crop only.
 """

@@ -24,6 +24,7 @@ from allscope.core.cells.field import FieldCells, FieldCrops, judged, not_judged
 
 BATCH = 16  # crops per inference: the fastest per cell of 16, 32, 64 on the workstation CPU
 Done = Callable[[FieldCells], None]
+Segment = tuple["_Field", int, int, int]  # a field, its first crop here, crops, first slot
 
 
 @dataclass
@@ -75,7 +76,7 @@ class CellPool:
     def _launch(self) -> None:
         """Start one batch of the next ``batch`` waiting crops (padded with blank crops)."""
         crops = np.zeros((self.batch, *self._waiting[0][0].cut.crops.shape[1:]), np.uint8)
-        segments: list[tuple[_Field, int, int, int]] = []  # field, its first crop, count, slot
+        segments: list[Segment] = []
         slot = 0
         while self._waiting and slot < self.batch:
             entry, first = self._waiting[0]
@@ -90,7 +91,7 @@ class CellPool:
         self._queued -= slot
         self._queue.start_async({0: crops}, segments)
 
-    def _finished(self, request: ov.InferRequest, segments: list) -> None:
+    def _finished(self, request: ov.InferRequest, segments: list[Segment]) -> None:
         """Copy a finished batch's rows to their fields; conclude the fields now complete."""
         try:
             data = [np.array(request.get_output_tensor(i).data, np.float32).reshape(self.batch, -1)

@@ -37,7 +37,7 @@ def dynamic_outputs(package, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     request = core.compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
     request = request.create_infer_request()
     request.infer({0: crops})
-    return (np.array(request.get_output_tensor(0).data), np.array(request.get_output_tensor(1).data))
+    return tuple(np.array(request.get_output_tensor(i).data) for i in (0, 1))
 
 
 def check_against_dynamic(package, size: int, counts) -> None:
