@@ -47,6 +47,7 @@ class _Halves:
     left: int
     prediction: Prediction | None = None
     cells: FieldCells | None = None
+    error: str | None = None  # the field failed after its analysis (its cells' sink)
 
 
 @dataclass
@@ -170,27 +171,37 @@ class BatchAnalyzer:
                 elif index in frames:  # kept with its prediction: a flag's heat map needs no rerun
                     frames[index] = (*frames[index][:2], prediction)
 
-        def arrived(index: int, prediction: Prediction | None = None, cells: Cells = None) -> None:
+        def arrived(index: int, prediction: Prediction | None = None, cells: Cells = None,
+                    error: str | None = None) -> None:
             with lock:
                 waiting = halves[index]
-                if prediction is not None:
-                    waiting.prediction = prediction
-                if cells is not None:
-                    waiting.cells = cells
+                waiting.prediction = prediction or waiting.prediction
+                waiting.cells = cells or waiting.cells
+                waiting.error = error or waiting.error
                 waiting.left -= 1
                 if waiting.left:
                     return
                 del halves[index]
+                if waiting.error is not None:  # the field becomes an error row, as before
+                    slots[index] = None
+                    result = waiting.result
+                    report.errors.append(FieldError(result.path or result.source,
+                                                    result.frame_index, waiting.error))
+                    return
             conclude(index, waiting.result, waiting.prediction, waiting.cells)
 
         def on_inferred(prediction: Prediction, index: int) -> None:
             arrived(index, prediction=prediction)
 
         def on_cells(index: int, frame: Frame, cells: FieldCells) -> None:
-            if self.cell_sink is not None:
-                with sink_lock:
-                    self.cell_sink(frame, cells)
-            arrived(index, cells=cells)
+            error = None
+            try:
+                if self.cell_sink is not None:
+                    with sink_lock:
+                        self.cell_sink(frame, cells)
+            except Exception as exc:  # e.g. a crop that cannot be written: that field's error
+                error = f"cannot be analysed ({type(exc).__name__}: {exc})"
+            arrived(index, cells=cells, error=error)
 
         sink_lock = threading.Lock()
         try:

@@ -85,3 +85,19 @@ def test_analyze_with_pooled_cells_reports_every_field_in_input_order(classifier
     assert judged == 12
     assert report.tally is not None
     assert report.tally.wbc == sum(len(r.cells.calls) for r in report.results if r.cells)
+
+
+def test_a_field_whose_cells_cannot_be_saved_becomes_an_error_row(classifier, tmp_path):
+    folder = tmp_path / "fields"
+    folder.mkdir()
+    for index, image in enumerate(fields()):
+        cv2.imwrite(str(folder / f"field_{index:02d}.png"), image)
+
+    def sink(frame, cells):
+        if frame.name == "field_03":
+            raise OSError("disk full")
+
+    report = BatchAnalyzer(None, cell_classifier=classifier, cell_sink=sink).run([folder])
+    assert [r.name for r in report.results] == ["field_00", "field_01", "field_02", "field_04"]
+    (error,) = report.errors
+    assert error.source.endswith("field_03.png") and "OSError: disk full" in error.error
