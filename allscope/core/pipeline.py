@@ -273,7 +273,7 @@ class Pipeline:
 
     def _process_loop(self) -> None:
         if self.cell_classifier is not None:  # before the first field, not during the stream
-            self.cell_classifier.warm_up()
+            self.cell_classifier.warm_up(self._stop)
         while not self._stop.is_set():
             frame = self._box.take(timeout=0.2)
             if frame is None:

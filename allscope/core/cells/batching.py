@@ -79,10 +79,14 @@ class FixedBatches:
             self._requests[size] = self.compiled(size).create_infer_request()
         return self._requests[size]
 
-    def warm_up(self, sizes: tuple[int, ...] | None = None) -> None:
-        """Compile ``sizes`` (default: every size) now rather than at a field's first use."""
-        with self._lock:
-            for size in self.sizes if sizes is None else sizes:
+    def warm_up(self, sizes: tuple[int, ...] | None = None,
+                stop: threading.Event | None = None) -> None:
+        """Compile ``sizes`` (default: every size) now rather than at a field's first use;
+        ``stop`` set ends the warm-up between two sizes (a compile takes up to a second)."""
+        for size in self.sizes if sizes is None else sizes:
+            if stop is not None and stop.is_set():
+                return
+            with self._lock:
                 self._request(size)
 
     def infer(self, crops: np.ndarray, outputs: tuple[int, ...]) -> list[np.ndarray]:
