@@ -116,8 +116,10 @@ class BatchAnalyzer:
 
     Images are independent fields: each is its own dwell, flagged when its evidence reaches
     the threshold. Video frames are a stream: flags follow the policy over still dwells.
-    With a ``cell_classifier`` every cell of each assessable field is judged (one batch per
-    field) and decides the flag (``allscope.core.field_analysis``); the tally counts each
+    With a ``cell_classifier`` every cell of each assessable field is judged (the crops of
+    consecutive fields pooled into asynchronous batches, ``cells.pool``; a field is decided
+    when its prediction and its cells are both in) and decides the flag
+    (``allscope.core.field_analysis``); the tally counts each
     cell of an image once, and each distinct cell of a video once (tracked on the slide).
     """
 
