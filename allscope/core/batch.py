@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from allscope.core.batch_decisions import Decisions
 from allscope.core.cells.classifier import CellClassifier
 from allscope.core.cells.field import FieldCells, FieldCrops, cut_cells, not_judged
 from allscope.core.cells.pool import CellPool
@@ -21,11 +22,9 @@ from allscope.core.colour.calibration import ColourNormalizer
 from allscope.core.field_analysis import (
     FieldAnalyzer,
     ModelExtensions,
-    classified_result,
-    decide,
     flag_heat_map,
 )
-from allscope.core.flags import FlagPolicy, FlagTracker, evidence
+from allscope.core.flags import FlagPolicy, FlagTracker
 from allscope.core.frames import Frame, SourceError
 from allscope.core.results import FieldResult, Flag, MaskResult
 from allscope.core.sources import ImageSource, VideoSource, find_images, is_video_path
@@ -37,17 +36,6 @@ Cells = FieldCells | None
 # a field that may be flagged: its frame, mask and (once inferred) the model's prediction
 KeptField = tuple[Frame, MaskResult, Prediction | None]
 Progress = Callable[[int, int | None], None]
-
-
-@dataclass
-class _Halves:
-    """A field waiting for its ``left`` halves: the field model's prediction, its cells."""
-
-    result: FieldResult
-    left: int
-    prediction: Prediction | None = None
-    cells: FieldCells | None = None
-    error: str | None = None  # the field failed after its analysis (its cells' sink)
 
 
 @dataclass
@@ -146,66 +134,13 @@ class BatchAnalyzer:
         classifier = self.classifier
 
         pool = CellPool(self.cell_classifier) if self.cell_classifier is not None else None
-        halves: dict[int, _Halves] = {}  # fields waiting for their cells or their prediction
 
-        def conclude(index: int, result: FieldResult, prediction: Prediction | None,
-                     cells: Cells) -> None:
-            """The field's decision once every half it waits for is in."""
-            try:
-                if prediction is None:
-                    classified = decide(result, None, cells)
-                else:
-                    assert classifier is not None  # only its requests give a prediction
-                    ood = self.extensions.ood
-                    classified = classified_result(result, classifier, prediction, 0.0, ood, cells)
-            except Exception as exc:  # an error stays in its field, never escapes this thread
-                with lock:
-                    slots[index] = None
-                    report.errors.append(FieldError(
-                        result.path or result.source, result.frame_index,
-                        f"classification failed ({type(exc).__name__}: {exc})"))
-                return
-            with lock:
-                slots[index] = classified
-                found = evidence(classified, self.policy)
-                if found is None or found[0] < found[1]:
-                    frames.pop(index, None)  # only fields that can be flagged are kept
-                elif index in frames:  # kept with its prediction: a flag's heat map needs no rerun
-                    frames[index] = (*frames[index][:2], prediction)
+        def error_row(result: FieldResult, message: str) -> None:
+            report.errors.append(FieldError(result.path or result.source, result.frame_index,
+                                            message))
 
-        def arrived(index: int, prediction: Prediction | None = None, cells: Cells = None,
-                    error: str | None = None) -> None:
-            with lock:
-                waiting = halves[index]
-                waiting.prediction = prediction or waiting.prediction
-                waiting.cells = cells or waiting.cells
-                waiting.error = error or waiting.error
-                waiting.left -= 1
-                if waiting.left:
-                    return
-                del halves[index]
-                if waiting.error is not None:  # the field becomes an error row, as before
-                    slots[index] = None
-                    result = waiting.result
-                    report.errors.append(FieldError(result.path or result.source,
-                                                    result.frame_index, waiting.error))
-                    return
-            conclude(index, waiting.result, waiting.prediction, waiting.cells)
-
-        def on_inferred(prediction: Prediction, index: int) -> None:
-            arrived(index, prediction=prediction)
-
-        def on_cells(index: int, frame: Frame, cells: FieldCells) -> None:
-            error = None
-            try:
-                if self.cell_sink is not None:
-                    with sink_lock:
-                        self.cell_sink(frame, cells)
-            except Exception as exc:  # e.g. a crop that cannot be written: that field's error
-                error = f"cannot be analysed ({type(exc).__name__}: {exc})"
-            arrived(index, cells=cells, error=error)
-
-        sink_lock = threading.Lock()
+        decisions = Decisions(slots, frames, lock, self.policy, error_row, classifier,
+                              self.extensions.ood, self.cell_sink)
         try:
             for frame, analyze in self._fields(inputs, report):
                 try:
@@ -233,18 +168,17 @@ class BatchAnalyzer:
                     self.mask_sink(frame, mask)
                 infer = classifier is not None and assessable
                 if infer or cut is not None:
-                    with lock:
-                        halves[index] = _Halves(result, int(infer) + int(cut is not None))
+                    decisions.expect(index, result, int(infer) + int(cut is not None))
                 if infer:
                     assert classifier is not None
                     tensor = prepare_field(frame.image, mask, classifier.spec)
-                    classifier.submit(tensor, index, on_inferred)
+                    classifier.submit(tensor, index, decisions.on_prediction)
                 if cut is not None:
                     assert pool is not None
                     if isinstance(cut, FieldCells):  # the field's cells could not be cut
-                        on_cells(index, frame, cut)
+                        decisions.on_cells(index, frame, cut)
                     else:
-                        pool.submit(cut, functools.partial(on_cells, index, frame))
+                        pool.submit(cut, functools.partial(decisions.on_cells, index, frame))
                 if progress is not None:
                     progress(len(slots), None)
         finally:

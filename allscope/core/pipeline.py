@@ -114,6 +114,7 @@ class Pipeline:
         )
         self._box: LatestFrame[Frame] = LatestFrame()
         self._stop = threading.Event()
+        self._warm = threading.Event()  # the cell model is ready: capture may begin
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._snapshot: LiveSnapshot | None = None
@@ -259,6 +260,9 @@ class Pipeline:
 
     def _capture_loop(self) -> None:
         try:
+            while not self._warm.wait(0.1):  # no frame is read (and dropped) before then
+                if self._stop.is_set():
+                    return
             for frame in self.source.frames():
                 if self._stop.is_set():
                     break
@@ -272,8 +276,11 @@ class Pipeline:
             self._box.close()
 
     def _process_loop(self) -> None:
-        if self.cell_classifier is not None:  # before the first field, not during the stream
-            self.cell_classifier.warm_up(self._stop)
+        try:
+            if self.cell_classifier is not None:  # before the first frame, not during the stream
+                self.cell_classifier.warm_up(self._stop)
+        finally:
+            self._warm.set()
         while not self._stop.is_set():
             frame = self._box.take(timeout=0.2)
             if frame is None:
