@@ -101,3 +101,24 @@ def test_a_field_whose_cells_cannot_be_saved_becomes_an_error_row(classifier, tm
     assert [r.name for r in report.results] == ["field_00", "field_01", "field_02", "field_04"]
     (error,) = report.errors
     assert error.source.endswith("field_03.png") and "OSError: disk full" in error.error
+
+
+def test_the_shipped_model_pooled_on_shared_fields_equals_field_by_field(tmp_path):
+    from allscope.core.model_loading import has_cell_package, load_cell_classifier
+    from allscope.paths import shared_data_dir
+
+    files = sorted((shared_data_dir() / "all-fields").rglob("*.jpg"))[::120]
+    if not files or not has_cell_package():
+        pytest.skip("needs ../shared/data/all-fields and the shipped models/cells package")
+    for path in files:
+        (tmp_path / path.name).symlink_to(path)
+    classifier = load_cell_classifier(None)
+    report = BatchAnalyzer(None, cell_classifier=classifier).run([tmp_path])
+    assert len(report.results) == len(files)
+    compared = 0
+    for result in report.results:
+        if result.cells is not None:
+            image = cv2.imread(result.path or "")
+            same_cells(result.cells, judge_cells(classifier, image, lab_kmeans_mask(image)))
+            compared += len(result.cells.calls)
+    assert compared >= len(files)
