@@ -28,7 +28,8 @@ from allscope.core.cells.classifier import CellClassifier
 from allscope.core.cells.crops import cell_crops
 from allscope.core.cells.detect import detect_cells
 from allscope.core.cells.resolution import reduced, working_scale
-from allscope.core.classifier import Classifier, _with_preprocessing
+from allscope.core.classifier import Classifier
+from allscope.core.ir import with_preprocessing
 from allscope.core.mask.lab_kmeans import lab_kmeans_mask
 
 SIZES = ((224, 224), (640, 480), (1920, 1080))
@@ -121,7 +122,7 @@ def side_by_side(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def _compile_latency(core: ov.Core, spec: Any, model: ov.Model) -> ov.CompiledModel:
-    return core.compile_model(_with_preprocessing(model, spec), "CPU",
+    return core.compile_model(with_preprocessing(model, spec), "CPU",
                               {"PERFORMANCE_HINT": "LATENCY"})
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from allscope.core.cells.batching import SIZES, FixedBatches, plan
 from allscope.core.cells.classifier import CellClassifier
-from allscope.core.classifier import _with_preprocessing
+from allscope.core.ir import with_preprocessing
 from allscope.paths import default_cell_model_dir
 from allscope.testing import write_tiny_cells_package
 
@@ -33,7 +33,7 @@ def test_a_plan_pads_a_few_crops_rather_than_run_many_inferences():
 def dynamic_outputs(package, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The package's IR with its dynamic batch, compiled as before fixed batches."""
     core = ov.Core()
-    model = _with_preprocessing(core.read_model(str(package.xml)), package.input)
+    model = with_preprocessing(core.read_model(str(package.xml)), package.input)
     request = core.compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
     request = request.create_infer_request()
     request.infer({0: crops})
@@ -42,7 +42,7 @@ def dynamic_outputs(package, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
 def check_against_dynamic(package, size: int, counts) -> None:
     fixed = FixedBatches(ov.Core().read_model(str(package.xml)), lambda m: ov.Core().compile_model(
-        _with_preprocessing(m, package.input), "CPU", {"INFERENCE_PRECISION_HINT": "f32"}))
+        with_preprocessing(m, package.input), "CPU", {"INFERENCE_PRECISION_HINT": "f32"}))
     rng = np.random.default_rng(3)
     for count in counts:
         crops = rng.integers(0, 256, (count, size, size, 3), dtype=np.uint8)
