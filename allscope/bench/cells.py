@@ -5,7 +5,8 @@ cells) and per cell, at the three frame sizes of the field stages, on rendered f
 white cells are known, along the path ``judge_cells`` takes (large cells found and cut on a
 reduced copy, ``working_scale``); ``single_crop_ms`` times one crop per inference for
 comparison. ``model_sizes``: ms per cell of the package's model at its own input size and at
-smaller ones, in fixed and dynamic batches. ``analyze_rates``: ``allscope analyze``'s engine
+smaller ones, in fixed and dynamic batches; ``varying_fields``: the same per field of 1 to 16
+cells. ``analyze_rates``: ``allscope analyze``'s engine
 on a folder, fields per second with and without cells, alternated so that machine load hits
 both alike.
 """
@@ -107,6 +108,32 @@ def model_sizes(classifier: CellClassifier, repeats: int, batch: int = 16,
             samples[name] += time_ms(run, 1, warm_up=not samples[name])
     per_cell = {name: round(float(np.median(v)) / batch, 3) for name, v in samples.items()}
     return {"batch": batch, "precision": package.precision, "ms_per_cell": per_cell}
+
+
+def varying_fields(classifier: CellClassifier, repeats: int, fields: int = 60) -> dict[str, Any]:
+    """ms per cell over ``fields`` fields of 1 to 16 cells each (seeded), one inference per
+    field as live: the package's fixed batches (``predict_crops``) against its IR's dynamic
+    batch, whose shape then changes from field to field; rounds alternate."""
+    package, core = classifier.package, ov.Core()
+    rng = np.random.default_rng(0)
+    counts = rng.integers(1, 17, fields)
+    batches = [rng.integers(0, 256, (n, classifier.size, classifier.size, 3), np.uint8)
+               for n in counts]
+    model = core.read_model(str(package.xml))
+    dynamic = _compile_latency(core, package.input, model).create_infer_request()
+    classifier.warm_up()
+    runs = {
+        "fixed": lambda: [classifier.predict_crops(b) for b in batches],
+        "dynamic": lambda: [dynamic.infer({0: b}) for b in batches],
+    }
+    samples: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(max(1, repeats // 10)):
+        for name, run in runs.items():
+            samples[name] += time_ms(run, 1, warm_up=not samples[name])
+    cells = int(counts.sum())
+    per_cell = {name: round(float(np.median(v)) / cells, 3) for name, v in samples.items()}
+    return {"fields": fields, "cells": cells, "ms_per_cell": per_cell,
+            "fixed_over_dynamic": round(per_cell["fixed"] / max(per_cell["dynamic"], 1e-9), 3)}
 
 
 def side_by_side(document: dict[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,13 @@ from pathlib import Path
 
 import cv2
 
-from allscope.bench.cells import analyze_rates, cell_stage_timings, model_sizes, side_by_side
+from allscope.bench.cells import (
+    analyze_rates,
+    cell_stage_timings,
+    model_sizes,
+    side_by_side,
+    varying_fields,
+)
 from allscope.bench.timing import summary, time_ms
 from allscope.core.cells.classifier import CellClassifier
 from allscope.core.classifier import Classifier, prepare_field
@@ -223,6 +229,7 @@ def run(args: argparse.Namespace) -> int:
         document["cells"] = cell_stage_timings(cells, args.repeats)
         document["cells_side_by_side"] = side_by_side(document)
         document["cell_model_sizes"] = model_sizes(cells, args.repeats)
+        document["cell_batches_varying"] = varying_fields(cells, args.repeats)
     cv2.setNumThreads(-1)
     if args.live_frames:
         document["live"] = live_run(load_classifier(classifier.package.path), args.live_frames)
@@ -264,7 +271,7 @@ def print_table(document: dict) -> None:
                           f"({entry[k]['per_cell_median_ms']:.3f} ms/cell)"
                           for k in ("detect", "crop", "classify", "total"))
         print(f"cells {size} ({entry['cells']} cells): {parts}")
-    for key in ("cells_side_by_side", "cell_model_sizes"):
+    for key in ("cells_side_by_side", "cell_model_sizes", "cell_batches_varying"):
         if key in document:
             print(f"{key}:", json.dumps(document[key]))
     for key in ("live", "live_cells", "analyze"):

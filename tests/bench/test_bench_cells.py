@@ -68,3 +68,4 @@ def test_bench_json_carries_the_cell_stages_and_the_analyze_rates(tmp_path, caps
     assert set(document["analyze"]["cpu_ms_per_field"]) == {"fields_only", "with_cells"}
     assert set(document["cells_side_by_side"]) == {f"{w}x{h}" for w, h in SIZES}
     assert "32px fixed" in document["cell_model_sizes"]["ms_per_cell"]
+    assert set(document["cell_batches_varying"]["ms_per_cell"]) == {"fixed", "dynamic"}
