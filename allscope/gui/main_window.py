@@ -39,6 +39,7 @@ from allscope.gui.about import AboutDialog
 from allscope.gui.adapt_dialog import AdaptDialog
 from allscope.gui.banner import ErrorBanner
 from allscope.gui.cell_dock import CellReviewDock
+from allscope.gui.collector import GuiThreadCollector
 from allscope.gui.gallery import GalleryModel
 from allscope.gui.live_display import LiveDisplay
 from allscope.gui.live_view import MODES, LiveView
@@ -73,6 +74,7 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__()
         self._closed = False
+        self._collector = GuiThreadCollector(self)  # before any worker thread starts
         self._house_ticks = 0
         self.setWindowTitle("allscope: live B-ALL screening (screening aid, not a diagnosis)")
         self.settings, self.settings_dir = settings, settings_dir
@@ -488,6 +490,7 @@ class MainWindow(QMainWindow):
         self.writer.close()
         self.sessions.close()
         self.save_settings()
+        self._collector.stop()
 
     def closeEvent(self, event) -> None:  # Qt's name
         self.shutdown()
