@@ -166,9 +166,11 @@ def package_and_figures(args, summary: dict, run_dir: Path, name: str, result: d
     summary["bccd_choice_source"] = BCCD
     (out / "summary.json").write_text(json.dumps(summary, indent=1, default=float) + "\n")
     set_summary(args.package, json.loads(json.dumps(summary, default=float)))
+    from allscope.core.model_package import seal_package
     from allscope.training.cells.card_finetune import write_card
 
     write_card(Path(args.package), summary)
+    seal_package(args.package)  # the manifest covers the card too
 
 
 def default_configs() -> list[str]:
