@@ -1,10 +1,11 @@
 """The cell network: ImageNet MobileNetV2 trunk, pooled multi-level features, a small head.
 
 ``features`` concatenates global average pools of two depths: the last 96-channel block
-(stride 16: texture such as chromatin and granules) and the final 1280-channel layer. The
-trunk stays frozen at its ImageNet weights (a CPU cannot fine-tune it in the time budget, and
-frozen generic features are what site adaptation refits); only the head is trained. The IR
-exported from ``CellNet`` has two outputs, ``logits`` and ``features``.
+(stride 16: texture such as chromatin and granules) and the final 1280-channel layer. In the
+frozen-trunk recipe (``pipeline``) the trunk keeps its ImageNet weights and only the head is
+trained; the shipped recipe (``finetune``) trains every layer and loads its state into
+``CellNet`` for the export, so both give the same graph. The IR exported from ``CellNet``
+has two outputs, ``logits`` and ``features``.
 
 ``standardise`` optionally normalises each crop per channel (zero mean, fixed spread) in the
 graph before the trunk: a per-crop stain normalisation that removes a laboratory's overall

@@ -1,12 +1,17 @@
 """``allscope train cells``: train, export and time the cell classifier package.
 
+    allscope train cells --finetune --device cuda --data ../shared/data --out runs/cells-ft \
+                         --package models/cells
     allscope train cells --data ../shared/data --out runs/cells --package models/cells
+    allscope train cells compare --package models/cells --compare OTHER [--which val]
     allscope train cells bench --package models/cells [--compare runs/cells/fp32]
                          [--fields ../shared/data/all-fields] [--count 200]
 
-The first reproduces ``models/cells`` (features, label noise, choice of variant, held-out
-figures, INT8 export, end-to-end check, MODEL_CARD.md); the second times the cell stages
-per field and per cell, packages side by side in one process.
+The first reproduces ``models/cells`` (the fine-tuned network: ``finetune_main``; ``--device
+cpu`` runs the same code); the second the earlier frozen-trunk recipe (features, label
+noise, choice of variant, held-out figures, INT8 export, end-to-end check, MODEL_CARD.md);
+``compare`` judges every detected cell of a split with two packages through the runtime;
+``bench`` times the cell stages per field and per cell, packages side by side in one process.
 """
 
 from __future__ import annotations
@@ -35,6 +40,20 @@ def _train_parser() -> argparse.ArgumentParser:
     p.add_argument("--eval-cells-per-field", type=int, default=4, help="val/test fields")
     p.add_argument("--augmented-views", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--finetune",
+        action="store_true",
+        help="fine-tune the whole network (the shipped recipe) instead of a frozen-trunk head",
+    )
+    p.add_argument("--device", default="cpu", help="--finetune: torch device (cpu, cuda)")
+    p.add_argument(
+        "--from-run",
+        default=None,
+        help="--finetune: a finished training run (logits.npz, state_*.pt) to package instead",
+    )
+    p.add_argument(
+        "--configs", nargs="*", default=None, help="--finetune: configurations to compare"
+    )
     return p
 
 
@@ -50,11 +69,51 @@ def _bench_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _compare_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="allscope train cells compare",
+        description="Two cells packages through the runtime on every detected cell of a split.",
+    )
+    p.add_argument("--package", default="models/cells")
+    p.add_argument("--compare", required=True, help="the package judged beside it")
+    p.add_argument("--data", default=str(SHARED / "data"))
+    p.add_argument("--split", default="models/default/split.json")
+    p.add_argument("--which", default="val", choices=("train", "val", "test"))
+    p.add_argument("--json", default=None, help="also write the figures to this file")
+    return p
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from allscope.core.model_package import load_package
+    from allscope.training.cells.package import end_to_end
+
+    packages = {"compare": load_package(args.compare), "package": load_package(args.package)}
+    report = end_to_end(packages, Path(args.data), Path(args.split), args.which)
+    for old, new in zip(report["compare"], report["package"], strict=True):
+        print(
+            f"{old['metric']} | {old['split']} | compare {old['value']:.3f} "
+            f"{old.get('count', '')} | package {new['value']:.3f} {new.get('count', '')}"
+        )
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=1) + "\n")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "bench":
         return _bench(_bench_parser().parse_args(argv[1:]))
-    return _train(_train_parser().parse_args(argv))
+    if argv and argv[0] == "compare":
+        return _compare(_compare_parser().parse_args(argv[1:]))
+    args = _train_parser().parse_args(argv)
+    if args.finetune:
+        from allscope.training.cells.finetune_main import default_configs, train
+
+        args.configs = args.configs or default_configs()
+        train(args)
+        print(f"wrote {args.package}; figures in {Path(args.out) / 'summary.json'}")
+        return 0
+    return _train(args)
 
 
 def _bench(args: argparse.Namespace) -> int:

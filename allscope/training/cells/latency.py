@@ -34,8 +34,8 @@ def load_fields(folder: Path, count: int, seed: int = 0) -> list[np.ndarray]:
 
 
 def time_cells(packages: dict[str, Path], fields: list[np.ndarray], repeats: int = 3) -> dict:
-    """Medians (ms) per field and per cell of mask, detection, crops and each package's
-    classification batch, over ``repeats`` passes of ``fields``."""
+    """Medians (ms) per field and per cell of mask, detection, crops (the first package's) and
+    each package's classification batch (of its own crops), over ``repeats`` passes."""
     classifiers = {name: CellClassifier(path) for name, path in packages.items()}
     size = next(iter(classifiers.values())).size
     crop = next(iter(classifiers.values())).crop
@@ -57,8 +57,11 @@ def time_cells(packages: dict[str, Path], fields: list[np.ndarray], repeats: int
             for key, ms in (("mask", t1 - t0), ("detect", t2 - t1), ("crop", t3 - t2)):
                 stages[key].append(1000 * ms)
             for name, classifier in classifiers.items():
+                own = crops
+                if (classifier.size, classifier.crop) != (size, crop):
+                    own = cell_crops(field, cells, classifier.size, classifier.crop)
                 t = time.perf_counter()
-                classifier.predict_crops(crops)
+                classifier.predict_crops(own)
                 stages[f"classify {name}"].append(1000 * (time.perf_counter() - t))
     per_cell = {
         k: [v / n for v, n in zip(vals, cells_per_field, strict=True)] for k, vals in stages.items()

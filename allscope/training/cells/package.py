@@ -63,13 +63,15 @@ def export_both(
     return {"FP32": fp32, "INT8": int8}
 
 
-def end_to_end(packages: dict[str, ModelPackage], data: Path, split_json: Path) -> dict:
-    """Both packages on the test split of every source through ``CellClassifier``, every
+def end_to_end(
+    packages: dict[str, ModelPackage], data: Path, split_json: Path, which: str = "test"
+) -> dict:
+    """Both packages on the ``which`` split of every source through ``CellClassifier``, every
     detected cell of every field; field flag = at least one cell called blast."""
     classifiers = {k: CellClassifier(p) for k, p in packages.items()}
     p: dict[str, list[float]] = {k: [] for k in classifiers}
     labels, sources, fields, field_class = [], [], [], []
-    for number, item in enumerate(i for i in all_sources(data, split_json) if i.split == "test"):
+    for number, item in enumerate(i for i in all_sources(data, split_json) if i.split == which):
         for name, classifier in classifiers.items():
             p[name] += [c.p_blast for c in classifier.predict(item.image, list(item.cells))]
         labels += list(item.labels)
@@ -80,7 +82,10 @@ def end_to_end(packages: dict[str, ModelPackage], data: Path, split_json: Path) 
     report: dict = {"cells": len(y), "fields": len(field_class)}
     for name, classifier in classifiers.items():
         scores = np.array(p[name])
-        report[name] = _figures(scores, scores >= classifier.threshold, y, src, fid, field_class)
+        called = scores >= classifier.threshold
+        report[name] = _figures(scores, called, y, src, fid, field_class, which)
+    if set(classifiers) != {"FP32", "INT8"}:
+        return report
     calls = {k: np.array(v) >= classifiers[k].threshold for k, v in p.items()}
     report["int8_fp32_call_agreement"] = float(np.mean(calls["FP32"] == calls["INT8"]))
     report["int8_fp32_max_abs_p_blast_difference"] = float(
@@ -96,9 +101,10 @@ def _figures(
     src: np.ndarray,
     fid: np.ndarray,
     field_class: list[tuple[str, str, int]],
+    which: str = "test",
 ) -> list[dict]:
     tal = src == "taleqani"
-    split = "B-ALL test blocks, shipped runtime, every detected cell"
+    split = f"B-ALL {which} blocks, shipped runtime, every detected cell"
     flagged = np.array([bool(called[fid == f].any()) for f in range(len(field_class))])
     all_field = np.array([s == "taleqani" and c != "Benign" for s, c, _ in field_class])
     benign_field = np.array([s == "taleqani" and c == "Benign" for s, c, _ in field_class])
@@ -124,16 +130,16 @@ def _figures(
         rate(
             ~called[src == "pbc"],
             "specificity (normal cells not blast)",
-            "PBC test split (source in training), shipped runtime",
+            f"PBC {which} split (source in training), shipped runtime",
         ),
         rate(
             ~called[(src == "bccd") & (y == NON_BLAST)],
             "specificity (WBC-box cells not blast)",
-            "BCCD test split (source in training), shipped runtime",
+            f"BCCD {which} split (source in training), shipped runtime",
         ),
         rate(
             flagged[bccd_field],
             "BCCD fields flagged (≥1 cell called blast)",
-            "BCCD test split (source in training), shipped runtime",
+            f"BCCD {which} split (source in training), shipped runtime",
         ),
     ]
