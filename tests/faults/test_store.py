@@ -19,7 +19,15 @@ from store_helpers import field_result, flag_for, session_info
 
 from allscope.core.store import SessionStore
 
-from .conftest import assert_clean, env_for, remount_read_only, run, small_fs
+from .conftest import (
+    assert_clean,
+    env_for,
+    field_image,
+    remount_read_only,
+    run,
+    small_fs,
+    write_png,
+)
 
 
 def make_store(root: Path, sessions: int = 1, fields: int = 1) -> list[int]:
@@ -291,3 +299,18 @@ def test_overwrite_keeps_the_previous_report_when_its_manifest_cannot_be_written
     assert_clean(outcome, "manifest.json", status=2)
     assert report.read_bytes() == previous
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_analyze_pdf_with_a_store_missing_a_column_says_so_and_keeps_the_json(tmp_path, cli):
+    """A store at the current schema version without one of its columns (a development build
+    wrote it): the analysis is not thrown away with a raw SQLite error."""
+    write_png(image := tmp_path / "f.png", field_image(0))
+    assert_clean(cli("analyze", image, "--no-model", "--pdf", tmp_path / "r.pdf"), status=0)
+    db = tmp_path / "data" / "sessions" / "sessions.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("ALTER TABLE sessions DROP COLUMN um_per_px")
+    outcome = cli("analyze", image, "--no-model", "--json", tmp_path / "r.json",
+                  "--pdf", tmp_path / "again.pdf")
+    assert_clean(outcome, "PDF report was not written", "sessions.um_per_px", status=2)
+    assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["fields"]
+    assert not (tmp_path / "again.pdf").exists()

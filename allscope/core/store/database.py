@@ -37,6 +37,7 @@ def open_database(path: Path) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous=FULL")  # a commit survives a power cut, not only a crash
         conn.execute("PRAGMA foreign_keys=ON")
         migrate(conn)
+        _check_columns(conn, path)
         private(path)
     except sqlite3.OperationalError as exc:
         conn.close()
@@ -122,6 +123,36 @@ def _check(conn: sqlite3.Connection, path: Path) -> None:
     rows = [row[0] for row in conn.execute("PRAGMA quick_check").fetchall()]
     if rows != ["ok"]:
         raise _corrupt(path, "; ".join(str(r) for r in rows[:3]))
+
+
+def _columns(conn: sqlite3.Connection) -> dict[str, set[str]]:
+    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    return {t: {r[1] for r in conn.execute(f'PRAGMA table_info("{t}")')} for t in tables}
+
+
+def _check_columns(conn: sqlite3.Connection, path: Path) -> None:
+    """Every table and column that the file's schema version promises is there.
+
+    A file can carry the current ``user_version`` and still lack a column (a development build
+    wrote it); without this check the first insert would fail with a raw SQLite error after the
+    work it was to record had been done."""
+    reference = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        migrate(reference)
+        expected = _columns(reference)
+    finally:
+        reference.close()
+    present = _columns(conn)
+    missing = sorted(
+        f"{table}.{column}"
+        for table, columns in expected.items()
+        for column in columns - present.get(table, set())
+    )
+    if missing:
+        raise _corrupt(path, (
+            f"it lacks {', '.join(missing)}, which its schema version {schema_version(conn)} "
+            "requires; a development build of allscope wrote it"
+        ))
 
 
 def _corrupt(path: Path, detail: str) -> StoreCorruptError:

@@ -159,3 +159,11 @@ def test_a_failed_insert_after_the_files_were_written_removes_them(tmp_path):
         other.close()
         second = store.add_field(sid, "manual", *field_image(3), field_result(3))
         assert [f.id for f in store.fields(sid)] == [first.id, second.id]
+
+
+def test_store_missing_a_column_of_its_version_is_called_damaged(tmp_path):
+    SessionStore(tmp_path).close()
+    with sqlite3.connect(tmp_path / "sessions.db") as conn:
+        conn.execute("ALTER TABLE sessions DROP COLUMN um_per_px")
+    with pytest.raises(StoreCorruptError, match=r"lacks sessions\.um_per_px.*schema version"):
+        SessionStore(tmp_path)
