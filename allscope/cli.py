@@ -10,6 +10,17 @@ import sys
 from allscope.app.arguments import SUBCOMMANDS, gui_parser
 
 
+def _interruption(exc: BaseException | None):  # -> Interrupted | None
+    """The signal's ``Interrupted`` behind ``exc`` (itself or a cause), or None."""
+    from allscope.commands.interrupts import Interrupted
+
+    while exc is not None:
+        if isinstance(exc, Interrupted):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -23,14 +34,19 @@ def main(argv: list[str] | None = None) -> int:
             except ModelPackageError as exc:  # one loader, one error type, for every command
                 print(f"error: {exc}", file=sys.stderr)
                 return 2
-            except Interrupted as exc:
+            except (Interrupted, ImportError) as exc:
+                # a signal during start-up can arrive inside an extension module's
+                # initialisation, which turns it into an ImportError caused by it
+                stop = _interruption(exc)
+                if stop is None:
+                    raise
                 print(
-                    f"\nallscope {argv[0]} was stopped ({exc.signal_name}); "
+                    f"\nallscope {argv[0]} was stopped ({stop.signal_name}); "
                     "files it writes are either "
                     "complete or not there.",
                     file=sys.stderr,
                 )
-                return 128 + exc.signal_number
+                return 128 + stop.signal_number
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the desktop app: the default handling
     signal.signal(signal.SIGINT, signal.default_int_handler)
     args = gui_parser().parse_args(argv)
