@@ -50,11 +50,10 @@ def _adaptation(a: dict) -> str:
             f"{a['base_auc_same_cells']:.3f} for the base P(blast) on the same cells.")
 
 
-def write_card(path: Path, summary: dict) -> None:
-    """Write MODEL_CARD.md for the package at ``path``."""
-    s, noise, e2e = summary, summary["label_noise"], summary["end_to_end"]
+def model_section(s: dict) -> list[str]:
+    """The card's title, disclaimer and Model section, shared by both recipes' cards."""
     crop = s["crop"]
-    text = [
+    return [
         "# allscope-cells: per-cell blast screening model",
         "",
         "**Screening aid, not a diagnosis.** It pre-classifies each white cell found by the",
@@ -70,6 +69,14 @@ def write_card(path: Path, summary: dict) -> None:
         f"- Outputs: `logits` ({', '.join(s['classes'])}) and `features` (pooled trunk features,",
         "  what site adaptation fits on).",
         "",
+    ]
+
+
+def write_card(path: Path, summary: dict) -> None:
+    """Write MODEL_CARD.md for the package at ``path``."""
+    s, noise, e2e = summary, summary["label_noise"], summary["end_to_end"]
+    text = [
+        *model_section(s),
         "## Data",
         "- B-ALL fields (Taleqani Hospital): a cell of an ALL field is `blast`, a cell of a",
         "  Benign (hematogone) field `lymphocyte` (benign lymphoid). Split by the field model's",

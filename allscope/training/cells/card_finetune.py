@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from allscope.training.cells.card import CITATIONS, _adaptation, _table
+from allscope.training.cells.card import CITATIONS, _adaptation, _table, model_section
 from allscope.training.cells.sources import CLASSES as CLASS_NAMES
 
 
@@ -29,23 +29,9 @@ def _config_rows(configs: dict) -> list[str]:
 
 def write_card(path: Path, s: dict, extra: list[str] | None = None) -> None:
     """Write MODEL_CARD.md for the package at ``path`` from the summary ``s``."""
-    crop, config, e2e = s["crop"], s["config"], s["end_to_end"]
+    config, e2e = s["config"], s["end_to_end"]
     text = [
-        "# allscope-cells: per-cell blast screening model",
-        "",
-        "**Screening aid, not a diagnosis.** It pre-classifies each white cell found by the",
-        "paper's LAB K-means mask so that a person can confirm it. All of its blasts come from",
-        "a single laboratory: at another laboratory verify it locally (site adaptation).",
-        "",
-        "## Model",
-        f"- {s['architecture']}.",
-        f"- Input {s['size']}×{s['size']} crops; side = {crop['scale']} × the cell's equivalent",
-        f"  diameter; background suppressed: {crop['suppress_background']}.",
-        f"- Shipped precision {s['precision']}; P(blast) threshold {s['threshold']:.4f}",
-        f"  ({s['threshold_rule']}); temperature {s['temperature']:.3f} (validation NLL).",
-        f"- Outputs: `logits` ({', '.join(s['classes'])}) and `features` (pooled trunk features,",
-        "  what site adaptation fits on).",
-        "",
+        *model_section(s),
         "## Recipe",
         "- Every layer is trained (ImageNet start; the folded BatchNorms are first turned into",
         "  real ones on 1024 training views so that train-mode statistics keep the ImageNet",
