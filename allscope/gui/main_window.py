@@ -357,6 +357,8 @@ class MainWindow(QMainWindow):
         frame = controller.latest_frame()
         resolution = None if frame is None else (frame.image.shape[1], frame.image.shape[0])
         model = "no model" if self.classifier is None else self.classifier.package.describe()
+        if self.cell_classifier is not None:  # cells judge; the field model reads the subtype
+            model = f"{self.cell_classifier.package.describe()} + {model}"
         shown_fps = self.display.meter.rate.rate()
         return StatusValues(controller.source.describe(), resolution, shown_fps,
                             stats.processed_fps, stats.infer_ms, stats.dropped, model)

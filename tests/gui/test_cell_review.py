@@ -94,6 +94,26 @@ def test_the_window_shows_the_cells_dock_for_the_current_session(qtbot, tmp_path
     store.close()
 
 
+def test_the_status_bar_names_the_cell_package_that_judges(qtbot, tmp_path):
+    """Cells judge and the field model only reads the subtype: the status bar names the cell
+    package first, its tooltip both packages."""
+    from allscope.gui.app import create_app
+
+    store = SessionStore(tmp_path / "sessions")
+    _, window = create_app(["--demo", "--settings-dir", str(tmp_path / "settings"),
+                            "--model", str(tmp_path / "no-model")],
+                           source_options={"width": 640, "height": 360}, session_store=store)
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.controller is not None, timeout=60_000)
+    window.cell_classifier = CellClassifier(write_tiny_cells_package(tmp_path / "cells"))
+    package = window.cell_classifier.package
+    window._housekeeping_tick()
+    assert window.status_bar.text("model") == f"Model: {package.name} {package.version}"
+    assert window.status_bar.labels["model"].toolTip() == f"{package.describe()} + no model"
+    window.close()
+    store.close()
+
+
 def test_adapt_to_this_microscope_opens_from_the_cells_dock(qtbot, tmp_path):
     from allscope.gui.app import create_app
 
