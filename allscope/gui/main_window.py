@@ -276,6 +276,7 @@ class MainWindow(QMainWindow):
             self.settings.last_source = spec
             self.banner.dismiss("source")
         self.panels.camera.set_source(controller.source.inner)
+        self.sessions.source_opened(controller.source)
         self.panels.plots.clear()
         self.display.reset()
 

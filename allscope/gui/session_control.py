@@ -29,6 +29,7 @@ from allscope.core.cells.classifier import CellClassifier
 from allscope.core.cells.field import package_label
 from allscope.core.classifier import Classifier
 from allscope.core.flags import FlagPolicy
+from allscope.core.frames import FrameSource
 from allscope.core.results import FieldResult
 from allscope.core.store import SessionRecord, SessionStore, StoreCorruptError, StoreError
 from allscope.gui.banner import ErrorBanner
@@ -216,6 +217,16 @@ class SessionControl(QObject):
             edit.setText(str(self.host.settings.session_info.get(key, "")))
         self.open(session_id)
         return session_id
+
+    def source_opened(self, source: FrameSource) -> None:
+        """A session started before any source was open records the first source that opens
+        (and its camera settings); a recorded source is kept."""
+        if self.store is None or self.current is None or self.current.info.source:
+            return
+        granted = getattr(source, "granted", None)
+        camera = granted() if callable(granted) else {}
+        if self.store.record_source(self.current.id, source.describe(), dict(camera or {})):
+            self.current = self.store.get_session(self.current.id)
 
     def open(self, session_id: int, *, confirmed: bool = False) -> bool:
         """Make a session current: its fields fill the gallery, new fields and results go to it.

@@ -94,6 +94,26 @@ def test_the_window_shows_the_cells_dock_for_the_current_session(qtbot, tmp_path
     store.close()
 
 
+def test_a_session_started_before_the_source_opens_records_the_source(qtbot, tmp_path):
+    from allscope.gui.app import create_app
+
+    store = SessionStore(tmp_path / "sessions")
+    _, window = create_app(["--demo", "--settings-dir", str(tmp_path / "settings"),
+                            "--model", str(tmp_path / "no-model")],
+                           source_options={"width": 640, "height": 360}, session_store=store)
+    qtbot.addWidget(window)
+    assert window.controller is None  # the demo opens in the background
+    sid = window.sessions.create({"patient_id": "P-1", "slide_id": "", "operator": "dr",
+                                  "lab_name": "", "notes": ""})
+    assert store.get_session(sid).info.source == ""
+    qtbot.waitUntil(lambda: window.controller is not None, timeout=60_000)
+    qtbot.waitUntil(lambda: store.get_session(sid).info.source != "", timeout=10_000)
+    assert store.get_session(sid).info.source.startswith("demo slide")
+    assert window.sessions.current.info.source.startswith("demo slide")
+    window.close()
+    store.close()
+
+
 def test_the_status_bar_names_the_cell_package_that_judges(qtbot, tmp_path):
     """Cells judge and the field model only reads the subtype: the status bar names the cell
     package first, its tooltip both packages."""

@@ -15,6 +15,7 @@ export worker may share one store.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import threading
@@ -133,6 +134,20 @@ class SessionStore:
                 "UPDATE sessions SET name = ? WHERE id = ?", (name.strip() or None, session_id),
                 session_id,
             )
+
+    def record_source(
+        self, session_id: int, source: str, camera_settings: dict[str, Any] | None = None
+    ) -> bool:
+        """Record the source of a session that was started before any source was open (its
+        source is empty); a source already recorded is never overwritten. True if recorded."""
+        settings = json.dumps(camera_settings or {}, ensure_ascii=False, default=str)
+        with self._lock:
+            cursor = self._db.execute(
+                "UPDATE sessions SET source = ?, camera_settings = ? "
+                "WHERE id = ? AND (source IS NULL OR source = '')",
+                (source, settings, session_id),
+            )
+        return cursor.rowcount == 1
 
     def get_session(self, session_id: int) -> rec.SessionRecord:
         rows = self._sessions("WHERE s.id = ?", (session_id,))

@@ -65,6 +65,23 @@ def test_rename_session_changes_display_name(store):
     assert store.get_session(sid).display_name == "Morning smear"
 
 
+def test_a_session_started_before_a_source_records_the_first_one_and_keeps_it(store, tmp_path):
+    from allscope.core.store import SessionStore
+
+    sid = store.create_session(session_info(patient_id="P1", source=""))
+    assert store.record_source(sid, "camera 0 (1920×1080)", {"exposure": -6})
+    assert not store.record_source(sid, "demo slide")  # the first source stays
+    info = store.get_session(sid).info
+    assert (info.source, info.camera_settings) == ("camera 0 (1920×1080)", {"exposure": -6})
+    other = store.create_session(session_info(patient_id="P2", source="video a.mp4"))
+    assert not store.record_source(other, "camera 0")
+    assert store.get_session(other).info.source == "video a.mp4"
+    store.close()
+    reopened = SessionStore(store.root)  # on disk, not only in this connection
+    assert reopened.get_session(sid).info.source == "camera 0 (1920×1080)"
+    reopened.close()
+
+
 def test_unknown_session_raises_a_clear_error(store):
     with pytest.raises(StoreError, match="no session 99"):
         store.get_session(99)
