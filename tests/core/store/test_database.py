@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from allscope.core.store import StoreError
+from allscope.core.store import StoreCorruptError, StoreError
 from allscope.core.store.database import health, open_database, owner_only, quarantine
 
 
@@ -21,6 +21,19 @@ def test_a_folder_where_the_database_belongs_is_reported(tmp_path):
     with pytest.raises(StoreError, match="Could not open the session database .*sessions.db"):
         open_database(tmp_path / "sessions.db")
     assert (tmp_path / "sessions.db").is_dir()
+
+
+def test_another_programs_sqlite_file_is_called_damaged_and_left_as_it_was(tmp_path):
+    db = tmp_path / "sessions.db"
+    other = sqlite3.connect(db)
+    other.execute("CREATE TABLE sessions (user TEXT, token TEXT)")  # a browser's, say
+    other.commit()
+    other.close()
+    before = db.read_bytes()
+    with pytest.raises(StoreCorruptError, match="damaged \\(it holds tables but no allscope"):
+        open_database(db)
+    assert db.read_bytes() == before  # not switched to WAL mode, nothing migrated
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sessions.db"]
 
 
 @pytest.mark.slow
