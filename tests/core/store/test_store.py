@@ -284,3 +284,24 @@ def test_cells_are_asked_for_by_session_or_by_field_not_both(store):
         with pytest.raises(ValueError, match="Name either a session or a field."):
             store.cells(session_id=session_id, field_id=field_id)
     assert store.cells(session_id=sid) == store.cells(field_id=field.id) == []  # no cell model
+
+
+def test_deleting_a_session_also_removes_its_interrupted_writes(store):
+    sid = store.create_session(session_info())
+    store.add_field(sid, "manual", *field_image(1), field_result(1))
+    folder = store.session_dir(sid)
+    (folder / ".field-000001.png.x1y2.tmp").write_bytes(b"half an image")  # a killed writer's
+    store.delete_session(sid)
+    assert not folder.exists()
+
+
+def test_only_files_inside_the_session_folder_are_removed_with_it(tmp_path):
+    from allscope.core.store.identity import remove_session_files
+
+    folder = tmp_path / "session-000001"
+    folder.mkdir()
+    own, elsewhere = folder / "field.png", tmp_path / "field.png"
+    own.write_bytes(b"x")
+    elsewhere.write_bytes(b"kept")  # a damaged row could name it: never this session's
+    assert remove_session_files(folder, [own, elsewhere]) == []
+    assert not folder.exists() and elsewhere.read_bytes() == b"kept"
