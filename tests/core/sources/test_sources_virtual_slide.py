@@ -170,3 +170,24 @@ def test_tiles_beyond_the_cache_are_loaded_again_and_look_the_same(tmp_path):
         seen = dwell_tiles(slide(folder, defocus=False, cache_tiles=4))
         assert sorted(t for t, _ in seen) == list(range(9))
         assert all(pixel == list(colours[t]) for t, pixel in seen)
+
+
+def test_a_slide_of_one_field_dwells_on_it_and_ends(tmp_path):
+    folder = tmp_path / "fields"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "only.png"), np.full((20, 20, 3), COLOURS[2], np.uint8))
+    source = slide(folder, defocus=False)
+    frames = list(source.frames())
+    assert frames and {f.meta["tile_index"] for f in frames} == {0}
+    assert {f.meta["dwell_id"] for f in frames} == {0}
+    assert len(frames) == round(0.2 * 30)  # one dwell of 0.2 s at 30 fps, then the end
+
+
+@pytest.mark.parametrize("fps", [0, -5.0])
+def test_a_frame_rate_that_is_not_positive_is_refused(fields, fps):
+    with pytest.raises(ValueError, match="fps must be positive"):
+        slide(fields, fps=fps)
+
+
+def test_a_paced_slide_is_live_and_an_unpaced_one_is_not(fields):
+    assert slide(fields, paced=True).live and not slide(fields).live
