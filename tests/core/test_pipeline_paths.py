@@ -210,3 +210,16 @@ def test_an_answer_that_arrives_after_stop_is_dropped(classifier):
     )
     pipeline._on_inferred(prediction, pending)
     assert results == [] and pipeline.flags == [] and pipeline.stats().classified == 0
+
+
+def test_stopping_while_the_cell_model_warms_up_captures_no_frame(tmp_path):
+    """Capture waits for the cell model to be ready, so no frame is read (and dropped) early;
+    a stop during that wait ends the run with nothing captured."""
+    cells = CellClassifier(write_tiny_cells_package(tmp_path / "cells"))
+    pipeline = Pipeline(ListSource([smear(True)] * 50, fps=100), cell_classifier=cells)
+    results = []
+    pipeline.add_result_listener(results.append)
+    pipeline.start()
+    pipeline.stop()
+    assert not pipeline.running
+    assert pipeline.stats().captured == 0 and results == []
