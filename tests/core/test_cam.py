@@ -137,3 +137,21 @@ def test_feature_map_of_wrong_width_is_refused(augmented):
     head = load_cam_head(Classifier(augmented).package)
     with pytest.raises(ValueError, match="4 channels"):
         class_maps(np.zeros((1, 8, 7, 7)), head)
+
+
+def test_a_cam_head_changed_after_the_package_was_loaded_is_refused(augmented, tmp_path):
+    import shutil
+
+    from allscope.core.model_package import load_package
+
+    copy = tmp_path / "copy"
+    shutil.copytree(augmented, copy)
+    package = load_package(copy)  # checked against its manifest here
+    np.savez(copy / "cam_head.npz", weights=np.zeros((4, 4)), bias=np.zeros(4))
+    with pytest.raises(ModelPackageError, match="cam_head.npz: missing or its SHA-256 does not"):
+        load_cam_head(package)
+
+
+def test_a_map_without_positive_evidence_shows_nothing():
+    heat = field_heat_map(np.full((7, 7), -1.5, np.float32), (120, 200, 3))
+    assert heat.shape == (120, 200) and heat.dtype == np.float32 and not heat.any()

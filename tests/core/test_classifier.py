@@ -143,3 +143,58 @@ def test_missing_package_and_broken_json_are_reported(tmp_path):
     (tmp_path / "broken" / "model.json").write_text("{not json")
     with pytest.raises(ModelPackageError, match="not valid JSON"):
         load_package(tmp_path / "broken")
+
+
+def test_a_probabilities_output_is_normalised_not_softmaxed(tmp_path):
+    """A package whose model already gives probabilities: scores are only scaled to sum 1."""
+    weights = np.tile(np.array([1.0, 2.0, 3.0, 4.0], np.float32), (3, 1))  # positive scores
+    package = write_tiny_package(tmp_path / "p", weights, np.full(4, 0.1, np.float32))
+    meta = json.loads((package.path / "model.json").read_text())
+    (package.path / "model.json").write_text(json.dumps({**meta, "output": "probabilities"}))
+    seal_package(package.path)
+    classifier = Classifier(package.path, inference_precision="f32")
+    field = np.full((224, 224, 3), (200, 120, 160), np.uint8)
+    scores = classifier.predict_detailed(field).scores
+    assert (scores > 0).all()
+    probabilities = classifier.predict(field)
+    np.testing.assert_allclose(probabilities, scores / scores.sum(), rtol=1e-6)
+    assert probabilities.sum() == pytest.approx(1.0)
+
+
+def test_the_request_count_follows_the_mode(package):
+    assert Classifier(package, num_requests=3).num_requests == 3
+    assert Classifier(package).num_requests == 2  # latency: two requests for a live stream
+
+
+@pytest.mark.parametrize(
+    "field",
+    [np.zeros((224, 224), np.uint8), np.zeros((224, 224, 4), np.uint8),
+     np.zeros((224, 224, 3), np.float32)],
+    ids=["grey", "bgra", "float"],
+)
+def test_only_8_bit_bgr_fields_are_classified(package, field):
+    with pytest.raises(ValueError, match="expected a uint8 BGR image \\(H, W, 3\\)"):
+        Classifier(package).predict(field)
+
+
+def test_a_bgr_package_with_its_own_mean_and_no_scaling_gets_exactly_that(tmp_path):
+    """color_order BGR (no channel swap), mean subtracted, std 1 (no scale step)."""
+    rng = np.random.default_rng(2)
+    weights = rng.normal(0, 0.02, (3, 4)).astype(np.float32)
+    package = write_tiny_package(tmp_path / "bgr", weights, np.zeros(4, np.float32))
+    meta = json.loads((package.path / "model.json").read_text())
+    meta["input"] |= {"color_order": "BGR", "mean": [10.0, 20.0, 30.0], "std": [1.0, 1.0, 1.0]}
+    (package.path / "model.json").write_text(json.dumps(meta))
+    seal_package(package.path)
+    classifier = Classifier(package.path, inference_precision="f32")
+    field = rng.integers(0, 256, (224, 224, 3), dtype=np.uint8)
+    logits = (field.reshape(-1, 3).mean(0) - np.array([10.0, 20.0, 30.0])) @ weights
+    expected = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
+    np.testing.assert_allclose(classifier.predict(field), expected, atol=1e-5)
+
+
+def test_an_ir_openvino_cannot_read_is_refused_by_name(package):
+    (package.path / "model.xml").write_text("<net><layers>cut short")
+    seal_package(package.path)  # the manifest matches: OpenVINO is what refuses it
+    with pytest.raises(ModelPackageError, match="model.xml: OpenVINO cannot read it"):
+        Classifier(package.path)

@@ -66,6 +66,9 @@ def test_policy_rejects_nonsense_and_round_trips():
         FlagPolicy(threshold=1.5)
     with pytest.raises(ValueError, match="consecutive"):
         FlagPolicy(consecutive=0)
+    for release in (-0.1, 1.1):
+        with pytest.raises(ValueError, match=f"release must be within 0..1, got {release}"):
+            FlagPolicy(release=release)
     policy = FlagPolicy(threshold=0.4, consecutive=5, release=0.05, require_still=False)
     assert FlagPolicy.from_dict({**policy.to_dict(), "unknown": 1}) == policy
 

@@ -142,3 +142,87 @@ def test_bccd_fields_score_stranger_than_validation_fields():
         return np.array(out)
 
     assert np.median(scores(bccd)) > np.percentile(scores(val), 75)
+
+
+def test_a_detector_of_unknown_kind_or_without_statistics_cannot_be_made():
+    with pytest.raises(ValueError, match="OOD kind must be one of energy, feature, got 'entropy'"):
+        OodDetector("entropy", 1.0)
+    with pytest.raises(ValueError, match="a feature OOD detector needs feature statistics"):
+        OodDetector("feature", 3.0)
+
+
+def test_the_feature_score_is_the_distance_of_the_models_features():
+    rng = np.random.default_rng(2)
+    stats = fit_feature_stats(*clusters(rng), components=4)
+    detector = OodDetector("feature", 3.0, stats=stats)
+    probe = rng.normal(0, 1, 16)
+    logits = np.array([2.0, 0.0, 0.0, 0.0])
+    assert detector.score(logits, {"features": probe}) == pytest.approx(stats.distance(probe))
+    with pytest.raises(ValueError, match="the model has no 'features' output; augment"):
+        detector.score(logits, {})
+    with pytest.raises(ValueError, match="no 'features' output"):
+        detector.score(logits)
+
+
+def test_the_energy_score_needs_only_the_logits():
+    detector = OodDetector("energy", -2.5, temperature=2.0)
+    assert detector.score(np.zeros(4)) == pytest.approx(-2.0 * np.log(4))
+    assert detector.outside(-1.0) and not detector.outside(-2.5)
+
+
+def test_the_package_entry_names_the_statistics_file_only_for_the_feature_score():
+    assert OodDetector("energy", -2.5, 1.5).meta() == {
+        "kind": "energy", "threshold": -2.5, "temperature": 1.5,
+    }
+    stats = fit_feature_stats(*clusters(np.random.default_rng(3)), components=4)
+    assert OodDetector("feature", 4.0, stats=stats).meta("ab" * 32) == {
+        "kind": "feature", "threshold": 4.0, "temperature": 1.0,
+        "file": "ood_features.npz", "sha256": "ab" * 32,
+    }
+
+
+def test_a_rejected_fraction_outside_0_to_1_is_refused():
+    for rejected in (-0.1, 1.0, 1.5):
+        with pytest.raises(ValueError, match="rejected must be within"):
+            choose_threshold(np.arange(10.0), rejected)
+
+
+def package_with_stats(tmp_path, payload: bytes | None = None):
+    """A tiny package whose model.json names feature statistics it carries (sealed)."""
+    from allscope.core.model_package import file_sha256
+
+    stats = fit_feature_stats(*clusters(np.random.default_rng(4)), components=4)
+    package = write_tiny_package(tmp_path / "p")
+    path = stats.save(package.path / "ood_features.npz")
+    if payload is not None:
+        path.write_bytes(payload)
+    meta = json.loads((package.path / "model.json").read_text())
+    meta["ood"] = {"kind": "feature", "threshold": 4.0, "sha256": file_sha256(path)}
+    meta["temperature"] = 2.0
+    (package.path / "model.json").write_text(json.dumps(meta))
+    seal_package(package.path)
+    return load_package(package.path), stats
+
+
+def test_a_feature_detector_is_loaded_with_its_statistics(tmp_path):
+    package, stats = package_with_stats(tmp_path)
+    detector = load_ood(package)
+    assert detector.kind == "feature" and detector.threshold == 4.0
+    assert detector.temperature == 2.0  # none in the entry: the package's temperature
+    probe = np.random.default_rng(5).normal(0, 1, 16)
+    assert detector.stats.distance(probe) == pytest.approx(stats.distance(probe), rel=1e-5)
+
+
+def test_statistics_changed_after_the_package_was_loaded_are_refused(tmp_path):
+    package, _ = package_with_stats(tmp_path)
+    fit_feature_stats(*clusters(np.random.default_rng(6)), components=4).save(
+        package.path / "ood_features.npz"
+    )
+    with pytest.raises(ModelPackageError, match="its SHA-256 does not match model.json"):
+        load_ood(package)
+
+
+def test_damaged_statistics_are_refused_with_what_to_do(tmp_path):
+    package, _ = package_with_stats(tmp_path, payload=b"PK\x03\x04 not really a zip archive")
+    with pytest.raises(ModelPackageError, match="the OOD statistics cannot be read .*reinstall"):
+        load_ood(package)

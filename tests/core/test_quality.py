@@ -94,3 +94,27 @@ def test_gate_rejects_a_grey_image_with_a_clear_message():
     _, mask = demo_field()
     with pytest.raises(ValueError, match="uint8 BGR"):
         QualityGate().measure(np.zeros((360, 640), np.uint8), mask)
+
+
+def test_a_flat_field_has_no_sharpness_and_a_region_limits_the_measure():
+    from allscope.core.quality import sharpness
+
+    flat = np.full((64, 64), 128, np.uint8)
+    assert sharpness(flat, None, sigma=1.5) == 0.0  # no gradient at all: nothing to lose
+    edge = flat.copy()
+    edge[:, 32:] = 200
+    region = np.zeros_like(edge)
+    region[:, 24:40] = 255
+    whole, inside = sharpness(edge, None, 1.5), sharpness(edge, region, 1.5)
+    assert 0.0 < whole <= 1.0 and inside == pytest.approx(whole, abs=0.05)
+    region[:, 24:40], region[:, :12] = 0, 255  # a region away from the edge: flat inside
+    assert sharpness(edge, region, 1.5) == 0.0
+
+
+def test_a_reset_gate_forgets_its_last_measures():
+    image, mask = demo_field()
+    gate = QualityGate()
+    judge(image, mask, gate=gate)
+    assert gate.last is not None
+    gate.reset()
+    assert gate.last is None

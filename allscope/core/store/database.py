@@ -119,6 +119,12 @@ def _check(conn: sqlite3.Connection, path: Path) -> None:
             "Nothing was changed in the store."
         )
     if version == 0:
+        # allscope sets the version with its first tables (one transaction): tables without
+        # a version are another program's, refused before WAL mode rewrites the file's header
+        tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if tables:
+            raise _corrupt(path, "it holds tables but no allscope schema version; it was "
+                           "written by another program")
         return
     rows = [row[0] for row in conn.execute("PRAGMA quick_check").fetchall()]
     if rows != ["ok"]:

@@ -170,3 +170,54 @@ def test_the_one_loader_loads_a_cells_package_and_names_a_missing_one(package, t
     fields = write_tiny_package(tmp_path / "fields")
     with pytest.raises(ModelPackageError, match="a 'cells' package is needed"):
         load_cell_classifier(fields.path)
+
+
+def test_a_site_head_without_its_threshold_is_refused_by_name(tmp_path):
+    package = write_tiny_cells_package(tmp_path / "cells")
+    np.savez(package.path / "site_head.npz", w=np.ones(3), b=0.0)  # no threshold
+    meta_path = package.path / "model.json"
+    meta = json.loads(meta_path.read_text())
+    meta["site_head"] = {"file": "site_head.npz",
+                         "sha256": file_sha256(package.path / "site_head.npz")}
+    meta_path.write_text(json.dumps(meta))
+    seal_package(package.path)
+    with pytest.raises(ModelPackageError, match="site_head.npz: not a readable site head"):
+        CellClassifier(package.path)
+
+
+def edited(package, **changes):
+    meta_path = package.path / "model.json"
+    meta_path.write_text(json.dumps({**json.loads(meta_path.read_text()), **changes}))
+    seal_package(package.path)
+    return package.path
+
+
+def test_a_cells_model_with_non_square_crops_is_refused(package):
+    with pytest.raises(ModelPackageError, match="cell crops are square; model.json input is 32x"):
+        CellClassifier(edited(package, input={"width": 32, "height": 48}))
+
+
+def test_a_cells_model_whose_scores_do_not_match_the_classes_is_refused(package):
+    with pytest.raises(ModelPackageError, match="the model has 7 outputs but model.json lists 6"):
+        CellClassifier(edited(package, classes=list(CELL_CLASSES[:6])))
+
+
+@pytest.mark.parametrize(
+    "crops",
+    [np.zeros((2, 32, 32), np.uint8), np.zeros((2, 16, 16, 3), np.uint8),
+     np.zeros((2, 32, 32, 3), np.float32)],
+    ids=["grey", "other-size", "float"],
+)
+def test_crops_of_another_shape_or_type_are_refused(package, crops):
+    with pytest.raises(ValueError, match="expected uint8 crops of shape \\(N, 32, 32, 3\\)"):
+        CellClassifier(package).predict_crops(crops)
+
+
+def test_a_probabilities_output_is_normalised_per_crop(tmp_path):
+    weights = np.tile(np.arange(1.0, 8.0, dtype=np.float32), (3, 1))  # positive scores
+    package = write_tiny_cells_package(tmp_path / "cells", weights)
+    classifier = CellClassifier(edited(package, output="probabilities"), inference_precision="f32")
+    crops = np.full((2, 32, 32, 3), (200, 150, 100), np.uint8)
+    probabilities, features = classifier.predict_crops(crops)
+    scores = features.astype(np.float64) @ weights.astype(np.float64)
+    np.testing.assert_allclose(probabilities, scores / scores.sum(1, keepdims=True), rtol=1e-5)

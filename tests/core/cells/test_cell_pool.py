@@ -11,7 +11,7 @@ from cell_fields import discs_field
 
 from allscope.core.batch import BatchAnalyzer
 from allscope.core.cells.classifier import CellClassifier
-from allscope.core.cells.field import FieldCells, cut_cells, judge_cells
+from allscope.core.cells.field import CELL_MODEL_FAILED, FieldCells, cut_cells, judge_cells
 from allscope.core.cells.pool import CellPool
 from allscope.core.mask.lab_kmeans import lab_kmeans_mask
 from allscope.testing import write_tiny_cells_package
@@ -64,6 +64,66 @@ def test_pooled_fields_get_the_cells_judged_field_by_field(classifier, batch):
     for index, image in enumerate(images):
         same_cells(got[index], judge_cells(classifier, image, lab_kmeans_mask(image)))
     assert [len(got[i].calls) for i in range(len(images))] == [3, 1, 0, 5, 2]
+
+
+def captured_batches(pool: CellPool) -> list:
+    """Finished batches are kept (request, segments) instead of being concluded on
+    OpenVINO's thread, so that the test thread concludes them with ``_finished``."""
+    batches: list = []
+    pool._queue.set_callback(lambda request, segments: batches.append((request, segments)))
+    return batches
+
+
+def test_a_finished_batch_gives_each_field_its_own_rows(classifier):
+    """One padded batch of 16 holds the 11 cells of five fields; each field gets its rows."""
+    pool = CellPool(classifier, batch=16)
+    batches = captured_batches(pool)
+    got: dict[int, FieldCells] = {}
+    images = fields()
+    for index, image in enumerate(images):
+        pool.submit(cut_cells(classifier, image, lab_kmeans_mask(image)),
+                    lambda cells, index=index: got.__setitem__(index, cells))
+    assert sorted(got) == [2]  # the field without a cell needs no inference
+    pool.flush()
+    pool.flush()  # nothing left to send: no empty batch is started
+    pool.wait()
+    ((request, segments),) = batches
+    assert [(first, count, slot) for _, first, count, slot in segments] == [
+        (0, 3, 0), (0, 1, 3), (0, 5, 4), (0, 2, 9)
+    ]
+    pool._finished(request, segments)
+    assert sorted(got) == list(range(len(images)))
+    for index, image in enumerate(images):
+        same_cells(got[index], judge_cells(classifier, image, lab_kmeans_mask(image)))
+
+
+class FailedRequest:
+    """Stands in for an OpenVINO request whose inference failed: its outputs cannot be read."""
+
+    def get_output_tensor(self, index: int):
+        raise RuntimeError("Infer Request was canceled")
+
+
+def test_a_failed_batch_leaves_each_of_its_fields_needing_a_look(classifier):
+    """A field whose crops span a failed batch and a good one is not judged; a field wholly in
+    the good batch is."""
+    pool = CellPool(classifier, batch=4)
+    batches = captured_batches(pool)
+    got: dict[str, FieldCells] = {}
+    five, two = discs_field(LAYOUTS[3], radius=14), discs_field(LAYOUTS[4], radius=14)
+    pool.submit(cut_cells(classifier, five, lab_kmeans_mask(five)),
+                lambda cells: got.__setitem__("five", cells))
+    pool.submit(cut_cells(classifier, two, lab_kmeans_mask(two)),
+                lambda cells: got.__setitem__("two", cells))
+    pool.flush()
+    pool.wait()
+    (_, failed), (request, good) = batches  # [five 0-3], [five 4, two 0-1, padding]
+    pool._finished(FailedRequest(), failed)
+    assert got == {}  # "five" still waits for its last crop
+    pool._finished(request, good)
+    assert not got["five"].judged and got["five"].calls == ()
+    assert got["five"].reason == f"{CELL_MODEL_FAILED}: Infer Request was canceled"
+    same_cells(got["two"], judge_cells(classifier, two, lab_kmeans_mask(two)))
 
 
 def test_analyze_with_pooled_cells_reports_every_field_in_input_order(classifier, tmp_path):

@@ -126,3 +126,33 @@ def test_default_normalisation_keeps_every_demo_white_cell_in_the_mask():
                 seed,
                 cell.kind,
             )
+
+
+@pytest.mark.parametrize(
+    "blank", [lambda: blank_area() // 4, lambda: np.full((360, 640, 3), 254, np.uint8)],
+    ids=["too-dark", "clipped-white"],
+)
+def test_a_blank_area_too_dark_or_clipped_white_is_refused(blank):
+    with pytest.raises(CalibrationError, match="too dark or clipped white: adjust the lamp"):
+        white_reference(blank(), camera="c")
+
+
+@pytest.mark.parametrize(
+    "image", [np.zeros((8, 8), np.uint8), np.zeros((8, 8, 3), np.float32)], ids=["grey", "float"]
+)
+def test_calibration_takes_only_8_bit_bgr(image):
+    with pytest.raises(ValueError, match="expected a uint8 BGR image"):
+        white_reference(image, camera="c")
+
+
+def test_a_strength_outside_0_to_1_is_refused(demo_target):
+    with pytest.raises(ValueError, match="strength must be within 0..1, got 1.5"):
+        ColourNormalizer(demo_target, strength=1.5)
+
+
+def test_a_reset_normaliser_fits_again_from_the_next_frame(demo_target):
+    normaliser = ColourNormalizer(demo_target, white=white_reference(blank_area(), camera="c"))
+    normaliser(render_field(640, 360, seed=4, illumination=lamp(WARM_CAST))[0])
+    assert normaliser.matrix is not None and normaliser.drift is not None
+    normaliser.reset()
+    assert normaliser.matrix is None and normaliser.drift is None

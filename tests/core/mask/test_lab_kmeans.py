@@ -62,6 +62,40 @@ def test_kmeans_warm_start_with_wrong_number_of_centres_falls_back_to_the_optimu
     np.testing.assert_array_equal(warm[0], cold[0])
 
 
+def test_kmeans_warm_start_whose_cluster_empties_falls_back_to_the_optimum():
+    hist = np.zeros(256)
+    hist[[10, 11, 12, 200, 201]] = [4, 5, 6, 7, 8]
+    cold = kmeans_1d_histogram(hist, 3)
+    # two starting centres far above every value: one cluster is empty from the start
+    warm = kmeans_1d_histogram(hist, 3, np.array([11.0, 250.0, 255.0]))
+    np.testing.assert_array_equal(warm[0], cold[0])
+    assert warm[1] == cold[1]
+
+
+def test_kmeans_warm_start_that_converges_elsewhere_keeps_its_own_fixed_point():
+    """Lloyd from given centres may stop in another basin than the optimum: the live stream
+    keeps that basin (frame-to-frame stability) instead of jumping to the optimum."""
+    hist = np.zeros(256)
+    hist[[0, 1, 2, 100, 101, 102, 250]] = [50, 50, 50, 50, 50, 50, 1]
+    cold_centers, cold_inertia = kmeans_1d_histogram(hist, 3)
+    assert cold_centers.tolist() == [1.0, 101.0, 250.0] and cold_inertia == 200.0
+    warm_centers, _ = kmeans_1d_histogram(hist, 3, np.array([0.0, 1.5, 101.0]))
+    # {0}, {1, 2}, {100, 101, 102, 250}: already a fixed point of Lloyd's iteration
+    np.testing.assert_allclose(warm_centers, [0.0, 1.5, (50 * 303 + 250) / 151])
+
+
+@pytest.mark.parametrize(
+    ("hist", "k", "message"),
+    [(np.ones(4), 0, "k must be at least 1, got 0"),
+     (np.array([]), 2, "non-empty array"),
+     (np.array([1.0, np.nan, 2.0]), 2, "finite")],
+    ids=["k-zero", "empty", "nan"],
+)
+def test_kmeans_rejects_a_bad_k_or_histogram(hist, k, message):
+    with pytest.raises(ValueError, match=message):
+        kmeans_1d_histogram(hist, k)
+
+
 def test_kmeans_rejects_negative_counts():
     with pytest.raises(ValueError, match="non-negative"):
         kmeans_1d_histogram(np.array([1.0, -2.0, 3.0]), 2)

@@ -156,3 +156,30 @@ def test_the_paper_mask_finds_every_rendered_white_cell_and_nothing_else(seed):
         x, y, w, h = cell.bbox
         truth = mask[y:y + h, x:x + w] > 0
         assert (result.mask[y:y + h, x:x + w][truth] > 0).mean() > 0.3, cell.kind
+
+
+@pytest.mark.parametrize("fraction", [-0.1, 1.5])
+def test_a_blast_fraction_outside_0_to_1_is_refused(fraction):
+    with pytest.raises(ValueError, match="blast_fraction must be within \\[0, 1\\]"):
+        DemoSlideSource(160, 120, paced=False, blast_fraction=fraction, n_wbc=2)
+
+
+def test_without_noise_or_with_colour_gains_the_same_view_renders_alike():
+    """No sensor noise: two scans of one seed give identical frames; colour gains tint the lamp
+    (a red gain above the others makes every frame redder than without)."""
+
+    def first_frames(**options):
+        source = DemoSlideSource(160, 120, paced=False, seed=3, n_wbc=3, noise=0.0, **options)
+        frames = []
+        for frame in source.frames():
+            frames.append(frame.image)
+            if len(frames) == 3:
+                break
+        source.close()
+        return frames
+
+    plain, again = first_frames(), first_frames()
+    assert all(np.array_equal(a, b) for a, b in zip(plain, again, strict=True))
+    red = first_frames(gains=(0.6, 0.6, 1.0))  # BGR: red stronger than blue and green
+    for p, r in zip(plain, red, strict=True):
+        assert r[..., 2].mean() - r[..., 0].mean() > p[..., 2].mean() - p[..., 0].mean() + 10

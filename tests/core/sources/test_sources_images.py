@@ -8,6 +8,7 @@ import pytest
 
 from allscope.core.frames import SourceError
 from allscope.core.sources import ImageSource, load_image
+from allscope.core.sources.images import find_images, grey_tail, to_bgr8
 
 
 def colour_field(h=12, w=16):
@@ -136,3 +137,77 @@ def test_folder_without_images_raises_source_error(tmp_path):
     (tmp_path / "readme.txt").write_text("x")
     with pytest.raises(SourceError, match="no JPEG, PNG, TIFF or BMP images"):
         ImageSource([tmp_path])
+
+
+def test_a_float_tiff_in_0_to_1_is_scaled_to_full_range(tmp_path):
+    path = tmp_path / "field.tif"
+    ramp = np.linspace(0.0, 1.0, 16, dtype=np.float32)
+    cv2.imwrite(str(path), np.dstack([np.tile(ramp, (4, 1))] * 3))
+    image = load_image(path)
+    assert image.dtype == np.uint8 and image.shape == (4, 16, 3)
+    assert (image[0, 0, 0], image[0, -1, 0]) == (0, 255)
+
+
+@pytest.mark.parametrize(
+    ("decoded", "expected"),
+    [
+        (np.full((2, 2, 1), 77, np.uint8), (77, 77, 77)),  # one channel
+        (np.dstack([np.full((2, 2), 100, np.uint8), np.full((2, 2), 0, np.uint8)]),
+         (255, 255, 255)),  # grey + transparent alpha: the white slide background
+        (np.dstack([np.full((2, 2), 100, np.uint8), np.full((2, 2), 255, np.uint8)]),
+         (100, 100, 100)),  # grey + opaque alpha
+        (np.full((2, 2, 3), 200.0, np.float64), (200, 200, 200)),  # floats on the 0-255 scale
+        (np.where(np.eye(2, dtype=bool)[..., None], np.nan, 0.5).astype(np.float32), (0, 0, 0)),
+        # a NaN pixel of a 0-1 float image becomes black
+        (np.full((2, 2, 3), -5, np.int16), (0, 0, 0)),  # other integers are clipped
+        (np.full((2, 2, 3), 300, np.int32), (255, 255, 255)),
+    ],
+    ids=["1-channel", "grey-alpha-clear", "grey-alpha-opaque", "float-255", "nan", "int16",
+         "int32"],
+)
+def test_every_decoded_layout_becomes_8_bit_bgr(decoded, expected):
+    image = to_bgr8(decoded)
+    assert image.dtype == np.uint8 and image.shape == (2, 2, 3) and image.flags.c_contiguous
+    assert tuple(int(v) for v in image[1, 1]) == expected
+
+
+def test_a_flat_grey_picture_or_a_short_grey_band_is_not_called_damaged():
+    assert grey_tail(np.full((64, 64, 3), 128, np.uint8)) is None  # grey everywhere: a picture
+    picture = np.full((100, 64, 3), 200, np.uint8)
+    picture[-3:] = 128  # 3 grey rows: below the 8-row minimum
+    assert grey_tail(picture) is None
+    picture[-40:] = 128
+    assert grey_tail(picture).startswith("partly decoded: the lower 40% of the image is missing")
+
+
+def test_a_dangling_link_named_directly_is_reported_not_fatal(tmp_path):
+    cv2.imwrite(str(tmp_path / "good.png"), colour_field())
+    (tmp_path / "gone.png").symlink_to(tmp_path / "deleted.png")
+    errors = []
+    files = find_images([tmp_path / "good.png", tmp_path / "gone.png"],
+                        on_error=lambda path, why: errors.append((path, why)))
+    assert files == [tmp_path / "good.png"]
+    assert errors == [
+        (str(tmp_path / "gone.png"), "a link that points nowhere (or loops); skipped")
+    ]
+
+
+def test_a_folder_named_like_an_image_is_reported_when_not_searching_below(tmp_path):
+    cv2.imwrite(str(tmp_path / "a.png"), colour_field())
+    (tmp_path / "scan.tif").mkdir()
+    cv2.imwrite(str(tmp_path / "scan.tif" / "b.png"), colour_field())
+    errors = []
+    source = ImageSource(tmp_path, recursive=False, on_error=lambda p, why: errors.append((p, why)))
+    assert [p.name for p in source.files] == ["a.png"]
+    assert errors == [
+        (str(tmp_path / "scan.tif"), "a folder named like an image; skipped (not recursive)")
+    ]
+
+
+def test_bad_files_are_kept_in_errors_without_a_listener(tmp_path):
+    cv2.imwrite(str(tmp_path / "a.png"), colour_field())
+    (tmp_path / "b.png").write_bytes(b"")
+    source = ImageSource(tmp_path)
+    assert [f.name for f in source.frames()] == ["a"]
+    bad = tmp_path / "b.png"
+    assert source.errors == [(str(bad), f"{bad}: empty file (0 bytes)")]

@@ -54,3 +54,11 @@ def test_slide_prefix_builds_a_virtual_slide(folder):
 def test_anything_else_says_what_is_accepted(tmp_path):
     with pytest.raises(SourceError, match="use 'demo', 'camera:N', 'slide:FOLDER'"):
         open_source(str(tmp_path / "nowhere"))
+
+
+def test_a_file_that_is_neither_video_nor_image_says_which_are(tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a field")
+    with pytest.raises(SourceError, match="notes.txt is neither a video .* nor an image") as caught:
+        open_source(str(notes))
+    assert ".mp4" in str(caught.value) and ".png" in str(caught.value)

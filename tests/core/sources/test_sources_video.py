@@ -155,3 +155,23 @@ def test_pacer_spaces_frames_one_period_apart_and_skips_ticks_after_a_stall(monk
     clock.now += 0.5  # a consumer stalled for 25 periods
     assert pacer.wait() and clock.slept == [0.02, 0.02]  # no burst of catch-up frames...
     assert pacer.wait() and clock.slept == [0.02, 0.02, 0.02]  # ...the clock restarts
+
+
+def test_closing_while_a_reader_is_inside_frames_releases_the_file_when_it_leaves(clip):
+    source = VideoSource(clip)
+    reader = source.frames()
+    assert next(reader).frame_index == 0
+    source.close()  # from another part of the app, say: the reader still holds the capture
+    assert source._cap is not None
+    assert list(reader) == []  # the reader sees the stop and leaves
+    assert source._cap is None  # and released the file on its way out
+    assert list(source.frames()) == []  # a closed source yields nothing
+
+
+def test_a_second_reader_of_the_same_source_gets_nothing(clip):
+    source = VideoSource(clip)
+    first = source.frames()
+    next(first)
+    assert list(source.frames()) == []  # one capture, one reader
+    assert len(list(first)) == 7
+    source.close()

@@ -137,3 +137,57 @@ def test_virtual_slide_scans_the_shared_training_fields():
     assert len(source.files) > 1000
     assert all(f.path and f.path.startswith(str(SHARED_FIELDS)) for f in frames)
     assert frames[0].image.shape == (180, 320, 3)
+
+
+def test_an_unreadable_first_image_is_reported_and_the_next_sets_the_tiles(tmp_path):
+    folder = tmp_path / "fields"
+    folder.mkdir()
+    (folder / "a.png").write_bytes(b"")  # first in order, cannot be read
+    cv2.imwrite(str(folder / "b.png"), np.full((20, 40, 3), COLOURS[0], np.uint8))  # 2:1
+    source = slide(folder)
+    assert source.tile == (96, 48)  # the aspect ratio of b.png
+    assert list(source.frames())
+    empty = folder / "a.png"
+    assert source.errors == [(str(empty), f"{empty}: empty file (0 bytes)")]  # reported once
+
+
+def test_a_slide_of_only_unreadable_images_is_refused(tmp_path):
+    folder = tmp_path / "fields"
+    folder.mkdir()
+    for name in ("a.png", "b.jpg"):
+        (folder / name).write_bytes(b"not an image")
+    with pytest.raises(SourceError, match="none of the first images could be read"):
+        slide(folder)
+
+
+def test_tiles_beyond_the_cache_are_loaded_again_and_look_the_same(tmp_path):
+    folder = tmp_path / "fields"
+    folder.mkdir()
+    colours = [(20 * i, 100, 250 - 20 * i) for i in range(9)]
+    for i, colour in enumerate(colours):
+        cv2.imwrite(str(folder / f"f{i}.png"), np.full((20, 20, 3), colour, np.uint8))
+    for _ in range(2):  # the second pass finds evicted tiles gone from the 4-tile cache
+        seen = dwell_tiles(slide(folder, defocus=False, cache_tiles=4))
+        assert sorted(t for t, _ in seen) == list(range(9))
+        assert all(pixel == list(colours[t]) for t, pixel in seen)
+
+
+def test_a_slide_of_one_field_dwells_on_it_and_ends(tmp_path):
+    folder = tmp_path / "fields"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "only.png"), np.full((20, 20, 3), COLOURS[2], np.uint8))
+    source = slide(folder, defocus=False)
+    frames = list(source.frames())
+    assert frames and {f.meta["tile_index"] for f in frames} == {0}
+    assert {f.meta["dwell_id"] for f in frames} == {0}
+    assert len(frames) == round(0.2 * 30)  # one dwell of 0.2 s at 30 fps, then the end
+
+
+@pytest.mark.parametrize("fps", [0, -5.0])
+def test_a_frame_rate_that_is_not_positive_is_refused(fields, fps):
+    with pytest.raises(ValueError, match="fps must be positive"):
+        slide(fields, fps=fps)
+
+
+def test_a_paced_slide_is_live_and_an_unpaced_one_is_not(fields):
+    assert slide(fields, paced=True).live and not slide(fields).live

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -246,3 +247,78 @@ def test_concurrent_writers_share_one_store(tmp_path):
         assert len(store.results(sid)) == 4 * per_thread
         assert store.integrity_check() == ["ok"]
         assert all(f.image_path.is_file() and f.mask_path.is_file() for f in fields)
+
+
+def test_root_without_the_env_is_the_platforms_user_data_folder(monkeypatch):
+    import platformdirs
+
+    monkeypatch.delenv("ALLSCOPE_DATA_DIR", raising=False)
+    expected = platformdirs.user_data_dir("allscope", appauthor=False)
+    assert default_root() == Path(expected) / "sessions"
+
+
+def test_a_store_folder_that_cannot_be_created_is_reported(tmp_path):
+    (tmp_path / "taken").write_bytes(b"a file, not a folder")
+    with pytest.raises(StoreError, match="Could not create the session folder .*taken/store"):
+        SessionStore(tmp_path / "taken" / "store")
+
+
+def test_results_are_committed_in_batches_without_an_explicit_flush(tmp_path):
+    """Another reader of the same store sees a full batch of 64 results at once."""
+    with SessionStore(tmp_path) as writer, SessionStore(tmp_path) as reader:
+        sid = writer.create_session(session_info())
+        for i in range(63):
+            writer.record_result(sid, field_result(i))
+        assert reader.results(sid) == []  # still queued in the writer
+        writer.record_result(sid, field_result(63))
+        assert [r["frame_id"] for r in reader.results(sid)] == list(range(64))
+
+
+def test_a_closed_store_says_so_and_closing_again_is_harmless(tmp_path):
+    store = SessionStore(tmp_path)
+    sid = store.create_session(session_info())
+    store.close()
+    store.close()
+    with pytest.raises(StoreError, match="The session store is closed."):
+        store.get_session(sid)
+
+
+def test_unknown_sessions_fields_and_cells_are_named_in_the_error(store):
+    with pytest.raises(StoreError, match="There is no session 41 in"):
+        store.end_session(41)
+    with pytest.raises(StoreError, match="There is no session 42 in"):
+        store.rename_session(42, "renamed")
+    with pytest.raises(StoreError, match="There is no saved field 43."):
+        store.get_field(43)
+    with pytest.raises(StoreError, match="There is no saved cell 44."):
+        store.review_cell(44, "accept")
+
+
+def test_cells_are_asked_for_by_session_or_by_field_not_both(store):
+    sid = store.create_session(session_info())
+    field = store.add_field(sid, "manual", *field_image(1), field_result(1))
+    for session_id, field_id in ((None, None), (sid, field.id)):
+        with pytest.raises(ValueError, match="Name either a session or a field."):
+            store.cells(session_id=session_id, field_id=field_id)
+    assert store.cells(session_id=sid) == store.cells(field_id=field.id) == []  # no cell model
+
+
+def test_deleting_a_session_also_removes_its_interrupted_writes(store):
+    sid = store.create_session(session_info())
+    store.add_field(sid, "manual", *field_image(1), field_result(1))
+    folder = store.session_dir(sid)
+    (folder / ".field-000001.png.x1y2.tmp").write_bytes(b"half an image")  # a killed writer's
+    store.delete_session(sid)
+    assert not folder.exists()
+
+
+def test_only_files_inside_the_session_folder_are_removed_with_it(tmp_path):
+    from allscope.core.store.identity import remove_session_files
+
+    folder = tmp_path / "session-000001"
+    folder.mkdir()
+    own, elsewhere = folder / "field.png", tmp_path / "field.png"
+    own.write_bytes(b"x")
+    elsewhere.write_bytes(b"kept")  # a damaged row could name it: never this session's
+    assert remove_session_files(folder, [own, elsewhere]) == []
+    assert not folder.exists() and elsewhere.read_bytes() == b"kept"
