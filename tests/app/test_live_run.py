@@ -19,13 +19,14 @@ from allscope.app.field_store import MemoryFieldStore
 from allscope.app.live_run import LiveController
 from allscope.app.normalizer_switch import SwitchableNormalizer, normalizer_for, source_key
 from allscope.app.tee_source import TeeSource
+from allscope.core.cells.classifier import CellClassifier
 from allscope.core.classifier import Classifier
 from allscope.core.colour.calibration import CalibrationError, reference_path
 from allscope.core.flags import FlagPolicy
 from allscope.core.frames import FrameSource
 from allscope.core.quality import QualitySettings
 from allscope.core.sources import CameraSource, ImageSource
-from allscope.testing import write_tiny_package
+from allscope.testing import write_tiny_cells_package, write_tiny_package
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "core" / "cells"))
 from cell_fields import discs_field
@@ -108,23 +109,53 @@ def test_files_an_image_folder_skipped_become_warnings(tmp_path):
     assert controller.latest_frame().name == "glass1"
 
 
-def test_a_flag_the_writer_cannot_take_is_reported_as_an_error(tmp_path):
-    model = Classifier(write_tiny_package(tmp_path / "field"), inference_precision="f32")
+@pytest.mark.parametrize("judge", ["field model", "cells"])
+def test_a_flag_the_writer_cannot_take_is_reported_as_an_error(tmp_path, judge):
     image = discs_field([(50, 60), (140, 70), (100, 150)], radius=14)
     store = MemoryFieldStore()
     writer = FieldWriter(store)
     writer.close()  # e.g. the window is closing: nothing more can be queued
-    controller = LiveController(Repeat(image, 15), model, FlagPolicy(consecutive=2), writer)
+    if judge == "cells":  # judged on the processing thread
+        cells = CellClassifier(write_tiny_cells_package(tmp_path / "cells", threshold=0.01))
+        controller = LiveController(Repeat(image, 15), None, FlagPolicy(consecutive=2), writer,
+                                    cell_classifier=cells)
+    else:  # judged on an OpenVINO inference thread
+        model = Classifier(write_tiny_package(tmp_path / "field"), inference_precision="f32")
+        controller = LiveController(Repeat(image, 15), model, FlagPolicy(consecutive=2), writer)
     controller.start()
     assert controller.pipeline.wait(timeout=WAIT)
     controller.stop()
     assert controller.flags == 1
     [(_, flag)] = controller.drain_flag_times()
-    assert flag.p_all >= 0.5
+    assert flag.p_all >= 0.5 if judge == "field model" else flag.p_blast >= 0.01
     errors = [m for level, m in controller.drain_messages() if level == "error"]
     assert errors == ["A flagged field could not be queued for saving: the writer is busy. "
                       "Slow the scan down; the flag is in the session log."]
     assert len(store) == 0 and controller.drain_flag_times() == []
+
+
+def test_a_flag_raised_by_cells_and_a_hand_capture_are_stored_with_their_cells(tmp_path):
+    image = discs_field([(50, 60), (140, 70), (100, 150)], radius=14)
+    cells = CellClassifier(write_tiny_cells_package(tmp_path / "cells", threshold=0.01))
+    store = MemoryFieldStore()
+    writer = FieldWriter(store)
+    results = []
+    controller = LiveController(Repeat(image, 15), None, FlagPolicy(consecutive=2), writer,
+                                on_result=results.append, cell_classifier=cells)
+    controller.start()
+    assert controller.pipeline.wait(timeout=WAIT)
+    controller.stop()
+    assert controller.flags == 1 and len(results) == controller.stats().processed
+    snapshot = controller.latest()
+    assert snapshot is not None and snapshot.last_classified.cells is not None
+    assert controller.capture(snapshot)  # by hand: classified again on the writer thread
+    writer.close(WAIT)
+    flagged, manual = writer.drain()
+    assert (flagged.request.kind, manual.request.kind) == ("flag", "manual")
+    for outcome in (flagged, manual):
+        assert outcome.error is None
+        assert (outcome.record.cells.cells, outcome.record.cells.blasts) == (3, 3)
+    assert len(store) == 2 and controller.drain_messages() == []
 
 
 def test_policy_and_quality_changes_reach_the_running_pipeline(tmp_path):

@@ -160,3 +160,23 @@ def test_cell_pictures_of_a_damaged_field_are_left_empty_with_their_captions(
         assert f"no. {cell.id} P(blast) {cell.p_blast:.2f}" in text
     assert text.count("CHANGED OR MISSING") >= 2
     assert not [i for i in images(report) if (i[1], i[2]) == (160, 160)]  # no cell picture
+
+
+def test_without_hard_links_the_previous_report_is_kept_by_a_copy(store, session_id, tmp_path,
+                                                                  qapp, monkeypatch):
+    """On a share or FAT stick that has no hard links, overwriting still keeps the previous
+    report until the new one and its manifest are written."""
+    report = write_pdf(store, session_id, tmp_path / "r.pdf")
+    before = report.read_bytes()
+
+    def no_hard_links(src, dst, *args, **kwargs):
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr("allscope.report.pdf.os.link", no_hard_links)
+    with pytest.raises(WriteFailedError, match="disk is full"):
+        write_pdf(store, session_id, report, overwrite=True, writer=manifest_fails)
+    assert report.read_bytes() == before
+    again = write_pdf(store, session_id, report, overwrite=True)
+    assert again == report and sidecar_path(report).is_file()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == [
+        "r.pdf", "r.pdf.manifest.json"]
