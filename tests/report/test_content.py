@@ -8,12 +8,13 @@ import dataclasses
 
 from store_helpers import field_image, field_result, flag_for, session_info
 
+from allscope.core.cells.tally import Tally
 from allscope.core.model_package import InputSpec, ModelPackage
 from allscope.core.ood import OUTSIDE
 from allscope.core.store.cells import CellRecord
 from allscope.report import content
 from allscope.report.cell_insets import called_blasts, cells_line
-from allscope.report.conclusion import Conclusion, short_id, tally_lines
+from allscope.report.conclusion import Conclusion, short_id, shown_fields, tally_lines
 from allscope.report.front_page import conclusion_rows
 
 
@@ -186,3 +187,19 @@ def test_the_cells_line_follows_the_review():
         "Cells: 1 white cell(s), 0 called blast (highest P(blast) 0.10)")
     assert cells_line([cell(6, 0.9, decision="dismiss")], None) == (
         "Cells: 0 white cell(s), 0 called blast, 1 dismissed by the reviewer")
+
+
+def test_a_tally_without_a_counted_cell_has_no_blast_line():
+    assert tally_lines(Tally(0, 0, {}), []) == [
+        ("White cells examined", "0"), ("Count per type", "—")]
+
+
+def test_fields_flagged_by_cells_are_ranked_by_their_strongest_cell(store):
+    sid = store.create_session(session_info())
+    saved = []
+    for i, (p_all, p_blast) in enumerate([(0.99, 0.55), (0.51, 0.97), (0.8, None)]):
+        flag = dataclasses.replace(flag_for(field_result(i, p_all)), p_blast=p_blast)
+        saved.append(store.add_field(sid, "flag", *field_image(i), flag.result, flag))
+    shown = shown_fields(store.fields(sid), unreviewed_cap=2)
+    # P(blast) 0.97 and P(ALL) 0.8 rank above P(blast) 0.55, whatever that field's P(ALL)
+    assert [f.id for f in shown] == [saved[1].id, saved[2].id]
