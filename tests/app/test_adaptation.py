@@ -4,8 +4,10 @@ package works in ``allscope analyze``."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -13,6 +15,7 @@ import pytest
 
 from allscope.app.adaptation import AdaptationRefused, LabelledSetError, evaluate, write
 from allscope.app.adaptation.fit import auc, fit_logistic, hanley_mcneil, out_of_fold
+from allscope.app.adaptation.labelled import read_labelled
 from allscope.cli import main
 from allscope.core.cells.classifier import CellClassifier
 from allscope.core.model_package import load_package
@@ -135,3 +138,66 @@ def test_logistic_fit_and_auc_interval_agree_with_references():
     assert low < 0.9 < high and high - low == pytest.approx(2 * 1.96 * 0.0487, abs=0.01)
     wide = fit_logistic(rng.normal(size=(20, 300)), np.r_[np.ones(10), np.zeros(10)])
     assert wide.w.shape == (300,)  # more features than cells: fitted in their span
+
+
+@pytest.fixture(scope="module")
+def plan(labelled, blind_base):
+    return evaluate(blind_base, labelled)
+
+
+def test_a_labelled_set_must_be_a_folder_with_blasts_and_other_cells(tmp_path, blind_base):
+    with pytest.raises(LabelledSetError, match="not a folder"):
+        evaluate(blind_base, tmp_path / "missing")
+    write_cells(tmp_path / "only" / "blast", "blast", 3, 0)
+    with pytest.raises(LabelledSetError, match="needs a 'blast' folder and at least one folder"):
+        evaluate(blind_base, tmp_path / "only")
+    write_cells(tmp_path / "noblast" / "lymphocyte", "lymphocyte", 3, 0)
+    with pytest.raises(LabelledSetError, match="needs a 'blast' folder"):
+        evaluate(blind_base, tmp_path / "noblast")
+
+
+def test_unreadable_and_empty_images_are_skipped_and_named(tmp_path, blind_base):
+    root = tmp_path / "lab"
+    write_cells(root / "blast", "blast", 3, 0)
+    write_cells(root / "normal", "lymphocyte", 3, 100)
+    (root / "blast" / "damaged.png").write_bytes(b"not an image")
+    cv2.imwrite(str(root / "normal" / "glass.png"), np.full((96, 96, 3), 230, np.uint8))
+    seen = []
+    with pytest.raises(AdaptationRefused, match=r"\(2 image\(s\) skipped: no white cell found or "
+                                                r"unreadable\.\)"):
+        evaluate(blind_base, root, progress=lambda done, total: seen.append((done, total)))
+    # progress counts every file, reported for each usable one
+    assert [total for _, total in seen] == [8] * 6 and seen[-1][0] == 8
+    cells = read_labelled(root, blind_base)
+    assert sorted((Path(f).name, why.split(":")[0]) for f, why in cells.skipped) == [
+        ("damaged.png", "unreadable"), ("glass.png", "no white cell found by the mask")]
+    assert cells.counts == {"blast": 3, "other": 3}
+
+
+def test_a_set_without_a_single_usable_cell_is_refused(tmp_path, blind_base):
+    root = tmp_path / "lab"
+    for name in ("blast", "normal"):
+        (root / name).mkdir(parents=True)
+        cv2.imwrite(str(root / name / "glass.png"), np.full((96, 96, 3), 230, np.uint8))
+    with pytest.raises(LabelledSetError, match="no usable cell image"):
+        evaluate(blind_base, root)
+
+
+def test_the_adapted_package_goes_only_into_a_new_or_empty_folder(tmp_path, plan):
+    taken = tmp_path / "taken"
+    taken.mkdir()
+    (taken / "mine.txt").write_text("keep")
+    with pytest.raises(FileExistsError, match="already exists and is not empty"):
+        write(plan, taken)
+    assert [p.name for p in taken.iterdir()] == ["mine.txt"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert write(plan, empty) == empty
+    assert load_package(empty).site_head is not None
+
+
+def test_a_failed_write_leaves_no_half_package(tmp_path, plan):
+    broken = dataclasses.replace(plan, record={**plan.record, "skipped": [object()]})
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        write(broken, tmp_path / "site")
+    assert list(tmp_path.iterdir()) == []  # neither the package nor its staging folder

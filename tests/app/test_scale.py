@@ -20,3 +20,15 @@ def test_scale_bar_picks_a_round_length_near_the_target():
     zoomed = scale_bar(0.1, zoom=4.0)  # 4 screen px per image px: 120 px = 3 µm
     assert zoomed.microns == 2 and zoomed.pixels == pytest.approx(80.0)
     assert scale_bar(None, 1.0) is None
+
+
+@pytest.mark.parametrize(("known", "measured"), [(0.0, 800.0), (100.0, 0.0), (-5.0, 10.0)])
+def test_a_micrometer_reading_at_or_below_zero_is_refused(known, measured):
+    with pytest.raises(ValueError, match="must be above zero"):
+        from_micrometer(known, measured)
+
+
+def test_no_bar_without_a_usable_scale_or_zoom():
+    assert scale_bar(0.0, 1.0) is None
+    assert scale_bar(-0.1, 1.0) is None
+    assert scale_bar(0.1, 0.0) is None

@@ -173,6 +173,7 @@ def test_fields_carry_a_scale_bar_when_the_session_has_a_scale(store, tmp_path, 
     plain = store.create_session(session_info())
     store.end_session(plain)
     assert "Microscope scale not set" in words(write_pdf(store, plain, tmp_path / "p.pdf"))
+@needs("pdftotext")
 def test_page_one_states_the_sessions_cell_tally_with_reviews_applied(store, tmp_path, qapp):
     import dataclasses
     import sys
