@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from allscope.core.cells.classifier import CellClassifier
 from allscope.core.cells.field import FieldCells, judge_cells
 from allscope.core.cells.tally import DEFAULT_TARGET, Tally
@@ -61,6 +63,10 @@ class LiveSnapshot:
     result: FieldResult
     last_classified: FieldResult | None
     moving: bool
+    raw: np.ndarray | None = None  # the image before colour normalisation: cells are judged on it
+
+    def cell_image(self) -> np.ndarray:
+        return self.frame.image if self.raw is None else self.raw
 
 
 class _Pending:
@@ -209,7 +215,7 @@ class Pipeline:
             return result
         cells = None
         if self.cell_classifier is not None:  # its cells judged too, like any classified field
-            cells = judge_cells(self.cell_classifier, snapshot.frame.image, snapshot.mask)
+            cells = judge_cells(self.cell_classifier, snapshot.cell_image(), snapshot.mask)
         if self.classifier is None:
             return result if cells is None else decide(result, None, cells)
         started = time.perf_counter()
@@ -300,10 +306,12 @@ class Pipeline:
         self._moving_frames = self._moving_frames + 1 if moving else 0
         pending = None
         if assessable and self._moving_frames % self.moving_classify_every == 0:
-            pending = self._classify(frame, mask, result, moving, timings)
+            pending = self._classify(frame, mask, result, moving, timings, analysis.raw)
         self._counts["processed"] += 1
         self._process_rate.tick()
-        self._snapshot = LiveSnapshot(frame, mask, result, self._last_classified, moving)
+        self._snapshot = LiveSnapshot(
+            frame, mask, result, self._last_classified, moving, analysis.raw
+        )
         if pending is None:
             with self._lock:
                 self._tracker.update(result, moving)
@@ -311,9 +319,10 @@ class Pipeline:
             notify_all(self._result_listeners, result)
 
     def _classify(self, frame: Frame, mask: MaskResult, result: FieldResult, moving: bool,
-                  timings: dict[str, float]) -> _Pending | None:
-        """Start the field model (asynchronous) and judge the cells (here, meanwhile); None
-        when neither model takes this frame (no model, or the field model is busy)."""
+                  timings: dict[str, float], raw: np.ndarray) -> _Pending | None:
+        """Start the field model (asynchronous) and judge the cells (here, meanwhile; on the
+        ``raw`` pixels, before colour normalisation); None when neither model takes this frame
+        (no model, or the field model is busy)."""
         halves = (self.classifier is not None) + (self.cell_classifier is not None)
         if not halves:
             return None
@@ -327,7 +336,7 @@ class Pipeline:
             if not self.classifier.try_submit(field, pending, self._on_inferred):
                 return None
         if self.cell_classifier is not None:
-            pending.cells = judge_cells(self.cell_classifier, frame.image, mask)
+            pending.cells = judge_cells(self.cell_classifier, raw, mask)
             if pending.arrived():
                 self._finish(pending)
         return pending

@@ -188,3 +188,32 @@ def test_a_hand_capture_has_its_cells_judged_too(tmp_path):
         LiveSnapshot(frame, mask, base_result(frame, mask, True, (), {}), None, False)
     )
     assert captured.cells_judged and len(captured.cells.calls) == 3 and captured.suspicious
+
+
+def _recoloured(bgr: np.ndarray) -> np.ndarray:
+    """A colour normaliser's kind of change: the cells stay where they are, their colours move."""
+    return cv2.convertScaleAbs(bgr, alpha=0.75, beta=40)
+
+
+def test_live_cells_are_judged_on_the_recorded_pixels_with_the_normalised_mask(tmp_path):
+    """The mask and the field model see the normalised frame; the cell model sees the pixels it
+    was trained and measured on (normalised crops made BCCD's normal cells look like blasts)."""
+    image = discs_field(CENTRES, 14)
+    cells = cells_model(tmp_path)
+    pipeline = Pipeline(Repeat(image, 6), None, FlagPolicy(threshold=0.3, consecutive=2),
+                        cell_classifier=cells, normalizer=_recoloured)
+    results: list[FieldResult] = []
+    pipeline.add_result_listener(results.append)
+    pipeline.start()
+    assert pipeline.wait(timeout=30)
+    pipeline.stop()
+    snapshot = pipeline.latest()
+    assert snapshot is not None and np.array_equal(snapshot.raw, image)
+    assert np.array_equal(snapshot.frame.image, _recoloured(image))
+    judged = [r for r in results if r.cells is not None and r.cells.judged]
+    on_raw = judge_cells(cells, image, snapshot.mask)
+    on_normalised = judge_cells(cells, _recoloured(image), snapshot.mask)
+    p_raw = [c.p_blast for c in on_raw.calls]
+    assert len(p_raw) == 3
+    assert not np.allclose(p_raw, [c.p_blast for c in on_normalised.calls], atol=1e-3)
+    assert judged and [c.p_blast for c in judged[-1].cells.calls] == pytest.approx(p_raw, abs=1e-5)
