@@ -14,6 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from allscope.core.batch_decisions import Decisions
@@ -146,8 +147,10 @@ class BatchAnalyzer:
 
     Image files are independent fields: ``workers`` threads read, analyse and cut them ahead
     (OpenCV releases the GIL), and the run takes them in input order, so every output is
-    the same as with ``workers=0`` (all on the calling thread). A video's frames form one
-    stream and are analysed in order on the calling thread.
+    the same as with ``workers=0`` (all on the calling thread). Meanwhile OpenCV runs each
+    call on one thread (its thread pool only costs CPU time on fields this small when the
+    workers already use every core). A video's frames form one stream and are analysed in
+    order on the calling thread.
     """
 
     def __init__(self, classifier: Classifier | None, policy: FlagPolicy | None = None,
@@ -311,6 +314,8 @@ class BatchAnalyzer:
                 yield self._front(frame, self._image_analyzer())
             return
         executor = ThreadPoolExecutor(self.workers, thread_name_prefix="allscope-fields")
+        opencv_threads = cv2.getNumThreads()
+        cv2.setNumThreads(1)  # the workers are the parallelism: no thread pool inside each call
         waiting: deque[tuple[Path, Future[_Front | FieldError | str]]] = deque()
         files = iter(source.files)
         try:
@@ -332,6 +337,7 @@ class BatchAnalyzer:
                 yield front.numbered(number) if isinstance(front, _Front) else front
         finally:
             executor.shutdown(wait=True, cancel_futures=True)
+            cv2.setNumThreads(opencv_threads)
 
     def _image_front(self, path: Path, description: str) -> _Front | FieldError | str:
         """One image file read and analysed (on a worker thread); a string says why the
