@@ -113,3 +113,16 @@ def test_shipped_models_on_shared_fields_alike_with_and_without_workers(tmp_path
     single, threaded = runs(tmp_path, field, cells, True, workers=(0, 2))
     assert single.analysed == len(files)
     assert comparable(threaded, field, cells) == comparable(single, field, cells)
+
+
+def test_opencv_threads_are_given_back_after_a_run_with_workers(mixed_folder):
+    import cv2
+
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(2)
+    try:
+        report = BatchAnalyzer(None, workers=2).run([mixed_folder])
+        assert report.analysed == 12
+        assert cv2.getNumThreads() == 2
+    finally:
+        cv2.setNumThreads(before)
