@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
+import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
+import time
+from collections import deque
+from collections.abc import Callable, Generator, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from allscope.core.batch_decisions import Decisions
@@ -19,6 +25,7 @@ from allscope.core.cells.tally import DEFAULT_TARGET, Tally, called_label, tally
 from allscope.core.cells.tracking import CellTracker
 from allscope.core.classifier import Classifier, Prediction, prepare_field
 from allscope.core.colour.calibration import ColourNormalizer
+from allscope.core.colour.target import ColourTarget, load_colour_target
 from allscope.core.field_analysis import (
     FieldAnalyzer,
     ModelExtensions,
@@ -28,6 +35,7 @@ from allscope.core.flags import FlagPolicy, FlagTracker
 from allscope.core.frames import Frame, SourceError
 from allscope.core.results import FieldResult, Flag, MaskResult
 from allscope.core.sources import ImageSource, VideoSource, find_images, is_video_path
+from allscope.core.sources.images import read_image
 from allscope.core.text import printable
 
 MaskSink = Callable[[Frame, MaskResult], None]
@@ -36,6 +44,8 @@ Cells = FieldCells | None
 # a field that may be flagged: its frame, mask and (once inferred) the model's prediction
 KeptField = tuple[Frame, MaskResult, Prediction | None]
 Progress = Callable[[int, int | None], None]
+MAX_WORKERS = 4  # threads that read and analyse image fields ahead of the inference
+AHEAD_PER_WORKER = 2  # fields each of them may hold ready, waiting for their turn
 
 
 @dataclass
@@ -43,6 +53,31 @@ class FieldError:
     source: str
     frame: int | None
     error: str
+
+
+@dataclass(frozen=True)
+class _Front:
+    """A field's work before inference: its analysis, its cells cut (or why they could not
+    be), and the field model's input (None when the field is not classified)."""
+
+    frame: Frame
+    mask: MaskResult
+    result: FieldResult
+    cut: FieldCrops | FieldCells | None
+    tensor: np.ndarray | None
+
+    def numbered(self, frame_id: int) -> _Front:
+        """The same field as the ``frame_id``-th frame of its source."""
+        return dataclasses.replace(self, frame=dataclasses.replace(self.frame, id=frame_id),
+                                   result=dataclasses.replace(self.result, frame_id=frame_id))
+
+
+Fronts = Generator[_Front | FieldError, None, None]
+
+
+def default_workers() -> int:
+    """One front-half thread per core (at most ``MAX_WORKERS``)."""
+    return max(1, min(MAX_WORKERS, os.cpu_count() or 1))
 
 
 @dataclass
@@ -109,12 +144,23 @@ class BatchAnalyzer:
     when its prediction and its cells are both in) and decides the flag
     (``allscope.core.field_analysis``); the tally counts each
     cell of an image once, and each distinct cell of a video once (tracked on the slide).
+
+    Image files are independent fields: ``workers`` threads read, analyse and cut them ahead
+    (OpenCV releases the GIL), and the run takes them in input order, so every output is
+    the same as with ``workers=0`` (all on the calling thread). Meanwhile OpenCV runs each
+    call on one thread (its thread pool only costs CPU time on fields this small when the
+    workers already use every core). A video's frames form one stream and are analysed in
+    order on the calling thread.
     """
 
     def __init__(self, classifier: Classifier | None, policy: FlagPolicy | None = None,
                  mask_sink: MaskSink | None = None, keep_flagged_frames: bool = False,
                  normalize: bool = False, cell_classifier: CellClassifier | None = None,
-                 cell_sink: CellSink | None = None, cell_target: int = DEFAULT_TARGET) -> None:
+                 cell_sink: CellSink | None = None, cell_target: int = DEFAULT_TARGET,
+                 workers: int | None = None) -> None:
+        self.workers = default_workers() if workers is None else max(0, workers)
+        self._colour_target: ColourTarget | None = None
+        self._target_lock = threading.Lock()
         self.classifier = classifier
         self.cell_classifier, self.cell_sink = cell_classifier, cell_sink
         self.cell_target = cell_target
@@ -141,20 +187,13 @@ class BatchAnalyzer:
 
         decisions = Decisions(slots, frames, lock, self.policy, error_row, classifier,
                               self.extensions.ood, self.cell_sink)
+        fronts = self._fronts(inputs, report)
         try:
-            for frame, analyze in self._fields(inputs, report):
-                try:
-                    analysis = analyze(frame)
-                    frame, mask, result = analysis.frame, analysis.mask, _printable(analysis.result)
-                    if frame.meta.get("damage"):  # partly decoded: never classified, says why
-                        reasons = (*result.reasons, frame.meta["damage"])
-                        result = dataclasses.replace(result, assessable=False, reasons=reasons)
-                    cut = self._cut(frame, mask) if result.assessable else None
-                except Exception as exc:  # any error (memory, OpenCV...) is that field's error row
-                    report.errors.append(FieldError(
-                        printable(frame.path or frame.source), frame.frame_index,
-                        f"cannot be analysed ({type(exc).__name__}: {exc})"))
+            for front in fronts:
+                if isinstance(front, FieldError):
+                    report.errors.append(front)
                     continue
+                frame, mask, result, cut = front.frame, front.mask, front.result, front.cut
                 is_moving, assessable = result.moving, result.assessable
                 with lock:
                     slots.append(result)
@@ -166,13 +205,12 @@ class BatchAnalyzer:
                         frames[index] = (frame, mask, None)
                 if self.mask_sink is not None:
                     self.mask_sink(frame, mask)
-                infer = classifier is not None and assessable
+                infer = front.tensor is not None
                 if infer or cut is not None:
                     decisions.expect(index, result, int(infer) + int(cut is not None))
                 if infer:
-                    assert classifier is not None
-                    tensor = prepare_field(frame.image, mask, classifier.spec)
-                    classifier.submit(tensor, index, decisions.on_prediction)
+                    assert classifier is not None and front.tensor is not None
+                    classifier.submit(front.tensor, index, decisions.on_prediction)
                 if cut is not None:
                     assert pool is not None
                     if isinstance(cut, FieldCells):  # the field's cells could not be cut
@@ -182,6 +220,7 @@ class BatchAnalyzer:
                 if progress is not None:
                     progress(len(slots), None)
         finally:
+            fronts.close()  # no field is read or analysed ahead any more
             if pool is not None:  # no inference may still run when the run ends, however it ends
                 pool.flush()
                 pool.wait()
@@ -228,10 +267,28 @@ class BatchAnalyzer:
             labels += [t.label(blast) for t in tracker.tracks if t.sightings]
         return tally_of(labels, classifier.classes, blast, self.cell_target)
 
-    def _fields(self, inputs: Sequence[str | Path],
-                report: BatchReport) -> Iterator[tuple[Frame, FieldAnalyzer]]:
-        """Each field with the analyser to run on it: images are independent fields (a fresh
-        normaliser and gate each), a video's frames a stream. Unusable inputs become errors."""
+    def _front(self, frame: Frame, analyze: FieldAnalyzer) -> _Front | FieldError:
+        """Everything a field needs before inference, or the field's error row: any error
+        (memory, OpenCV...) stays in its field."""
+        try:
+            analysis = analyze(frame)
+            frame, mask, result = analysis.frame, analysis.mask, _printable(analysis.result)
+            if frame.meta.get("damage"):  # partly decoded: never classified, says why
+                reasons = (*result.reasons, frame.meta["damage"])
+                result = dataclasses.replace(result, assessable=False, reasons=reasons)
+            cut = self._cut(frame, mask) if result.assessable else None
+            tensor = None
+            if self.classifier is not None and result.assessable:
+                tensor = prepare_field(frame.image, mask, self.classifier.spec)
+        except Exception as exc:
+            return FieldError(printable(frame.path or frame.source), frame.frame_index,
+                              f"cannot be analysed ({type(exc).__name__}: {exc})")
+        return _Front(frame, mask, result, cut, tensor)
+
+    def _fronts(self, inputs: Sequence[str | Path], report: BatchReport) -> Fronts:
+        """Each field ready for inference (or its error row), in input order: images are
+        independent fields (a fresh normaliser and gate each), a video's frames a stream.
+        Unusable inputs become errors."""
         def on_error(path: str, message: str) -> None:
             report.errors.append(FieldError(printable(str(path)), None, printable(message)))
 
@@ -242,10 +299,62 @@ class BatchAnalyzer:
                 except SourceError as exc:
                     on_error(str(path), str(exc))
                     continue
-                for frame in source.frames():
-                    yield frame, FieldAnalyzer(normalizer=self._normalizer(), stream=False)
+                yield from self._image_fronts(source, on_error)
                 continue
-            yield from self._video(path, report)
+            for frame, analyze in self._video(path, report):
+                yield self._front(frame, analyze)
+
+    def _image_fronts(self, source: ImageSource, on_error: Callable[[str, str], None]) -> Fronts:
+        """The fields of an image source in order, read and analysed ahead by ``workers``
+        threads (none: here, one after the other). Frames are numbered as the source numbers
+        them: files that cannot be read are reported and take no number."""
+        numbers = itertools.count()
+        if self.workers == 0:
+            for frame in source.frames():
+                yield self._front(frame, self._image_analyzer())
+            return
+        executor = ThreadPoolExecutor(self.workers, thread_name_prefix="allscope-fields")
+        opencv_threads = cv2.getNumThreads()
+        cv2.setNumThreads(1)  # the workers are the parallelism: no thread pool inside each call
+        waiting: deque[tuple[Path, Future[_Front | FieldError | str]]] = deque()
+        files = iter(source.files)
+        try:
+            while True:
+                while len(waiting) < self.workers * AHEAD_PER_WORKER:
+                    path = next(files, None)
+                    if path is None:
+                        break
+                    waiting.append((path, executor.submit(self._image_front, path,
+                                                          source.describe())))
+                if not waiting:
+                    return
+                path, future = waiting.popleft()
+                front = future.result()
+                if isinstance(front, str):  # the file could not be read
+                    on_error(str(path), front)
+                    continue
+                number = next(numbers)  # a frame read, even one that fails its analysis
+                yield front.numbered(number) if isinstance(front, _Front) else front
+        finally:
+            executor.shutdown(wait=True, cancel_futures=True)
+            cv2.setNumThreads(opencv_threads)
+
+    def _image_front(self, path: Path, description: str) -> _Front | FieldError | str:
+        """One image file read and analysed (on a worker thread); a string says why the
+        file could not be read, as ``ImageSource`` says it."""
+        try:
+            image, damage = read_image(path)
+        except SourceError as exc:
+            return str(exc)
+        except Exception as exc:  # memory, OpenCV, OS: one bad file never stops a batch
+            return f"{path}: cannot be analysed ({type(exc).__name__}: {exc})"
+        frame = Frame(-1, time.monotonic(), image, description, name=path.stem, path=str(path),
+                      meta={"damage": damage} if damage else {})
+        return self._front(frame, self._image_analyzer())
+
+    def _image_analyzer(self) -> FieldAnalyzer:
+        """An independent field's analyser: a fresh normaliser and gate."""
+        return FieldAnalyzer(normalizer=self._normalizer(), stream=False)
 
     def _video(self, path: Path, report: BatchReport) -> Iterator[tuple[Frame, FieldAnalyzer]]:
         """A video's frames; runs of frames it could not decode become error rows."""
@@ -269,7 +378,12 @@ class BatchAnalyzer:
                 name, None, f"{name}: reading stopped ({type(exc).__name__}: {exc})"))
 
     def _normalizer(self) -> ColourNormalizer | None:
-        return ColourNormalizer() if self.normalize else None
+        if not self.normalize:
+            return None
+        with self._target_lock:  # read once, not once per field
+            if self._colour_target is None:
+                self._colour_target = load_colour_target()
+        return ColourNormalizer(self._colour_target)
 
     def _flag(self, report: BatchReport, moving: list[bool],
               frames: dict[int, KeptField]) -> None:

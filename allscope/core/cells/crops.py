@@ -13,6 +13,7 @@ neighbouring cells, red cells and the laboratory's background colour disappear.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import cv2
@@ -78,11 +79,26 @@ def _cut(bgr: np.ndarray, x: int, y: int, side: int, fill: tuple[int, int, int])
 
 
 def _filled(side: int, fill: tuple[int, int, int]) -> np.ndarray:
-    """A side × side BGR square of ``fill`` (filled a row at a time: numpy broadcasts a
-    3-value pixel over an image several times slower)."""
+    """A new side × side BGR square of ``fill``: a copy of one made once per side."""
+    return _fill_template(side, tuple(int(v) for v in fill)).copy()
+
+
+@functools.lru_cache(maxsize=256)
+def _fill_template(side: int, fill: tuple[int, ...]) -> np.ndarray:
+    """A side × side square of ``fill`` (read-only), filled a row at a time: numpy
+    broadcasts a 3-value pixel over an image several times slower."""
     square = np.empty((side, side * 3), np.uint8)
     square[:] = np.tile(np.asarray(fill, np.uint8), side)
+    square.setflags(write=False)
     return square.reshape(side, side, 3)
+
+
+@functools.lru_cache(maxsize=64)
+def _disc(radius: int) -> np.ndarray:
+    """The elliptical structuring element of ``radius`` (made once per radius)."""
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    disc.setflags(write=False)
+    return disc
 
 
 def _cell_mask_in(cell: Cell, x: int, y: int, side: int) -> np.ndarray:
@@ -101,6 +117,5 @@ def _cell_mask_in(cell: Cell, x: int, y: int, side: int) -> np.ndarray:
     region = np.zeros((bottom - top, right - left), np.uint8)
     contour = (cell.contour - np.array([x + left, y + top], np.int32)).reshape(-1, 1, 2)
     cv2.drawContours(region, [contour], 0, 255, cv2.FILLED)
-    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-    mask[top:bottom, left:right] = cv2.dilate(region, disc)
+    mask[top:bottom, left:right] = cv2.dilate(region, _disc(radius))
     return mask

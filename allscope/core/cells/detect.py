@@ -61,16 +61,17 @@ def detect_cells(
         return []
     radius = typical_radius(components)
     pieces = []
-    for x, y, solid, peak in components:
+    for x, y, solid, peak, dist in components:
         if peak < min_radius_fraction * radius:
             continue
-        pieces += [(x, y, piece) for piece in split_touching(solid, radius)]
+        pieces += [(x, y, piece) for piece in split_touching(solid, radius, dist)]
     cells = [_cell(x, y, piece, bgr.shape[:2]) for x, y, piece in pieces]
     cells.sort(key=lambda c: (round(c.centroid[1]), c.centroid[0]))
     return [_with_index(cell, i) for i, cell in enumerate(cells)]
 
 
-Component = tuple[int, int, np.ndarray, float]  # x, y, 0/255 crop with a 1 px margin, peak distance
+# x, y, 0/255 crop with a 1 px margin, peak distance, the crop's distance transform
+Component = tuple[int, int, np.ndarray, float, np.ndarray]
 
 
 def _components(mask: np.ndarray) -> list[Component]:
@@ -81,9 +82,10 @@ def _components(mask: np.ndarray) -> list[Component]:
         x, y, w, h = cv2.boundingRect(contour)
         solid = np.zeros((h + 2, w + 2), np.uint8)
         cv2.drawContours(solid, [contour], 0, 255, cv2.FILLED, offset=(1 - x, 1 - y))
-        peak = float(cv2.distanceTransform(solid, cv2.DIST_L2, 5).max())
+        dist = cv2.distanceTransform(solid, cv2.DIST_L2, 5)
+        peak = float(dist.max())
         if peak > 0:
-            parts.append((x - 1, y - 1, solid, peak))
+            parts.append((x - 1, y - 1, solid, peak, dist))
     return parts
 
 
@@ -98,7 +100,9 @@ def typical_radius(components: list[Component]) -> float:
     return float(peaks[order][np.searchsorted(cumulative, cumulative[-1] / 2.0)])
 
 
-def split_touching(solid: np.ndarray, radius: float) -> list[np.ndarray]:
+def split_touching(
+    solid: np.ndarray, radius: float, dist: np.ndarray | None = None
+) -> list[np.ndarray]:
     """One 0/255 crop per cell of a component: markers where the distance transform exceeds
     ``MARKER_FRACTION`` × ``radius``, and each pixel given to its nearest marker.
 
@@ -106,9 +110,11 @@ def split_touching(solid: np.ndarray, radius: float) -> list[np.ndarray]:
     clumps with a waist are cut; for touching round cells the nearest-marker border runs
     through the waist, as a watershed of the distance would, without its plateau artefacts.
     Pieces smaller than ``MIN_PIECE_FRACTION`` of a typical cell's area are given back to
-    the neighbour they border most rather than reported alone.
+    the neighbour they border most rather than reported alone. ``dist`` is the crop's
+    distance transform when it was already computed (``DIST_L2``, mask size 5).
     """
-    dist = cv2.distanceTransform(solid, cv2.DIST_L2, 5)
+    if dist is None:
+        dist = cv2.distanceTransform(solid, cv2.DIST_L2, 5)
     level = MARKER_FRACTION * min(radius, float(dist.max()))
     count, markers = cv2.connectedComponents((dist > level).astype(np.uint8), connectivity=8)
     if count <= 2:
