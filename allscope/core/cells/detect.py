@@ -10,6 +10,7 @@ same slide splits the same way at any objective, camera or frame size.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -22,6 +23,12 @@ from allscope.core.results import MaskResult
 MARKER_FRACTION = 0.7  # marker = distance above this fraction of the typical cell radius
 MIN_PIECE_FRACTION = 0.7  # a split piece under this fraction of a typical cell's area rejoins
 MIN_CELL_RADIUS_FRACTION = 0.3  # thinner components (platelets, debris) are dropped
+GLASS_BAND = 0.1  # glass: lightness within this fraction of the glass-to-nucleus range of glass
+GLASS_PERCENTILE = 99  # the glass level: this percentile of the lightness outside the mask
+UNKNOWN = 255  # glass map: no evidence (white-cell mask, outside the frame)
+MAX_GLASS_IN_NOTCH = 0.1  # two pieces whose notch is less glass than this are one cell's lobes
+CYTOPLASM_MARGIN = 0.5  # lobes of one cell: stained this far (× lobe radius) out, not glass
+MIN_NOTCH_SEEN = 0.5  # judge a notch only where most of it is seen (not mask, in the frame)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,11 +67,15 @@ def detect_cells(
     if not components:
         return []
     radius = typical_radius(components)
+    glass = glass_map(bgr, mask.mask)
     pieces = []
     for x, y, solid, peak, dist in components:
         if peak < min_radius_fraction * radius:
             continue
-        pieces += [(x, y, piece) for piece in split_touching(solid, radius, dist)]
+        split = split_touching(solid, radius, dist)
+        if len(split) > 1:
+            split = join_lobes(split, _window(glass, x, y, solid.shape))
+        pieces += [(x, y, piece) for piece in split]
     cells = [_cell(x, y, piece, bgr.shape[:2]) for x, y, piece in pieces]
     cells.sort(key=lambda c: (round(c.centroid[1]), c.centroid[0]))
     return [_with_index(cell, i) for i, cell in enumerate(cells)]
@@ -130,6 +141,92 @@ def split_touching(
         np.where((owner == i) & (solid > 0), 255, 0).astype(np.uint8) for i in range(1, count)
     ]
     return _merge_small(pieces, MIN_PIECE_FRACTION * math.pi * radius * radius)
+
+
+def glass_map(bgr: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Per pixel of the field: 1 where it is bare glass (background), 0 where something
+    stained lies (a cell's cytoplasm, a red cell, a nucleus).
+
+    The glass level is the field's bright end outside the white-cell mask (90th percentile
+    of the LAB lightness), the nucleus level the median lightness inside the mask; glass is
+    within ``GLASS_BAND`` of that range below the glass level. Both levels come from the
+    field itself, so the test follows the lamp, the camera and the stain.
+    """
+    lightness = cv2.extractChannel(cv2.cvtColor(bgr, cv2.COLOR_BGR2Lab), 0)
+    inside = mask > 0
+    if inside.all() or not inside.any():
+        return np.where(inside, UNKNOWN, 0).astype(np.uint8)
+    glass = float(np.percentile(lightness[~inside], GLASS_PERCENTILE))
+    nucleus = float(np.median(lightness[inside]))
+    level = glass - GLASS_BAND * max(glass - nucleus, 0.0)
+    return np.where(inside, UNKNOWN, lightness >= level).astype(np.uint8)
+
+
+def _window(image: np.ndarray, x: int, y: int, shape: tuple[int, ...]) -> np.ndarray:
+    """``image`` over the crop at (x, y) of ``shape``; pixels outside the frame are 255."""
+    out = np.full(shape[:2], 255, np.uint8)
+    h, w = image.shape[:2]
+    x0, y0 = max(x, 0), max(y, 0)
+    x1, y1 = min(x + shape[1], w), min(y + shape[0], h)
+    if x1 > x0 and y1 > y0:
+        out[y0 - y : y1 - y, x0 - x : x1 - x] = image[y0:y1, x0:x1]
+    return out
+
+
+def join_lobes(pieces: list[np.ndarray], glass: np.ndarray) -> list[np.ndarray]:
+    """The pieces of one component as one cell when they are lobes of one nucleus (a
+    segmented or band neutrophil, a folded monocyte nucleus); else unchanged.
+
+    Lobes of one nucleus lie inside one cell's cytoplasm; touching cells have glass beyond
+    their nuclei at the waists between them. So look at the notches between the pieces
+    ``CYTOPLASM_MARGIN`` × the thinnest piece's inscribed radius out from the nuclei: the
+    pieces' joint convex hull grown by that margin, less each piece's hull grown by it.
+    When they are stained there (under ``MAX_GLASS_IN_NOTCH`` of them glass), every piece
+    is inside one cell and the component is one cell. The scant cytoplasm rim of touching
+    blasts or lymphocytes is thinner than the margin, so their notches reach the glass.
+    All or nothing: in a clump of several cells, a notch between two of them filled by a
+    third cell's cytoplasm joins nothing; where most of the notches are white-cell mask or
+    outside the frame, nothing is decided.
+
+    ``glass`` is ``glass_map`` over the component's crop (``UNKNOWN`` outside the frame).
+    """
+    bare = _notch_glass(pieces, glass)
+    if bare is None or bare >= MAX_GLASS_IN_NOTCH:
+        return pieces
+    return [functools.reduce(cv2.bitwise_or, pieces)]
+
+
+def _notch_glass(group: list[np.ndarray], glass: np.ndarray) -> float | None:
+    """The glass fraction of the notches between the pieces of ``group`` at the cytoplasm
+    margin (None: too little of them seen to judge)."""
+    radius = min(_inscribed(p) for p in group)
+    margin = max(1, int(round(CYTOPLASM_MARGIN * radius)))
+    pad = margin + 1
+    group = [cv2.copyMakeBorder(p, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0) for p in group]
+    seen_glass = cv2.copyMakeBorder(glass, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=UNKNOWN)
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * margin + 1, 2 * margin + 1))
+    union = np.zeros_like(group[0])
+    grown = np.zeros_like(group[0])
+    for piece in group:
+        union |= piece
+        grown |= cv2.dilate(_hull(piece), disc)
+    notch = (cv2.dilate(_hull(union), disc) > 0) & (grown == 0)
+    seen = notch & (seen_glass != UNKNOWN)
+    if not seen.any() or np.count_nonzero(seen) <= MIN_NOTCH_SEEN * np.count_nonzero(notch):
+        return None
+    return float(np.count_nonzero(seen_glass[seen])) / float(np.count_nonzero(seen))
+
+
+def _inscribed(piece: np.ndarray) -> float:
+    return float(cv2.distanceTransform(piece, cv2.DIST_L2, 5).max())
+
+
+def _hull(piece: np.ndarray) -> np.ndarray:
+    contours, _ = cv2.findContours(piece, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    out = np.zeros_like(piece)
+    if contours:
+        cv2.drawContours(out, [cv2.convexHull(np.vstack(contours))], 0, 255, cv2.FILLED)
+    return out
 
 
 def _merge_small(pieces: list[np.ndarray], min_area: float) -> list[np.ndarray]:

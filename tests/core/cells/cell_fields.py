@@ -67,3 +67,34 @@ def discs_field(
             cv2.LINE_AA,
         )
     return field
+
+
+PALE_CYTOPLASM = (215, 205, 222)  # BGR: stained but below the mask threshold, as most cytoplasm
+
+
+def lobed_cell_field(
+    lobes: int, zoom: float = 1.0, size: int = 200, cytoplasm: bool = True
+) -> np.ndarray:
+    """One cell at the centre whose nucleus is ``lobes`` round lobes (radius 11) on a ring
+    (radius 17) joined by thin strands, inside a pale cytoplasm disc (radius 40), as a
+    segmented neutrophil; without ``cytoplasm`` the same nucleus lies on bare glass. A few
+    red cells around it, all × ``zoom``."""
+    side = int(round(size * zoom))
+    field = np.empty((side, side, 3), np.uint8)
+    field[:] = BACKGROUND
+
+    def at(x: float, y: float) -> tuple[int, int]:
+        return int(round(x * zoom)), int(round(y * zoom))
+
+    for cx, cy in ((20, 20), (size - 20, 25), (25, size - 20)):
+        cv2.circle(field, at(cx, cy), int(9 * zoom), RBC, -1, cv2.LINE_AA)
+    c = size / 2.0
+    if cytoplasm:
+        cv2.circle(field, at(c, c), int(round(40 * zoom)), PALE_CYTOPLASM, -1, cv2.LINE_AA)
+    angles = [2.0 * np.pi * k / lobes + 0.3 for k in range(lobes)]
+    centres = [(c + 17 * np.cos(a), c + 17 * np.sin(a)) for a in angles]
+    for (x0, y0), (x1, y1) in zip(centres, centres[1:], strict=False):
+        cv2.line(field, at(x0, y0), at(x1, y1), NUCLEUS, max(1, int(4 * zoom)), cv2.LINE_AA)
+    for x, y in centres:
+        cv2.circle(field, at(x, y), int(round(11 * zoom)), NUCLEUS, -1, cv2.LINE_AA)
+    return field
