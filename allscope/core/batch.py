@@ -236,13 +236,14 @@ class BatchAnalyzer:
             report.tally = self._tally(report.results)
         return report
 
-    def _cut(self, frame: Frame, mask: MaskResult) -> FieldCrops | FieldCells | None:
-        """The field's cells and crops (None without a cell model; a ``FieldCells`` that needs
-        a look when they cannot be cut)."""
+    def _cut(self, image: np.ndarray, mask: MaskResult) -> FieldCrops | FieldCells | None:
+        """The field's cells and crops, cut from ``image`` (the recorded pixels: see
+        ``FieldAnalysis``) where ``mask`` found them (None without a cell model; a
+        ``FieldCells`` that needs a look when they cannot be cut)."""
         if self.cell_classifier is None:
             return None
         try:
-            return cut_cells(self.cell_classifier, frame.image, mask)
+            return cut_cells(self.cell_classifier, image, mask)
         except (ValueError, RuntimeError) as exc:
             return not_judged(self.cell_classifier, exc)
 
@@ -276,7 +277,7 @@ class BatchAnalyzer:
             if frame.meta.get("damage"):  # partly decoded: never classified, says why
                 reasons = (*result.reasons, frame.meta["damage"])
                 result = dataclasses.replace(result, assessable=False, reasons=reasons)
-            cut = self._cut(frame, mask) if result.assessable else None
+            cut = self._cut(analysis.raw, mask) if result.assessable else None
             tensor = None
             if self.classifier is not None and result.assessable:
                 tensor = prepare_field(frame.image, mask, self.classifier.spec)

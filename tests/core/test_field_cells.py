@@ -217,3 +217,21 @@ def test_live_cells_are_judged_on_the_recorded_pixels_with_the_normalised_mask(t
     assert len(p_raw) == 3
     assert not np.allclose(p_raw, [c.p_blast for c in on_normalised.calls], atol=1e-3)
     assert judged and [c.p_blast for c in judged[-1].cells.calls] == pytest.approx(p_raw, abs=1e-5)
+def test_analyze_judges_cells_on_the_recorded_pixels_with_the_normalised_mask(tmp_path):
+    from trust_helpers import demo_field
+
+    from allscope.core.colour.calibration import ColourNormalizer
+
+    image, _ = demo_field()  # a smear field the normaliser leaves assessable
+    cv2.imwrite(str(tmp_path / "field.png"), image)
+    cells = cells_model(tmp_path)
+    analyzer = BatchAnalyzer(None, normalize=True, cell_classifier=cells)
+    report = analyzer.run([tmp_path / "field.png"])
+    normalised = ColourNormalizer()(image)
+    mask = lab_kmeans_mask(normalised)
+    on_raw = [c.p_blast for c in judge_cells(cells, image, mask).calls]
+    on_normalised = [c.p_blast for c in judge_cells(cells, normalised, mask).calls]
+    assert on_raw and not np.allclose(on_raw, on_normalised, atol=1e-3)
+    (result,) = report.results
+    assert result.assessable and result.cells is not None
+    assert [c.p_blast for c in result.cells.calls] == pytest.approx(on_raw, abs=1e-5)
