@@ -8,6 +8,11 @@ from PySide6.QtWidgets import QFormLayout, QLabel, QProgressBar, QVBoxLayout, QW
 from allscope.app.cell_review import progress_text, tally_lines
 from allscope.core.cells.tally import Tally
 
+COUNT_NOTE = (
+    "Each white cell is counted once per slide, when it is seen whole; a cell cut by the edge "
+    "of the view is judged in its field but counted when the stage brings it fully in view."
+)
+
 
 class TallyPanel(QWidget):
     """``show_tally(tally)`` redraws it; rows are rebuilt only when the types change."""
@@ -18,9 +23,15 @@ class TallyPanel(QWidget):
         self.progress.setTextVisible(True)
         self._form = QFormLayout()
         self._values: dict[str, QLabel] = {}
+        # the field's verdict (Classification) judges every cell in view; the slide's count
+        # takes each cell once, when seen whole: the two can differ for a cell at the edge
+        self.note = QLabel(COUNT_NOTE, self)
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color: palette(mid);")
         layout = QVBoxLayout(self)
         layout.addWidget(self.progress)
         layout.addLayout(self._form)
+        layout.addWidget(self.note)
         layout.addStretch(1)
         self.tally: Tally | None = None
         self.show_tally(Tally(0, 0))

@@ -47,6 +47,15 @@ def reviewed(qtbot, tmp_path):
     store.close()
 
 
+def test_the_tally_says_when_a_cell_is_counted(reviewed):
+    """The field's verdict judges cells cut by the edge of the view; the slide count waits until
+    a cell is seen whole: the panel says so, so the two never read as a contradiction."""
+    panel = reviewed[3]
+    assert "counted once per slide" in panel.note.text()
+    assert "edge of the view" in panel.note.text()
+    assert panel.layout().indexOf(panel.note) > panel.layout().indexOf(panel.progress)
+
+
 def test_cells_are_grouped_by_type_with_counts(reviewed):
     store, sid, gallery, panel, model = reviewed
     cells = store.cells(session_id=sid)
