@@ -1,6 +1,7 @@
 """The PDF report of ``allscope analyze --pdf`` with a cell model: the same tally as the JSON
-for the same run (every analysed field's cells, not only the saved flagged fields'). Real tiny
-OpenVINO models on rendered fields, a real session store, real PDFs read back with pdftotext."""
+for the same run (every analysed field's cells, not only the saved flagged fields'), and a
+Notes line that says exactly which colours each part of the analysis saw. Real tiny OpenVINO
+models on rendered fields, a real session store, real PDFs read back with pdftotext."""
 
 from __future__ import annotations
 
@@ -76,6 +77,15 @@ def test_a_later_export_and_the_store_keep_the_runs_tally(run, tmp_path):
                  "--pdf", str(tmp_path / "again.pdf")]) == 0
     tally = document["tally"]
     assert printed_tally(page_one(tmp_path / "again.pdf")) == (tally["wbc"], tally["blasts"])
+
+
+@needs("pdftotext")
+def test_the_notes_say_which_colours_the_mask_the_field_model_and_the_cells_saw(run):
+    root, _ = run
+    text = " ".join(pdf_text(root / "r.pdf").split())
+    assert ("Notes mask and field model on colour-normalised frames; "
+            "cells judged on the recorded colours") in text
+    assert "colour normalised before analysis" not in text
 
 
 def test_a_reclassified_saved_cell_changes_its_own_count_not_a_second_one(run, tmp_path):
