@@ -157,19 +157,20 @@ def join_bends(pieces: list[np.ndarray], unseen: np.ndarray | None = None) -> li
     inside the component's convex hull (two round cells cut apart have notches over 0.3 of
     it: a cut needs a neck under ``MARKER_FRACTION`` of the radius). A band or bent nucleus is
     cut where its thickness varies, but one end of such a cut lies on the outer, convex side
-    of the bend, on the hull, and the cut crosses the chromatin at nearly its full thickness
-    (half-width at least ``BEND_NECK`` × the radius); a narrower neck is a contact between
-    cells and stays cut. Ends where the outline is the frame's edge (``unseen`` non-zero:
-    the frame's border pixels and beyond) say nothing. Other cuts stay.
+    of the bend, on the hull, and the cut crosses one strand of chromatin (it meets the
+    outline exactly twice) at nearly its full thickness (half-width at least ``BEND_NECK`` ×
+    the radius); a narrower neck or a ragged contact is between cells and stays cut. A
+    component cut by the frame (it reaches ``unseen``: the frame's border pixels and beyond)
+    is left as it is: part of its outline is the frame's edge. Other cuts stay.
     """
     union = functools.reduce(cv2.bitwise_or, pieces)
+    if unseen is not None and np.any((union > 0) & (unseen > 0)):
+        return pieces  # cut by the frame: its hull is the frame's, not the outline's
     contours, _ = cv2.findContours(union, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     hull = cv2.convexHull(np.vstack(contours))
     ring = np.ones((3, 3), np.uint8)
     inner = cv2.erode(union, ring, borderType=cv2.BORDER_CONSTANT, borderValue=0)
     edge = (union > 0) & (inner == 0)
-    if unseen is not None:
-        edge &= unseen == 0
     dist = cv2.distanceTransform(union, cv2.DIST_L2, 5)
     radii = [_inscribed(p) for p in pieces]
     group = list(range(len(pieces)))
@@ -202,6 +203,8 @@ def _shallow_end(cut: np.ndarray, edge: np.ndarray, hull: np.ndarray, depth: flo
     ``depth`` inside ``hull``: on the convex side of the outline, not in a notch."""
     ends = (cv2.dilate(cut.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0) & edge
     count, labels = cv2.connectedComponents(ends.astype(np.uint8), connectivity=8)
+    if count != 3:
+        return False  # a cut across one strand of chromatin meets the outline twice
     for k in range(1, count):
         ys, xs = np.nonzero(labels == k)
         points = zip(xs.tolist(), ys.tolist(), strict=True)
