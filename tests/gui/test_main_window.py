@@ -6,6 +6,7 @@ import threading
 import cv2
 import numpy as np
 import pytest
+from camera_helpers import CaptureFactory, FileCamera
 from gui_helpers import write_tiny_model
 from PySide6.QtCore import Qt
 
@@ -197,40 +198,15 @@ def test_missing_model_is_explained_and_live_view_still_runs(qtbot, open_window,
     assert window.status_bar is not None and window.classifier is None
 
 
-class UnpluggedCapture:
-    """A real capture on a recorded file that fails after ``frames`` reads: a pulled cable."""
-
-    def __init__(self, path, frames):
-        self.cap, self.left = cv2.VideoCapture(str(path)), frames
-
-    def read(self):
-        self.left -= 1
-        if self.left < 0:
-            return False, None
-        ok, image = self.cap.read()
-        if not ok:
-            self.cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
-            ok, image = self.cap.read()
-        return ok, image
-
-    def __getattr__(self, name):
-        return getattr(self.cap, name)
-
-
 def test_lost_camera_is_shown_and_reconnected(qtbot, open_window, tmp_path):
     video = write_video(tmp_path / "camera.avi", (200, 60, 160), frames=20)
-    captures = []
-
-    def factory():
-        captures.append(UnpluggedCapture(video, 15 if not captures else 10_000))
-        return captures[-1]
-
+    factory = CaptureFactory(video, FileCamera(video, unplug_after=15, mode="fail"))
     window = open_window("--demo")
     window.open_source("camera:0", capture_factory=factory, backoff=(0.1, 0.5), stall_timeout=0.3)
     qtbot.waitUntil(lambda: window.live_view.frame_size == (320, 240), timeout=WAIT_MS)
     qtbot.waitUntil(lambda: "connected" in list(window.camera_events)[1:], timeout=WAIT_MS)
     assert window.camera_events[0] == "lost" and window.camera_events[1].startswith("reconnecting")
-    assert len(captures) >= 2
+    assert len(factory.made) >= 2
     qtbot.waitUntil(
         lambda: "Camera" not in window.banner.text() or window.banner.isHidden(), timeout=WAIT_MS
     )
