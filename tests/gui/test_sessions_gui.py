@@ -29,10 +29,6 @@ FLAG_POLICY = {"threshold": 0.3, "consecutive": 1, "release": 0.1, "require_stil
 RAW_COLOURS = False  # the tiny model reads the demo's own stain colour: no colour normalisation
 
 
-def python_threads() -> set[str]:
-    return {t.name for t in threading.enumerate() if t.is_alive()}
-
-
 @pytest.fixture
 def store(tmp_path):
     with SessionStore(tmp_path / "store") as s:
@@ -40,10 +36,8 @@ def store(tmp_path):
 
 
 @pytest.fixture
-def open_window(qtbot, tmp_path):
+def open_window(window_opener, tmp_path):
     """Opens windows on the small demo slide (no model unless given); checks no thread is left."""
-    before = python_threads()
-    windows = []
 
     def _open(*argv, session_store=None, settings: dict | None = None):
         settings_dir = tmp_path / "settings"
@@ -53,16 +47,9 @@ def open_window(qtbot, tmp_path):
         args = ["--demo", "--settings-dir", str(settings_dir), *argv]
         if "--model" not in argv:
             args += ["--model", str(tmp_path / "no-model"), "--no-cell-model"]
-        _, window = create_app(args, source_options=SMALL_DEMO, session_store=session_store)
-        qtbot.addWidget(window)
-        window.show()
-        windows.append(window)
-        return window
+        return window_opener(args, source_options=SMALL_DEMO, session_store=session_store)
 
-    yield _open
-    for window in windows:
-        window.close()
-    assert python_threads() <= before, f"threads left running: {python_threads() - before}"
+    return _open
 
 
 def start_session(qtbot, window, **values) -> int:
