@@ -52,6 +52,19 @@ def open_window(window_opener, tmp_path):
     return _open
 
 
+def open_flagging_window(open_window, store, tmp_path, **settings):
+    """A window on the tiny model with a policy that flags the demo's stained fields, keeping
+    sessions in ``store``; ``settings`` adds to the settings file. Returns it and the package."""
+    package = write_tiny_model(tmp_path / "model")
+    window = open_window(
+        "--model",
+        str(tmp_path / "model"),
+        session_store=store,
+        settings={"policy": FLAG_POLICY, "normalize_colour": RAW_COLOURS, **settings},
+    )
+    return window, package
+
+
 def start_session(qtbot, window, **values) -> int:
     """Session ▸ New session…, fill the dialog, press Start session."""
     window.window_actions.new_session.trigger()
@@ -130,16 +143,8 @@ def test_dialog_needs_the_patient_id_and_operator_and_keeps_the_typing_when_the_
 def test_new_session_stores_the_entered_fields_and_the_app_state(
     qtbot, open_window, store, tmp_path
 ):
-    package = write_tiny_model(tmp_path / "model")
-    window = open_window(
-        "--model",
-        str(tmp_path / "model"),
-        session_store=store,
-        settings={
-            "policy": FLAG_POLICY,
-            "normalize_colour": RAW_COLOURS,
-            "session_info": {"patient_id": "P-7", "lab": "Haematology"},
-        },
+    window, package = open_flagging_window(
+        open_window, store, tmp_path, session_info={"patient_id": "P-7", "lab": "Haematology"}
     )
     qtbot.waitUntil(lambda: window.controller is not None, timeout=WAIT_MS)
     session_id = start_session(
@@ -168,13 +173,7 @@ def test_new_session_stores_the_entered_fields_and_the_app_state(
 def test_flag_is_stored_in_the_session_before_the_gallery_shows_it_and_results_are_recorded(
     qtbot, open_window, store, tmp_path
 ):
-    write_tiny_model(tmp_path / "model")
-    window = open_window(
-        "--model",
-        str(tmp_path / "model"),
-        session_store=store,
-        settings={"policy": FLAG_POLICY, "normalize_colour": RAW_COLOURS},
-    )
+    window, _ = open_flagging_window(open_window, store, tmp_path)
     session_id = start_session(qtbot, window, patient_id="P-8", operator="dr-f")
     qtbot.waitUntil(
         lambda: any(r.kind == "flag" for r in window.gallery_model.records()), timeout=WAIT_MS
