@@ -12,6 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from camera_helpers import CaptureFactory, FileCamera, write_camera_video
 from trust_helpers import Repeat
 
 from allscope.app.capture import FieldWriter
@@ -172,40 +173,13 @@ def test_policy_and_quality_changes_reach_the_running_pipeline(tmp_path):
 # a camera ------------------------------------------------------------------------------------
 
 
-class UnpluggedCapture:
-    """A real file capture (a camera that loops over a short video) that is unplugged after
-    ``frames`` reads; a new capture after it works again."""
-
-    def __init__(self, path: Path, frames: int | None) -> None:
-        self.cap = cv2.VideoCapture(str(path))
-        self.frames, self.reads = frames, 0
-
-    def read(self):
-        if self.frames is not None and self.reads >= self.frames:
-            return False, None
-        ok, frame = self.cap.read()
-        if not ok:
-            self.cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
-            ok, frame = self.cap.read()
-        self.reads += 1
-        return ok, frame
-
-    def __getattr__(self, name):  # isOpened, get, set, release, getBackendName
-        return getattr(self.cap, name)
-
-
 @pytest.fixture
 def video(tmp_path) -> Path:
-    path = tmp_path / "camera.avi"
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25.0, (64, 48))
-    for i in range(10):
-        writer.write(np.full((48, 64, 3), (20 * i, 120, 240 - 20 * i), np.uint8))
-    writer.release()
-    return path
+    return write_camera_video(tmp_path / "camera.avi")
 
 
 def test_a_camera_is_known_by_index_and_backend_also_through_the_tee(video):
-    camera = CameraSource(2, capture_factory=lambda: UnpluggedCapture(video, None))
+    camera = CameraSource(2, capture_factory=lambda: FileCamera(video))
     try:
         backend = camera.granted()["backend"]
         assert backend
@@ -216,12 +190,7 @@ def test_a_camera_is_known_by_index_and_backend_also_through_the_tee(video):
 
 
 def test_a_camera_that_is_unplugged_and_comes_back_is_reported(video):
-    made = []
-
-    def factory():
-        made.append(UnpluggedCapture(video, 3 if not made else None))
-        return made[-1]
-
+    factory = CaptureFactory(video, FileCamera(video, unplug_after=3, mode="fail"))
     camera = CameraSource(0, capture_factory=factory, stall_timeout=0.2, backoff=(0.05, 0.1))
     controller = controller_on(camera)
     controller.start()

@@ -2,24 +2,17 @@
 source picker."""
 
 import cv2
-import numpy as np
 import pytest
+from camera_helpers import write_camera_video
 
 from allscope.core.sources import CameraInfo, CameraSource, DemoSlideSource
 from allscope.gui.camera_panel import NOT_A_CAMERA, CameraControls
 from allscope.gui.source_dialog import SourceDialog, build_spec
 
-SIZE = (64, 48)
-
 
 @pytest.fixture
 def video(tmp_path):
-    path = tmp_path / "camera.avi"
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25.0, SIZE)
-    for i in range(10):
-        writer.write(np.full((SIZE[1], SIZE[0], 3), (20 * i, 120, 200), np.uint8))
-    writer.release()
-    return path
+    return write_camera_video(tmp_path / "camera.avi")
 
 
 class GainDriver:

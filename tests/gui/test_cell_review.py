@@ -21,10 +21,18 @@ from allscope.testing import write_tiny_cells_package
 sys.path.insert(0, str(Path(__file__).parents[1] / "core" / "cells"))
 from cell_fields import discs_field
 
+PATIENT = {"patient_id": "P-1", "slide_id": "", "operator": "dr", "lab_name": "", "notes": ""}
+
 
 @pytest.fixture
-def reviewed(qtbot, tmp_path):
-    model = CellClassifier(write_tiny_cells_package(tmp_path / "cells"))
+def cell_model(tmp_path):
+    """The tiny real cell package, read by the shipped classifier."""
+    return CellClassifier(write_tiny_cells_package(tmp_path / "cells"))
+
+
+@pytest.fixture
+def reviewed(qtbot, tmp_path, cell_model):
+    model = cell_model
     image = discs_field([(60, 60), (110, 60), (150, 150)], radius=14)
     mask = lab_kmeans_mask(image)
     cells = judge_cells(model, image, mask)
@@ -86,80 +94,66 @@ def test_digit_key_reclassifies_and_dismiss_removes_from_the_tally(reviewed, qtb
     assert panel.tally.wbc == 2 and panel.text("White cells counted") == "2 of 100"
 
 
-def test_the_window_shows_the_cells_dock_for_the_current_session(qtbot, tmp_path):
-    from allscope.gui.app import create_app
-
+@pytest.fixture
+def session_store(tmp_path):
     store = SessionStore(tmp_path / "sessions")
-    _, window = create_app(["--demo", "--settings-dir", str(tmp_path / "settings"),
-                            "--model", str(tmp_path / "no-model")],
-                           source_options={"width": 640, "height": 360}, session_store=store)
-    qtbot.addWidget(window)
-    window.cell_classifier = CellClassifier(write_tiny_cells_package(tmp_path / "cells"))
-    sid = window.sessions.create({"patient_id": "P-1", "slide_id": "", "operator": "dr",
-                                  "lab_name": "", "notes": ""})
-    assert window.cells is not None and window.cells.session_id == sid
-    assert window.cells.tally.text("White cells counted").endswith("of 100")
-    window.close()
+    yield store
     store.close()
 
 
-def test_a_session_started_before_the_source_opens_records_the_source(qtbot, tmp_path):
+@pytest.fixture
+def window(qtbot, tmp_path, session_store):
+    """The main window on the demo slide with no field model, keeping sessions in
+    ``session_store``; the demo source opens in the background."""
     from allscope.gui.app import create_app
 
-    store = SessionStore(tmp_path / "sessions")
     _, window = create_app(["--demo", "--settings-dir", str(tmp_path / "settings"),
                             "--model", str(tmp_path / "no-model")],
-                           source_options={"width": 640, "height": 360}, session_store=store)
+                           source_options={"width": 640, "height": 360},
+                           session_store=session_store)
     qtbot.addWidget(window)
+    yield window
+    window.close()
+
+
+def test_the_window_shows_the_cells_dock_for_the_current_session(window, cell_model):
+    window.cell_classifier = cell_model
+    sid = window.sessions.create(PATIENT)
+    assert window.cells is not None and window.cells.session_id == sid
+    assert window.cells.tally.text("White cells counted").endswith("of 100")
+
+
+def test_a_session_started_before_the_source_opens_records_the_source(
+    qtbot, window, session_store
+):
+    store = session_store
     assert window.controller is None  # the demo opens in the background
-    sid = window.sessions.create({"patient_id": "P-1", "slide_id": "", "operator": "dr",
-                                  "lab_name": "", "notes": ""})
+    sid = window.sessions.create(PATIENT)
     assert store.get_session(sid).info.source == ""
     qtbot.waitUntil(lambda: window.controller is not None, timeout=60_000)
     qtbot.waitUntil(lambda: store.get_session(sid).info.source != "", timeout=10_000)
     assert store.get_session(sid).info.source.startswith("demo slide")
     assert window.sessions.current.info.source.startswith("demo slide")
-    window.close()
-    store.close()
 
 
-def test_the_status_bar_names_the_cell_package_that_judges(qtbot, tmp_path):
+def test_the_status_bar_names_the_cell_package_that_judges(qtbot, window, cell_model):
     """Cells judge and the field model only reads the subtype: the status bar names the cell
     package first, its tooltip both packages."""
-    from allscope.gui.app import create_app
-
-    store = SessionStore(tmp_path / "sessions")
-    _, window = create_app(["--demo", "--settings-dir", str(tmp_path / "settings"),
-                            "--model", str(tmp_path / "no-model")],
-                           source_options={"width": 640, "height": 360}, session_store=store)
-    qtbot.addWidget(window)
     qtbot.waitUntil(lambda: window.controller is not None, timeout=60_000)
-    window.cell_classifier = CellClassifier(write_tiny_cells_package(tmp_path / "cells"))
+    window.cell_classifier = cell_model
     package = window.cell_classifier.package
     window._housekeeping_tick()
     assert window.status_bar.text("model") == f"Model: {package.name} {package.version}"
     assert window.status_bar.labels["model"].toolTip() == f"{package.describe()} + no model"
-    window.close()
-    store.close()
 
 
-def test_adapt_to_this_microscope_opens_from_the_cells_dock(qtbot, tmp_path):
-    from allscope.gui.app import create_app
-
-    store = SessionStore(tmp_path / "sessions")
-    _, window = create_app(["--demo", "--settings-dir", str(tmp_path / "settings"),
-                            "--model", str(tmp_path / "no-model")],
-                           source_options={"width": 640, "height": 360}, session_store=store)
-    qtbot.addWidget(window)
-    window.cell_classifier = CellClassifier(write_tiny_cells_package(tmp_path / "cells"))
-    window.sessions.create({"patient_id": "P-1", "slide_id": "", "operator": "dr",
-                            "lab_name": "", "notes": ""})
+def test_adapt_to_this_microscope_opens_from_the_cells_dock(window, cell_model):
+    window.cell_classifier = cell_model
+    window.sessions.create(PATIENT)
     window.cells.adapt_button.click()
     dialog = window.adapt_dialog
     assert dialog is not None and dialog.sessions.count() == 1
     assert not dialog.activate_button.isEnabled()  # nothing can be activated before evaluation
-    window.close()
-    store.close()
 
 
 def test_the_viewer_outlines_the_cells_with_their_reviewed_labels_and_enlarges_one(reviewed, qtbot):

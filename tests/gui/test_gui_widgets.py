@@ -111,12 +111,19 @@ def test_live_view_masked_mode_blacks_out_background(qtbot):
     assert shown[int(90 * scale), int(80 * scale)].tolist() == [90, 40, 140]  # RGB of the disc
 
 
-def test_live_view_reduces_large_fields_to_the_screen_size(qtbot):
+@pytest.fixture
+def shown_view(qtbot):
+    """A live view 500 × 300 on screen, smaller than a full-HD field."""
     view = LiveView()
     qtbot.addWidget(view)
     view.resize(500, 300)
     view.show()
     qtbot.waitExposed(view)
+    return view
+
+
+def test_live_view_reduces_large_fields_to_the_screen_size(shown_view):
+    view = shown_view
     image = np.zeros((1080, 1920, 3), np.uint8)
     view.show_field(image, None)
     view.show_field(image, None)
@@ -124,12 +131,8 @@ def test_live_view_reduces_large_fields_to_the_screen_size(qtbot):
     assert view.image.mapRectToView(view.image.boundingRect()).width() == pytest.approx(1920)
 
 
-def test_zoomed_in_live_view_shows_full_resolution(qtbot):
-    view = LiveView()
-    qtbot.addWidget(view)
-    view.resize(500, 300)
-    view.show()
-    qtbot.waitExposed(view)
+def test_zoomed_in_live_view_shows_full_resolution(shown_view):
+    view = shown_view
     image = np.zeros((1080, 1920, 3), np.uint8)
     view.show_field(image, None)
     view.view.setRange(QRectF(800, 400, 240, 135), padding=0)  # zoom on an eighth of the width

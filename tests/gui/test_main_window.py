@@ -1,43 +1,29 @@
 """The main window end to end on real sources, a real OpenVINO model and real threads."""
 
 import json
-import threading
 
 import cv2
 import numpy as np
 import pytest
+from camera_helpers import CaptureFactory, FileCamera
 from gui_helpers import write_tiny_model
 from PySide6.QtCore import Qt
 
 from allscope.app.settings import SETTINGS_FILE
-from allscope.gui.app import create_app
 
 SMALL_DEMO = {"width": 640, "height": 360}
 WAIT_MS = 30000  # generous: the CI machine is shared; the waits end as soon as the state is reached
 
 
-def python_threads() -> set[str]:
-    return {t.name for t in threading.enumerate() if t.is_alive()}
-
-
 @pytest.fixture
-def open_window(qtbot, tmp_path):
+def open_window(window_opener, tmp_path):
     """Opens windows on the small demo slide; closes them and checks no thread is left."""
-    before = python_threads()
-    windows = []
 
     def _open(*argv, settings_dir=None, source_options=SMALL_DEMO, store=None):
         args = ["--settings-dir", str(settings_dir or tmp_path / "settings"), *argv]
-        _, window = create_app(args, store=store, source_options=source_options)
-        qtbot.addWidget(window)
-        window.show()
-        windows.append(window)
-        return window
+        return window_opener(args, store=store, source_options=source_options)
 
-    yield _open
-    for window in windows:
-        window.close()
-    assert python_threads() <= before, f"threads left running: {python_threads() - before}"
+    return _open
 
 
 def wait_for_frames(qtbot, window, n=3):
@@ -197,40 +183,15 @@ def test_missing_model_is_explained_and_live_view_still_runs(qtbot, open_window,
     assert window.status_bar is not None and window.classifier is None
 
 
-class UnpluggedCapture:
-    """A real capture on a recorded file that fails after ``frames`` reads: a pulled cable."""
-
-    def __init__(self, path, frames):
-        self.cap, self.left = cv2.VideoCapture(str(path)), frames
-
-    def read(self):
-        self.left -= 1
-        if self.left < 0:
-            return False, None
-        ok, image = self.cap.read()
-        if not ok:
-            self.cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
-            ok, image = self.cap.read()
-        return ok, image
-
-    def __getattr__(self, name):
-        return getattr(self.cap, name)
-
-
 def test_lost_camera_is_shown_and_reconnected(qtbot, open_window, tmp_path):
     video = write_video(tmp_path / "camera.avi", (200, 60, 160), frames=20)
-    captures = []
-
-    def factory():
-        captures.append(UnpluggedCapture(video, 15 if not captures else 10_000))
-        return captures[-1]
-
+    factory = CaptureFactory(video, FileCamera(video, unplug_after=15, mode="fail"))
     window = open_window("--demo")
     window.open_source("camera:0", capture_factory=factory, backoff=(0.1, 0.5), stall_timeout=0.3)
     qtbot.waitUntil(lambda: window.live_view.frame_size == (320, 240), timeout=WAIT_MS)
     qtbot.waitUntil(lambda: "connected" in list(window.camera_events)[1:], timeout=WAIT_MS)
     assert window.camera_events[0] == "lost" and window.camera_events[1].startswith("reconnecting")
-    assert len(captures) >= 2
+    assert len(factory.made) >= 2
     qtbot.waitUntil(
         lambda: "Camera" not in window.banner.text() or window.banner.isHidden(), timeout=WAIT_MS
     )

@@ -1,10 +1,16 @@
 """Sessions tell the truth: policy changes are recorded, earlier flags are kept, identity is
 fixed while a session runs, and resuming on another source asks first."""
 
-from gui_helpers import write_tiny_model
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
-from test_sessions_gui import FLAG_POLICY, RAW_COLOURS, WAIT_MS, open_window, start_session, store  # noqa: F401 - fixtures shared with the sessions tests
+from test_sessions_gui import (  # noqa: F401 - fixtures shared with the sessions tests
+    FLAG_POLICY,
+    WAIT_MS,
+    open_flagging_window,
+    open_window,
+    start_session,
+    store,
+)
 
 from allscope.core.store import SessionInfo
 from allscope.core.store.signoff import policy_at
@@ -25,13 +31,7 @@ def test_a_threshold_changed_mid_session_is_recorded_with_its_time(qtbot, open_w
 
 
 def test_fields_flagged_before_a_session_are_kept_in_it(qtbot, open_window, store, tmp_path):  # noqa: F811
-    write_tiny_model(tmp_path / "model")
-    window = open_window(
-        "--model",
-        str(tmp_path / "model"),
-        session_store=store,
-        settings={"policy": FLAG_POLICY, "normalize_colour": RAW_COLOURS},
-    )
+    window, _ = open_flagging_window(open_window, store, tmp_path)
     qtbot.waitUntil(lambda: len(window.memory_store) >= 1, timeout=WAIT_MS)
     window.window_actions.new_session.trigger()
     dialog = window.sessions.dialog

@@ -29,10 +29,6 @@ FLAG_POLICY = {"threshold": 0.3, "consecutive": 1, "release": 0.1, "require_stil
 RAW_COLOURS = False  # the tiny model reads the demo's own stain colour: no colour normalisation
 
 
-def python_threads() -> set[str]:
-    return {t.name for t in threading.enumerate() if t.is_alive()}
-
-
 @pytest.fixture
 def store(tmp_path):
     with SessionStore(tmp_path / "store") as s:
@@ -40,10 +36,8 @@ def store(tmp_path):
 
 
 @pytest.fixture
-def open_window(qtbot, tmp_path):
+def open_window(window_opener, tmp_path):
     """Opens windows on the small demo slide (no model unless given); checks no thread is left."""
-    before = python_threads()
-    windows = []
 
     def _open(*argv, session_store=None, settings: dict | None = None):
         settings_dir = tmp_path / "settings"
@@ -53,16 +47,22 @@ def open_window(qtbot, tmp_path):
         args = ["--demo", "--settings-dir", str(settings_dir), *argv]
         if "--model" not in argv:
             args += ["--model", str(tmp_path / "no-model"), "--no-cell-model"]
-        _, window = create_app(args, source_options=SMALL_DEMO, session_store=session_store)
-        qtbot.addWidget(window)
-        window.show()
-        windows.append(window)
-        return window
+        return window_opener(args, source_options=SMALL_DEMO, session_store=session_store)
 
-    yield _open
-    for window in windows:
-        window.close()
-    assert python_threads() <= before, f"threads left running: {python_threads() - before}"
+    return _open
+
+
+def open_flagging_window(open_window, store, tmp_path, **settings):
+    """A window on the tiny model with a policy that flags the demo's stained fields, keeping
+    sessions in ``store``; ``settings`` adds to the settings file. Returns it and the package."""
+    package = write_tiny_model(tmp_path / "model")
+    window = open_window(
+        "--model",
+        str(tmp_path / "model"),
+        session_store=store,
+        settings={"policy": FLAG_POLICY, "normalize_colour": RAW_COLOURS, **settings},
+    )
+    return window, package
 
 
 def start_session(qtbot, window, **values) -> int:
@@ -143,16 +143,8 @@ def test_dialog_needs_the_patient_id_and_operator_and_keeps_the_typing_when_the_
 def test_new_session_stores_the_entered_fields_and_the_app_state(
     qtbot, open_window, store, tmp_path
 ):
-    package = write_tiny_model(tmp_path / "model")
-    window = open_window(
-        "--model",
-        str(tmp_path / "model"),
-        session_store=store,
-        settings={
-            "policy": FLAG_POLICY,
-            "normalize_colour": RAW_COLOURS,
-            "session_info": {"patient_id": "P-7", "lab": "Haematology"},
-        },
+    window, package = open_flagging_window(
+        open_window, store, tmp_path, session_info={"patient_id": "P-7", "lab": "Haematology"}
     )
     qtbot.waitUntil(lambda: window.controller is not None, timeout=WAIT_MS)
     session_id = start_session(
@@ -181,13 +173,7 @@ def test_new_session_stores_the_entered_fields_and_the_app_state(
 def test_flag_is_stored_in_the_session_before_the_gallery_shows_it_and_results_are_recorded(
     qtbot, open_window, store, tmp_path
 ):
-    write_tiny_model(tmp_path / "model")
-    window = open_window(
-        "--model",
-        str(tmp_path / "model"),
-        session_store=store,
-        settings={"policy": FLAG_POLICY, "normalize_colour": RAW_COLOURS},
-    )
+    window, _ = open_flagging_window(open_window, store, tmp_path)
     session_id = start_session(qtbot, window, patient_id="P-8", operator="dr-f")
     qtbot.waitUntil(
         lambda: any(r.kind == "flag" for r in window.gallery_model.records()), timeout=WAIT_MS

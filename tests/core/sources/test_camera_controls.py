@@ -4,8 +4,8 @@ OpenCV captures of a recorded video file (the test machine has no camera)."""
 from __future__ import annotations
 
 import cv2
-import numpy as np
 import pytest
+from camera_helpers import FileCamera
 
 from allscope.core.frames import SourceError
 from allscope.core.sources.camera_controls import (
@@ -20,33 +20,6 @@ from allscope.core.sources.camera_controls import (
     request_format,
     set_control,
 )
-
-SIZE = (64, 48)
-
-
-@pytest.fixture
-def video(tmp_path):
-    path = tmp_path / "camera.avi"
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25.0, SIZE)
-    for i in range(3):
-        writer.write(np.full((SIZE[1], SIZE[0], 3), (40 * i, 120, 200), np.uint8))
-    writer.release()
-    return path
-
-
-class Recording:
-    """A real capture on a file that records the properties asked of it."""
-
-    def __init__(self, path):
-        self.cap = cv2.VideoCapture(str(path))
-        self.sets: list[tuple[int, float]] = []
-
-    def set(self, prop, value):
-        self.sets.append((prop, value))
-        return self.cap.set(prop, value)
-
-    def get(self, prop):
-        return self.cap.get(prop)
 
 
 @pytest.mark.parametrize(
@@ -79,7 +52,7 @@ def test_an_unknown_backend_name_lists_the_known_ones():
 
 
 def test_an_unknown_control_is_refused_with_the_known_names(video):
-    cap = Recording(video)
+    cap = FileCamera(video)
     with pytest.raises(ValueError, match="unknown camera control 'zoom'") as caught:
         set_control(cap, cv2.CAP_V4L2, "zoom", 2.0)
     assert all(name in str(caught.value) for name in CONTROL_NAMES)
@@ -90,7 +63,7 @@ def test_an_unknown_control_is_refused_with_the_known_names(video):
     ("backend", "on", "off"), [(cv2.CAP_V4L2, 3.0, 1.0), (cv2.CAP_DSHOW, 0.75, 0.25)]
 )
 def test_auto_exposure_uses_the_backends_own_values(video, backend, on, off):
-    cap = Recording(video)
+    cap = FileCamera(video)
     set_control(cap, backend, "auto_exposure", True)
     set_control(cap, backend, "auto_exposure", False)
     set_control(cap, backend, "auto_white_balance", True)
@@ -102,13 +75,13 @@ def test_auto_exposure_uses_the_backends_own_values(video, backend, on, off):
 
 
 def test_a_control_without_an_auto_mode_is_set_alone(video):
-    cap = Recording(video)
+    cap = FileCamera(video)
     set_control(cap, cv2.CAP_V4L2, "gain", 4)
     assert cap.sets == [(cv2.CAP_PROP_GAIN, 4.0)]
 
 
 def test_a_requested_size_comes_with_mjpg_and_only_what_was_asked_is_sent(video):
-    cap = Recording(video)
+    cap = FileCamera(video)
     request_format(cap)
     assert cap.sets == []
     request_format(cap, fps=30)

@@ -6,53 +6,14 @@ from __future__ import annotations
 import logging
 import threading
 
-import cv2
-import numpy as np
-import pytest
+from camera_helpers import CAMERA_SIZE as SIZE
+from camera_helpers import FileCamera
 
 from allscope.core.sources.camera_link import CaptureLink
 
-SIZE = (64, 48)
-
-
-@pytest.fixture
-def video(tmp_path):
-    path = tmp_path / "camera.avi"
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25.0, SIZE)
-    for i in range(5):
-        writer.write(np.full((SIZE[1], SIZE[0], 3), 40 * i, np.uint8))
-    writer.release()
-    return path
-
-
-class Tracked:
-    """A real capture that records its release and can raise from read() after some frames."""
-
-    def __init__(self, path, raise_after=None):
-        self.cap = cv2.VideoCapture(str(path))
-        self.raise_after, self.reads = raise_after, 0
-        self.released = threading.Event()
-
-    def isOpened(self):
-        return self.cap.isOpened()
-
-    def read(self):
-        if self.raise_after is not None and self.reads >= self.raise_after:
-            raise cv2.error("driver: device lost")  # what a failing backend raises
-        self.reads += 1
-        ok, image = self.cap.read()
-        if not ok:
-            self.cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
-            ok, image = self.cap.read()
-        return ok, image
-
-    def release(self):
-        self.released.set()
-        self.cap.release()
-
 
 def test_a_device_that_does_not_open_is_released_and_refused(tmp_path):
-    missing = Tracked(tmp_path / "no-such-file.avi")
+    missing = FileCamera(tmp_path / "no-such-file.avi")
     link = CaptureLink(lambda: missing, lambda cap, everything: None)
     assert not link.open()
     assert missing.released.is_set()
@@ -60,7 +21,7 @@ def test_a_device_that_does_not_open_is_released_and_refused(tmp_path):
 
 
 def test_a_driver_error_mid_stream_ends_the_link_and_releases_the_capture(video, caplog):
-    capture = Tracked(video, raise_after=3)
+    capture = FileCamera(video, unplug_after=3, mode="raise")
     configured = []
     link = CaptureLink(lambda: capture, lambda cap, everything: configured.append(everything))
     assert link.open()
@@ -77,7 +38,7 @@ def test_a_driver_error_mid_stream_ends_the_link_and_releases_the_capture(video,
 
 
 def test_a_link_abandoned_before_it_started_never_reads(video):
-    capture = Tracked(video)
+    capture = FileCamera(video)
     link = CaptureLink(lambda: capture, lambda cap, everything: None)
     assert link.open()
     link.abandon()  # nobody reads yet: the capture is released at once

@@ -11,6 +11,7 @@ import threading
 import cv2
 import numpy as np
 import pytest
+from camera_helpers import FileCamera
 
 from allscope.core.sources import (
     CameraSource,
@@ -19,27 +20,6 @@ from allscope.core.sources import (
     VideoSource,
     VirtualSlideSource,
 )
-
-
-class LoopingCapture:
-    """A real file capture that starts over at the end, like a camera that never runs dry.
-
-    It wraps rather than subclasses cv2.VideoCapture: with OpenCV 5.0 a Python subclass
-    crashes the garbage collector.
-    """
-
-    def __init__(self, path):
-        self.cap = cv2.VideoCapture(str(path))
-
-    def read(self):
-        ok, frame = self.cap.read()
-        if not ok:
-            self.cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
-            ok, frame = self.cap.read()
-        return ok, frame
-
-    def __getattr__(self, name):  # isOpened, get, set, release, getBackendName
-        return getattr(self.cap, name)
 
 
 def write_video(path, n=12, size=(64, 48), fps=30.0, fourcc="MJPG"):
@@ -60,7 +40,7 @@ def write_images(folder, n=4, size=(40, 30)):
 def make(kind: str, tmp_path):
     if kind == "camera":
         video = write_video(tmp_path / "cam.avi")
-        return CameraSource(0, capture_factory=lambda: LoopingCapture(str(video)))
+        return CameraSource(0, capture_factory=lambda: FileCamera(video))
     if kind in ("video", "video-paced"):
         return VideoSource(write_video(tmp_path / "v.avi"), paced=kind == "video-paced", loop=True)
     if kind == "images":

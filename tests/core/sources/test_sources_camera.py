@@ -8,91 +8,14 @@ frames, exactly what a USB camera does when its cable is pulled.
 from __future__ import annotations
 
 import threading
-import time
 
 import cv2
-import numpy as np
 import pytest
+from camera_helpers import CAMERA_SIZE as SIZE
+from camera_helpers import CaptureFactory, FileCamera
 
 from allscope.core.frames import SourceError
 from allscope.core.sources import CameraSource, enumerate_cameras
-
-SIZE = (64, 48)
-
-
-@pytest.fixture
-def video(tmp_path):
-    path = tmp_path / "camera.avi"
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25.0, SIZE)
-    for i in range(10):
-        writer.write(np.full((SIZE[1], SIZE[0], 3), (20 * i, 120, 240 - 20 * i), np.uint8))
-    writer.release()
-    return path
-
-
-class Capture:
-    """A real cv2.VideoCapture on a file that loops, records set() calls, and can be unplugged.
-
-    ``unplug_after`` frames, read() either blocks until ``released`` is set ("hang") or
-    returns (False, None) ("fail"). Wraps instead of subclassing: OpenCV 5.0 segfaults when a
-    Python subclass of VideoCapture is garbage-collected.
-    """
-
-    def __init__(self, path, unplug_after=None, mode="hang", first_delay=0.0, gate=None):
-        self.cap = cv2.VideoCapture(str(path))
-        self.gate = gate  # a semaphore: each read() takes one permit (None: read freely)
-        self.first_delay = first_delay
-        self.unplug_after, self.mode, self.reads = unplug_after, mode, 0
-        self.released = threading.Event()
-        self.sets: list[tuple[int, float, str, bool]] = []
-        self.reading = False
-
-    def read(self):
-        if self.unplug_after is not None and self.reads >= self.unplug_after:
-            if self.mode == "hang":
-                self.released.wait(30)
-            return False, None
-        if self.gate is not None and not self.gate.acquire(timeout=30):
-            return False, None
-        self.reading = True
-        if self.reads == 0 and self.first_delay:
-            time.sleep(self.first_delay)  # a camera warming up after it was opened
-        ok, frame = self.cap.read()
-        if not ok:
-            self.cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
-            ok, frame = self.cap.read()
-        self.reading = False
-        self.reads += 1
-        return ok, frame
-
-    def set(self, prop, value):
-        self.sets.append((prop, value, threading.current_thread().name, self.reading))
-        return self.cap.set(prop, value)
-
-    def isOpened(self):
-        return self.cap.isOpened()
-
-    def get(self, prop):
-        return self.cap.get(prop)
-
-    def getBackendName(self):
-        return self.cap.getBackendName()
-
-    def release(self):
-        self.released.set()
-        self.cap.release()
-
-
-class Factory:
-    """Hands out the prepared captures in order, then healthy ones."""
-
-    def __init__(self, path, *captures):
-        self.path, self.queue, self.made = path, list(captures), []
-
-    def __call__(self):
-        cap = self.queue.pop(0) if self.queue else Capture(self.path)
-        self.made.append(cap)
-        return cap
 
 
 def collect(source, n, within=30.0, after_each=None):
@@ -128,8 +51,8 @@ def test_frames_are_the_pictures_the_capture_delivers(video):
     # The capture reads a picture only after the previous one was taken from the source, so
     # the latest-frame box has nothing to drop however slow the machine is.
     gate = threading.Semaphore(1)
-    capture = Capture(video, gate=gate)
-    with CameraSource(0, capture_factory=Factory(video, capture), stall_timeout=30) as cam:
+    capture = FileCamera(video, gate=gate)
+    with CameraSource(0, capture_factory=CaptureFactory(video, capture), stall_timeout=30) as cam:
         frames = collect(cam, 3, after_each=gate.release)
         reads, dropped = capture.reads, cam.dropped
         gate.release()  # let a reader waiting for its next permit see the close
@@ -141,7 +64,7 @@ def test_frames_are_the_pictures_the_capture_delivers(video):
 
 
 def test_granted_reports_what_the_capture_answered(video):
-    with CameraSource(0, width=1920, height=1080, capture_factory=Factory(video)) as cam:
+    with CameraSource(0, width=1920, height=1080, capture_factory=CaptureFactory(video)) as cam:
         granted = cam.granted()
     assert (granted["width"], granted["height"]) == SIZE  # a file cannot grant 1920x1080
     assert granted["resolution"] == SIZE
@@ -150,7 +73,7 @@ def test_granted_reports_what_the_capture_answered(video):
 
 
 def test_controls_the_driver_lacks_are_marked_unsupported(video):
-    with CameraSource(0, exposure=-6.0, gain=4.0, capture_factory=Factory(video)) as cam:
+    with CameraSource(0, exposure=-6.0, gain=4.0, capture_factory=CaptureFactory(video)) as cam:
         controls = cam.controls()
     assert not controls["exposure"].supported and controls["exposure"].value is None
     assert not controls["gain"].supported
@@ -158,26 +81,26 @@ def test_controls_the_driver_lacks_are_marked_unsupported(video):
 
 
 def test_manual_exposure_turns_auto_exposure_off_first(video):
-    factory = Factory(video)
+    factory = CaptureFactory(video)
     with CameraSource(0, exposure=-6.0, capture_factory=factory):
         props = [p for p, *_ in factory.made[0].sets]
     assert props.index(cv2.CAP_PROP_AUTO_EXPOSURE) < props.index(cv2.CAP_PROP_EXPOSURE)
 
 
 def test_set_control_while_streaming_is_applied_by_the_reader_between_reads(video):
-    factory = Factory(video)
+    factory = CaptureFactory(video)
     with CameraSource(0, capture_factory=factory) as cam:
         frames = cam.frames()
         next(frames)
         applied = cam.set_control("gain", 3.0, wait=5.0)
-        gain_sets = [s for s in factory.made[0].sets if s[0] == cv2.CAP_PROP_GAIN]
+        gain_sets = [s for s in factory.made[0].set_calls if s[0] == cv2.CAP_PROP_GAIN]
     assert applied
     assert [(v, thread, reading) for _, v, thread, reading in gain_sets] == \
         [(3.0, "allscope-camera-reader", False)]
 
 
 def test_set_control_before_streaming_is_applied_at_once(video):
-    factory = Factory(video)
+    factory = CaptureFactory(video)
     with CameraSource(0, capture_factory=factory) as cam:
         assert cam.set_control("brightness", 0.5, wait=0.0)
     assert (cv2.CAP_PROP_BRIGHTNESS, 0.5) in [(p, v) for p, v, *_ in factory.made[0].sets]
@@ -185,7 +108,7 @@ def test_set_control_before_streaming_is_applied_at_once(video):
 
 def test_set_control_rejects_unknown_names(video):
     with (
-        CameraSource(0, capture_factory=Factory(video)) as cam,
+        CameraSource(0, capture_factory=CaptureFactory(video)) as cam,
         pytest.raises(ValueError, match="unknown camera control 'zoom'"),
     ):
         cam.set_control("zoom", 2)
@@ -193,9 +116,9 @@ def test_set_control_rejects_unknown_names(video):
 
 @pytest.mark.parametrize("mode", ["hang", "fail"])
 def test_unplugged_camera_is_reported_lost_and_reconnected(video, mode):
-    dying = Capture(video, unplug_after=3, mode=mode)
+    dying = FileCamera(video, unplug_after=3, mode=mode)
     statuses = []
-    cam = CameraSource(0, capture_factory=Factory(video, dying), stall_timeout=0.2,
+    cam = CameraSource(0, capture_factory=CaptureFactory(video, dying), stall_timeout=0.2,
                        backoff=(0.05, 0.2))
     cam.on_status(statuses.append)
     try:
@@ -210,8 +133,8 @@ def test_unplugged_camera_is_reported_lost_and_reconnected(video, mode):
 
 def test_a_slow_first_frame_is_not_taken_for_an_unplug(video):
     statuses = []
-    slow = Capture(video, first_delay=0.3)
-    cam = CameraSource(0, capture_factory=Factory(video, slow), stall_timeout=0.05)
+    slow = FileCamera(video, first_delay=0.3)
+    cam = CameraSource(0, capture_factory=CaptureFactory(video, slow), stall_timeout=0.05)
     cam.on_status(statuses.append)
     with cam:
         assert len(collect(cam, 3)) == 3
@@ -220,8 +143,8 @@ def test_a_slow_first_frame_is_not_taken_for_an_unplug(video):
 
 def test_reconnection_retries_with_backoff_until_the_device_opens(video, tmp_path):
     missing = tmp_path / "unplugged.avi"  # a capture on a missing file does not open
-    dying = Capture(video, unplug_after=2, mode="fail")
-    factory = Factory(video, dying, Capture(missing), Capture(missing))
+    dying = FileCamera(video, unplug_after=2, mode="fail")
+    factory = CaptureFactory(video, dying, FileCamera(missing), FileCamera(missing))
     statuses = []
     cam = CameraSource(0, capture_factory=factory, backoff=(0.01, 0.04))
     cam.on_status(statuses.append)
@@ -232,8 +155,8 @@ def test_reconnection_retries_with_backoff_until_the_device_opens(video, tmp_pat
 
 
 def test_settings_are_applied_again_after_a_reconnect(video):
-    dying = Capture(video, unplug_after=2, mode="fail")
-    factory = Factory(video, dying)
+    dying = FileCamera(video, unplug_after=2, mode="fail")
+    factory = CaptureFactory(video, dying)
     with CameraSource(0, gain=5.0, capture_factory=factory, backoff=(0.01, 0.02)) as cam:
         collect(cam, 4)
     assert len(factory.made) == 2
@@ -241,9 +164,9 @@ def test_settings_are_applied_again_after_a_reconnect(video):
 
 
 def test_stop_during_reconnection_ends_frames(video, tmp_path):
-    dying = Capture(video, unplug_after=1, mode="fail")
-    never = [Capture(tmp_path / "gone.avi") for _ in range(50)]
-    cam = CameraSource(0, capture_factory=Factory(video, dying, *never), backoff=(0.05, 0.1))
+    dying = FileCamera(video, unplug_after=1, mode="fail")
+    never = [FileCamera(tmp_path / "gone.avi") for _ in range(50)]
+    cam = CameraSource(0, capture_factory=CaptureFactory(video, dying, *never), backoff=(0.05, 0.1))
     statuses = []
     cam.on_status(statuses.append)
     worker = threading.Thread(target=lambda: list(cam.frames()), daemon=True)
@@ -259,8 +182,8 @@ def test_stop_during_reconnection_ends_frames(video, tmp_path):
 
 
 def test_a_failing_status_listener_does_not_stop_acquisition(video):
-    dying = Capture(video, unplug_after=2, mode="fail")
-    cam = CameraSource(0, capture_factory=Factory(video, dying), backoff=(0.01, 0.02))
+    dying = FileCamera(video, unplug_after=2, mode="fail")
+    cam = CameraSource(0, capture_factory=CaptureFactory(video, dying), backoff=(0.01, 0.02))
     cam.on_status(lambda status: 1 / 0)
     with cam:
         assert len(collect(cam, 5)) == 5
