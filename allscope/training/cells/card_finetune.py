@@ -29,7 +29,7 @@ def _config_rows(configs: dict) -> list[str]:
 
 def write_card(path: Path, s: dict, extra: list[str] | None = None) -> None:
     """Write MODEL_CARD.md for the package at ``path`` from the summary ``s``."""
-    config, e2e = s["config"], s["end_to_end"]
+    config, e2e, precision = s["config"], s["end_to_end"], s["precision"]
     text = [
         *model_section(s),
         "## Recipe",
@@ -73,15 +73,13 @@ def write_card(path: Path, s: dict, extra: list[str] | None = None) -> None:
         "",
         *_table(s["held_out"]),
         "",
-        "## Validation, shipped runtime (detector → crops → INT8), every detected cell",
-        *_table(s["validation_runtime"]["INT8"]),
+        f"## Validation, shipped runtime (detector → crops → {precision}), every detected cell",
+        *_table(s["validation_runtime"][precision]),
         "",
-        "## Shipped runtime, end to end (detector → crops → INT8 package), test splits",
-        *_table(e2e["INT8"]),
+        f"## Shipped runtime, end to end (detector → crops → {precision} package), test splits",
+        *_table(e2e[precision]),
         "",
-        f"INT8 and FP32 agree on {e2e['int8_fp32_call_agreement']:.4f} of the calls on these",
-        f"{e2e['cells']} cells (largest P(blast) difference",
-        f"{e2e['int8_fp32_max_abs_p_blast_difference']:.3f}).",
+        *_agreement(s),
         "",
         "## Site adaptation (sanity estimates)",
         "- " + _adaptation(s["site_adaptation_sanity"]),
@@ -110,6 +108,27 @@ def write_card(path: Path, s: dict, extra: list[str] | None = None) -> None:
     (path / "MODEL_CARD.md").write_text("\n".join(text), encoding="utf-8")
 
 
+def _agreement(s: dict) -> list[str]:
+    """INT8 against FP32 on the test cells: measured with this threshold, or at export."""
+    e2e = s["end_to_end"]
+    if "int8_fp32_call_agreement" in e2e:
+        return [
+            f"INT8 and FP32 agree on {e2e['int8_fp32_call_agreement']:.4f} of the calls on these",
+            f"{e2e['cells']} cells (largest P(blast) difference",
+            f"{e2e['int8_fp32_max_abs_p_blast_difference']:.3f}).",
+        ]
+    before = s.get("int8_fp32_at_export")
+    if not before:
+        return ["INT8 against FP32: not measured."]
+    return [
+        f"INT8 and FP32 agreed on {before['call_agreement']:.4f} of the calls on the",
+        f"{before['cells']} test cells of the export's check (threshold {before['threshold']:.4f};",
+        f"largest P(blast) difference {before['max_abs_p_blast_difference']:.3f}). The FP32",
+        "export is not part of the package, so this was not measured again with the threshold",
+        "in force.",
+    ]
+
+
 def _noise(noise: dict) -> str:
     """The relabelling report with class names instead of indices."""
     if "relabelled_to" not in noise:
@@ -130,7 +149,8 @@ def _comparison(comparison: dict | None) -> list[str]:
     if not comparison:
         return []
     rows = [
-        "## Against the previous package (frozen trunk, 64 px), validation, same runtime",
+        "## Against the previous package (frozen trunk, 64 px), validation, same runtime"
+        + (f" ({comparison['when']})" if comparison.get("when") else ""),
         f"`{comparison['command']}` (every detected cell of the validation split)",
         "",
         "| figure | split | previous | this package |",
@@ -154,7 +174,7 @@ def _shown(m: dict) -> str:
 
 def limitations(s: dict) -> list[str]:
     """Every target of issue 10 this package misses, with its figure, then the caveats."""
-    test, held = s["end_to_end"]["INT8"], s["held_out"]
+    test, held = s["end_to_end"][s["precision"]], s["held_out"]
     bccd_wbc = next(m for m in held if m["metric"] == "WBC-box cells called blast")
     bccd_other = next(
         m for m in held if m["split"].startswith("bccd") and m["metric"] == "other called blast"

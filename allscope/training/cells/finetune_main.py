@@ -104,7 +104,14 @@ def package_and_figures(args, summary: dict, run_dir: Path, name: str, result: d
         runtime_crops,
     )
     from allscope.training.cells.finetune_pick import calibrate
-    from allscope.training.cells.package import calibration_batches, end_to_end
+    from allscope.core.model_package import load_package
+    from allscope.training.cells.package import (
+        RUNTIME_THRESHOLD_RULE,
+        calibration_batches,
+        end_to_end,
+        runtime_threshold,
+    )
+    from allscope.training.cells.recalibrate import set_threshold
     from allscope.training.export import set_summary
 
     data, out, split = Path(args.data), Path(args.out), Path(args.split)
@@ -139,6 +146,13 @@ def package_and_figures(args, summary: dict, run_dir: Path, name: str, result: d
     }
     calibration = calibration_batches(data, split, crop, config.size)
     packages = export_finetuned(Path(args.package), out, shipped, config.size, meta, calibration)
+    # The threshold the runtime uses is chosen on the runtime's own validation cells.
+    summary["threshold_on_views"] = summary["threshold"]
+    summary["threshold"] = runtime_threshold(packages["INT8"], data, split)
+    summary["threshold_rule"] = RUNTIME_THRESHOLD_RULE
+    for package in packages.values():
+        set_threshold(package.path, summary["threshold"])
+    packages = {k: load_package(p.path, kind="cells") for k, p in packages.items()}
     summary.update(
         size=config.size,
         classes=list(CLASSES),
