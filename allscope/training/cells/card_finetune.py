@@ -101,8 +101,10 @@ def write_card(path: Path, s: dict, extra: list[str] | None = None) -> None:
         "## Citations and licences",
         *(f"- {c}" for c in CITATIONS),
         "",
-        "Reproduce: `allscope train cells --finetune --device cuda --data ../shared/data --out",
-        "runs/cells-ft --package models/cells` (`--device cpu` runs the same code).",
+        f"Reproduce: `allscope train cells --finetune --device {s['training_device']} "
+        f"--configs {' '.join(s['configs'])}",
+        "--data ../shared/data --out runs/cells-ft --package models/cells` (`--device cuda` runs",
+        "the same code on a GPU).",
         "",
     ]
     (path / "MODEL_CARD.md").write_text("\n".join(text), encoding="utf-8")
@@ -149,7 +151,9 @@ def _comparison(comparison: dict | None) -> list[str]:
     if not comparison:
         return []
     rows = [
-        "## Against the previous package (frozen trunk, 64 px), validation, same runtime"
+        "## Against the previous package ("
+        + comparison.get("previous", "frozen trunk, 64 px")
+        + "), validation, same runtime"
         + (f" ({comparison['when']})" if comparison.get("when") else ""),
         f"`{comparison['command']}` (every detected cell of the validation split)",
         "",
@@ -179,33 +183,42 @@ def limitations(s: dict) -> list[str]:
     bccd_other = next(
         m for m in held if m["split"].startswith("bccd") and m["metric"] == "other called blast"
     )
+    hematogones = _find(test, "specificity vs benign")
+    fields = _find(test, "field specificity")
+    bccd = _find(test, "BCCD fields flagged")
+    latency = s.get("latency_ms_per_cell", {}).get(s["precision"], float("nan"))
+    missed = [
+        f"specificity vs benign lymphoid ≥ 0.95 on held-out blocks: {_shown(hematogones)} "
+        "(B-ALL test blocks, runtime)" if hematogones["value"] < 0.95 else "",
+        f"field specificity ≥ 0.95: Benign test fields not flagged {_shown(fields)} (a Benign "
+        "field holds ~10 cells and one call is enough to flag it)"
+        if fields["value"] < 0.95 else "",
+        f"BCCD fields flagged ≤ 2%: {_shown(bccd)} (BCCD test split, source in training)"
+        if bccd["value"] > 0.02 else "",
+        f"INT8 ≤ 1 ms per cell: {latency:.2f} ms (see Speed)" if not latency <= 1.0 else "",
+    ]
     return [
-        "- Targets of issue 10 missed by this package (figures above): specificity vs benign",
-        "  lymphoid ≥ 0.95 on held-out blocks: "
-        + _shown(_find(test, "specificity vs benign"))
-        + " (B-ALL test blocks, runtime);",
-        "  field specificity ≥ 0.95: Benign test fields not flagged "
-        + _shown(_find(test, "field specificity"))
-        + ": a Benign field holds ~10 cells and one call",
-        "  is enough to flag it; BCCD fields flagged ≤ 2%: "
-        + _shown(_find(test, "BCCD fields flagged"))
-        + " (BCCD test split, source in",
-        "  training); with BCCD held out, its WBC-box cells called blast "
-        + _shown(bccd_wbc)
-        + " and its other",
-        f"  mask components {_shown(bccd_other)}; INT8 ≤ 1 ms per cell: "
-        f"{s.get('latency_ms_per_cell', {}).get('INT8', float('nan')):.2f} ms here;",
-        "  CPU training ≤ 90 min: met for the shipped model alone (extrapolated), not for the",
-        "  held-out models and the comparison of configurations (see Speed and training time).",
+        "- Targets of issue 10 missed by this package (figures above): "
+        + ("; ".join(m for m in missed if m) or "none of the cell-level targets above")
+        + ".",
+        f"- With BCCD held out, its WBC-box cells are called blast {_shown(bccd_wbc)} and its",
+        f"  other mask components {_shown(bccd_other)} (bundle views): debris and cells of an",
+        "  unseen stain are not safe without site adaptation.",
         "- Every blast comes from one laboratory, camera and stain (Taleqani). No foreign blast",
         "  exists to measure sensitivity on: the held-out-source figures measure only normal cells",
         "  of another laboratory called blast. Foreign-laboratory blast sensitivity is unknown.",
         "- Cell labels come from field labels: benign cells of an ALL field stay labelled blast",
         "  unless the label-noise step catches them (it caught few), so the threshold rule (0.98",
         "  of ALL-field cells) forces calls on some benign-looking cells, and specificity vs",
-        "  hematogones is measured on every cell of Benign fields.",
+        "  hematogones is measured on every cell of Benign fields. Hematogones and lymphoblasts",
+        "  look alike under the microscope; at this crop size the model separates them only",
+        "  partly (AUC above).",
         "- Held-out figures come from the bundle's views (stored JPEG context crops resampled to",
         "  the runtime's geometry), not from the runtime's own crops.",
-        "- Lobed nuclei (neutrophils, eosinophils) of foreign stains can be split into two cells",
-        "  by the detector; crops are relative to the detected cell.",
+        "- The runtime figures use the training's reading of the fields (the mask on the recorded",
+        "  colours, scale-bar corner blanked); the application masks colour-normalised fields, so",
+        "  its cell counts differ slightly.",
+        "- Lobed nuclei (neutrophils, eosinophils) of foreign stains can still be split into two",
+        "  cells by the detector (PBC single cells: `python -m allscope.evaluation.single_cells`);",
+        "  crops are relative to the detected cell.",
     ]

@@ -104,15 +104,17 @@ def runtime_scores(
     )
 
 
-def runtime_threshold(package: ModelPackage, data: Path, split_json: Path) -> float:
-    """The P(blast) threshold of ``RUNTIME_THRESHOLD_RULE``: chosen on the cells the shipped
-    runtime itself cuts and judges in the validation blocks, not on the training's stored
-    views (their crops are resampled from JPEG context crops and run in FP32)."""
-    scores = runtime_scores({"package": CellClassifier(package)}, data, split_json, "val")
+def runtime_threshold(package: ModelPackage, data: Path, split_json: Path) -> tuple[float, dict]:
+    """The P(blast) threshold of ``RUNTIME_THRESHOLD_RULE``, chosen on the cells the shipped
+    runtime itself cuts and judges in the validation blocks (not on the training's stored
+    views: JPEG context crops resampled, FP32), and the validation figures at it."""
+    name = package.precision
+    scores = runtime_scores({name: CellClassifier(package)}, data, split_json, "val")
     blasts = (scores.sources == "taleqani") & (scores.labels == BLAST)
     if not blasts.any():
         raise ValueError(f"{split_json}: its validation blocks hold no cell of an ALL field")
-    return sensitivity_threshold(scores.p["package"][blasts], SENSITIVITY_TARGET)
+    threshold = sensitivity_threshold(scores.p[name][blasts], SENSITIVITY_TARGET)
+    return threshold, _report(scores, {name: threshold}, "val")
 
 
 def end_to_end(
@@ -121,16 +123,20 @@ def end_to_end(
     """Both packages on the ``which`` split of every source through ``CellClassifier``, every
     detected cell of every field; field flag = at least one cell called blast."""
     classifiers = {k: CellClassifier(p) for k, p in packages.items()}
-    s = runtime_scores(classifiers, data, split_json, which)
+    scores = runtime_scores(classifiers, data, split_json, which)
+    return _report(scores, {k: c.threshold for k, c in classifiers.items()}, which)
+
+
+def _report(s: RuntimeScores, thresholds: dict[str, float], which: str) -> dict:
     report: dict = {"cells": len(s.labels), "fields": len(s.field_class)}
-    for name, classifier in classifiers.items():
-        called = s.p[name] >= classifier.threshold
+    for name, threshold in thresholds.items():
+        called = s.p[name] >= threshold
         report[name] = _figures(
             s.p[name], called, s.labels, s.sources, s.fields, s.field_class, which
         )
-    if set(classifiers) != {"FP32", "INT8"}:
+    if set(thresholds) != {"FP32", "INT8"}:
         return report
-    calls = {k: s.p[k] >= classifiers[k].threshold for k in classifiers}
+    calls = {k: s.p[k] >= t for k, t in thresholds.items()}
     report["int8_fp32_call_agreement"] = float(np.mean(calls["FP32"] == calls["INT8"]))
     report["int8_fp32_max_abs_p_blast_difference"] = float(
         np.max(np.abs(s.p["FP32"] - s.p["INT8"]))

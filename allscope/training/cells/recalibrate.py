@@ -30,7 +30,7 @@ def recalibrate(path: Path, data: Path, split_json: Path, version: str | None = 
         "rule": summary.get("threshold_rule", "not recorded"),
         "version": meta.get("version", ""),
     }
-    threshold = runtime_threshold(package, data, split_json)
+    threshold, validation = runtime_threshold(package, data, split_json)
     set_threshold(path, threshold, version)
     package = load_package(path, kind="cells")
     old = summary.get("end_to_end", {})
@@ -48,7 +48,7 @@ def recalibrate(path: Path, data: Path, split_json: Path, version: str | None = 
     summary["threshold_rule"] = RUNTIME_THRESHOLD_RULE
     summary["precision"] = package.precision
     runtime = {package.precision: package}
-    summary["validation_runtime"] = end_to_end(runtime, data, split_json, "val")
+    summary["validation_runtime"] = validation
     summary["end_to_end"] = end_to_end(runtime, data, split_json, "test")
     set_summary(path, summary)
     if summary.get("recipe") == "fine-tuned":  # the card is written from this summary
