@@ -66,7 +66,7 @@ class Settings:
     camera: dict[str, Any] = field(default_factory=dict)  # control name -> value, resolution, fps
     # QualitySettings.to_dict() keys
     quality: dict[str, Any] = field(default_factory=default_quality)
-    normalize_colour: bool = True  # bring frames toward the training colours before analysis
+    normalize_colour: bool = True  # mask and field model on training-like colours (cells: recorded)
     lab_logo: str = ""  # image file drawn in the report header (optional)
     # objective name -> µm per pixel
     microns_per_pixel: dict[str, float] = field(default_factory=dict[str, float])

@@ -50,8 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--normalize",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="normalise each field's colour toward the training data before analysis, as the "
-        "app does (default: on; --no-normalize analyses the colours as recorded)",
+        help="normalise each field's colour toward the training data for the mask and the "
+        "field model, as the app does; cells are judged on the recorded colours (default: on; "
+        "--no-normalize analyses the colours as recorded)",
     )
     parser.add_argument(
         "--progress",
@@ -262,7 +263,7 @@ def _run(args: argparse.Namespace) -> int:
     status = _write_outputs(args, report, classifier, cell_classifier)
     if status:
         return status
-    colour = "colour normalised" if args.normalize else "colours as recorded"
+    colour = colour_note(args.normalize, classifier is not None, cell_classifier is not None)
     print(
         f"{report.analysed} fields analysed in {time.monotonic() - started:.1f} s ({colour}), "
         f"{len(report.errors)} unreadable, {len(report.flags)} flagged.",
@@ -293,6 +294,15 @@ def _write_outputs(args: argparse.Namespace, report: BatchReport,
     return 0
 
 
+def colour_note(normalize: bool, field_model: bool, cells: bool) -> str:
+    """Which colours each part of the analysis saw (``BatchAnalyzer``): the mask and the field
+    model see the colour-normalised frame, the cells are cut and judged on the recorded pixels."""
+    if not normalize:
+        return "colours analysed as recorded"
+    note = f"{'mask and field model' if field_model else 'mask'} on colour-normalised frames"
+    return f"{note}; cells judged on the recorded colours" if cells else note
+
+
 def write_pdf(args: argparse.Namespace, report: BatchReport, classifier: Classifier | None,
               cell_model: str = "") -> None:
     from allscope.commands.sessions import write_batch_report
@@ -307,9 +317,7 @@ def write_pdf(args: argparse.Namespace, report: BatchReport, classifier: Classif
         "date_of_birth": args.birth_date,
         "collection_date": args.collected,
         "clinician": args.clinician,
-        "notes": "colour normalised before analysis"
-        if args.normalize
-        else "colours analysed as recorded",
+        "notes": colour_note(args.normalize, classifier is not None, bool(cell_model)),
         "cell_model": cell_model,
     }
     names = ", ".join(Path(p).name or str(p) for p in args.inputs)

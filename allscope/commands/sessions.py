@@ -198,8 +198,13 @@ def write_batch_report(
 
 
 def _save_batch(store: SessionStore, report, info: SessionInfo) -> int:
+    """The run as a session: every field's result, the flagged fields with their cells, and
+    every cell the run's tally counted (the unsaved fields' too), so its report and the JSON
+    give one tally."""
     session_id = store.create_session(info)
     store.record_results(session_id, report.results)
+    if report.counted is not None:
+        store.record_tally(session_id, report.counted)
     for index, flag in enumerate(report.flags):
         kept = report.flagged_frames.get(index)
         if kept is not None:

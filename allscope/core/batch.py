@@ -18,11 +18,11 @@ import cv2
 import numpy as np
 
 from allscope.core.batch_decisions import Decisions
+from allscope.core.cells.batch_tally import BatchTally
 from allscope.core.cells.classifier import CellClassifier
 from allscope.core.cells.field import FieldCells, FieldCrops, cut_cells, not_judged
 from allscope.core.cells.pool import CellPool
-from allscope.core.cells.tally import DEFAULT_TARGET, Tally, called_label, tally_of
-from allscope.core.cells.tracking import CellTracker
+from allscope.core.cells.tally import DEFAULT_TARGET, Tally
 from allscope.core.classifier import Classifier, Prediction, prepare_field
 from allscope.core.colour.calibration import ColourNormalizer
 from allscope.core.colour.target import ColourTarget, load_colour_target
@@ -90,6 +90,7 @@ class BatchReport:
     flagged_frames: dict[int, tuple[Frame, MaskResult]] = field(default_factory=dict)
     threshold: float | None = None
     tally: Tally | None = None  # with a cell model: each cell once (images: per field)
+    counted: BatchTally | None = None  # the cells the tally counted, for a session to keep
 
     @property
     def analysed(self) -> int:
@@ -143,7 +144,8 @@ class BatchAnalyzer:
     consecutive fields pooled into asynchronous batches, ``cells.pool``; a field is decided
     when its prediction and its cells are both in) and decides the flag
     (``allscope.core.field_analysis``); the tally counts each
-    cell of an image once, and each distinct cell of a video once (tracked on the slide).
+    cell of an image once, and each distinct cell of a video once (tracked on the slide;
+    ``BatchTally``).
 
     Image files are independent fields: ``workers`` threads read, analyse and cut them ahead
     (OpenCV releases the GIL), and the run takes them in input order, so every output is
@@ -229,11 +231,14 @@ class BatchAnalyzer:
         kept = [i for i, r in enumerate(slots) if r is not None]  # failed inference: an error row
         renumber = {old: new for new, old in enumerate(kept)}
         report.results = [r for r in slots if r is not None]
+        if self.cell_classifier is not None:  # before the flags, so flagged fields carry ids
+            counted = BatchTally(self.cell_classifier.classes,
+                                 str(self.cell_classifier.package.blast_class), self.cell_target)
+            report.results = [counted.add(r) for r in report.results]
+            report.counted, report.tally = counted, counted.tally()
         report.threshold = self.policy.threshold
         self._flag(report, [moving[i] for i in kept],
                    {renumber[i]: f for i, f in frames.items() if i in renumber})
-        if self.cell_classifier is not None:
-            report.tally = self._tally(report.results)
         return report
 
     def _cut(self, image: np.ndarray, mask: MaskResult) -> FieldCrops | FieldCells | None:
@@ -246,27 +251,6 @@ class BatchAnalyzer:
             return cut_cells(self.cell_classifier, image, mask)
         except (ValueError, RuntimeError) as exc:
             return not_judged(self.cell_classifier, exc)
-
-    def _tally(self, results: list[FieldResult]) -> Tally:
-        """Image cells once each; video cells once per distinct cell (tracked per video)."""
-        classifier = self.cell_classifier
-        assert classifier is not None  # called only with a cell model
-        blast = str(classifier.package.blast_class)
-        labels: list[str] = []
-        trackers: dict[str, CellTracker] = {}
-        for result in results:
-            if result.cells is None or not result.cells.judged:
-                continue
-            if result.frame_index is None or result.origin is None:
-                calls = result.cells.calls
-                labels += [called_label(c.probabilities, c.is_blast, blast) for c in calls]
-                continue
-            key = result.path or result.source
-            tracker = trackers.setdefault(key, CellTracker(classifier.classes, blast))
-            tracker.update(result.origin, result.cells)
-        for tracker in trackers.values():
-            labels += [t.label(blast) for t in tracker.tracks if t.sightings]
-        return tally_of(labels, classifier.classes, blast, self.cell_target)
 
     def _front(self, frame: Frame, analyze: FieldAnalyzer) -> _Front | FieldError:
         """Everything a field needs before inference, or the field's error row: any error

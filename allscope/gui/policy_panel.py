@@ -102,8 +102,9 @@ class PolicyPanel(QWidget):
             form.addRow(label, box)
         self.normalize = QCheckBox("normalise colours to the training data", self)
         self.normalize.setToolTip(
-            "Bring each frame toward the training fields' colours before masking and "
-            "classification (with this camera's white reference once calibrated)."
+            "Bring each frame toward the training fields' colours for the mask and the field "
+            "model (with this camera's white reference once calibrated); cells are judged on "
+            "the recorded colours."
         )
         form.addRow("Colour", self.normalize)
         self.set_quality(self._quality)

@@ -29,6 +29,8 @@ UNKNOWN = 255  # glass map: no evidence (white-cell mask, outside the frame)
 MAX_GLASS_IN_NOTCH = 0.1  # two pieces whose notch is less glass than this are one cell's lobes
 CYTOPLASM_MARGIN = 0.5  # lobes of one cell: stained this far (× lobe radius) out, not glass
 MIN_NOTCH_SEEN = 0.5  # judge a notch only where most of it is seen (not mask, in the frame)
+WAIST_DEPTH = 0.25  # a cut is a waist when both its ends lie this deep (× piece radius) in the hull
+BEND_NECK = 0.5  # a bend's cut is this thick (half-width × piece radius): chromatin, not contact
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,11 +70,15 @@ def detect_cells(
         return []
     radius = typical_radius(components)
     glass = glass_map(bgr, mask.mask)
+    frame_edge = np.zeros(bgr.shape[:2], np.uint8)
+    frame_edge[[0, -1], :] = frame_edge[:, [0, -1]] = 255
     pieces = []
     for x, y, solid, peak, dist in components:
         if peak < min_radius_fraction * radius:
             continue
         split = split_touching(solid, radius, dist)
+        if len(split) > 1:
+            split = join_bends(split, _window(frame_edge, x, y, solid.shape))
         if len(split) > 1:
             split = join_lobes(split, _window(glass, x, y, solid.shape))
         pieces += [(x, y, piece) for piece in split]
@@ -141,6 +147,71 @@ def split_touching(
         np.where((owner == i) & (solid > 0), 255, 0).astype(np.uint8) for i in range(1, count)
     ]
     return _merge_small(pieces, MIN_PIECE_FRACTION * math.pi * radius * radius)
+
+
+def join_bends(pieces: list[np.ndarray], unseen: np.ndarray | None = None) -> list[np.ndarray]:
+    """Pieces of one component joined where the cut between them is no waist.
+
+    Two touching cells meet at a waist: the outline is notched at both ends of the cut
+    between them, each notch at least ``WAIST_DEPTH`` × the thinner piece's inscribed radius
+    inside the component's convex hull (two round cells cut apart have notches over 0.3 of
+    it: a cut needs a neck under ``MARKER_FRACTION`` of the radius). A band or bent nucleus is
+    cut where its thickness varies, but one end of such a cut lies on the outer, convex side
+    of the bend, on the hull, and the cut crosses one strand of chromatin (it meets the
+    outline exactly twice) at nearly its full thickness (half-width at least ``BEND_NECK`` ×
+    the radius); a narrower neck or a ragged contact is between cells and stays cut. A
+    component cut by the frame (it reaches ``unseen``: the frame's border pixels and beyond)
+    is left as it is: part of its outline is the frame's edge. Other cuts stay.
+    """
+    union = functools.reduce(cv2.bitwise_or, pieces)
+    if unseen is not None and np.any((union > 0) & (unseen > 0)):
+        return pieces  # cut by the frame: its hull is the frame's, not the outline's
+    contours, _ = cv2.findContours(union, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    hull = cv2.convexHull(np.vstack(contours))
+    ring = np.ones((3, 3), np.uint8)
+    inner = cv2.erode(union, ring, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    edge = (union > 0) & (inner == 0)
+    dist = cv2.distanceTransform(union, cv2.DIST_L2, 5)
+    radii = [_inscribed(p) for p in pieces]
+    group = list(range(len(pieces)))
+
+    def root(i: int) -> int:
+        while group[i] != i:
+            i = group[i]
+        return i
+
+    for i, piece in enumerate(pieces):
+        grown = cv2.dilate(piece, ring) > 0
+        for j in range(i + 1, len(pieces)):
+            cut = grown & (pieces[j] > 0)
+            radius = min(radii[i], radii[j])
+            if (
+                cut.any()
+                and float(dist[cut].max()) >= BEND_NECK * radius
+                and _shallow_end(cut, edge, hull, WAIST_DEPTH * radius)
+            ):
+                group[root(j)] = root(i)
+    joined: dict[int, np.ndarray] = {}
+    for i, piece in enumerate(pieces):
+        r = root(i)
+        joined[r] = piece if r not in joined else cv2.bitwise_or(joined[r], piece)
+    return list(joined.values())
+
+
+def _shallow_end(cut: np.ndarray, edge: np.ndarray, hull: np.ndarray, depth: float) -> bool:
+    """Whether an end of ``cut`` (where it meets the outline ``edge``) lies less than
+    ``depth`` inside ``hull``: on the convex side of the outline, not in a notch."""
+    ends = (cv2.dilate(cut.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0) & edge
+    count, labels = cv2.connectedComponents(ends.astype(np.uint8), connectivity=8)
+    if count != 3:
+        return False  # a cut across one strand of chromatin meets the outline twice
+    for k in range(1, count):
+        ys, xs = np.nonzero(labels == k)
+        points = zip(xs.tolist(), ys.tolist(), strict=True)
+        deepest = max(cv2.pointPolygonTest(hull, (float(x), float(y)), True) for x, y in points)
+        if deepest < depth:
+            return True
+    return False
 
 
 def glass_map(bgr: np.ndarray, mask: np.ndarray) -> np.ndarray:

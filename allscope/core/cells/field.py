@@ -39,7 +39,7 @@ class FieldCells:
     judged: bool = True
     reason: str | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
-    track_ids: tuple[int | None, ...] = ()  # live: each cell's slide track (None: not counted)
+    track_ids: tuple[int | None, ...] = ()  # each cell's id in the tally (None: not counted)
 
     @property
     def blasts(self) -> int:

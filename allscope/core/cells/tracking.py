@@ -53,6 +53,14 @@ class Track:
         mean = {k: v / self.sightings for k, v in self.probability_sums.items()}
         return called_label(mean, self.p_blast >= self.threshold, blast_class)
 
+    def vote(self, probabilities: dict[str, float], p_blast: float, threshold: float) -> None:
+        """Add one whole sighting's verdict."""
+        self.sightings += 1
+        for name, p in probabilities.items():
+            self.probability_sums[name] = self.probability_sums.get(name, 0.0) + p
+        self.p_blast_sum += p_blast
+        self.threshold = threshold
+
 
 class CellTracker:
     """Re-identifies cells across frames and dwells; thread-safe. See the module docstring."""
@@ -104,7 +112,7 @@ class CellTracker:
             self._xy[index] = xy[i]
             if not border[i]:
                 track.diameter = self._d[index] = float(d[i])
-                self._vote(track, call.probabilities, call.p_blast, cells.threshold)
+                track.vote(call.probabilities, call.p_blast, cells.threshold)
         return ids
 
     def _pairs(self, xy: np.ndarray, d: np.ndarray, border: np.ndarray) -> list[tuple[int, int]]:
@@ -132,16 +140,6 @@ class CellTracker:
         self._xy = np.vstack([self._xy, xy[None, :]])
         self._d = np.append(self._d, diameter)
         return track.id
-
-    @staticmethod
-    def _vote(
-        track: Track, probabilities: dict[str, float], p_blast: float, threshold: float
-    ) -> None:
-        track.sightings += 1
-        for name, p in probabilities.items():
-            track.probability_sums[name] = track.probability_sums.get(name, 0.0) + p
-        track.p_blast_sum += p_blast
-        track.threshold = threshold
 
     def counted(self) -> int:
         """Distinct cells seen whole so far (cheaper than ``tally().wbc``)."""

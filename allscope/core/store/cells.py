@@ -16,10 +16,12 @@ The API the cell review of the desktop app calls, all on :class:`SessionStore`:
   ``accept`` or ``dismiss`` (not a white cell / not to be counted). Rows are never updated
   or deleted (triggers), except with their session.
 - ``cell_reviews(cell_id)`` → the trail, oldest first.
-- ``record_tally(session_id, tracker)`` stores the live slide tally's distinct cells
-  (``CellTracker``); call it now and then and when the session ends.
+- ``record_tally(session_id, counted)`` stores the distinct cells a tally counted: the live
+  slide tally's (``CellTracker``; call it now and then and when the session ends) or a batch
+  run's (``BatchTally``: every analysed field's cells, the unsaved fields' too). Saved cells
+  name theirs by ``track_id``.
 - ``cell_tally(session_id, target=100)`` → ``Tally``: every distinct cell of the session
-  (the live tally's tracks, plus saved cells of untracked fields) with the reclassifications
+  (the recorded tally's cells, plus saved cells of untracked fields) with the reclassifications
   applied and dismissed cells removed; blasts are cells whose current label is ``blast``.
 - ``record_activation(kind, package_path, package_sha256, previous_sha256, figures,
   reviewer)`` and ``activations()``: the append-only trail of model packages put in force
@@ -31,16 +33,28 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from allscope.core.cells.tally import Tally, called_label, tally_of
 from allscope.core.results import FieldResult
 
 if TYPE_CHECKING:
-    from allscope.core.cells.tracking import CellTracker
+    from allscope.core.cells.tracking import Track
 
 ACTIONS = ("reclassify", "accept", "dismiss")
+
+
+class CountedCells(Protocol):
+    """The distinct cells a tally counted, as ``CellTracker`` (live) and ``BatchTally`` (a batch
+    run) hold them: one ``Track`` each, its ``id`` what saved cells name as ``track_id``."""
+
+    @property
+    def blast_class(self) -> str: ...
+
+    @property
+    def tracks(self) -> Sequence[Track]: ...
 
 
 @dataclass(frozen=True)
@@ -231,11 +245,11 @@ def select_reviews(conn: sqlite3.Connection, cell_id: int) -> list[CellReviewRec
     ]
 
 
-def save_tally(conn: sqlite3.Connection, session_id: int, tracker: CellTracker) -> int:
-    """Store (replace) the distinct cells of the live tally; their count."""
+def save_tally(conn: sqlite3.Connection, session_id: int, counted: CountedCells) -> int:
+    """Store (replace) the distinct cells of a tally; their count."""
     rows = [
-        (session_id, t.id, t.label(tracker.blast_class), t.p_blast, t.x, t.y, t.sightings)
-        for t in list(tracker.tracks)
+        (session_id, t.id, t.label(counted.blast_class), t.p_blast, t.x, t.y, t.sightings)
+        for t in list(counted.tracks)
         if t.sightings
     ]
     conn.executemany("INSERT OR REPLACE INTO tally_cells VALUES (?, ?, ?, ?, ?, ?, ?)", rows)

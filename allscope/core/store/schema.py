@@ -149,8 +149,9 @@ CREATE INDEX policy_changes_session ON policy_changes(session_id);
 """
 
 # The white cells of saved fields as judged when saved (never changed), a person's decisions on
-# them (append-only, like reviews), the live slide tally's distinct cells, and the cell model
-# packages activated (append-only).
+# them (append-only, like reviews), the slide tally's distinct cells (live, or every analysed
+# field's cells of a batch run; a batch's image cell, which has no slide position, gives its
+# place in its field as slide_x, slide_y), and the cell model packages activated (append-only).
 _V4 = """
 ALTER TABLE sessions ADD COLUMN cell_model TEXT NOT NULL DEFAULT '';
 

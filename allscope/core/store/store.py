@@ -23,7 +23,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -36,9 +36,6 @@ from allscope.core.store.database import DB_NAME, open_database, owner_only, qua
 from allscope.core.store.errors import StoreError
 from allscope.core.store.files import FileWriter, fsync_dir, remove_stale_temp_files
 from allscope.core.store.identity import next_session_id, remove_session_files
-
-if TYPE_CHECKING:
-    from allscope.core.cells.tracking import CellTracker
 
 _RESULT_BATCH = 64
 _RESULT_MAX_AGE_S = 1.0
@@ -381,11 +378,12 @@ class SessionStore:
         with self._lock:
             return cell_rows.select_reviews(self._db, cell_id)
 
-    def record_tally(self, session_id: int, tracker: CellTracker) -> int:
-        """Store the live slide tally's distinct cells for the session (replacing older ones)."""
+    def record_tally(self, session_id: int, counted: cell_rows.CountedCells) -> int:
+        """Store the distinct cells a tally counted for the session (replacing older ones): the
+        live slide tally's (``CellTracker``) or a batch run's (``BatchTally``)."""
         self.get_session(session_id)
         with self._lock, self._transaction():
-            return cell_rows.save_tally(self._db, session_id, tracker)
+            return cell_rows.save_tally(self._db, session_id, counted)
 
     def cell_tally(self, session_id: int, target: int = DEFAULT_TARGET) -> Tally:
         """The session's tally with every reclassification applied (dismissed cells left out)."""

@@ -98,3 +98,25 @@ def lobed_cell_field(
     for x, y in centres:
         cv2.circle(field, at(x, y), int(round(11 * zoom)), NUCLEUS, -1, cv2.LINE_AA)
     return field
+
+
+def band_cell_field(zoom: float = 1.0, size: int = 200, turn: float = 200.0) -> np.ndarray:
+    """One band nucleus at the centre on bare glass: a bent sausage along an arc (radius 20)
+    of ``turn`` degrees, thick at its ends (radius 11) and thinner at its middle (radius 7),
+    as a band neutrophil whose cytoplasm stains no darker than the glass. A few red cells
+    around it, all × ``zoom``."""
+    side = int(round(size * zoom))
+    field = np.empty((side, side, 3), np.uint8)
+    field[:] = BACKGROUND
+    for cx, cy in ((20, 20), (size - 20, 25), (25, size - 20)):
+        cv2.circle(field, (int(cx * zoom), int(cy * zoom)), int(9 * zoom), RBC, -1, cv2.LINE_AA)
+    c = size / 2.0
+    steps = 120
+    for k in range(steps + 1):
+        t = k / steps  # 0 … 1 along the band
+        angle = np.deg2rad(90.0 - turn / 2.0 + turn * t)
+        r = 7.0 + 4.0 * (2.0 * t - 1.0) ** 2
+        x, y = c + 20 * np.cos(angle), c + 20 * np.sin(angle)
+        centre = (int(round(x * zoom)), int(round(y * zoom)))
+        cv2.circle(field, centre, int(round(r * zoom)), NUCLEUS, -1, cv2.LINE_AA)
+    return field

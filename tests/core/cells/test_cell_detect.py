@@ -8,7 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from cell_fields import NUCLEUS, PALE_CYTOPLASM, discs_field, lobed_cell_field
+from cell_fields import NUCLEUS, PALE_CYTOPLASM, band_cell_field, discs_field, lobed_cell_field
 
 from allscope.core.cells.detect import Cell, cell_mask, detect_cells
 from allscope.core.mask.lab_kmeans import lab_kmeans_mask
@@ -54,6 +54,28 @@ def test_the_same_lobes_on_bare_glass_are_cut_apart(lobes):
     # without a cytoplasm around them the lobes are small touching cells: the joining
     # follows the cytoplasm, not the shape of the nucleus
     assert len(detect_cells(lobed_cell_field(lobes, cytoplasm=False))) == lobes
+
+
+@pytest.mark.parametrize("zoom", [0.75, 1.0, 2.0, 4.0])
+def test_a_band_nucleus_is_one_cell_even_without_cytoplasm(zoom):
+    # a band bent into a C, thinner at its middle: the distance markers cut it there, but
+    # the outer end of that cut lies on the convex side of the bend, not in a notch
+    field = band_cell_field(zoom)
+    assert len(lab_kmeans_mask(field).candidates) == 1
+    (cell,) = detect_cells(field)
+    assert cell.centroid[0] == pytest.approx(100 * zoom, abs=2 * zoom)
+
+
+@pytest.mark.parametrize(
+    "centres",
+    [
+        [(80, 100), (114, 100), (114, 134)],  # an L: the cut at its corner
+        [(70, 90), (104, 90), (136, 108), (160, 136)],  # a bent row
+    ],
+)
+def test_touching_cells_in_a_bent_clump_stay_apart(centres):
+    # every cut between touching round cells has a notch at each end, however the clump bends
+    assert len(detect_cells(discs_field(centres, radius=20))) == len(centres)
 
 
 def rimmed_discs(centres: list[tuple[float, float]], radius: float, rim: float,
