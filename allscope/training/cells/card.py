@@ -66,6 +66,17 @@ def model_section(s: dict) -> list[str]:
         f"  diameter; background suppressed: {crop['suppress_background']}.",
         f"- Shipped precision {s['precision']}; P(blast) threshold {s['threshold']:.4f}",
         f"  ({s['threshold_rule']}); temperature {s['temperature']:.3f} (validation NLL).",
+        *(
+            [f"- The same rule on the training's stored validation views gave "
+             f"{s['threshold_on_views']:.4f}."]
+            if s.get("threshold_on_views") is not None
+            else []
+        ),
+        *(
+            f"- Earlier threshold {h['threshold']:.4f} (version {h.get('version') or '?'}: "
+            f"{h['rule']})."
+            for h in s.get("threshold_history", [])
+        ),
         f"- Outputs: `logits` ({', '.join(s['classes'])}) and `features` (pooled trunk features,",
         "  what site adaptation fits on).",
         "",

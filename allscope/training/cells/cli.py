@@ -83,6 +83,30 @@ def _compare_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _recalibrate_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="allscope train cells recalibrate",
+        description="Choose a cells package's P(blast) threshold again on the cells its own "
+        "runtime finds in the validation blocks, and measure its card's runtime figures again.",
+    )
+    p.add_argument("--package", default="models/cells", help="the package, rewritten in place")
+    p.add_argument("--data", default=str(SHARED / "data"))
+    p.add_argument("--split", default="models/default/split.json")
+    p.add_argument("--version", default=None, help="the package's new version (default: kept)")
+    return p
+
+
+def _recalibrate(args: argparse.Namespace) -> int:
+    from allscope.training.cells.recalibrate import recalibrate
+
+    summary = recalibrate(Path(args.package), Path(args.data), Path(args.split), args.version)
+    before = summary["threshold_history"][-1]["threshold"]
+    print(f"{args.package}: P(blast) threshold {before:.4f} -> {summary['threshold']:.4f}")
+    for m in summary["end_to_end"][summary["precision"]]:
+        print(f"{m['metric']} | {m['split']} | {m['value']:.3f} {m.get('count', '')}")
+    return 0
+
+
 def _compare(args: argparse.Namespace) -> int:
     from allscope.core.model_package import load_package
     from allscope.training.cells.package import end_to_end
@@ -105,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
         return _bench(_bench_parser().parse_args(argv[1:]))
     if argv and argv[0] == "compare":
         return _compare(_compare_parser().parse_args(argv[1:]))
+    if argv and argv[0] == "recalibrate":
+        return _recalibrate(_recalibrate_parser().parse_args(argv[1:]))
     args = _train_parser().parse_args(argv)
     if args.finetune:
         from allscope.training.cells.finetune_main import default_configs, train

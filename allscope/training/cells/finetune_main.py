@@ -96,6 +96,7 @@ def train(args: argparse.Namespace) -> dict:
 
 
 def package_and_figures(args, summary: dict, run_dir: Path, name: str, result: dict) -> None:
+    from allscope.core.model_package import load_package
     from allscope.training.cells.finetune_package import (
         ARCHITECTURE,
         adaptation_figures,
@@ -104,7 +105,13 @@ def package_and_figures(args, summary: dict, run_dir: Path, name: str, result: d
         runtime_crops,
     )
     from allscope.training.cells.finetune_pick import calibrate
-    from allscope.training.cells.package import calibration_batches, end_to_end
+    from allscope.training.cells.package import (
+        RUNTIME_THRESHOLD_RULE,
+        calibration_batches,
+        end_to_end,
+        runtime_threshold,
+    )
+    from allscope.training.cells.recalibrate import set_threshold
     from allscope.training.export import set_summary
 
     data, out, split = Path(args.data), Path(args.out), Path(args.split)
@@ -115,7 +122,7 @@ def package_and_figures(args, summary: dict, run_dir: Path, name: str, result: d
     meta = {
         "kind": "cells",
         "name": "allscope-cells",
-        "version": "2.0.0",
+        "version": "2.1.0",
         "architecture": ARCHITECTURE,
         "classes": list(CLASSES),
         "blast_class": "blast",
@@ -139,6 +146,15 @@ def package_and_figures(args, summary: dict, run_dir: Path, name: str, result: d
     }
     calibration = calibration_batches(data, split, crop, config.size)
     packages = export_finetuned(Path(args.package), out, shipped, config.size, meta, calibration)
+    # The threshold the runtime uses is chosen on the runtime's own validation cells.
+    summary["threshold_on_views"] = summary["threshold"]
+    summary["threshold"], summary["validation_runtime"] = runtime_threshold(
+        packages["INT8"], data, split
+    )
+    summary["threshold_rule"] = RUNTIME_THRESHOLD_RULE
+    for package in packages.values():
+        set_threshold(package.path, summary["threshold"])
+    packages = {k: load_package(p.path, kind="cells") for k, p in packages.items()}
     summary.update(
         size=config.size,
         classes=list(CLASSES),
@@ -146,7 +162,6 @@ def package_and_figures(args, summary: dict, run_dir: Path, name: str, result: d
         architecture=ARCHITECTURE,
         crop={"scale": crop.scale, "suppress_background": crop.suppress_background},
     )
-    summary["validation_runtime"] = end_to_end({"INT8": packages["INT8"]}, data, split, "val")
     summary["end_to_end"] = end_to_end(packages, data, split)
     with np.load(run_dir / "logits.npz") as z, np.load(out / "crops.npz") as b:
         meta_rows = {k[2:]: b[k] for k in b.files if k.startswith("m_")}

@@ -4,18 +4,25 @@ runtime (``CellClassifier`` on the detector's cells), FP32 beside INT8.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from allscope.core.cells.classifier import CellClassifier
 from allscope.core.model_package import CropSpec, ModelPackage
-from allscope.training.cells.evaluate import auc, rate
+from allscope.training.cells.evaluate import auc, rate, sensitivity_threshold
 from allscope.training.cells.export import export_cells, package_meta, to_ir_input
+from allscope.training.cells.finetune_pick import SENSITIVITY_TARGET
 from allscope.training.cells.sources import BLAST, NON_BLAST, all_sources
 from allscope.training.cells.views import clean_view
 
 CALIBRATION_CROPS = 300
+RUNTIME_THRESHOLD_RULE = (
+    f"largest P(blast) threshold, capped at 0.5, keeping blast sensitivity ≥ {SENSITIVITY_TARGET} "
+    "on every cell the shipped runtime (detector → crops → this package) finds in the "
+    "validation-block ALL fields, field labels"
+)
 
 
 def calibration_batches(
@@ -63,12 +70,22 @@ def export_both(
     return {"FP32": fp32, "INT8": int8}
 
 
-def end_to_end(
-    packages: dict[str, ModelPackage], data: Path, split_json: Path, which: str = "test"
-) -> dict:
-    """Both packages on the ``which`` split of every source through ``CellClassifier``, every
-    detected cell of every field; field flag = at least one cell called blast."""
-    classifiers = {k: CellClassifier(p) for k, p in packages.items()}
+@dataclass(frozen=True)
+class RuntimeScores:
+    """P(blast) of every detected cell of one split through ``CellClassifier``, per package,
+    with each cell's label, source and field."""
+
+    p: dict[str, np.ndarray]
+    labels: np.ndarray
+    sources: np.ndarray
+    fields: np.ndarray
+    field_class: list[tuple[str, str, int]]  # (source, field class, cells) per field
+
+
+def runtime_scores(
+    classifiers: dict[str, CellClassifier], data: Path, split_json: Path, which: str
+) -> RuntimeScores:
+    """Every detected cell of every field of the ``which`` split of every source."""
     p: dict[str, list[float]] = {k: [] for k in classifiers}
     labels, sources, fields, field_class = [], [], [], []
     for number, item in enumerate(i for i in all_sources(data, split_json) if i.split == which):
@@ -78,18 +95,51 @@ def end_to_end(
         sources += [item.source] * len(item.cells)
         fields += [number] * len(item.cells)
         field_class.append((item.source, item.field_class, len(item.cells)))
-    y, src, fid = np.array(labels), np.array(sources), np.array(fields)
-    report: dict = {"cells": len(y), "fields": len(field_class)}
-    for name, classifier in classifiers.items():
-        scores = np.array(p[name])
-        called = scores >= classifier.threshold
-        report[name] = _figures(scores, called, y, src, fid, field_class, which)
-    if set(classifiers) != {"FP32", "INT8"}:
+    return RuntimeScores(
+        {k: np.array(v, float) for k, v in p.items()},
+        np.array(labels, int),
+        np.array(sources, str),
+        np.array(fields, int),
+        field_class,
+    )
+
+
+def runtime_threshold(package: ModelPackage, data: Path, split_json: Path) -> tuple[float, dict]:
+    """The P(blast) threshold of ``RUNTIME_THRESHOLD_RULE``, chosen on the cells the shipped
+    runtime itself cuts and judges in the validation blocks (not on the training's stored
+    views: JPEG context crops resampled, FP32), and the validation figures at it."""
+    name = package.precision
+    scores = runtime_scores({name: CellClassifier(package)}, data, split_json, "val")
+    blasts = (scores.sources == "taleqani") & (scores.labels == BLAST)
+    if not blasts.any():
+        raise ValueError(f"{split_json}: its validation blocks hold no cell of an ALL field")
+    threshold = sensitivity_threshold(scores.p[name][blasts], SENSITIVITY_TARGET)
+    return threshold, _report(scores, {name: threshold}, "val")
+
+
+def end_to_end(
+    packages: dict[str, ModelPackage], data: Path, split_json: Path, which: str = "test"
+) -> dict:
+    """Both packages on the ``which`` split of every source through ``CellClassifier``, every
+    detected cell of every field; field flag = at least one cell called blast."""
+    classifiers = {k: CellClassifier(p) for k, p in packages.items()}
+    scores = runtime_scores(classifiers, data, split_json, which)
+    return _report(scores, {k: c.threshold for k, c in classifiers.items()}, which)
+
+
+def _report(s: RuntimeScores, thresholds: dict[str, float], which: str) -> dict:
+    report: dict = {"cells": len(s.labels), "fields": len(s.field_class)}
+    for name, threshold in thresholds.items():
+        called = s.p[name] >= threshold
+        report[name] = _figures(
+            s.p[name], called, s.labels, s.sources, s.fields, s.field_class, which
+        )
+    if set(thresholds) != {"FP32", "INT8"}:
         return report
-    calls = {k: np.array(v) >= classifiers[k].threshold for k, v in p.items()}
+    calls = {k: s.p[k] >= t for k, t in thresholds.items()}
     report["int8_fp32_call_agreement"] = float(np.mean(calls["FP32"] == calls["INT8"]))
     report["int8_fp32_max_abs_p_blast_difference"] = float(
-        np.max(np.abs(np.subtract(p["FP32"], p["INT8"])))
+        np.max(np.abs(s.p["FP32"] - s.p["INT8"]))
     )
     return report
 
