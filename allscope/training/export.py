@@ -161,13 +161,19 @@ def _repackage(
     return write_package(out, model, package_meta(config, precision, **meta))
 
 
-def set_summary(path: str | Path, summary: dict) -> ModelPackage:
-    """Replace ``summary`` in a package's model.json (the IR and its hashes are untouched)."""
+def update_meta(path: str | Path, **fields: object) -> ModelPackage:
+    """Replace top-level fields of a package's model.json (``threshold``, ``version``,
+    ``summary``...) and seal it again; the IR and its hashes are untouched."""
     from allscope.core.model_package import load_package, seal_package
 
     meta_path = Path(path) / "model.json"
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    meta["summary"] = summary
+    meta.update(fields)
     meta_path.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     seal_package(path)
     return load_package(path)
+
+
+def set_summary(path: str | Path, summary: dict) -> ModelPackage:
+    """Replace ``summary`` in a package's model.json (the IR and its hashes are untouched)."""
+    return update_meta(path, summary=summary)

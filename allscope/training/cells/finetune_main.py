@@ -96,7 +96,6 @@ def train(args: argparse.Namespace) -> dict:
 
 
 def package_and_figures(args, summary: dict, run_dir: Path, name: str, result: dict) -> None:
-    from allscope.core.model_package import load_package
     from allscope.training.cells.finetune_package import (
         ARCHITECTURE,
         adaptation_figures,
@@ -111,8 +110,7 @@ def package_and_figures(args, summary: dict, run_dir: Path, name: str, result: d
         end_to_end,
         runtime_threshold,
     )
-    from allscope.training.cells.recalibrate import set_threshold
-    from allscope.training.export import set_summary
+    from allscope.training.export import set_summary, update_meta
 
     data, out, split = Path(args.data), Path(args.out), Path(args.split)
     config = CONFIGS[name]
@@ -152,9 +150,9 @@ def package_and_figures(args, summary: dict, run_dir: Path, name: str, result: d
         packages["INT8"], data, split
     )
     summary["threshold_rule"] = RUNTIME_THRESHOLD_RULE
-    for package in packages.values():
-        set_threshold(package.path, summary["threshold"])
-    packages = {k: load_package(p.path, kind="cells") for k, p in packages.items()}
+    packages = {
+        k: update_meta(p.path, threshold=summary["threshold"]) for k, p in packages.items()
+    }
     summary.update(
         size=config.size,
         classes=list(CLASSES),

@@ -118,13 +118,19 @@ def runtime_threshold(package: ModelPackage, data: Path, split_json: Path) -> tu
 
 
 def end_to_end(
-    packages: dict[str, ModelPackage], data: Path, split_json: Path, which: str = "test"
+    packages: dict[str, ModelPackage],
+    data: Path,
+    split_json: Path,
+    which: str = "test",
+    thresholds: dict[str, float] | None = None,
 ) -> dict:
     """Both packages on the ``which`` split of every source through ``CellClassifier``, every
-    detected cell of every field; field flag = at least one cell called blast."""
+    detected cell of every field; field flag = at least one cell called blast. Each package
+    calls at its own threshold unless ``thresholds`` names another."""
     classifiers = {k: CellClassifier(p) for k, p in packages.items()}
     scores = runtime_scores(classifiers, data, split_json, which)
-    return _report(scores, {k: c.threshold for k, c in classifiers.items()}, which)
+    chosen = {k: c.threshold for k, c in classifiers.items()} | (thresholds or {})
+    return _report(scores, chosen, which)
 
 
 def _report(s: RuntimeScores, thresholds: dict[str, float], which: str) -> dict:

@@ -11,28 +11,28 @@ threshold and its rule are kept in ``summary.threshold_history``.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from allscope.core.model_package import load_package, seal_package
 from allscope.training.cells.card_finetune import write_card
 from allscope.training.cells.package import RUNTIME_THRESHOLD_RULE, end_to_end, runtime_threshold
-from allscope.training.export import set_summary
+from allscope.training.export import update_meta
 
 
 def recalibrate(path: Path, data: Path, split_json: Path, version: str | None = None) -> dict:
-    """Rewrite the package at ``path`` with the runtime threshold; return its new summary."""
+    """Rewrite the package at ``path`` with the runtime threshold; return its new summary.
+    Every figure is measured before anything is written: a failure leaves the package as it
+    was."""
     package = load_package(path, kind="cells")
-    meta = json.loads((path / "model.json").read_text(encoding="utf-8"))
-    summary = dict(meta.get("summary") or {})
+    summary = dict(package.summary)
     before = {
-        "threshold": float(meta["threshold"]),
+        "threshold": package.threshold,
         "rule": summary.get("threshold_rule", "not recorded"),
-        "version": meta.get("version", ""),
+        "version": package.version,
     }
     threshold, validation = runtime_threshold(package, data, split_json)
-    set_threshold(path, threshold, version)
-    package = load_package(path, kind="cells")
+    name = package.precision
+    test = end_to_end({name: package}, data, split_json, "test", {name: threshold})
     old = summary.get("end_to_end", {})
     if "int8_fp32_call_agreement" in old:
         summary["int8_fp32_at_export"] = {
@@ -46,26 +46,17 @@ def recalibrate(path: Path, data: Path, split_json: Path, version: str | None = 
     summary["threshold_history"] = [*summary.get("threshold_history", []), before]
     summary["threshold"] = threshold
     summary["threshold_rule"] = RUNTIME_THRESHOLD_RULE
-    summary["precision"] = package.precision
-    runtime = {package.precision: package}
+    summary["precision"] = name
     summary["validation_runtime"] = validation
-    summary["end_to_end"] = end_to_end(runtime, data, split_json, "test")
-    set_summary(path, summary)
+    summary["end_to_end"] = test
+    changed: dict[str, object] = {"threshold": threshold, "summary": summary}
+    if version:
+        changed["version"] = version
+    update_meta(path, **changed)
     if summary.get("recipe") == "fine-tuned":  # the card is written from this summary
         write_card(path, summary)
         seal_package(path)  # the manifest covers the card too
     return summary
-
-
-def set_threshold(path: Path, threshold: float, version: str | None = None) -> None:
-    """Write ``threshold`` (and ``version``) into the package's model.json and seal it."""
-    meta_path = path / "model.json"
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    meta["threshold"] = float(threshold)
-    if version:
-        meta["version"] = version
-    meta_path.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    seal_package(path)
 
 
 __all__ = ["recalibrate"]
