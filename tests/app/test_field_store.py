@@ -3,8 +3,6 @@ and handing every field over to a session in capture order."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 from gui_helpers import field_with_cells, result
@@ -24,7 +22,7 @@ def heat_flag(shape: tuple[int, int]):
     heat = np.zeros(shape, np.float32)
     heat[20:60, 40:120] = 1.0
     heat[100:120, 200:260] = 0.5
-    return dataclasses.replace(flag_for(result(0.9)), heat_map=heat)
+    return flag_for(result(0.9), heat_map=heat)
 
 
 def test_image_mask_and_heat_map_read_back_as_stored():

@@ -41,11 +41,12 @@ def field_result(
     )
 
 
-def flag_for(result: FieldResult) -> Flag:
+def flag_for(result: FieldResult, heat_map: np.ndarray | None = None) -> Flag:
+    """The flag of ``result`` (a five-frame dwell), with its evidence map when given."""
     return Flag(
         source=result.source, start_frame=result.frame_id, end_frame=result.frame_id + 4,
         start_index=None, end_index=None, label=result.label or "", p_all=result.p_all or 0.0,
-        result=result,
+        result=result, heat_map=heat_map,
     )
 
 

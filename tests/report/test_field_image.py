@@ -21,7 +21,7 @@ def saved(store):
     image, mask = field_image(3, 750, 1000)
     heat = np.zeros(mask.shape, np.float32)
     heat[300:450, 400:600] = 1.0
-    flag = dataclasses.replace(flag_for(field_result(1)), heat_map=heat)
+    flag = flag_for(field_result(1), heat_map=heat)
     return store.add_field(sid, "flag", image, mask, flag.result, flag)
 
 

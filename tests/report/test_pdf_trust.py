@@ -26,7 +26,7 @@ def cam_session(store):
     image, mask = field_image(1, 240, 320)
     heat = np.zeros(mask.shape, np.float32)
     heat[100:140, 140:180] = 1.0
-    flag = dataclasses.replace(flag_for(field_result(1)), heat_map=heat)
+    flag = flag_for(field_result(1), heat_map=heat)
     store.add_field(sid, "flag", image, mask, flag.result, flag)
     store.add_field(sid, "manual", *field_image(2, 240, 320), field_result(2))
     outside = dataclasses.replace(

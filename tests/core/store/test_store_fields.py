@@ -3,8 +3,6 @@ inputs that are not field images, and a heat map file damaged after it was saved
 
 from __future__ import annotations
 
-import dataclasses
-
 import cv2
 import numpy as np
 import pytest
@@ -65,7 +63,7 @@ def test_an_8_bit_heat_map_is_saved_as_it_is(store):
     sid = store.create_session(session_info())
     image, mask = field_image(7)
     heat = np.tile(np.arange(128, dtype=np.uint8) * 2, (96, 1))
-    flag = dataclasses.replace(flag_for(field_result(7)), heat_map=heat)
+    flag = flag_for(field_result(7), heat_map=heat)
     field = store.add_field(sid, "flag", image, mask, flag.result, flag)
     assert np.array_equal(cv2.imread(str(field.heat_map_path), cv2.IMREAD_GRAYSCALE), heat)
     assert np.allclose(store.heat_map(field.id), heat / 255.0)
@@ -75,7 +73,7 @@ def test_a_heat_map_damaged_on_disk_is_reported_not_drawn(store):
     sid = store.create_session(session_info())
     image, mask = field_image(8)
     heat = np.full(mask.shape, 0.5, np.float32)
-    flag = dataclasses.replace(flag_for(field_result(8)), heat_map=heat)
+    flag = flag_for(field_result(8), heat_map=heat)
     field = store.add_field(sid, "flag", image, mask, flag.result, flag)
     field.heat_map_path.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 20)  # truncated
     with pytest.raises(StoreError, match="the saved heat map cannot be read; the session folder"):

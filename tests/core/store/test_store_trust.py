@@ -29,7 +29,7 @@ def test_flag_heat_map_is_saved_as_8_bit_png_and_reads_back(store):
     sid = store.create_session(session_info())
     image, mask = field_image(1)
     heat = ramp(*mask.shape)
-    flag = dataclasses.replace(flag_for(field_result(1)), heat_map=heat)
+    flag = flag_for(field_result(1), heat_map=heat)
     field = store.add_field(sid, "flag", image, mask, flag.result, flag)
     saved = store.get_field(field.id)
     assert saved.heat_map_path is not None and saved.heat_map_path.parent == store.session_dir(sid)
