@@ -70,15 +70,13 @@ def detect_cells(
         return []
     radius = typical_radius(components)
     glass = glass_map(bgr, mask.mask)
-    frame_edge = np.zeros(bgr.shape[:2], np.uint8)
-    frame_edge[[0, -1], :] = frame_edge[:, [0, -1]] = 255
     pieces = []
     for x, y, solid, peak, dist in components:
         if peak < min_radius_fraction * radius:
             continue
         split = split_touching(solid, radius, dist)
         if len(split) > 1:
-            split = join_bends(split, _window(frame_edge, x, y, solid.shape))
+            split = join_bends(split, _frame_edge(bgr.shape[:2], x, y, solid.shape))
         if len(split) > 1:
             split = join_lobes(split, _window(glass, x, y, solid.shape))
         pieces += [(x, y, piece) for piece in split]
@@ -242,6 +240,15 @@ def _window(image: np.ndarray, x: int, y: int, shape: tuple[int, ...]) -> np.nda
     if x1 > x0 and y1 > y0:
         out[y0 - y : y1 - y, x0 - x : x1 - x] = image[y0:y1, x0:x1]
     return out
+
+
+def _frame_edge(frame: tuple[int, ...], x: int, y: int, shape: tuple[int, ...]) -> np.ndarray:
+    """The crop at (x, y) of ``shape``: 255 on the frame's border pixels and beyond it, else 0
+    (only for a component that was split)."""
+    h, w = frame[:2]
+    rows, cols = np.arange(y, y + shape[0]), np.arange(x, x + shape[1])
+    edge = ((rows <= 0) | (rows >= h - 1))[:, None] | ((cols <= 0) | (cols >= w - 1))[None, :]
+    return np.where(edge, 255, 0).astype(np.uint8)
 
 
 def join_lobes(pieces: list[np.ndarray], glass: np.ndarray) -> list[np.ndarray]:
